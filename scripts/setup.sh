@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what Ripstop needs to build, test and run the demo, and nothing
+# that is already there. Safe to run again and again. Sources: Debian's
+# packages (apt) and the npm registry (npm ci from the committed lock file).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+debs=(
+  build-essential cmake pkg-config
+  libevent-dev libcurl4-openssl-dev libhiredis-dev librdkafka-dev libfyaml-dev
+  libjansson-dev libxml2-dev libssl-dev uuid-dev libsqlite3-dev
+  redis-server python3 curl procps iproute2 chromium
+)
+
+missing=()
+for p in "${debs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Node.js: any node >= 18 with npm will do; take Debian's only if none is on PATH.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get update -qq
+  $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm packages (Azurite, playwright-core) pinned by package-lock.json.
+if [ -f package-lock.json ]; then
+  stamp=node_modules/.ripstop-lock-stamp
+  if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
+    echo "setup: npm ci"
+    npm ci --no-audit --no-fund --loglevel=error
+    cp package-lock.json "$stamp"
+  fi
+fi

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* A growable byte buffer with a hard cap, for anything fed from the network.
+ * Appending past the cap fails (and leaves the contents as they were), so a
+ * peer can never make us grow without bound. Always NUL-terminated. */
+#ifndef RS_CORE_BUF_H
+#define RS_CORE_BUF_H
+
+#include <stddef.h>
+
+typedef struct {
+    char *data;   /* NUL-terminated; NULL until the first append */
+    size_t len;
+    size_t alloc;
+    size_t cap;   /* most bytes the buffer may hold */
+} rs_buf_t;
+
+/** Prepares an empty buffer that may hold at most `cap` bytes. */
+void rs_buf_init(rs_buf_t *b, size_t cap);
+/** Appends `n` bytes; returns 0, or -1 if the cap would be exceeded. */
+int rs_buf_append(rs_buf_t *b, const void *p, size_t n);
+/** Appends a C string. */
+int rs_buf_puts(rs_buf_t *b, const char *s);
+/** Appends printf-style text. */
+int rs_buf_printf(rs_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** Empties the buffer, keeping its memory. */
+void rs_buf_reset(rs_buf_t *b);
+/** Frees the memory; the buffer is empty and reusable afterwards. */
+void rs_buf_free(rs_buf_t *b);
+/** Hands the bytes to the caller (free() them) and empties the buffer. */
+char *rs_buf_steal(rs_buf_t *b, size_t *len);
+
+#endif

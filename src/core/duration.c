@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+#include "core/duration.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int is_bare_int(const char *s) {
+    if (*s == '-' || *s == '+') s++;
+    if (!*s) return 0;
+    for (; *s; s++)
+        if (!isdigit((unsigned char)*s)) return 0;
+    return 1;
+}
+
+int rs_duration_parse_go(const char *s, int64_t *out_ms) {
+    if (!s || !*s) return -1;
+    int neg = 0;
+    if (*s == '-' || *s == '+') neg = *s++ == '-';
+    if (strcmp(s, "0") == 0) {
+        *out_ms = 0;
+        return 0;
+    }
+    double total_ns = 0;
+    while (*s) {
+        if (!isdigit((unsigned char)*s) && *s != '.') return -1;
+        char *end;
+        double v = strtod(s, &end);
+        if (end == s) return -1;
+        s = end;
+        double unit;
+        if (strncmp(s, "ns", 2) == 0) unit = 1, s += 2;
+        else if (strncmp(s, "us", 2) == 0) unit = 1e3, s += 2;
+        else if (strncmp(s, "\xc2\xb5s", 3) == 0) unit = 1e3, s += 3;
+        else if (strncmp(s, "ms", 2) == 0) unit = 1e6, s += 2;
+        else if (*s == 's') unit = 1e9, s += 1;
+        else if (*s == 'm') unit = 60e9, s += 1;
+        else if (*s == 'h') unit = 3600e9, s += 1;
+        else return -1;
+        total_ns += v * unit;
+    }
+    int64_t ms = (int64_t)(total_ns / 1e6);
+    *out_ms = neg ? -ms : ms;
+    return 0;
+}
+
+static int parse_with_bare_unit(const char *s, int64_t *out_ms, int64_t bare_scale) {
+    if (!s) return -1;
+    if (is_bare_int(s)) {
+        *out_ms = strtoll(s, NULL, 10) * bare_scale;
+        return 0;
+    }
+    return rs_duration_parse_go(s, out_ms);
+}
+
+int rs_duration_parse_ms_default(const char *s, int64_t *out_ms) { return parse_with_bare_unit(s, out_ms, 1); }
+int rs_duration_parse_s_default(const char *s, int64_t *out_ms) { return parse_with_bare_unit(s, out_ms, 1000); }

@@ -1,0 +1,11 @@
+# rs_core: small helpers shared by every program (no I/O policy).
+add_library(rs_core STATIC
+  src/core/log.c
+  src/core/buf.c
+  src/core/duration.c
+  src/core/clock.c
+  src/core/ids.c
+  src/core/json_util.c
+  src/core/str.c
+)
+target_link_libraries(rs_core PUBLIC PkgConfig::JANSSON PkgConfig::UUID PkgConfig::CRYPTO)

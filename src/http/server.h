@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/* The inbound HTTP server: libevent's evhttp behind a handler chain.
+ *
+ * Handlers are tried in the order they were added; each returns 1 if it took
+ * the request and 0 to pass it on (h2o's on_req model). A handler that takes a
+ * request must finish it exactly once with one of the rs_http_reply* calls,
+ * either at once or later from a callback (async). If the client hangs up
+ * first, the request is marked gone, its on-close callback runs, and the final
+ * reply call only frees it. */
+#ifndef RS_HTTP_SERVER_H
+#define RS_HTTP_SERVER_H
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <stddef.h>
+
+#include "core/str.h"
+
+typedef struct rs_http_server rs_http_server_t;
+typedef struct rs_http_req rs_http_req_t;
+
+typedef int (*rs_http_handler_fn)(rs_http_req_t *req, void *ctx);
+typedef void (*rs_http_close_fn)(rs_http_req_t *req, void *arg);
+
+struct rs_http_req {
+    const char *method;      /* "GET", "POST", ... */
+    char *path;              /* decoded path, no query string */
+    char *raw_path;          /* as received, still percent-encoded, no query */
+    char *query;             /* raw query string without '?', or NULL */
+    rs_kvlist_t query_args;  /* decoded query parameters, in order */
+    rs_kvlist_t headers;     /* request headers as received */
+    char *body;              /* request body (NUL-terminated), never NULL */
+    size_t body_len;
+    char peer[64];           /* client address */
+    int gone;                /* the client hung up; replies are dropped */
+    void *user;              /* free for the handler's use */
+    /* private */
+    struct evhttp_request *ev_;
+    rs_http_server_t *srv_;
+    rs_http_close_fn on_close_;
+    void *on_close_arg_;
+    int64_t start_us_;
+};
+
+/** Creates a server on `base`. Bodies over max_body bytes are answered 413 before any handler runs. */
+rs_http_server_t *rs_http_server_new(struct event_base *base, size_t max_body);
+/** Listens on addr:port (port 0 picks a free port). Returns the bound port, or -1. May be called for several addresses. */
+int rs_http_server_listen(rs_http_server_t *s, const char *addr, int port);
+/** Appends a handler to the chain. */
+void rs_http_server_add(rs_http_server_t *s, rs_http_handler_fn fn, void *ctx);
+/** Called after each reply with the route label the handler set (rs_http_req_set_route), status and latency; for metrics. */
+typedef void (*rs_http_observer_fn)(void *arg, const char *method, const char *route, int status, int64_t latency_us);
+void rs_http_server_set_observer(rs_http_server_t *s, rs_http_observer_fn fn, void *arg);
+/** Stops listening and frees the server (requests still pending are dropped). */
+void rs_http_server_free(rs_http_server_t *s);
+
+/** Returns a request header (case-insensitive), or NULL. */
+const char *rs_http_req_header(const rs_http_req_t *r, const char *name);
+/** Registers a callback for when the client hangs up before the reply. */
+void rs_http_req_on_close(rs_http_req_t *r, rs_http_close_fn fn, void *arg);
+/** Labels the request for metrics, e.g. "/v1.0/state/{store}". The string must be static. */
+void rs_http_req_set_route(rs_http_req_t *r, const char *route);
+
+/** Sends status, extra headers (may be NULL), and body (may be NULL). Finishes the request. */
+void rs_http_reply(rs_http_req_t *r, int status, const rs_kvlist_t *headers, const void *body, size_t len);
+/** Sends a JSON value with Content-Type application/json, and takes the reference. */
+void rs_http_reply_json(rs_http_req_t *r, int status, json_t *v);
+/** Sends Dapr's error body {"errorCode":code,"message":msg}. */
+void rs_http_reply_error(rs_http_req_t *r, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/** Sends a status with no body (e.g. 204). */
+void rs_http_reply_empty(rs_http_req_t *r, int status);
+
+#endif

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/* The ripstopd runtime object: configuration from flags, loaded resources,
+ * component instances, the event loop, and the shared HTTP client. It is
+ * passed explicitly everywhere (no globals). */
+#ifndef RS_SIDECAR_H
+#define RS_SIDECAR_H
+
+#include <event2/event.h>
+#include <stddef.h>
+
+#include "core/str.h"
+#include "http/client.h"
+#include "http/server.h"
+#include "sidecar/components/component.h"
+#include "sidecar/resiliency/resiliency.h"
+#include "sidecar/resources/resources.h"
+
+typedef struct rs_sidecar_config {
+    char *app_id;
+    int app_port;                 /* 0 = no app */
+    char *app_protocol;           /* "http" */
+    char *app_channel_address;    /* default 127.0.0.1 */
+    int http_port;                /* --dapr-http-port, default 3500 */
+    rs_strlist_t listen_addresses;/* --dapr-listen-addresses, default 127.0.0.1 */
+    rs_strlist_t resources_paths;
+    char *config_path;
+    int metrics_port;             /* 0 = off; default 9090 */
+    size_t max_body_size;         /* --max-body-size, default 4Mi */
+    char *api_token;              /* env DAPR_API_TOKEN */
+    char *app_api_token;          /* env APP_API_TOKEN */
+    int enable_api_logging;
+    char *log_level;
+    int log_as_json;
+} rs_sidecar_config_t;
+
+typedef struct rs_sidecar rs_sidecar_t;
+typedef void (*rs_sidecar_hook_fn)(rs_sidecar_t *sc, void *arg);
+
+struct rs_sidecar {
+    struct event_base *base;
+    rs_sidecar_config_t cfg;
+    rs_resources_t resources;
+    rs_component_t **components;
+    size_t ncomponents;
+    rs_http_server_t *api;
+    rs_http_server_t *metrics_server;
+    rs_http_client_t *http;       /* shared outbound client (apps, peers, Azure) */
+    rs_resiliency_t *resiliency;
+    struct rs_metrics *metrics;
+    struct rs_nameres *nameres;   /* resolves app ids to sidecar addresses */
+    rs_kvlist_t extended_metadata;/* PUT /v1.0/metadata/{key} */
+    char app_base_url[160];       /* "http://<app-channel-address>:<app-port>" */
+    int outbound_ready;           /* components and APIs are up */
+    int app_ready;                /* the app port accepted a connection */
+    int shutting_down;
+    /* private */
+    struct rs_hook *hooks_;
+    struct event *app_probe_;
+};
+
+/** Finds a loaded component of `kind` by name, or NULL. */
+rs_component_t *rs_sidecar_component(rs_sidecar_t *sc, rs_component_kind_t kind, const char *name);
+/** Number of loaded components of `kind`. */
+size_t rs_sidecar_count(rs_sidecar_t *sc, rs_component_kind_t kind);
+/** Runs fn once the app port is reachable (at once if it already is; never if there is no app port). */
+void rs_sidecar_on_app_ready(rs_sidecar_t *sc, rs_sidecar_hook_fn fn, void *arg);
+/** Runs fn when the sidecar shuts down, before components are closed (reverse order of registration). */
+void rs_sidecar_on_shutdown(rs_sidecar_t *sc, rs_sidecar_hook_fn fn, void *arg);
+/** Adds headers every call to the app carries (dapr-api-token when APP_API_TOKEN is set). */
+void rs_sidecar_app_headers(const rs_sidecar_t *sc, rs_kvlist_t *headers);
+/** Begins a graceful shutdown (stops the loop after in-flight work is dropped). */
+void rs_sidecar_shutdown(rs_sidecar_t *sc);
+
+#endif

@@ -1,0 +1,256 @@
+"""Shared helpers for Ripstop's Python tests (standard library only).
+
+Everything a test starts runs on 127.0.0.1 on a free port, and is stopped by
+PID when the test ends (use the context managers or Procs.stop_all()).
+Never sleep to synchronise: use wait_for(condition, timeout)."""
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.parse
+
+BUILD = os.environ.get("RIPSTOP_BUILD") or os.path.join(os.path.dirname(__file__), "..", "..", "build")
+SRC = os.environ.get("RIPSTOP_SRC") or os.path.join(os.path.dirname(__file__), "..", "..")
+BUILD = os.path.abspath(BUILD)
+SRC = os.path.abspath(SRC)
+
+
+def binary(name):
+    """Path of a built program (ripstopd, ripstop, kafka-mock, services...)."""
+    for cand in (os.path.join(BUILD, name), os.path.join(BUILD, "bin", name)):
+        if os.path.exists(cand):
+            return cand
+    raise FileNotFoundError(f"{name} not built under {BUILD}")
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(cond, timeout=10.0, interval=0.02, what="condition"):
+    """Polls cond() until it returns a truthy value; returns it, or raises after timeout."""
+    deadline = time.monotonic() + timeout
+    last_exc = None
+    while time.monotonic() < deadline:
+        try:
+            v = cond()
+            if v:
+                return v
+        except Exception as e:  # noqa: BLE001 - the condition may fail while a server starts
+            last_exc = e
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}" + (f" (last error: {last_exc})" if last_exc else ""))
+
+
+def port_open(port, host="127.0.0.1"):
+    try:
+        with socket.create_connection((host, port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = {k.lower(): v for k, v in headers}
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+    def __repr__(self):
+        return f"<Response {self.status} {self.body[:200]!r}>"
+
+
+def request(method, port, path, body=None, headers=None, timeout=10.0, host="127.0.0.1"):
+    """One HTTP request on a new connection. body may be bytes, str, or a JSON-able value."""
+    hdrs = dict(headers or {})
+    if body is not None and not isinstance(body, (bytes, str)):
+        body = json.dumps(body)
+        hdrs.setdefault("Content-Type", "application/json")
+    if isinstance(body, str):
+        body = body.encode()
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=hdrs)
+        r = conn.getresponse()
+        return Response(r.status, r.getheaders(), r.read())
+    finally:
+        conn.close()
+
+
+class Proc:
+    """A child process with its output captured to a log file."""
+
+    def __init__(self, name, argv, env=None, cwd=None, logdir=None):
+        self.name = name
+        self.argv = argv
+        logdir = logdir or tempfile.mkdtemp(prefix="ripstop-log-")
+        self.log_path = os.path.join(logdir, f"{name}.log")
+        self._log = open(self.log_path, "ab")
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        self.p = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, env=full_env, cwd=cwd,
+                                  start_new_session=True)
+        self.pid = self.p.pid
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def kill9(self):
+        if self.alive():
+            os.kill(self.pid, signal.SIGKILL)
+            self.p.wait(timeout=10)
+
+    def stop(self, timeout=10.0):
+        if self.alive():
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+                self.p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(self.pid, signal.SIGKILL)
+                self.p.wait(timeout=10)
+            except ProcessLookupError:
+                pass
+        self._log.close()
+        return self.p.returncode
+
+
+class Redis:
+    """A throwaway redis-server on a free loopback port, no persistence."""
+
+    def __init__(self, port=None, password=None):
+        self.port = port or free_port()
+        self.password = password
+        self.dir = tempfile.mkdtemp(prefix="ripstop-redis-")
+        self.proc = None
+        self.start()
+
+    def start(self):
+        argv = [shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", self.dir]
+        if self.password:
+            argv += ["--requirepass", self.password]
+        self.proc = Proc(f"redis-{self.port}", argv, logdir=self.dir)
+        wait_for(lambda: port_open(self.port), 10, what=f"redis on {self.port}")
+
+    def stop(self):
+        if self.proc:
+            self.proc.stop()
+
+    @property
+    def addr(self):
+        return f"127.0.0.1:{self.port}"
+
+    def cli(self, *args):
+        argv = ["redis-cli", "-p", str(self.port)]
+        if self.password:
+            argv += ["-a", self.password, "--no-auth-warning"]
+        return subprocess.run(argv + [str(a) for a in args], capture_output=True, text=True, timeout=10).stdout.strip()
+
+
+class Sidecar:
+    """A ripstopd on free ports with the given resources directory."""
+
+    def __init__(self, app_id, resources=None, app_port=None, config=None, env=None, extra_args=None, logdir=None,
+                 wait=True, http_port=None):
+        self.app_id = app_id
+        self.port = http_port or free_port()
+        self.metrics_port = free_port()
+        argv = [binary("ripstopd"), "--app-id", app_id, "--dapr-http-port", str(self.port),
+                "--metrics-port", str(self.metrics_port), "--log-level", "debug"]
+        for r in ([resources] if isinstance(resources, str) else (resources or [])):
+            argv += ["--resources-path", r]
+        if app_port:
+            argv += ["--app-port", str(app_port)]
+        if config:
+            argv += ["--config", config]
+        argv += extra_args or []
+        self.proc = Proc(f"ripstopd-{app_id}-{self.port}", argv, env=env, logdir=logdir)
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self, timeout=15.0, outbound=True):
+        path = "/v1.0/healthz/outbound" if outbound else "/v1.0/healthz"
+
+        def ready():
+            if not self.proc.alive():
+                raise RuntimeError(f"ripstopd exited ({self.proc.p.returncode}):\n{self.proc.log()[-3000:]}")
+            return request("GET", self.port, path, timeout=1).status == 204
+
+        wait_for(ready, timeout, what=f"ripstopd {self.app_id} ready")
+
+    def req(self, method, path, body=None, headers=None, timeout=10.0):
+        return request(method, self.port, path, body, headers, timeout)
+
+    def stop(self):
+        return self.proc.stop()
+
+
+def write_resources(files):
+    """Writes {filename: yaml text} into a new temp folder and returns its path."""
+    d = tempfile.mkdtemp(prefix="ripstop-res-")
+    for name, text in files.items():
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+    return d
+
+
+def redis_state_yaml(name, redis, extra=""):
+    return f"""apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: {name}
+spec:
+  type: state.redis
+  version: v1
+  metadata:
+  - name: redisHost
+    value: {redis.addr}
+{extra}"""
+
+
+class ProcTestCase(unittest.TestCase):
+    """A TestCase that stops everything registered with self.track() at teardown, newest first."""
+
+    def setUp(self):
+        self._tracked = []
+
+    def track(self, thing):
+        self._tracked.append(thing)
+        return thing
+
+    def tearDown(self):
+        for t in reversed(self._tracked):
+            try:
+                t.stop()
+            except Exception:  # noqa: BLE001 - best effort cleanup
+                pass
+
+
+def main():
+    """Runs the calling module's tests and prints the 'N passed, N failed' line."""
+    import sys
+    prog = unittest.main(module="__main__", exit=False, verbosity=2)
+    r = prog.result
+    failed = len(r.failures) + len(r.errors)
+    print(f"{r.testsRun - failed - len(r.skipped)} passed, {failed} failed")
+    sys.exit(1 if failed or r.testsRun == 0 else 0)

@@ -1,0 +1,32 @@
+# Tests, in tiers (see docs/testing.md):
+#   unit         tests/unit/**/test_*.c     one C executable each, linked with the real code
+#   integration  tests/integration/test_*.py  real redis-server / Azurite / kafka-mock on free loopback ports
+#   e2e          tests/e2e/test_*.py          the whole system, chaos
+#   browser      tests/browser/test_*.py      headless Chromium via playwright-core
+# Python tests use only the standard library and tests/lib/ripstop_testlib.py.
+find_package(Python3 REQUIRED COMPONENTS Interpreter)
+
+file(GLOB_RECURSE RS_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/test_*.c)
+foreach(src ${RS_UNIT_TESTS})
+  file(RELATIVE_PATH rel ${CMAKE_SOURCE_DIR}/tests/unit ${src})
+  string(REPLACE "/" "_" name ${rel})
+  string(REPLACE ".c" "" name ${name})
+  add_executable(unit_${name} ${src})
+  target_include_directories(unit_${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests/unit)
+  target_link_libraries(unit_${name} PRIVATE rs_sidecar_lib)
+  set_target_properties(unit_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  add_test(NAME unit/${name} COMMAND unit_${name})
+  set_tests_properties(unit/${name} PROPERTIES LABELS unit)
+endforeach()
+
+foreach(tier integration e2e browser)
+  file(GLOB RS_PY_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/${tier}/test_*.py)
+  foreach(py ${RS_PY_TESTS})
+    get_filename_component(name ${py} NAME_WE)
+    add_test(NAME ${tier}/${name} COMMAND ${Python3_EXECUTABLE} ${py})
+    set_tests_properties(${tier}/${name} PROPERTIES
+      LABELS ${tier}
+      ENVIRONMENT "RIPSTOP_BUILD=${CMAKE_BINARY_DIR};RIPSTOP_SRC=${CMAKE_SOURCE_DIR};PYTHONPATH=${CMAKE_SOURCE_DIR}/tests/lib;PYTHONUNBUFFERED=1"
+      TIMEOUT 600)
+  endforeach()
+endforeach()
