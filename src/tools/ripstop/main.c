@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* `ripstop <command> [args]`: the demo toolbox. Each command is one file;
+ * add it to the table below. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+/* Declarations of the command entry points (one per file). */
+
+static const rs_command_t commands[] = {
+    /* {"run", rs_cmd_run, "start apps and sidecars from a Multi-App Run file"}, */
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: ripstop <command> [options]\n\ncommands:\n");
+    for (const rs_command_t *c = commands; c->name; c++) fprintf(out, "  %-10s %s\n", c->name, c->summary);
+    fprintf(out, "\nrun 'ripstop <command> --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (const rs_command_t *c = commands; c->name; c++)
+        if (strcmp(c->name, argv[1]) == 0) return c->fn(argc - 1, argv + 1);
+    fprintf(stderr, "ripstop: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,5 @@
+# The `ripstop` command: one file per subcommand (run, demo, chaos, load, verify ...),
+# dispatched from main.c.
+file(GLOB RS_CLI_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/tools/ripstop/*.c)
+add_executable(ripstop ${RS_CLI_SOURCES})
+target_link_libraries(ripstop PRIVATE rs_sidecar_lib rs_http rs_core)
