@@ -58,6 +58,16 @@ struct rs_sidecar {
     struct event *app_probe_;
 };
 
+/** Fills cfg with daprd's defaults (port 3500, 127.0.0.1, 4Mi bodies, metrics 9090). */
+void rs_sidecar_config_defaults(rs_sidecar_config_t *cfg);
+/** Loads resources and initialises components. Returns 0, or -1 with a reason ("file:line: ...",
+ *  "component X: ...") in err; the caller then exits non-zero. */
+int rs_sidecar_init(rs_sidecar_t *sc, struct event_base *base, char *err, size_t errlen);
+/** Starts listening, probes the app port, and marks the outbound side ready. Returns 0 or -1. */
+int rs_sidecar_start(rs_sidecar_t *sc, char *err, size_t errlen);
+/** Frees everything rs_sidecar_init created (runs shutdown hooks first if not yet run). */
+void rs_sidecar_free(rs_sidecar_t *sc);
+
 /** Finds a loaded component of `kind` by name, or NULL. */
 rs_component_t *rs_sidecar_component(rs_sidecar_t *sc, rs_component_kind_t kind, const char *name);
 /** Number of loaded components of `kind`. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Dapr resource files (spec §2.8): every *.yaml/*.yml in the resources paths,
+/* Dapr resource files (spec §2.8): every *.yaml or *.yml file in the resources paths,
  * multi-document files allowed, plus the Configuration from --config.
  *
  * Components and Subscriptions are parsed into structs here. Resiliency and

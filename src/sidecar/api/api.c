@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/* The handler chain of the Dapr API and the helpers every group uses. */
+#include "sidecar/api/api.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/json_util.h"
+#include "core/log.h"
+
+void rs_api_health_register(rs_sidecar_t *sc);
+void rs_api_metadata_register(rs_sidecar_t *sc);
+void rs_api_shutdown_register(rs_sidecar_t *sc);
+
+/* The token check runs first: every route but the two health probes needs
+ * dapr-api-token when DAPR_API_TOKEN is set; the answer is plain text, not
+ * JSON, as daprd's is. It also does --enable-api-logging. */
+static int check_token(rs_http_req_t *r, void *ctx) {
+    rs_sidecar_t *sc = ctx;
+    if (sc->cfg.enable_api_logging) RS_INFO("api", "%s %s", r->method, r->path);
+    if (!sc->cfg.api_token) return 0;
+    if (strcmp(r->method, "GET") == 0 &&
+        (strcmp(r->path, "/v1.0/healthz") == 0 || strcmp(r->path, "/v1.0/healthz/outbound") == 0))
+        return 0;
+    const char *got = rs_http_req_header(r, "dapr-api-token");
+    if (got && strcmp(got, sc->cfg.api_token) == 0) return 0;
+    rs_kvlist_t h = {0};
+    rs_kvlist_add(&h, "Content-Type", "text/plain");
+    static const char msg[] = "invalid api token\n";
+    rs_http_req_set_route(r, "unauthorized");
+    rs_http_reply(r, 401, &h, msg, sizeof msg - 1);
+    rs_kvlist_free(&h);
+    return 1;
+}
+
+void rs_api_register_all(rs_sidecar_t *sc) {
+    rs_http_server_t *s = sc->api;
+    rs_http_server_add(s, check_token, sc);
+    rs_api_health_register(sc);
+    rs_api_metadata_register(sc);
+    rs_api_shutdown_register(sc);
+    /* API groups: add one line each, above the invocation fallback. */
+    /* The service-invocation fallback (any other path) must stay last. */
+}
+
+const char *rs_api_match(const rs_http_req_t *r, const char *prefix) {
+    size_t n = strlen(prefix);
+    if (strncmp(r->path, prefix, n) != 0) return NULL;
+    return r->path + n;
+}
+
+void rs_api_query_metadata(const rs_http_req_t *r, rs_kvlist_t *out) {
+    for (size_t i = 0; i < r->query_args.len; i++) {
+        const rs_kv_t *kv = &r->query_args.items[i];
+        if (strncmp(kv->key, "metadata.", 9) == 0 && kv->key[9]) rs_kvlist_set(out, kv->key + 9, kv->value);
+    }
+}
+
+json_t *rs_api_body_json(rs_http_req_t *r) {
+    char why[200];
+    json_t *v = rs_json_parse(r->body, r->body_len, why, sizeof why);
+    if (!v) rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "failed deserializing HTTP body: %s", why);
+    return v;
+}
+
+const char *rs_api_next_segment(const char *path, char *seg, size_t seglen) {
+    const char *slash = strchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : strlen(path);
+    if (n >= seglen) n = seglen - 1;
+    memcpy(seg, path, n);
+    seg[n] = '\0';
+    return slash ? slash + 1 : "";
+}

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+/* ripstopd: a small Dapr-API-compatible sidecar. Accepts daprd's flags (Go
+ * style, one or two dashes) so `dapr run` and Multi-App Run files can start it
+ * in daprd's place. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "sidecar/sidecar.h"
+
+enum {
+    OPT_APP_ID = 1000, OPT_APP_PORT, OPT_APP_PROTOCOL, OPT_APP_CHANNEL_ADDRESS, OPT_HTTP_PORT, OPT_LISTEN,
+    OPT_RESOURCES, OPT_CONFIG, OPT_LOG_LEVEL, OPT_LOG_JSON, OPT_API_LOGGING, OPT_METRICS_PORT, OPT_MAX_BODY,
+    OPT_HELP, OPT_VERSION, OPT_IGNORED, OPT_IGNORED_BOOL,
+};
+
+static const struct option options[] = {
+    {"app-id", required_argument, NULL, OPT_APP_ID},
+    {"app-port", required_argument, NULL, OPT_APP_PORT},
+    {"app-protocol", required_argument, NULL, OPT_APP_PROTOCOL},
+    {"app-channel-address", required_argument, NULL, OPT_APP_CHANNEL_ADDRESS},
+    {"dapr-http-port", required_argument, NULL, OPT_HTTP_PORT},
+    {"dapr-listen-addresses", required_argument, NULL, OPT_LISTEN},
+    {"resources-path", required_argument, NULL, OPT_RESOURCES},
+    {"components-path", required_argument, NULL, OPT_RESOURCES},
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"log-as-json", optional_argument, NULL, OPT_LOG_JSON},
+    {"enable-api-logging", optional_argument, NULL, OPT_API_LOGGING},
+    {"metrics-port", required_argument, NULL, OPT_METRICS_PORT},
+    {"max-body-size", required_argument, NULL, OPT_MAX_BODY},
+    {"dapr-http-max-request-size", required_argument, NULL, OPT_MAX_BODY},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    /* daprd flags that have no meaning here; accepted so existing launchers work. */
+    {"dapr-grpc-port", required_argument, NULL, OPT_IGNORED},
+    {"dapr-internal-grpc-port", required_argument, NULL, OPT_IGNORED},
+    {"placement-host-address", required_argument, NULL, OPT_IGNORED},
+    {"scheduler-host-address", required_argument, NULL, OPT_IGNORED},
+    {"app-max-concurrency", required_argument, NULL, OPT_IGNORED},
+    {"read-buffer-size", required_argument, NULL, OPT_IGNORED},
+    {"mode", required_argument, NULL, OPT_IGNORED},
+    {"dapr-public-port", required_argument, NULL, OPT_IGNORED},
+    {"enable-metrics", optional_argument, NULL, OPT_IGNORED_BOOL},
+    {"enable-profiling", optional_argument, NULL, OPT_IGNORED_BOOL},
+    {"enable-app-health-check", optional_argument, NULL, OPT_IGNORED_BOOL},
+    {"app-health-check-path", required_argument, NULL, OPT_IGNORED},
+    {"app-health-probe-interval", required_argument, NULL, OPT_IGNORED},
+    {"app-health-probe-timeout", required_argument, NULL, OPT_IGNORED},
+    {"app-health-threshold", required_argument, NULL, OPT_IGNORED},
+    {NULL, 0, NULL, 0},
+};
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: ripstopd [flags]\n"
+            "A Dapr-API-compatible sidecar. Flags follow daprd's (one or two dashes).\n\n"
+            "  --app-id ID                 the app's id (required)\n"
+            "  --app-port PORT             the app's HTTP port (omit if the app serves nothing)\n"
+            "  --app-protocol http         only http is supported\n"
+            "  --app-channel-address ADDR  where the app listens (default 127.0.0.1)\n"
+            "  --dapr-http-port PORT       Dapr HTTP API port (default 3500)\n"
+            "  --dapr-listen-addresses A   comma-separated listen addresses (default 127.0.0.1)\n"
+            "  --resources-path DIR        resource YAML folder, repeatable (alias --components-path)\n"
+            "  --config FILE               Configuration YAML\n"
+            "  --log-level LEVEL           debug|info|warn|error|fatal (default info)\n"
+            "  --log-as-json               one JSON object per log line\n"
+            "  --enable-api-logging        log every API call\n"
+            "  --metrics-port PORT         Prometheus /metrics port (default 9090; 0 disables)\n"
+            "  --max-body-size SIZE        request body limit, e.g. 4Mi (default 4Mi)\n"
+            "  --help, --version\n\n"
+            "environment: DAPR_API_TOKEN (required on inbound calls), APP_API_TOKEN (sent to the app)\n");
+}
+
+/* Kubernetes-style quantities: 4Mi, 512Ki, 1G, 1000 (bytes). */
+static int parse_size(const char *s, size_t *out) {
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || v < 0) return -1;
+    static const struct {
+        const char *suffix;
+        double mult;
+    } units[] = {{"", 1},       {"k", 1e3},           {"K", 1e3},           {"M", 1e6},
+                 {"G", 1e9},    {"Ki", 1024.0},       {"Mi", 1048576.0},    {"Gi", 1073741824.0}};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (strcmp(end, units[i].suffix) == 0) {
+            *out = (size_t)(v * units[i].mult);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int parse_port(const char *s, int *out) {
+    long long v;
+    if (rs_parse_int64(s, &v) != 0 || v < 0 || v > 65535) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static int parse_flags(rs_sidecar_config_t *cfg, int argc, char **argv) {
+    int c;
+    opterr = 0;
+    while ((c = getopt_long_only(argc, argv, "", options, NULL)) != -1) {
+        const char *name = argv[optind - 1];
+        int on = 1;
+        switch (c) {
+        case OPT_APP_ID: free(cfg->app_id); cfg->app_id = rs_strdup(optarg); break;
+        case OPT_APP_PORT:
+            if (parse_port(optarg, &cfg->app_port) != 0) goto bad_value;
+            break;
+        case OPT_APP_PROTOCOL:
+            if (strcmp(optarg, "http") != 0) {
+                fprintf(stderr, "ripstopd: --app-protocol %s is not supported (only http)\n", optarg);
+                return -1;
+            }
+            break;
+        case OPT_APP_CHANNEL_ADDRESS: free(cfg->app_channel_address); cfg->app_channel_address = rs_strdup(optarg); break;
+        case OPT_HTTP_PORT:
+            if (parse_port(optarg, &cfg->http_port) != 0) goto bad_value;
+            break;
+        case OPT_LISTEN: {
+            rs_strlist_free(&cfg->listen_addresses);
+            char *copy = rs_strdup(optarg), *save = NULL;
+            for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) rs_strlist_add(&cfg->listen_addresses, t);
+            free(copy);
+            break;
+        }
+        case OPT_RESOURCES: rs_strlist_add(&cfg->resources_paths, optarg); break;
+        case OPT_CONFIG: free(cfg->config_path); cfg->config_path = rs_strdup(optarg); break;
+        case OPT_LOG_LEVEL: free(cfg->log_level); cfg->log_level = rs_strdup(optarg); break;
+        case OPT_LOG_JSON:
+            if (optarg && rs_parse_bool(optarg, &on) != 0) goto bad_value;
+            cfg->log_as_json = on;
+            break;
+        case OPT_API_LOGGING:
+            if (optarg && rs_parse_bool(optarg, &on) != 0) goto bad_value;
+            cfg->enable_api_logging = on;
+            break;
+        case OPT_METRICS_PORT:
+            if (parse_port(optarg, &cfg->metrics_port) != 0) goto bad_value;
+            break;
+        case OPT_MAX_BODY:
+            if (parse_size(optarg, &cfg->max_body_size) != 0) goto bad_value;
+            break;
+        case OPT_HELP: usage(stdout); exit(0);
+        case OPT_VERSION: printf("ripstopd %s\n", RIPSTOP_VERSION); exit(0);
+        case OPT_IGNORED:
+        case OPT_IGNORED_BOOL: fprintf(stderr, "ripstopd: note: %s is accepted for compatibility and ignored\n", name); break;
+        case '?':
+        default:
+            fprintf(stderr, "ripstopd: unknown or incomplete flag '%s' (see --help)\n", argv[optind - 1]);
+            return -1;
+        }
+        continue;
+    bad_value:
+        fprintf(stderr, "ripstopd: invalid value '%s' for %s\n", optarg ? optarg : "", name);
+        return -1;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "ripstopd: unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
+    if (!cfg->app_id || !*cfg->app_id) {
+        fprintf(stderr, "ripstopd: --app-id is required\n");
+        return -1;
+    }
+    if (cfg->listen_addresses.len == 0) rs_strlist_add(&cfg->listen_addresses, "127.0.0.1");
+    return 0;
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg) {
+    (void)what;
+    RS_INFO("runtime", "received signal %d", (int)sig);
+    rs_sidecar_shutdown(arg);
+}
+
+int main(int argc, char **argv) {
+    rs_sidecar_t sc = {0};
+    rs_sidecar_config_defaults(&sc.cfg);
+    if (parse_flags(&sc.cfg, argc, argv) != 0) {
+        rs_sidecar_free(&sc);
+        return 2;
+    }
+    rs_log_level_t lvl;
+    if (rs_log_parse_level(sc.cfg.log_level, &lvl) != 0) {
+        fprintf(stderr, "ripstopd: unknown log level '%s'\n", sc.cfg.log_level);
+        rs_sidecar_free(&sc);
+        return 2;
+    }
+    rs_log_set_level(lvl);
+    rs_log_set_json(sc.cfg.log_as_json);
+    rs_log_set_app_id(sc.cfg.app_id);
+    const char *tok = getenv("DAPR_API_TOKEN");
+    if (tok && *tok) sc.cfg.api_token = rs_strdup(tok);
+    tok = getenv("APP_API_TOKEN");
+    if (tok && *tok) sc.cfg.app_api_token = rs_strdup(tok);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct event_base *base = event_base_new();
+    char err[1024] = "";
+    int rc = 0;
+    if (rs_sidecar_init(&sc, base, err, sizeof err) != 0 || rs_sidecar_start(&sc, err, sizeof err) != 0) {
+        rs_log(RS_LOG_FATAL, "runtime", "%s", err);
+        rc = 1;
+    } else {
+        struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, &sc);
+        struct event *sigint = evsignal_new(base, SIGINT, on_signal, &sc);
+        event_add(sigterm, NULL);
+        event_add(sigint, NULL);
+        event_base_dispatch(base);
+        event_free(sigterm);
+        event_free(sigint);
+    }
+    rs_sidecar_free(&sc);
+    event_base_free(base);
+    return rc;
+}

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+#include "sidecar/resources/yaml.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/str.h"
+
+struct fy_node *rs_yaml_get(struct fy_node *m, const char *key) {
+    if (!m || !fy_node_is_mapping(m)) return NULL;
+    return fy_node_mapping_lookup_by_string(m, key, FY_NT);
+}
+
+const char *rs_yaml_scalar(struct fy_node *n) {
+    if (!n || !fy_node_is_scalar(n)) return NULL;
+    return fy_node_get_scalar0(n);
+}
+
+int rs_yaml_line(struct fy_node *n) {
+    if (!n) return 0;
+    if (fy_node_is_scalar(n)) {
+        struct fy_token *t = fy_node_get_scalar_token(n);
+        const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+        return m ? m->line + 1 : 0;
+    }
+    void *it = NULL;
+    if (fy_node_is_mapping(n)) {
+        struct fy_node_pair *p = fy_node_mapping_iterate(n, &it);
+        return p ? rs_yaml_line(fy_node_pair_key(p)) : 0;
+    }
+    struct fy_node *first = fy_node_sequence_iterate(n, &it);
+    return rs_yaml_line(first);
+}
+
+static json_t *scalar_to_json(struct fy_node *n) {
+    const char *s = fy_node_get_scalar0(n);
+    if (!s) return json_null();
+    if (fy_node_get_style(n) != FYNS_PLAIN) return json_string(s);
+    if (!*s || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0) return json_null();
+    if (strcmp(s, "true") == 0 || strcmp(s, "True") == 0) return json_true();
+    if (strcmp(s, "false") == 0 || strcmp(s, "False") == 0) return json_false();
+    long long v;
+    if (rs_parse_int64(s, &v) == 0) return json_integer(v);
+    return json_string(s);
+}
+
+json_t *rs_yaml_to_json(struct fy_node *n) {
+    if (!n) return json_null();
+    if (fy_node_is_scalar(n)) return scalar_to_json(n);
+    void *it = NULL;
+    if (fy_node_is_sequence(n)) {
+        json_t *a = json_array();
+        struct fy_node *item;
+        while ((item = fy_node_sequence_iterate(n, &it))) json_array_append_new(a, rs_yaml_to_json(item));
+        return a;
+    }
+    json_t *o = json_object();
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(n, &it))) {
+        const char *k = rs_yaml_scalar(fy_node_pair_key(p));
+        if (k) json_object_set_new(o, k, rs_yaml_to_json(fy_node_pair_value(p)));
+    }
+    return o;
+}
+
+struct diag_capture {
+    char *err;
+    size_t errlen;
+    int got;
+};
+
+/* libfyaml formats its diagnostics as "file:line:col: error: reason"; keep the first one. */
+static void capture_diag(struct fy_diag *diag, void *user, const char *buf, size_t len) {
+    struct diag_capture *c = user;
+    (void)diag;
+    if (c->got || !c->err) return;
+    while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' ')) len--;
+    snprintf(c->err, c->errlen, "%.*s", (int)len, buf);
+    c->got = 1;
+}
+
+int rs_yaml_each_document(const char *path, rs_yaml_doc_fn fn, void *ctx, char *err, size_t errlen) {
+    struct diag_capture cap = {err, errlen, 0};
+    struct fy_diag_cfg dcfg;
+    fy_diag_cfg_default(&dcfg);
+    dcfg.fp = NULL;
+    dcfg.output_fn = capture_diag;
+    dcfg.user = &cap;
+    dcfg.colorize = false;
+    dcfg.show_source = false;
+    struct fy_diag *diag = fy_diag_create(&dcfg);
+    struct fy_parse_cfg cfg = {.search_path = "", .flags = FYPCF_DEFAULT_DOC, .userdata = NULL, .diag = diag};
+    struct fy_parser *fyp = fy_parser_create(&cfg);
+    int rc = 0;
+    if (!fyp || fy_parser_set_input_file(fyp, path) != 0) {
+        snprintf(err, errlen, "%s: cannot read file", path);
+        rc = -1;
+        goto out;
+    }
+    struct fy_document *doc;
+    while ((doc = fy_parse_load_document(fyp))) {
+        int frc = fy_document_root(doc) ? fn(ctx, path, doc, err, errlen) : 0;
+        fy_parse_document_destroy(fyp, doc);
+        if (frc != 0) {
+            rc = -1;
+            goto out;
+        }
+    }
+    if (fy_parser_get_stream_error(fyp)) {
+        if (!cap.got) snprintf(err, errlen, "%s: invalid YAML", path);
+        else if (!strstr(err, path)) {
+            char tmp[512];
+            snprintf(tmp, sizeof tmp, "%s: %s", path, err);
+            snprintf(err, errlen, "%s", tmp);
+        }
+        rc = -1;
+    }
+out:
+    if (fyp) fy_parser_destroy(fyp);
+    if (diag) fy_diag_destroy(diag);
+    return rc;
+}

@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: MIT */
+/* Start-up and shutdown of ripstopd: resources → secret stores → other
+ * components → API server → app probe, and the hooks other modules use to
+ * act once the app is reachable or when the sidecar stops. */
+#include "sidecar/sidecar.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/bufferevent.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "sidecar/api/api.h"
+#include "sidecar/resources/resolve.h"
+
+struct rs_hook {
+    int on_shutdown; /* 0 = app-ready hook */
+    rs_sidecar_hook_fn fn;
+    void *arg;
+    struct rs_hook *next;
+};
+
+void rs_sidecar_config_defaults(rs_sidecar_config_t *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    cfg->app_protocol = rs_strdup("http");
+    cfg->app_channel_address = rs_strdup("127.0.0.1");
+    cfg->http_port = 3500;
+    cfg->metrics_port = 9090;
+    cfg->max_body_size = 4u << 20;
+    cfg->log_level = rs_strdup("info");
+}
+
+rs_component_t *rs_sidecar_component(rs_sidecar_t *sc, rs_component_kind_t kind, const char *name) {
+    for (size_t i = 0; i < sc->ncomponents; i++) {
+        rs_component_t *c = sc->components[i];
+        if (c->type->kind == kind && strcmp(c->name, name) == 0) return c;
+    }
+    return NULL;
+}
+
+size_t rs_sidecar_count(rs_sidecar_t *sc, rs_component_kind_t kind) {
+    size_t n = 0;
+    for (size_t i = 0; i < sc->ncomponents; i++) n += sc->components[i]->type->kind == kind;
+    return n;
+}
+
+static void add_hook(rs_sidecar_t *sc, int on_shutdown, rs_sidecar_hook_fn fn, void *arg) {
+    struct rs_hook *h = rs_xcalloc(1, sizeof *h);
+    h->on_shutdown = on_shutdown;
+    h->fn = fn;
+    h->arg = arg;
+    /* Prepend: shutdown hooks then run newest first; app-ready hooks are reversed when run. */
+    h->next = sc->hooks_;
+    sc->hooks_ = h;
+}
+
+void rs_sidecar_on_app_ready(rs_sidecar_t *sc, rs_sidecar_hook_fn fn, void *arg) {
+    if (!sc->cfg.app_port) return;
+    if (sc->app_ready) {
+        fn(sc, arg);
+        return;
+    }
+    add_hook(sc, 0, fn, arg);
+}
+
+void rs_sidecar_on_shutdown(rs_sidecar_t *sc, rs_sidecar_hook_fn fn, void *arg) { add_hook(sc, 1, fn, arg); }
+
+void rs_sidecar_app_headers(const rs_sidecar_t *sc, rs_kvlist_t *headers) {
+    if (sc->cfg.app_api_token && *sc->cfg.app_api_token) rs_kvlist_set(headers, "dapr-api-token", sc->cfg.app_api_token);
+}
+
+static void run_app_ready_hooks(rs_sidecar_t *sc) {
+    /* Registration order: collect the ready hooks, then call them oldest first. */
+    size_t n = 0;
+    for (struct rs_hook *h = sc->hooks_; h; h = h->next) n += !h->on_shutdown;
+    struct rs_hook **list = rs_xcalloc(n ? n : 1, sizeof *list);
+    size_t i = n;
+    for (struct rs_hook *h = sc->hooks_; h; h = h->next)
+        if (!h->on_shutdown) list[--i] = h;
+    for (i = 0; i < n; i++) list[i]->fn(sc, list[i]->arg);
+    free(list);
+}
+
+/* ---- app port probe: daprd dials the app port every 100 ms until it answers ---- */
+
+static void probe_app(evutil_socket_t fd, short what, void *arg);
+
+static void on_probe_event(struct bufferevent *bev, short events, void *arg) {
+    rs_sidecar_t *sc = arg;
+    bufferevent_free(bev);
+    if (events & BEV_EVENT_CONNECTED) {
+        sc->app_ready = 1;
+        RS_INFO("runtime", "application discovered on port %d", sc->cfg.app_port);
+        run_app_ready_hooks(sc);
+        return;
+    }
+    struct timeval tv = {0, 100 * 1000};
+    evtimer_add(sc->app_probe_, &tv);
+}
+
+static void probe_app(evutil_socket_t fd, short what, void *arg) {
+    rs_sidecar_t *sc = arg;
+    (void)fd;
+    (void)what;
+    if (sc->shutting_down) return;
+    struct sockaddr_in sin = {0};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t)sc->cfg.app_port);
+    if (inet_pton(AF_INET, sc->cfg.app_channel_address, &sin.sin_addr) != 1) inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+    struct bufferevent *bev = bufferevent_socket_new(sc->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    bufferevent_setcb(bev, NULL, NULL, on_probe_event, sc);
+    if (bufferevent_socket_connect(bev, (struct sockaddr *)&sin, sizeof sin) != 0) {
+        bufferevent_free(bev);
+        struct timeval tv = {0, 100 * 1000};
+        evtimer_add(sc->app_probe_, &tv);
+    }
+}
+
+/* ---- components ---- */
+
+static int init_one(rs_sidecar_t *sc, const rs_resource_component_t *rc, int *deferred, char *err, size_t errlen) {
+    const rs_component_type_t *type = rs_component_type_find(rc->type);
+    char why[512] = "";
+    if (!type) {
+        snprintf(why, sizeof why, "unknown component type '%s'", rc->type);
+        goto failed;
+    }
+    rs_component_t *c = rs_xcalloc(1, sizeof *c);
+    c->name = rs_strdup(rc->name);
+    c->version = rs_strdup(rc->version);
+    c->type = type;
+    c->sidecar = sc;
+    c->resource = rc;
+    rs_resolve_result_t r = rs_resolve_component_metadata(sc, rc, &c->metadata, why, sizeof why);
+    if (r == RS_RESOLVE_DEFERRED) {
+        rs_kvlist_free(&c->metadata);
+        free(c->name);
+        free(c->version);
+        free(c);
+        *deferred = 1;
+        return 0;
+    }
+    if (r == RS_RESOLVE_OK && type->init(c, why, sizeof why) == 0) {
+        sc->components = rs_xrealloc(sc->components, (sc->ncomponents + 1) * sizeof *sc->components);
+        sc->components[sc->ncomponents++] = c;
+        RS_INFO("runtime", "component loaded: %s (%s/%s)", c->name, rc->type, rc->version);
+        return 0;
+    }
+    if (r == RS_RESOLVE_OK && type->close) type->close(c);
+    rs_kvlist_free(&c->metadata);
+    free(c->name);
+    free(c->version);
+    free(c);
+failed:
+    if (rc->ignore_errors) {
+        RS_WARN("runtime", "component %s (%s:%d) failed to initialise and is skipped (ignoreErrors): %s", rc->name,
+                rc->file, rc->line, why);
+        return 0;
+    }
+    snprintf(err, errlen, "component %s (%s:%d) failed to initialise: %s", rc->name, rc->file, rc->line, why);
+    return -1;
+}
+
+/* Secret stores first, so other components can resolve secretKeyRef; a store
+ * that itself refers to another store not yet loaded is retried until no
+ * more progress is made (Dapr defers such components the same way). */
+static int init_components(rs_sidecar_t *sc, char *err, size_t errlen) {
+    size_t n = sc->resources.ncomponents;
+    char *done = rs_xcalloc(n ? n : 1, 1);
+    int rc = 0;
+    for (int pass = 0; pass < 2 && rc == 0; pass++) {
+        int progress = 1;
+        while (progress && rc == 0) {
+            progress = 0;
+            for (size_t i = 0; i < n && rc == 0; i++) {
+                const rs_resource_component_t *r = &sc->resources.components[i];
+                int is_store = rs_component_kind_of_type(r->type) == RS_KIND_SECRETSTORE;
+                if (done[i] || (pass == 0 && !is_store)) continue;
+                int deferred = 0;
+                rc = init_one(sc, r, &deferred, err, errlen);
+                if (rc == 0 && !deferred) done[i] = progress = 1;
+            }
+        }
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (done[i]) continue;
+        const rs_resource_component_t *r = &sc->resources.components[i];
+        snprintf(err, errlen, "component %s (%s:%d): secret store '%s' named in auth.secretStore is not loaded", r->name,
+                 r->file, r->line, r->secret_store ? r->secret_store : "");
+        rc = -1;
+    }
+    free(done);
+    return rc;
+}
+
+int rs_sidecar_init(rs_sidecar_t *sc, struct event_base *base, char *err, size_t errlen) {
+    sc->base = base;
+    if (sc->cfg.app_port) {
+        snprintf(sc->app_base_url, sizeof sc->app_base_url, "http://%s:%d", sc->cfg.app_channel_address,
+                 sc->cfg.app_port);
+    }
+    if (rs_resources_load(&sc->resources, &sc->cfg.resources_paths, sc->cfg.config_path, sc->cfg.app_id, err, errlen) !=
+        0)
+        return -1;
+    sc->http = rs_http_client_new(base);
+    /* HOOK: resiliency provider — sc->resiliency = rs_resiliency_new(...) (before components: they look up policies) */
+    if (init_components(sc, err, errlen) != 0) return -1;
+    /* HOOK: name resolution — sc->nameres = ... */
+    return 0;
+}
+
+int rs_sidecar_start(rs_sidecar_t *sc, char *err, size_t errlen) {
+    sc->api = rs_http_server_new(sc->base, sc->cfg.max_body_size);
+    for (size_t i = 0; i < sc->cfg.listen_addresses.len; i++) {
+        const char *addr = sc->cfg.listen_addresses.items[i];
+        if (rs_http_server_listen(sc->api, addr, sc->cfg.http_port) < 0) {
+            snprintf(err, errlen, "cannot listen on %s:%d: %s", addr, sc->cfg.http_port, strerror(errno));
+            return -1;
+        }
+    }
+    rs_api_register_all(sc);
+    /* HOOK: metrics — start the /metrics server on cfg.metrics_port and set the API server observer */
+    sc->outbound_ready = 1;
+    RS_INFO("runtime", "dapr API listening on port %d; app id %s", sc->cfg.http_port, sc->cfg.app_id);
+    if (sc->cfg.app_port) {
+        sc->app_probe_ = evtimer_new(sc->base, probe_app, sc);
+        probe_app(-1, 0, sc);
+    }
+    return 0;
+}
+
+static void run_shutdown_hooks(rs_sidecar_t *sc) {
+    for (struct rs_hook *h = sc->hooks_; h; h = h->next)
+        if (h->on_shutdown && h->fn) {
+            rs_sidecar_hook_fn fn = h->fn;
+            h->fn = NULL; /* once */
+            fn(sc, h->arg);
+        }
+}
+
+void rs_sidecar_shutdown(rs_sidecar_t *sc) {
+    if (sc->shutting_down) return;
+    sc->shutting_down = 1;
+    RS_INFO("runtime", "shutting down");
+    run_shutdown_hooks(sc);
+    event_base_loopexit(sc->base, NULL);
+}
+
+void rs_sidecar_free(rs_sidecar_t *sc) {
+    run_shutdown_hooks(sc);
+    /* HOOK: free nameres / metrics / resiliency here */
+    rs_http_server_free(sc->api);
+    for (size_t i = sc->ncomponents; i-- > 0;) {
+        rs_component_t *c = sc->components[i];
+        if (c->type->close) c->type->close(c);
+        rs_kvlist_free(&c->metadata);
+        free(c->name);
+        free(c->version);
+        free(c);
+    }
+    free(sc->components);
+    rs_http_client_free(sc->http);
+    if (sc->app_probe_) event_free(sc->app_probe_);
+    while (sc->hooks_) {
+        struct rs_hook *h = sc->hooks_;
+        sc->hooks_ = h->next;
+        free(h);
+    }
+    rs_resources_free(&sc->resources);
+    rs_kvlist_free(&sc->extended_metadata);
+    rs_sidecar_config_t *cfg = &sc->cfg;
+    free(cfg->app_id);
+    free(cfg->app_protocol);
+    free(cfg->app_channel_address);
+    rs_strlist_free(&cfg->listen_addresses);
+    rs_strlist_free(&cfg->resources_paths);
+    free(cfg->config_path);
+    free(cfg->api_token);
+    free(cfg->app_api_token);
+    free(cfg->log_level);
+}
