@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/* Core helpers: durations, capped buffers, booleans, trace ids. */
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/duration.h"
+#include "core/ids.h"
+#include "core/str.h"
+#include "test.h"
+
+TEST(go_durations) {
+    int64_t ms;
+    ASSERT_EQ(rs_duration_parse_go("200ms", &ms), 0);
+    ASSERT_EQ(ms, 200);
+    ASSERT_EQ(rs_duration_parse_go("1m30s", &ms), 0);
+    ASSERT_EQ(ms, 90000);
+    ASSERT_EQ(rs_duration_parse_go("1.5s", &ms), 0);
+    ASSERT_EQ(ms, 1500);
+    ASSERT_EQ(rs_duration_parse_go("1h", &ms), 0);
+    ASSERT_EQ(ms, 3600000);
+    ASSERT_EQ(rs_duration_parse_go("0", &ms), 0);
+    ASSERT_EQ(ms, 0);
+    ASSERT_EQ(rs_duration_parse_go("5", &ms), -1);
+    ASSERT_EQ(rs_duration_parse_go("5x", &ms), -1);
+    ASSERT_EQ(rs_duration_parse_go("", &ms), -1);
+    ASSERT_EQ(rs_duration_parse_ms_default("5000", &ms), 0);
+    ASSERT_EQ(ms, 5000);
+    ASSERT_EQ(rs_duration_parse_s_default("10", &ms), 0);
+    ASSERT_EQ(ms, 10000);
+    ASSERT_EQ(rs_duration_parse_s_default("10s", &ms), 0);
+    ASSERT_EQ(ms, 10000);
+}
+
+TEST(buffer_cap) {
+    rs_buf_t b;
+    rs_buf_init(&b, 8);
+    ASSERT_EQ(rs_buf_puts(&b, "12345"), 0);
+    ASSERT_EQ(rs_buf_puts(&b, "6789"), -1);
+    ASSERT_STREQ(b.data, "12345");
+    ASSERT_EQ(rs_buf_printf(&b, "%d", 678), 0);
+    ASSERT_STREQ(b.data, "12345678");
+    rs_buf_free(&b);
+}
+
+TEST(go_bools) {
+    int v;
+    ASSERT_EQ(rs_parse_bool("True", &v), 0);
+    ASSERT_EQ(v, 1);
+    ASSERT_EQ(rs_parse_bool("0", &v), 0);
+    ASSERT_EQ(v, 0);
+    ASSERT_EQ(rs_parse_bool("yes", &v), -1);
+}
+
+TEST(trace_ids) {
+    char tp[56];
+    rs_traceparent_new(tp);
+    ASSERT_TRUE(rs_traceparent_valid(tp));
+    ASSERT_TRUE(!rs_traceparent_valid("00-abc"));
+    char u[37];
+    rs_uuid(u);
+    ASSERT_EQ(strlen(u), 36);
+}
+
+TEST(kvlist) {
+    rs_kvlist_t l = {0};
+    rs_kvlist_set(&l, "A", "1");
+    rs_kvlist_set(&l, "A", "2");
+    rs_kvlist_add(&l, "b", "3");
+    ASSERT_EQ(l.len, 2);
+    ASSERT_STREQ(rs_kvlist_get(&l, "A"), "2");
+    ASSERT_STREQ(rs_kvlist_get_ci(&l, "B"), "3");
+    static const char *const aliases[] = {"x", "b", NULL};
+    ASSERT_STREQ(rs_kvlist_get_any(&l, aliases), "3");
+    rs_kvlist_free(&l);
+}
+
+int main(void) {
+    RUN(go_durations);
+    RUN(buffer_cap);
+    RUN(go_bools);
+    RUN(trace_ids);
+    RUN(kvlist);
+    return TEST_SUMMARY();
+}
