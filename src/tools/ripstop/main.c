@@ -7,9 +7,11 @@
 #include "commands.h"
 
 /* Declarations of the command entry points (one per file). */
+int rs_cmd_chaos(int argc, char **argv);
 
 static const rs_command_t commands[] = {
     /* {"run", rs_cmd_run, "start apps and sidecars from a Multi-App Run file"}, */
+    {"chaos", rs_cmd_chaos, "TCP fault proxy with a Toxiproxy-compatible HTTP API"},
     {NULL, NULL, NULL},
 };
 
