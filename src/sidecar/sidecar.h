@@ -48,6 +48,7 @@ struct rs_sidecar {
     rs_resiliency_t *resiliency;
     struct rs_metrics *metrics;
     struct rs_nameres *nameres;   /* resolves app ids to sidecar addresses */
+    struct rs_messaging *messaging; /* pub/sub runtime: subscriptions and deliveries (messaging/) */
     rs_kvlist_t extended_metadata;/* PUT /v1.0/metadata/{key} */
     char app_base_url[160];       /* "http://<app-channel-address>:<app-port>" */
     int outbound_ready;           /* components and APIs are up */
