@@ -129,7 +129,7 @@ static int parse_field(const char *field, const bounds_t *r, uint64_t *out, char
     for (;;) {
         char *comma = strchr(p, ',');
         if (comma) *comma = 0;
-        uint64_t b;
+        uint64_t b = 0;
         if (parse_range(p, r, &b, err, errlen) != 0) {
             rc = -1;
             break;
