@@ -366,13 +366,14 @@ int rs_resources_load(rs_resources_t *out, const rs_strlist_t *paths, const char
                       char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     struct load_ctx ctx = {out, app_id, 0};
-    for (size_t i = 0; i < paths->len; i++)
-        if (load_path(&ctx, paths->items[i], err, errlen) != 0) return -1;
-    if (config_path && *config_path) {
+    int rc = 0;
+    for (size_t i = 0; i < paths->len && rc == 0; i++) rc = load_path(&ctx, paths->items[i], err, errlen);
+    if (rc == 0 && config_path && *config_path) {
         ctx.config_only = 1;
-        if (rs_yaml_each_document(config_path, on_document, &ctx, err, errlen) != 0) return -1;
+        rc = rs_yaml_each_document(config_path, on_document, &ctx, err, errlen);
     }
-    return 0;
+    if (rc != 0) rs_resources_free(out); /* nothing half-loaded is left behind */
+    return rc;
 }
 
 static void free_doc(rs_resource_doc_t *d) {

@@ -80,7 +80,7 @@ typedef struct rs_resources {
 
 /** Loads every resource file under `paths` (directories; a plain file is also accepted)
  *  and the configuration file (may be NULL), keeping only resources in scope for app_id.
- *  Returns 0, or -1 with "file:line: reason" in err. */
+ *  Returns 0, or -1 with "file:line: reason" in err (out is then empty). */
 int rs_resources_load(rs_resources_t *out, const rs_strlist_t *paths, const char *config_path, const char *app_id,
                       char *err, size_t errlen);
 void rs_resources_free(rs_resources_t *r);
