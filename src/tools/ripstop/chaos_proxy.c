@@ -390,12 +390,17 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
     (void)what;
     struct conn *cn = arg;
+    /* The toxic with the earliest deadline decides how we close (the timer may fire a little early, so
+     * do not compare with the clock). */
     int reset = 0;
-    int64_t now = rs_now_ms();
+    int64_t best = INT64_MAX;
     for (struct toxic *t = cn->p->toxics; t; t = t->next) {
-        if (t->type != T_RESET || !toxic_applies(cn, t)) continue;
+        if (!toxic_applies(cn, t) || !(t->type == T_RESET || (t->type == T_TIMEOUT && t->timeout > 0))) continue;
         int64_t since = t->added_ms > cn->start_ms ? t->added_ms : cn->start_ms;
-        if (since + t->timeout <= now) reset = 1;
+        if (since + t->timeout < best || (since + t->timeout == best && t->type == T_RESET)) {
+            best = since + t->timeout;
+            reset = t->type == T_RESET;
+        }
     }
     conn_free(cn, reset);
 }
