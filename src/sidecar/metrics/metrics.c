@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+/* Families hold their series in a small open-addressing table keyed by the
+ * rendered label string, so the per-request cost is one format + one lookup. */
+#include "sidecar/metrics/metrics.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/str.h"
+
+typedef enum { M_COUNTER, M_GAUGE, M_HISTOGRAM } mtype_t;
+
+static const double bucket_bounds[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000};
+#define NBUCKETS (sizeof bucket_bounds / sizeof bucket_bounds[0])
+
+typedef struct {
+    char *labels; /* rendered: app_id="x",k="v" */
+    uint64_t hash;
+    double value; /* counter / gauge; histogram sum */
+    uint64_t count;
+    uint64_t *buckets; /* histogram only */
+} series_t;
+
+typedef struct {
+    char *name;
+    char *help;
+    mtype_t type;
+    series_t *slots; /* open addressing, power-of-two size */
+    size_t nslots, nused;
+} family_t;
+
+struct rs_metrics {
+    char *app_label; /* app_id="..." */
+    family_t *fams;
+    size_t nfams, allocfams;
+};
+
+static uint64_t fnv(const char *s) {
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static void append_escaped(rs_buf_t *b, const char *v) {
+    for (; *v; v++) {
+        if (*v == '\\') rs_buf_puts(b, "\\\\");
+        else if (*v == '"') rs_buf_puts(b, "\\\"");
+        else if (*v == '\n') rs_buf_puts(b, "\\n");
+        else rs_buf_append(b, v, 1);
+    }
+}
+
+rs_metrics_t *rs_metrics_new(const char *app_id) {
+    rs_metrics_t *m = rs_xcalloc(1, sizeof *m);
+    rs_buf_t b;
+    rs_buf_init(&b, 4096);
+    rs_buf_puts(&b, "app_id=\"");
+    append_escaped(&b, app_id ? app_id : "");
+    rs_buf_puts(&b, "\"");
+    m->app_label = rs_buf_steal(&b, NULL);
+    return m;
+}
+
+void rs_metrics_free(rs_metrics_t *m) {
+    if (!m) return;
+    for (size_t i = 0; i < m->nfams; i++) {
+        family_t *f = &m->fams[i];
+        for (size_t j = 0; j < f->nslots; j++) {
+            free(f->slots[j].labels);
+            free(f->slots[j].buckets);
+        }
+        free(f->slots);
+        free(f->name);
+        free(f->help);
+    }
+    free(m->fams);
+    free(m->app_label);
+    free(m);
+}
+
+static family_t *family(rs_metrics_t *m, const char *name, const char *help, mtype_t type) {
+    for (size_t i = 0; i < m->nfams; i++)
+        if (strcmp(m->fams[i].name, name) == 0) return &m->fams[i];
+    if (!help) return NULL;
+    if (m->nfams == m->allocfams) {
+        m->allocfams = m->allocfams ? m->allocfams * 2 : 16;
+        m->fams = rs_xrealloc(m->fams, m->allocfams * sizeof *m->fams);
+    }
+    family_t *f = &m->fams[m->nfams++];
+    memset(f, 0, sizeof *f);
+    f->name = rs_strdup(name);
+    f->help = rs_strdup(help);
+    f->type = type;
+    return f;
+}
+
+static char *render_labels(rs_metrics_t *m, const char *const *labels) {
+    rs_buf_t b;
+    rs_buf_init(&b, 64 * 1024);
+    rs_buf_puts(&b, m->app_label);
+    for (size_t i = 0; labels && labels[i] && labels[i + 1]; i += 2) {
+        rs_buf_printf(&b, ",%s=\"", labels[i]);
+        append_escaped(&b, labels[i + 1]);
+        rs_buf_puts(&b, "\"");
+    }
+    return rs_buf_steal(&b, NULL);
+}
+
+static void grow(family_t *f) {
+    size_t n = f->nslots ? f->nslots * 2 : 16;
+    series_t *old = f->slots;
+    size_t oldn = f->nslots;
+    f->slots = rs_xcalloc(n, sizeof *f->slots);
+    f->nslots = n;
+    for (size_t i = 0; i < oldn; i++) {
+        if (!old[i].labels) continue;
+        size_t j = old[i].hash & (n - 1);
+        while (f->slots[j].labels) j = (j + 1) & (n - 1);
+        f->slots[j] = old[i];
+    }
+    free(old);
+}
+
+static series_t *find_series(family_t *f, const char *labels, int create) {
+    uint64_t h = fnv(labels);
+    if (f->nslots) {
+        size_t j = h & (f->nslots - 1);
+        while (f->slots[j].labels) {
+            if (f->slots[j].hash == h && strcmp(f->slots[j].labels, labels) == 0) return &f->slots[j];
+            j = (j + 1) & (f->nslots - 1);
+        }
+    }
+    if (!create) return NULL;
+    if ((f->nused + 1) * 2 > f->nslots) grow(f);
+    size_t j = h & (f->nslots - 1);
+    while (f->slots[j].labels) j = (j + 1) & (f->nslots - 1);
+    series_t *s = &f->slots[j];
+    s->labels = rs_strdup(labels);
+    s->hash = h;
+    if (f->type == M_HISTOGRAM) s->buckets = rs_xcalloc(NBUCKETS, sizeof *s->buckets);
+    f->nused++;
+    return s;
+}
+
+static series_t *get(rs_metrics_t *m, const char *name, const char *help, mtype_t type, const char *const *labels) {
+    family_t *f = family(m, name, help, type);
+    if (!f || f->type != type) return NULL;
+    char *l = render_labels(m, labels);
+    series_t *s = find_series(f, l, 1);
+    free(l);
+    return s;
+}
+
+void rs_metrics_inc(rs_metrics_t *m, const char *name, const char *help, const char *const *labels, double by) {
+    if (!m) return;
+    series_t *s = get(m, name, help, M_COUNTER, labels);
+    if (s) s->value += by;
+}
+
+void rs_metrics_set(rs_metrics_t *m, const char *name, const char *help, const char *const *labels, double v) {
+    if (!m) return;
+    series_t *s = get(m, name, help, M_GAUGE, labels);
+    if (s) s->value = v;
+}
+
+void rs_metrics_observe(rs_metrics_t *m, const char *name, const char *help, const char *const *labels, double v) {
+    if (!m) return;
+    series_t *s = get(m, name, help, M_HISTOGRAM, labels);
+    if (!s) return;
+    s->value += v;
+    s->count++;
+    for (size_t i = 0; i < NBUCKETS; i++)
+        if (v <= bucket_bounds[i]) s->buckets[i]++;
+}
+
+double rs_metrics_value(rs_metrics_t *m, const char *name, const char *const *labels) {
+    if (!m) return -1;
+    family_t *f = family(m, name, NULL, M_COUNTER);
+    if (!f) return -1;
+    char *l = render_labels(m, labels);
+    series_t *s = find_series(f, l, 0);
+    free(l);
+    return s ? s->value : -1;
+}
+
+static void put_num(rs_buf_t *b, double v) {
+    if (v == floor(v) && fabs(v) < 1e15) rs_buf_printf(b, "%.0f", v);
+    else rs_buf_printf(b, "%.6g", v);
+}
+
+char *rs_metrics_render(rs_metrics_t *m, size_t *len) {
+    rs_buf_t b;
+    rs_buf_init(&b, 256u * 1024 * 1024);
+    for (size_t i = 0; m && i < m->nfams; i++) {
+        family_t *f = &m->fams[i];
+        static const char *const tn[] = {"counter", "gauge", "histogram"};
+        rs_buf_printf(&b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name, tn[f->type]);
+        for (size_t j = 0; j < f->nslots; j++) {
+            series_t *s = &f->slots[j];
+            if (!s->labels) continue;
+            if (f->type != M_HISTOGRAM) {
+                rs_buf_printf(&b, "%s{%s} ", f->name, s->labels);
+                put_num(&b, s->value);
+                rs_buf_puts(&b, "\n");
+                continue;
+            }
+            for (size_t k = 0; k < NBUCKETS; k++) {
+                rs_buf_printf(&b, "%s_bucket{%s,le=\"", f->name, s->labels);
+                put_num(&b, bucket_bounds[k]);
+                rs_buf_printf(&b, "\"} %llu\n", (unsigned long long)s->buckets[k]);
+            }
+            rs_buf_printf(&b, "%s_bucket{%s,le=\"+Inf\"} %llu\n", f->name, s->labels, (unsigned long long)s->count);
+            rs_buf_printf(&b, "%s_sum{%s} ", f->name, s->labels);
+            put_num(&b, s->value);
+            rs_buf_printf(&b, "\n%s_count{%s} %llu\n", f->name, s->labels, (unsigned long long)s->count);
+        }
+    }
+    if (!b.data) rs_buf_puts(&b, "");
+    return rs_buf_steal(&b, len);
+}
+
+static int on_metrics(rs_http_req_t *r, void *ctx) {
+    if (strcmp(r->path, "/metrics") != 0) return 0;
+    rs_http_req_set_route(r, "/metrics");
+    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
+        rs_http_reply_error(r, 405, "ERR_METHOD_NOT_ALLOWED", "use GET /metrics");
+        return 1;
+    }
+    size_t len = 0;
+    char *text = rs_metrics_render(ctx, &len);
+    rs_kvlist_t h = {0};
+    rs_kvlist_add(&h, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    rs_http_reply(r, 200, &h, text, len);
+    rs_kvlist_free(&h);
+    free(text);
+    return 1;
+}
+
+void rs_metrics_serve(rs_metrics_t *m, rs_http_server_t *srv) { rs_http_server_add(srv, on_metrics, m); }
+
+void rs_metrics_http_observer(void *arg, const char *method, const char *route, int status, int64_t latency_us) {
+    rs_metrics_t *m = arg;
+    if (!m) return;
+    char st[16];
+    snprintf(st, sizeof st, "%d", status);
+    const char *labels[] = {"method", method, "path", route ? route : "other", "status", st, NULL};
+    rs_metrics_inc(m, "dapr_http_server_request_count", "Number of HTTP requests started in server.", labels, 1);
+    rs_metrics_observe(m, "dapr_http_server_latency", "HTTP server latency in milliseconds by route.", labels,
+                       (double)latency_us / 1000.0);
+}

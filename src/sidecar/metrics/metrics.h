@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* Prometheus metrics for ripstopd: a small registry of counters, gauges and
+ * histograms keyed by label sets, rendered in the text exposition format on
+ * GET /metrics (served on --metrics-port). Names follow daprd's where one
+ * exists (dapr_http_server_request_count, dapr_resiliency_activations_total,
+ * ...). Every series carries app_id. Single-threaded: call from the loop. */
+#ifndef RS_SIDECAR_METRICS_H
+#define RS_SIDECAR_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http/server.h"
+
+typedef struct rs_metrics rs_metrics_t;
+
+/** Creates a registry whose series all carry app_id="<app_id>". */
+rs_metrics_t *rs_metrics_new(const char *app_id);
+void rs_metrics_free(rs_metrics_t *m);
+
+/* `labels` is a NULL-terminated list of name, value pairs (may be NULL). A family's type and help
+ * are fixed by its first use. Every function accepts m == NULL and then does nothing. */
+
+/** Adds `by` to a counter. */
+void rs_metrics_inc(rs_metrics_t *m, const char *name, const char *help, const char *const *labels, double by);
+/** Sets a gauge. */
+void rs_metrics_set(rs_metrics_t *m, const char *name, const char *help, const char *const *labels, double v);
+/** Records one observation (milliseconds) in a histogram with buckets from 0.1ms to 60s. */
+void rs_metrics_observe(rs_metrics_t *m, const char *name, const char *help, const char *const *labels, double v);
+/** Returns the current value of a counter or gauge series, or -1 if it does not exist (for tests). */
+double rs_metrics_value(rs_metrics_t *m, const char *name, const char *const *labels);
+
+/** Renders every family in the Prometheus text format; the caller frees the result. */
+char *rs_metrics_render(rs_metrics_t *m, size_t *len);
+
+/** Adds the GET /metrics handler to a server chain. */
+void rs_metrics_serve(rs_metrics_t *m, rs_http_server_t *srv);
+/** An rs_http_observer_fn (arg = rs_metrics_t *) that records dapr_http_server_request_count and
+ *  dapr_http_server_latency by method, route label and status. */
+void rs_metrics_http_observer(void *arg, const char *method, const char *route, int status, int64_t latency_us);
+
+#endif
