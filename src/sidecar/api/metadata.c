@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "sidecar/api/api.h"
+#include "sidecar/messaging/messaging.h"
 
 static json_t *components_json(rs_sidecar_t *sc) {
     json_t *list = json_array();
@@ -35,7 +36,7 @@ static int handle_metadata(rs_http_req_t *r, void *ctx) {
                                     json_string(sc->extended_metadata.items[i].value));
             json_object_set_new(o, "extended", ext);
         }
-        /* HOOK: subscriptions — json_object_set_new(o, "subscriptions", ...) */
+        json_object_set_new(o, "subscriptions", rs_subscriptions_metadata_json(sc));
         if (sc->cfg.app_port) {
             json_object_set_new(o, "appConnectionProperties",
                                 json_pack("{s:i, s:s, s:s, s:i}", "port", sc->cfg.app_port, "protocol", "http",

@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: MIT */
+#include "sidecar/messaging/delivery.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "core/ids.h"
+#include "core/json_util.h"
+#include "core/log.h"
+#include "http/client.h"
+#include "sidecar/messaging/cloudevent.h"
+#include "sidecar/messaging/publisher.h"
+#include "sidecar/resiliency/run.h"
+
+#define SCOPE "pubsub"
+#define APP_REPLY_CAP (1u << 20)
+
+struct rs_delivery {
+    rs_sidecar_t *sc;
+    rs_delivery_set_t *set;
+    rs_delivery_t *prev, *next;
+    rs_component_t *c;
+    rs_pubsub_msg_t *m;
+    char *topic;
+    char *dlq;          /* dead-letter topic or NULL */
+    char *url;
+    char *body;         /* what the app receives */
+    size_t body_len;
+    char *event_id;     /* for log lines */
+    rs_kvlist_t headers;
+    rs_run_t *run;
+    rs_http_call_t *call;
+    rs_attempt_t *attempt;
+    rs_publish_t *dlq_pub;
+    int dropped;        /* the app (or routing) dropped the message */
+};
+
+rs_app_verdict_t rs_delivery_classify(int status, const char *body, size_t len) {
+    if (status == 404) return RS_APP_DROP;
+    if (status < 200 || status > 299) return RS_APP_RETRY;
+    json_t *j = json_loadb(body ? body : "", len, JSON_DECODE_ANY, NULL);
+    if (!json_is_object(j)) {
+        json_decref(j); /* empty or not a JSON object: Dapr skips the status check */
+        return RS_APP_SUCCESS;
+    }
+    json_t *st = json_object_get(j, "status");
+    rs_app_verdict_t v = RS_APP_SUCCESS;
+    if (st && !json_is_string(st) && !json_is_null(st)) {
+        v = RS_APP_SUCCESS; /* Go fails to decode the struct and also skips the check */
+    } else if (json_is_string(st)) {
+        const char *s = json_string_value(st);
+        if (*s == '\0' || strcasecmp(s, "SUCCESS") == 0) v = RS_APP_SUCCESS;
+        else if (strcasecmp(s, "DROP") == 0) v = RS_APP_DROP;
+        else v = RS_APP_RETRY; /* RETRY and unknown values */
+    }
+    json_decref(j);
+    return v;
+}
+
+/* ---- lifecycle ---- */
+
+static void delivery_free(rs_delivery_t *d) {
+    if (d->prev) d->prev->next = d->next;
+    else if (d->set->head == d) d->set->head = d->next;
+    if (d->next) d->next->prev = d->prev;
+    d->set->count--;
+    free(d->topic);
+    free(d->dlq);
+    free(d->url);
+    free(d->body);
+    free(d->event_id);
+    rs_kvlist_free(&d->headers);
+    free(d);
+}
+
+/* Ends the delivery: acks (success = 1) or leaves the message for redelivery. */
+static void finish(rs_delivery_t *d, int success) {
+    rs_pubsub_msg_t *m = d->m;
+    d->m = NULL;
+    delivery_free(d);
+    rs_pubsub_msg_ack(m, success);
+}
+
+static void on_dlq_published(void *arg, int ok, const char *err) {
+    rs_delivery_t *d = arg;
+    d->dlq_pub = NULL;
+    if (ok) {
+        RS_INFO(SCOPE, "event %s of topic %s sent to dead-letter topic %s", d->event_id, d->topic, d->dlq);
+    } else {
+        RS_ERROR(SCOPE, "event %s of topic %s: publishing to dead-letter topic %s failed: %s", d->event_id, d->topic,
+                 d->dlq, err);
+    }
+    finish(d, ok);
+}
+
+/* The original bytes, as stored in the broker, go to the dead-letter topic (so `topic` in the CloudEvent still
+ * names the original topic); the message is acked once that publish succeeded. */
+static void to_dead_letter(rs_delivery_t *d) {
+    d->dlq_pub = rs_publisher_send(d->sc, d->c, d->dlq, d->m->data, d->m->len, &d->m->metadata, on_dlq_published, d);
+}
+
+/* The message is not for the app (no route, DROP, 404, expired). */
+static void drop(rs_delivery_t *d) {
+    if (d->dlq) to_dead_letter(d);
+    else finish(d, 1);
+}
+
+/* ---- one attempt ---- */
+
+static void on_app_reply(void *arg, rs_http_response_t *resp) {
+    rs_delivery_t *d = arg;
+    d->call = NULL;
+    rs_attempt_t *a = d->attempt;
+    d->attempt = NULL;
+    rs_outcome_t o;
+    if (resp->result != RS_HTTP_OK) {
+        rs_outcome_error(&o, 0, 0, "error from app channel while sending pub/sub event to app: %s", resp->error);
+    } else {
+        switch (rs_delivery_classify(resp->status, resp->body.data, resp->body.len)) {
+        case RS_APP_SUCCESS:
+            d->dropped = 0;
+            rs_outcome_ok(&o);
+            break;
+        case RS_APP_DROP:
+            if (resp->status == 404)
+                RS_ERROR(SCOPE, "non-retriable error returned from app while processing pub/sub event %s: %.200s. "
+                                "status code returned: 404",
+                         d->event_id, resp->body.data ? resp->body.data : "");
+            else
+                RS_WARN(SCOPE, "DROP status returned from app while processing pub/sub event %s", d->event_id);
+            d->dropped = 1;
+            rs_outcome_ok(&o);
+            break;
+        default:
+            if (resp->status >= 200 && resp->status <= 299)
+                rs_outcome_error(&o, 0, 0, "RETRY status returned from app while processing pub/sub event %s",
+                                 d->event_id);
+            else
+                rs_outcome_error(&o, resp->status, 0, "retriable error returned from app while processing pub/sub "
+                                 "event %s, topic: %s. status code returned: %d", d->event_id, d->topic, resp->status);
+            break;
+        }
+    }
+    rs_attempt_done(a, &o);
+}
+
+static void attempt_start(rs_attempt_t *a, void *op) {
+    rs_delivery_t *d = op;
+    d->attempt = a;
+    rs_http_request_t req = {.method = "POST", .url = d->url, .headers = &d->headers, .body = d->body,
+                             .body_len = d->body_len, .max_response = APP_REPLY_CAP};
+    d->call = rs_http_send(d->sc->http, &req, on_app_reply, d);
+    if (!d->call) {
+        d->attempt = NULL;
+        rs_outcome_t o;
+        rs_outcome_error(&o, 0, 0, "error from app channel while sending pub/sub event to app: cannot start call");
+        rs_attempt_done(a, &o);
+    }
+}
+
+static void attempt_abort(rs_attempt_t *a, void *op) {
+    rs_delivery_t *d = op;
+    (void)a;
+    if (d->call) rs_http_cancel(d->call);
+    d->call = NULL;
+    d->attempt = NULL;
+}
+
+static void run_done(void *op, const rs_outcome_t *final) {
+    rs_delivery_t *d = op;
+    d->run = NULL;
+    if (final->kind == RS_OUTCOME_OK) {
+        if (d->dropped) drop(d);
+        else finish(d, 1);
+        return;
+    }
+    if (d->dlq) {
+        RS_WARN(SCOPE, "delivery of event %s (topic %s) failed: %s; sending it to %s", d->event_id, d->topic,
+                final->error, d->dlq);
+        to_dead_letter(d);
+        return;
+    }
+    RS_WARN(SCOPE, "delivery of event %s (topic %s) failed: %s; left for redelivery", d->event_id, d->topic,
+            final->error);
+    finish(d, 0);
+}
+
+/* ---- start ---- */
+
+/* A metadata entry becomes a header only if it cannot break the request. */
+static int header_safe(const char *k, const char *v) {
+    if (!*k) return 0;
+    for (const char *p = k; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("!#$%&'*+-.^_`|~", *p)) return 0;
+    for (const char *p = v; *p; p++)
+        if (*p == '\r' || *p == '\n') return 0;
+    return 1;
+}
+
+void rs_delivery_start(rs_sidecar_t *sc, rs_delivery_set_t *set, const rs_subscription_t *s, rs_pubsub_msg_t *m) {
+    rs_delivery_t *d = rs_xcalloc(1, sizeof *d);
+    d->sc = sc;
+    d->set = set;
+    d->next = set->head;
+    if (set->head) set->head->prev = d;
+    set->head = d;
+    set->count++;
+    d->c = s->component;
+    d->m = m;
+    d->topic = rs_strdup(s->topic);
+    d->dlq = s->dead_letter_topic ? rs_strdup(s->dead_letter_topic) : NULL;
+
+    if (s->raw_payload) {
+        d->body = rs_cloudevent_from_raw(m->data, m->len, s->topic, s->pubsubname, &d->body_len);
+    } else {
+        d->body = rs_xmalloc(m->len + 1);
+        memcpy(d->body, m->data, m->len);
+        d->body[m->len] = '\0';
+        d->body_len = m->len;
+    }
+    json_t *ev = json_loadb(d->body, d->body_len, JSON_DECODE_INT_AS_REAL, NULL);
+    const char *id = rs_json_str(ev, "id");
+    d->event_id = rs_strdup(id ? id : "(no id)");
+    if (!json_is_object(ev)) {
+        /* Not a CloudEvent: the app could not handle it either; redelivering would loop forever. */
+        RS_ERROR(SCOPE, "error deserializing cloud event in pubsub %s and topic %s; dropping it", s->pubsubname,
+                 s->topic);
+        json_decref(ev);
+        drop(d);
+        return;
+    }
+    if (rs_cloudevent_expired(ev, time(NULL))) {
+        RS_WARN(SCOPE, "dropping expired pub/sub event %s as of %s", d->event_id, rs_json_str(ev, "expiration"));
+        json_decref(ev);
+        drop(d);
+        return;
+    }
+    const char *route = rs_subscription_route(s, ev);
+    if (!route) {
+        RS_WARN(SCOPE, "no matching route for event %s in pubsub %s and topic %s; skipping", d->event_id,
+                s->pubsubname, s->topic);
+        json_decref(ev);
+        drop(d);
+        return;
+    }
+    size_t ulen = strlen(sc->app_base_url) + strlen(route) + 1;
+    d->url = rs_xmalloc(ulen);
+    snprintf(d->url, ulen, "%s%s", sc->app_base_url, route);
+
+    for (size_t i = 0; i < m->metadata.len; i++) {
+        const rs_kv_t *kv = &m->metadata.items[i];
+        if (header_safe(kv->key, kv->value)) rs_kvlist_add(&d->headers, kv->key, kv->value);
+    }
+    rs_kvlist_set(&d->headers, "pubsubName", s->pubsubname);
+    const char *tp = rs_json_str(ev, "traceparent");
+    if (!tp) tp = rs_json_str(ev, "traceid");
+    if (tp && rs_traceparent_valid(tp)) rs_kvlist_set(&d->headers, "traceparent", tp);
+    const char *ts = rs_json_str(ev, "tracestate");
+    if (ts && *ts && header_safe("tracestate", ts)) rs_kvlist_set(&d->headers, "tracestate", ts);
+    rs_kvlist_set(&d->headers, "Content-Type", "application/cloudevents+json");
+    rs_sidecar_app_headers(sc, &d->headers);
+    json_decref(ev);
+
+    rs_policy_t *pol = sc->resiliency ? rs_resiliency_component_policy(sc->resiliency, d->c, RS_DIR_INBOUND) : NULL;
+    d->run = rs_run_start(sc->base, pol, attempt_start, attempt_abort, run_done, d);
+    if (pol) rs_policy_release(pol);
+    if (!d->run) abort(); /* out of memory */
+}
+
+void rs_delivery_cancel_all(rs_delivery_set_t *set) {
+    while (set->head) {
+        rs_delivery_t *d = set->head;
+        if (d->run) rs_run_cancel(d->run);
+        d->run = NULL;
+        if (d->dlq_pub) rs_publisher_cancel(d->dlq_pub);
+        d->dlq_pub = NULL;
+        finish(d, 0);
+    }
+}
