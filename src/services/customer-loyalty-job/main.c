@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: MIT */
+/* customer-loyalty-job: on every cron tick, turns the order blobs the audit
+ * service wrote into loyalty points per customer.
+ *
+ * LOYALTY_MODE=lock (app id customer-loyalty-job, cron route POST /checkorders):
+ *   list up to LIST_SIZE blobs of order-binding, sorted by name; for each:
+ *   try-lock loyalty-lock on the blob name (owner unique to this process) →
+ *   get the blob (gone: already processed) → count it exactly once → delete
+ *   the blob → unlock. "Exactly once": the customer's record (with its ETag)
+ *   and a marker key `processed:<orderId>` are read; a marker means the order
+ *   was counted already (a replica died before deleting the blob), so only the
+ *   blob is deleted; otherwise the new totals (ETag-checked) and the marker are
+ *   written in ONE state transaction, re-read and retried on conflict. The
+ *   read-modify-write also holds a short per-customer lock so that it stays
+ *   exact on stores whose transactions are not all-or-nothing (Dapr's Redis
+ *   store applies the other operations of a failed transaction).
+ *
+ * LOYALTY_MODE=nolock (customer-loyalty-job-nolock, POST /checkorders-nolock):
+ *   the original's naive algorithm on order-binding-nolock and
+ *   loyalty-store-nolock: get blob, read-modify-save with first-write
+ *   concurrency (re-read on conflict), delete; a failed delete is logged and
+ *   ignored. Two replicas race on the same blobs and over-count — on purpose.
+ *
+ * Each replica runs one pass at a time; a tick that arrives during a pass is
+ * answered at once and skipped.
+ *
+ * Environment: APP_PORT, APP_ID, LOYALTY_MODE (lock|nolock, default lock),
+ * LIST_SIZE (default 10), CRON_ROUTE, ORDER_BINDING, LOYALTY_STORE, LOCK_STORE
+ * (defaults per mode as above), LOCK_EXPIRY_SECONDS (60), CUSTOMER_LOCK (1;
+ * 0 turns the per-customer lock off), DAPR_HTTP_PORT/DAPR_API_TOKEN. */
+#include <dapr/dapr.h>
+#include <jansson.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "svc.h"
+
+#define MAX_ATTEMPTS 50           /* read-modify-write rounds per order before giving up until the next tick */
+#define CUSTOMER_LOCK_EXPIRY 10   /* seconds; the critical section takes milliseconds */
+#define CUSTOMER_LOCK_TRIES 200   /* x 10 ms */
+
+typedef struct {
+    dapr_client_t *client;
+    int lock_mode;
+    int customer_lock;
+    const char *binding, *store, *lock_store;
+    char owner[192];
+    int list_size;
+    int lock_expiry;
+    pthread_mutex_t pass_mu; /* one pass at a time */
+} job_t;
+
+typedef struct {
+    int customer;
+    double total;
+    char id[256]; /* orderId, or the blob name for orders without one */
+} order_t;
+
+typedef struct {
+    long points, count;
+} totals_t;
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static const char *errs(const dapr_error_t *err) {
+    static __thread char buf[640];
+    return dapr_error_str(err, buf, sizeof buf);
+}
+
+static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Lists blob names (sorted). Accepts the blob binding's [{"Name":...}] and plain string arrays. */
+static int list_blobs(job_t *jb, char ***names, size_t *n) {
+    char req[64];
+    snprintf(req, sizeof req, "{\"maxResults\":%d}", jb->list_size);
+    dapr_response_t r = {0};
+    dapr_error_t err;
+    *names = NULL;
+    *n = 0;
+    if (dapr_binding_invoke(jb->client, jb->binding, "list", req, NULL, 0, &r, &err) != 0) {
+        rs_svc_log("list %s failed: %s", jb->binding, errs(&err));
+        dapr_response_free(&r);
+        return -1;
+    }
+    json_t *arr = json_loadb(r.body, r.body_len, 0, NULL);
+    size_t body_len = r.body_len;
+    dapr_response_free(&r);
+    if (!json_is_array(arr)) {
+        int empty = body_len == 0 || json_is_null(arr); /* an empty container may answer with no body */
+        json_decref(arr);
+        if (empty) return 0;
+        rs_svc_log("list %s: the answer is not a JSON array", jb->binding);
+        return -1;
+    }
+    *names = calloc(json_array_size(arr) + 1, sizeof **names);
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        json_t *e = json_array_get(arr, i);
+        const char *name = json_is_string(e) ? json_string_value(e) : json_string_value(json_object_get(e, "Name"));
+        if (name && *name) (*names)[(*n)++] = strdup(name);
+    }
+    json_decref(arr);
+    qsort(*names, *n, sizeof **names, cmp_names);
+    return 0;
+}
+
+/* Gets and parses one order blob. 1 = got it, 0 = gone or unusable (skip), -1 = call failed. */
+static int get_order(job_t *jb, const char *name, order_t *o) {
+    dapr_kv_t meta = {"blobName", name};
+    dapr_response_t r = {0};
+    dapr_error_t err;
+    if (dapr_binding_invoke(jb->client, jb->binding, "get", NULL, &meta, 1, &r, &err) != 0) {
+        dapr_response_free(&r);
+        /* The component reports a missing blob as a 500 "blob not found": processed by someone else. */
+        if (strstr(err.message, "not found") || strstr(err.message, "BlobNotFound")) return 0;
+        rs_svc_log("get blob %s failed: %s", name, errs(&err));
+        return -1;
+    }
+    json_t *j = json_loadb(r.body, r.body_len, 0, NULL);
+    dapr_response_free(&r);
+    json_t *cid = json_object_get(j, "customerId"), *tot = json_object_get(j, "orderTotal");
+    const char *oid = json_string_value(json_object_get(j, "orderId"));
+    if (!json_is_integer(cid) || !json_is_number(tot)) {
+        rs_svc_log("blob %s is not an order, leaving it", name);
+        json_decref(j);
+        return 0;
+    }
+    o->customer = (int)json_integer_value(cid);
+    o->total = json_number_value(tot);
+    snprintf(o->id, sizeof o->id, "%s", oid && *oid ? oid : name);
+    json_decref(j);
+    return 1;
+}
+
+static totals_t totals_of(const dapr_state_t *s) {
+    totals_t t = {0, 0};
+    if (!s->found) return t;
+    json_t *j = json_loadb(s->value, s->value_len, 0, NULL);
+    t.points = (long)json_integer_value(json_object_get(j, "loyaltyPoints"));
+    t.count = (long)json_integer_value(json_object_get(j, "orderCount"));
+    json_decref(j);
+    return t;
+}
+
+/* The customer record: the original's order shape with the running totals. */
+static char *record_json(const order_t *o, totals_t t) {
+    json_t *j = json_pack("{s:i,s:f,s:I,s:I}", "customerId", o->customer, "orderTotal", o->total, "loyaltyPoints",
+                          (json_int_t)t.points, "orderCount", (json_int_t)t.count);
+    if (o->total == floor(o->total)) json_object_set_new(j, "orderTotal", json_integer((json_int_t)o->total));
+    char *s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    return s;
+}
+
+/* Math.Round in .NET rounds half to even; nearbyint does the same in the default rounding mode. */
+static long points_for(double total) { return (long)nearbyint(total); }
+
+/* Lock variant: adds the order to the customer's totals unless its marker exists. 0 = counted (now or
+ * before), -1 = not counted (leave the blob for a later pass). */
+static int count_once(job_t *jb, const order_t *o) {
+    char key[32], marker[300];
+    snprintf(key, sizeof key, "%d", o->customer);
+    snprintf(marker, sizeof marker, "processed:%s", o->id);
+    for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+        dapr_error_t err;
+        dapr_state_t mk = {0}, cust = {0};
+        if (dapr_state_get(jb->client, jb->store, marker, DAPR_CONSISTENCY_STRONG, &mk, &err) != 0) {
+            rs_svc_log("order %s: read marker failed: %s", o->id, errs(&err));
+            return -1;
+        }
+        int seen = mk.found;
+        dapr_state_free(&mk);
+        if (seen) {
+            rs_svc_log("order %s already counted for customer %d, only deleting its blob", o->id, o->customer);
+            return 0;
+        }
+        if (dapr_state_get(jb->client, jb->store, key, DAPR_CONSISTENCY_STRONG, &cust, &err) != 0) {
+            rs_svc_log("order %s: read customer %d failed: %s", o->id, o->customer, errs(&err));
+            return -1;
+        }
+        if (!cust.found || !cust.etag) {
+            /* Create the record first (first-write: only one creator wins) so the transaction below always
+             * has an ETag to check; an ETag on a missing key would not protect a concurrent creation. */
+            char *zero = record_json(o, (totals_t){0, 0});
+            dapr_state_item_t it = {.key = key, .value = zero, .concurrency = DAPR_CONCURRENCY_FIRST_WRITE};
+            if (dapr_state_save(jb->client, jb->store, &it, 1, &err) != 0)
+                rs_svc_log("customer %d: create record raced (%s), re-reading", o->customer, errs(&err));
+            free(zero);
+            dapr_state_free(&cust);
+            continue;
+        }
+        totals_t t = totals_of(&cust);
+        t.points += points_for(o->total);
+        t.count += 1;
+        char *rec = record_json(o, t);
+        json_t *mj = json_pack("{s:s,s:i,s:s}", "orderId", o->id, "customerId", o->customer, "by", jb->owner);
+        char *mval = json_dumps(mj, JSON_COMPACT);
+        json_decref(mj);
+        dapr_state_op_t ops[2] = {
+            {DAPR_STATE_UPSERT, {.key = key, .value = rec, .etag = cust.etag,
+                                 .concurrency = DAPR_CONCURRENCY_FIRST_WRITE}},
+            {DAPR_STATE_UPSERT, {.key = marker, .value = mval}},
+        };
+        int rc = dapr_state_transaction(jb->client, jb->store, ops, 2, &err);
+        free(rec);
+        free(mval);
+        dapr_state_free(&cust);
+        if (rc == 0) {
+            rs_svc_log("order %s counted: customer %d now %ld points, %ld orders", o->id, o->customer, t.points,
+                       t.count);
+            return 0;
+        }
+        rs_svc_log("order %s: transaction for customer %d failed (attempt %d): %s; re-reading", o->id, o->customer,
+                   attempt, errs(&err));
+        sleep_ms(5L * attempt);
+    }
+    return -1;
+}
+
+static int lock_customer(job_t *jb, int customer, char *res, size_t reslen) {
+    snprintf(res, reslen, "loyalty-customer-%d", customer);
+    for (int i = 0; i < CUSTOMER_LOCK_TRIES; i++) {
+        int got = 0;
+        dapr_error_t err;
+        if (dapr_lock_try(jb->client, jb->lock_store, res, jb->owner, CUSTOMER_LOCK_EXPIRY, &got, &err) != 0) {
+            rs_svc_log("lock %s failed: %s", res, errs(&err));
+            return -1;
+        }
+        if (got) return 0;
+        sleep_ms(10);
+    }
+    rs_svc_log("customer %d stays locked by another replica; trying again next pass", customer);
+    return -1;
+}
+
+static void unlock(job_t *jb, const char *res) {
+    dapr_error_t err;
+    dapr_unlock_status_t st = DAPR_UNLOCK_SUCCESS;
+    if (dapr_unlock(jb->client, jb->lock_store, res, jb->owner, &st, &err) != 0)
+        rs_svc_log("unlock %s failed: %s", res, errs(&err));
+    else if (st != DAPR_UNLOCK_SUCCESS)
+        rs_svc_log("unlock %s: status %d (expired or not ours)", res, (int)st);
+}
+
+static int delete_blob(job_t *jb, const char *name) {
+    dapr_kv_t meta = {"blobName", name};
+    dapr_error_t err;
+    if (dapr_binding_invoke(jb->client, jb->binding, "delete", NULL, &meta, 1, NULL, &err) != 0) {
+        rs_svc_log("delete blob %s failed: %s", name, errs(&err));
+        return -1;
+    }
+    rs_svc_log("blob %s deleted", name);
+    return 0;
+}
+
+/* Lock variant, one blob. Returns 1 when the blob was processed. */
+static int process_locked(job_t *jb, const char *name) {
+    int got = 0;
+    dapr_error_t err;
+    if (dapr_lock_try(jb->client, jb->lock_store, name, jb->owner, jb->lock_expiry, &got, &err) != 0) {
+        rs_svc_log("lock %s failed: %s", name, errs(&err));
+        return 0;
+    }
+    if (!got) {
+        rs_svc_log("blob %s is locked by another replica, skipping", name);
+        return 0;
+    }
+    order_t o;
+    int done = 0, g = get_order(jb, name, &o);
+    if (g == 0) rs_svc_log("blob %s is gone, already processed", name);
+    if (g == 1) {
+        char cres[64] = "";
+        int counted = -1;
+        if (!jb->customer_lock || lock_customer(jb, o.customer, cres, sizeof cres) == 0) {
+            counted = count_once(jb, &o);
+            if (jb->customer_lock) unlock(jb, cres);
+        }
+        if (counted == 0) done = delete_blob(jb, name) == 0;
+    }
+    unlock(jb, name);
+    return done;
+}
+
+/* No-lock variant (the original), one blob. */
+static int process_unlocked(job_t *jb, const char *name) {
+    order_t o;
+    int g = get_order(jb, name, &o);
+    if (g != 1) {
+        if (g == 0) rs_svc_log("blob %s is gone, already processed", name);
+        return 0;
+    }
+    char key[32];
+    snprintf(key, sizeof key, "%d", o.customer);
+    for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+        dapr_error_t err;
+        dapr_state_t cust = {0};
+        if (dapr_state_get(jb->client, jb->store, key, DAPR_CONSISTENCY_DEFAULT, &cust, &err) != 0) {
+            rs_svc_log("order %s: read customer %d failed: %s", o.id, o.customer, errs(&err));
+            return 0;
+        }
+        totals_t t = totals_of(&cust);
+        t.points += points_for(o.total);
+        t.count += 1;
+        char *rec = record_json(&o, t);
+        dapr_state_item_t it = {.key = key, .value = rec, .etag = cust.etag,
+                                .concurrency = DAPR_CONCURRENCY_FIRST_WRITE};
+        int rc = dapr_state_save(jb->client, jb->store, &it, 1, &err);
+        free(rec);
+        dapr_state_free(&cust);
+        if (rc == 0) {
+            rs_svc_log("order %s counted: customer %d now %ld points, %ld orders", o.id, o.customer, t.points,
+                       t.count);
+            break;
+        }
+        rs_svc_log("order %s: save customer %d failed (attempt %d): %s; re-reading", o.id, o.customer, attempt,
+                   errs(&err));
+    }
+    delete_blob(jb, name); /* a failure (the other replica deleted it first) is only logged */
+    return 1;
+}
+
+static void on_tick(const dapr_request_t *req, dapr_reply_t *rep, void *arg) {
+    (void)req;
+    job_t *jb = arg;
+    if (pthread_mutex_trylock(&jb->pass_mu) != 0) {
+        dapr_reply_text(rep, 200, "a pass is already running\n");
+        return;
+    }
+    char **names = NULL;
+    size_t n = 0;
+    int processed = 0;
+    if (list_blobs(jb, &names, &n) == 0) {
+        if (n) rs_svc_log("pass: %zu blob(s) in %s", n, jb->binding);
+        for (size_t i = 0; i < n; i++) {
+            processed += jb->lock_mode ? process_locked(jb, names[i]) : process_unlocked(jb, names[i]);
+            free(names[i]);
+        }
+    }
+    free(names);
+    pthread_mutex_unlock(&jb->pass_mu);
+    dapr_reply_text(rep, 200, "processed %d of %zu\n", processed, n);
+}
+
+int main(void) {
+    static job_t jb;
+    const char *mode = rs_svc_env("LOYALTY_MODE", "lock");
+    jb.lock_mode = strcmp(mode, "nolock") != 0;
+    if (jb.lock_mode && strcmp(mode, "lock") != 0) {
+        fprintf(stderr, "customer-loyalty-job: LOYALTY_MODE must be lock or nolock (got %s)\n", mode);
+        return 2;
+    }
+    const char *app_id = rs_svc_env("APP_ID", jb.lock_mode ? "customer-loyalty-job" : "customer-loyalty-job-nolock");
+    rs_svc_set_name(jb.lock_mode ? "customer-loyalty-job" : "customer-loyalty-job-nolock");
+    jb.binding = rs_svc_env("ORDER_BINDING", jb.lock_mode ? "order-binding" : "order-binding-nolock");
+    jb.store = rs_svc_env("LOYALTY_STORE", jb.lock_mode ? "loyalty-store" : "loyalty-store-nolock");
+    jb.lock_store = rs_svc_env("LOCK_STORE", "loyalty-lock");
+    jb.list_size = (int)rs_svc_env_long("LIST_SIZE", 10, 1, 5000);
+    jb.lock_expiry = (int)rs_svc_env_long("LOCK_EXPIRY_SECONDS", 60, 1, 3600);
+    jb.customer_lock = strcmp(rs_svc_env("CUSTOMER_LOCK", "1"), "0") != 0;
+    const char *route = rs_svc_env("CRON_ROUTE", jb.lock_mode ? "/checkorders" : "/checkorders-nolock");
+    /* The original used the app id as lock owner, so one replica could release the other's lock. */
+    char hex[13];
+    rs_svc_random_hex(hex, 6);
+    snprintf(jb.owner, sizeof jb.owner, "%s-%s", app_id, hex);
+    pthread_mutex_init(&jb.pass_mu, NULL);
+    jb.client = dapr_client_new(NULL);
+
+    dapr_error_t err;
+    dapr_app_t *app = dapr_app_new(NULL, &err);
+    if (!app) {
+        rs_svc_log("cannot listen: %s", errs(&err));
+        return 1;
+    }
+    dapr_app_binding(app, route, on_tick, &jb);
+    rs_svc_log("listening on port %d: %s mode, cron route %s, binding %s, store %s, list size %d%s%s", dapr_app_port(app),
+               jb.lock_mode ? "lock" : "no-lock", route, jb.binding, jb.store, jb.list_size,
+               jb.lock_mode ? ", lock owner " : "", jb.lock_mode ? jb.owner : "");
+    int rc = dapr_app_run(app);
+    rs_svc_log("stopped");
+    dapr_app_free(app);
+    dapr_client_free(jb.client);
+    return rc == 0 ? 0 : 1;
+}
