@@ -7,17 +7,21 @@
 
 /* Each backend file defines one of these (keep both lists sorted by type). */
 /* extern const rs_component_type_t rs_state_redis_type; */
+extern const rs_component_type_t rs_lock_redis_type;
 extern const rs_component_type_t rs_pubsub_kafka_type;
 extern const rs_component_type_t rs_pubsub_redis_type;
 extern const rs_component_type_t rs_secretstore_local_env_type;
 extern const rs_component_type_t rs_secretstore_local_file_type;
+extern const rs_component_type_t rs_state_redis_type;
 
 static const rs_component_type_t *const all_types[] = {
     /* &rs_state_redis_type, */
+    &rs_lock_redis_type,
     &rs_pubsub_kafka_type,
     &rs_pubsub_redis_type,
     &rs_secretstore_local_env_type,
     &rs_secretstore_local_file_type,
+    &rs_state_redis_type,
     NULL,
 };
 
