@@ -7,11 +7,16 @@
 #include "commands.h"
 
 /* Declarations of the command entry points (one per file). */
+int rs_cmd_run(int argc, char **argv);
 int rs_cmd_chaos(int argc, char **argv);
+int rs_cmd_load(int argc, char **argv);
+int rs_cmd_verify(int argc, char **argv);
 
 static const rs_command_t commands[] = {
-    /* {"run", rs_cmd_run, "start apps and sidecars from a Multi-App Run file"}, */
+    {"run", rs_cmd_run, "start apps and sidecars from a Multi-App Run file"},
     {"chaos", rs_cmd_chaos, "TCP fault proxy with a Toxiproxy-compatible HTTP API"},
+    {"load", rs_cmd_load, "open-loop HTTP load generator"},
+    {"verify", rs_cmd_verify, "recompute a demo verdict from its recording"},
     {NULL, NULL, NULL},
 };
 

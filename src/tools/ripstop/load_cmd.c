@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/* `ripstop load`: the open-loop generator on its own, against any URLs. */
+#include <event2/event.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "http/client.h"
+#include "tools/ripstop/load.h"
+#include "tools/ripstop/verdict.h"
+
+int rs_cmd_load(int argc, char **argv);
+
+struct run {
+    struct event_base *base;
+    rs_load_t *load;
+    struct event *poll;
+};
+
+static void on_poll(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    struct run *r = arg;
+    if (rs_load_finished(r->load)) event_base_loopexit(r->base, NULL);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg) {
+    (void)sig;
+    (void)what;
+    struct run *r = arg;
+    rs_load_stop_sending(r->load);
+}
+
+static void usage(FILE *o) {
+    fprintf(o, "usage: ripstop load --url [NAME=]URL [--url ...] --rate PER_SEC --duration SECONDS\n"
+               "                    [--timeout SECONDS] [--max N] [--out FILE]\n"
+               "  Open-loop GET load: request i leaves at i/rate seconds whatever earlier requests do.\n"
+               "  Prints per-target counts and latency percentiles; --out writes every request as JSON.\n");
+}
+
+int rs_cmd_load(int argc, char **argv) {
+    rs_load_target_t targets[RS_LOAD_MAX_TARGETS];
+    char names[RS_LOAD_MAX_TARGETS][64];
+    int nt = 0;
+    rs_load_opts_t o = {.rate = 0, .duration_ms = 0, .timeout_ms = 30000};
+    const char *out = NULL;
+    static const struct option opts[] = {{"url", required_argument, 0, 'u'},     {"rate", required_argument, 0, 'r'},
+                                         {"duration", required_argument, 0, 'd'}, {"timeout", required_argument, 0, 't'},
+                                         {"max", required_argument, 0, 'm'},      {"out", required_argument, 0, 'o'},
+                                         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    optind = 1;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "u:r:d:t:m:o:h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'u': {
+            if (nt == RS_LOAD_MAX_TARGETS) {
+                fprintf(stderr, "ripstop load: at most %d targets\n", RS_LOAD_MAX_TARGETS);
+                return 2;
+            }
+            char *eq = strstr(optarg, "=http");
+            if (eq) {
+                snprintf(names[nt], sizeof names[nt], "%.*s", (int)(eq - optarg), optarg);
+                targets[nt].url = eq + 1;
+            } else {
+                snprintf(names[nt], sizeof names[nt], "t%d", nt + 1);
+                targets[nt].url = optarg;
+            }
+            targets[nt].name = names[nt];
+            nt++;
+            break;
+        }
+        case 'r': o.rate = atof(optarg); break;
+        case 'd': o.duration_ms = (int64_t)(atof(optarg) * 1000); break;
+        case 't': o.timeout_ms = (int64_t)(atof(optarg) * 1000); break;
+        case 'm': o.max_requests = atoi(optarg); break;
+        case 'o': out = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (nt == 0 || !(o.rate > 0) || o.duration_ms <= 0) {
+        usage(stderr);
+        return 2;
+    }
+    for (int i = 0; i < nt; i++)
+        if (strncmp(targets[i].url, "http://", 7) != 0) {
+            fprintf(stderr, "ripstop load: '%s' is not an http:// URL\n", targets[i].url);
+            return 2;
+        }
+    struct run r = {.base = event_base_new()};
+    rs_http_client_t *http = rs_http_client_new(r.base);
+    r.load = rs_load_new(r.base, http, targets, nt, &o);
+    if (!r.load) {
+        fprintf(stderr, "ripstop load: bad options (rate must be in (0, 10000])\n");
+        rs_http_client_free(http);
+        event_base_free(r.base);
+        return 2;
+    }
+    r.poll = event_new(r.base, -1, EV_PERSIST, on_poll, &r);
+    struct timeval tv = {0, 20000};
+    event_add(r.poll, &tv);
+    struct event *si = evsignal_new(r.base, SIGINT, on_signal, &r);
+    event_add(si, NULL);
+    rs_load_start(r.load, rs_now_ms());
+    event_base_dispatch(r.base);
+
+    size_t n;
+    const rs_load_record_t *recs = rs_load_records(r.load, &n);
+    printf("%-12s %6s %6s %6s %9s %9s %9s\n", "target", "sent", "ok", "failed", "p50 ms", "p99 ms", "max ms");
+    double *lat = malloc(sizeof(double) * (n + 1));
+    for (int t = 0; t < nt; t++) {
+        int sent = 0, ok = 0;
+        size_t nl = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (recs[i].target != t) continue;
+            sent++;
+            ok += recs[i].ok;
+            if (recs[i].done) lat[nl++] = (double)recs[i].latency_ms;
+        }
+        double p50 = rs_percentile(lat, nl, 50), p99 = rs_percentile(lat, nl, 99), mx = rs_percentile(lat, nl, 100);
+        printf("%-12s %6d %6d %6d %9.0f %9.0f %9.0f\n", names[t], sent, ok, sent - ok, p50, p99, mx);
+    }
+    free(lat);
+    int rc = 0;
+    if (out) {
+        json_t *j = rs_load_json(r.load);
+        if (json_dump_file(j, out, JSON_INDENT(1)) != 0) {
+            fprintf(stderr, "ripstop load: cannot write %s\n", out);
+            rc = 1;
+        }
+        json_decref(j);
+    }
+    event_free(si);
+    event_free(r.poll);
+    rs_load_free(r.load);
+    rs_http_client_free(http);
+    event_base_free(r.base);
+    return rc;
+}
