@@ -16,6 +16,8 @@
 
 #include "core/log.h"
 #include "sidecar/api/api.h"
+#include "sidecar/metrics/metrics.h"
+#include "sidecar/nameres/nameres.h"
 #include "sidecar/resources/resolve.h"
 
 struct rs_hook {
@@ -209,8 +211,10 @@ int rs_sidecar_init(rs_sidecar_t *sc, struct event_base *base, char *err, size_t
         return -1;
     sc->http = rs_http_client_new(base);
     /* HOOK: resiliency provider — sc->resiliency = rs_resiliency_new(...) (before components: they look up policies) */
+    if (!(sc->resiliency = rs_resiliency_new(base, &sc->resources, sc->cfg.app_id, err, errlen))) return -1;
     if (init_components(sc, err, errlen) != 0) return -1;
     /* HOOK: name resolution — sc->nameres = ... */
+    if (rs_nameres_attach(sc, err, errlen) != 0) return -1;
     return 0;
 }
 
@@ -225,6 +229,7 @@ int rs_sidecar_start(rs_sidecar_t *sc, char *err, size_t errlen) {
     }
     rs_api_register_all(sc);
     /* HOOK: metrics — start the /metrics server on cfg.metrics_port and set the API server observer */
+    if (rs_metrics_attach(sc, err, errlen) != 0) return -1;
     sc->outbound_ready = 1;
     RS_INFO("runtime", "dapr API listening on port %d; app id %s", sc->cfg.http_port, sc->cfg.app_id);
     if (sc->cfg.app_port) {
@@ -254,6 +259,10 @@ void rs_sidecar_shutdown(rs_sidecar_t *sc) {
 void rs_sidecar_free(rs_sidecar_t *sc) {
     run_shutdown_hooks(sc);
     /* HOOK: free nameres / metrics / resiliency here */
+    rs_nameres_detach(sc);
+    rs_metrics_detach(sc);
+    rs_resiliency_free(sc->resiliency);
+    sc->resiliency = NULL;
     rs_http_server_free(sc->api);
     for (size_t i = sc->ncomponents; i-- > 0;) {
         rs_component_t *c = sc->components[i];

@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: MIT */
+/* Service invocation (spec §2.1): `/v1.0/invoke/{appId}/method/{method...}`,
+ * the `dapr-app-id` header on any other path, and basic auth with user
+ * `dapr-app-id`. One handler serves all three and must be registered last.
+ *
+ * Calls to our own app id go straight to the app. Calls to another app id
+ * are resolved to a peer ripstopd (name resolution) and sent to the peer's
+ * ordinary invoke route with the `ripstop-hop` header, which tells the peer
+ * to deliver to its app as the callee. The caller's sidecar applies the
+ * resiliency policy of the target app; every attempt resolves again, so a
+ * retry can land on another replica. Request bodies are kept by the request
+ * until the reply, so every attempt replays them. */
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "core/ids.h"
+#include "core/log.h"
+#include "sidecar/api/api.h"
+#include "sidecar/metrics/metrics.h"
+#include "sidecar/nameres/nameres.h"
+#include "sidecar/resiliency/run.h"
+
+void rs_api_invoke_register(rs_sidecar_t *sc);
+
+#define HOP_HEADER "ripstop-hop"
+#define ROUTE_INVOKE "/v1.0/invoke/{id}/method/{method}"
+#define ROUTE_HEADER "invoke (dapr-app-id)"
+#define ROUTE_HOP "/v1.0/invoke/{id}/method/{method} (hop)"
+
+typedef struct invoke_op {
+    rs_sidecar_t *sc;
+    rs_http_req_t *req;
+    char *app_id;       /* target app id (namespace suffix removed) */
+    char *method;       /* as received, still percent-encoded, no leading '/' */
+    int local;          /* deliver to our own app */
+    int hop;            /* we are the callee side of a sidecar-to-sidecar hop */
+    rs_kvlist_t headers;/* outbound headers, the same for every attempt */
+    rs_run_t *run;
+    rs_attempt_t *attempt;
+    rs_http_call_t *call;
+    char peer[128];     /* address used by the attempt in flight (remote only) */
+    /* the last attempt's response, passed through when the run ends on it */
+    int have_resp;
+    int status;
+    rs_kvlist_t resp_headers;
+    char *resp_body;
+    size_t resp_len;
+    int64_t start_us;
+    struct invoke_op *prev, *next;
+} invoke_op_t;
+
+typedef struct {
+    rs_sidecar_t *sc;
+    invoke_op_t *ops; /* in flight, cancelled at shutdown */
+    int closed;       /* shutting down: refuse new calls */
+} invoke_ctx_t;
+
+/* ---------- headers ---------- */
+
+static int is_hop_by_hop(const char *name, const char *connection) {
+    static const char *const fixed[] = {"connection", "keep-alive", "proxy-connection", "transfer-encoding",
+                                        "upgrade", "http2-settings", "te", "trailer", "proxy-authorization",
+                                        "proxy-authenticate", NULL};
+    for (int i = 0; fixed[i]; i++)
+        if (strcasecmp(name, fixed[i]) == 0) return 1;
+    if (connection) { /* headers named by Connection are hop-by-hop too */
+        size_t n = strlen(name);
+        for (const char *p = connection; *p;) {
+            while (*p == ' ' || *p == ',') p++;
+            const char *e = p;
+            while (*e && *e != ',' && *e != ' ') e++;
+            if ((size_t)(e - p) == n && strncasecmp(p, name, n) == 0) return 1;
+            p = e;
+        }
+    }
+    return 0;
+}
+
+static void child_traceparent(const char *in, char out[56]) {
+    char fresh[56];
+    rs_traceparent_new(fresh);
+    if (!in || !rs_traceparent_valid(in)) {
+        memcpy(out, fresh, 56);
+        return;
+    }
+    /* Same trace id and flags, a new parent (span) id. */
+    snprintf(out, 56, "00-%.32s-%.16s-%.2s", in + 3, fresh + 36, in + 53);
+}
+
+static void build_headers(invoke_op_t *op, const char *caller) {
+    rs_http_req_t *r = op->req;
+    rs_sidecar_t *sc = op->sc;
+    const char *connection = rs_http_req_header(r, "connection");
+    for (size_t i = 0; i < r->headers.len; i++) {
+        const rs_kv_t *h = &r->headers.items[i];
+        if (is_hop_by_hop(h->key, connection)) continue;
+        static const char *const drop[] = {"host", "content-length", "expect", "dapr-app-id", "dapr-api-token",
+                                           "dapr-caller-app-id", "dapr-callee-app-id", "dapr-caller-namespace",
+                                           "traceparent", HOP_HEADER, NULL};
+        int skip = 0;
+        for (int k = 0; drop[k] && !skip; k++) skip = strcasecmp(h->key, drop[k]) == 0;
+        if (!skip) rs_kvlist_add(&op->headers, h->key, h->value);
+    }
+    char tp[56];
+    child_traceparent(rs_http_req_header(r, "traceparent"), tp);
+    rs_kvlist_add(&op->headers, "traceparent", tp);
+    rs_kvlist_add(&op->headers, "dapr-caller-app-id", caller);
+    rs_kvlist_add(&op->headers, "dapr-caller-namespace", "");
+    rs_kvlist_add(&op->headers, "dapr-callee-app-id", op->app_id);
+    if (op->local) {
+        rs_sidecar_app_headers(sc, &op->headers);
+    } else {
+        /* Remote hop: mark it for the peer, and say where the call came from. */
+        rs_kvlist_add(&op->headers, HOP_HEADER, "1");
+        if (sc->cfg.api_token) rs_kvlist_add(&op->headers, "dapr-api-token", sc->cfg.api_token);
+        const char *host = rs_http_req_header(r, "host");
+        char host_name[128] = "";
+        gethostname(host_name, sizeof host_name - 1);
+        char fwd[512];
+        snprintf(fwd, sizeof fwd, "for=%s;by=127.0.0.1;host=%s", r->peer, host_name);
+        rs_kvlist_add(&op->headers, "X-Forwarded-For", r->peer);
+        if (host) rs_kvlist_add(&op->headers, "X-Forwarded-Host", host);
+        rs_kvlist_add(&op->headers, "Forwarded", fwd);
+    }
+}
+
+/* ---------- the operation ---------- */
+
+static void clear_resp(invoke_op_t *op) {
+    op->have_resp = 0;
+    rs_kvlist_free(&op->resp_headers);
+    RS_SAFEFREE(op->resp_body);
+    op->resp_len = 0;
+}
+
+static void op_free(invoke_ctx_t *ctx, invoke_op_t *op) {
+    if (op->prev) op->prev->next = op->next;
+    else ctx->ops = op->next;
+    if (op->next) op->next->prev = op->prev;
+    clear_resp(op);
+    rs_kvlist_free(&op->headers);
+    free(op->app_id);
+    free(op->method);
+    free(op);
+}
+
+static void count_result(invoke_op_t *op, int status) {
+    rs_metrics_t *m = op->sc->metrics;
+    if (!m || op->hop) return;
+    char st[16];
+    snprintf(st, sizeof st, "%d", status);
+    const char *labels[] = {"destination_app_id", op->app_id, "status", st, NULL};
+    rs_metrics_inc(m, "dapr_service_invocation_res_recv_total", "Number of responses received by service invocation.",
+                   labels, 1);
+    const char *llabels[] = {"destination_app_id", op->app_id, NULL};
+    rs_metrics_observe(m, "dapr_service_invocation_res_recv_latency_ms",
+                       "Latency of service invocation from request to response, in milliseconds.", llabels,
+                       (double)(rs_now_us() - op->start_us) / 1000.0);
+}
+
+static void on_response(void *arg, rs_http_response_t *resp) {
+    invoke_op_t *op = arg;
+    op->call = NULL;
+    rs_outcome_t o;
+    if (resp->result == RS_HTTP_OK) {
+        op->have_resp = 1;
+        op->status = resp->status;
+        rs_kvlist_copy(&op->resp_headers, &resp->headers);
+        op->resp_body = rs_buf_steal(&resp->body, &op->resp_len);
+        if (resp->status >= 200 && resp->status <= 399) rs_outcome_ok(&o);
+        else rs_outcome_error(&o, resp->status, 0, "received non-successful status code in response: %d", resp->status);
+    } else {
+        if (!op->local && resp->result == RS_HTTP_ERR_CONNECT && op->sc->nameres)
+            rs_nameres_forget(op->sc->nameres, op->app_id, op->peer);
+        rs_outcome_error(&o, 0, 0, "%s", resp->error);
+    }
+    rs_attempt_done(op->attempt, &o);
+}
+
+static void attempt_start(rs_attempt_t *a, void *arg) {
+    invoke_op_t *op = arg;
+    rs_sidecar_t *sc = op->sc;
+    op->attempt = a;
+    clear_resp(op);
+    rs_outcome_t o;
+    char url[8192];
+    const char *q = op->req->query;
+    if (op->local) {
+        if (!sc->app_base_url[0]) {
+            rs_outcome_error(&o, 0, 1, "app channel is not initialized");
+            rs_attempt_done(a, &o);
+            return;
+        }
+        snprintf(url, sizeof url, "%s/%s%s%s", sc->app_base_url, op->method, q ? "?" : "", q ? q : "");
+    } else {
+        char why[256];
+        if (!sc->nameres || rs_nameres_resolve(sc->nameres, op->app_id, op->peer, sizeof op->peer, why, sizeof why) != 0) {
+            rs_outcome_error(&o, 0, 0, "failed to resolve address for '%s': %s", op->app_id,
+                             sc->nameres ? why : "name resolution is not available");
+            rs_attempt_done(a, &o);
+            return;
+        }
+        snprintf(url, sizeof url, "http://%s/v1.0/invoke/%s/method/%s%s%s", op->peer, op->app_id, op->method,
+                 q ? "?" : "", q ? q : "");
+    }
+    if (strlen(url) >= sizeof url - 1) {
+        rs_outcome_error(&o, 0, 1, "URL too long");
+        rs_attempt_done(a, &o);
+        return;
+    }
+    rs_http_request_t hr = {.method = op->req->method,
+                            .url = url,
+                            .headers = &op->headers,
+                            .body = op->req->body,
+                            .body_len = op->req->body_len,
+                            .max_response = sc->cfg.max_body_size ? sc->cfg.max_body_size : 4u << 20};
+    op->call = rs_http_send(sc->http, &hr, on_response, op);
+    if (!op->call) {
+        rs_outcome_error(&o, 0, 0, "cannot start the request");
+        rs_attempt_done(a, &o);
+    }
+}
+
+static void attempt_abort(rs_attempt_t *a, void *arg) {
+    invoke_op_t *op = arg;
+    (void)a;
+    if (op->call) rs_http_cancel(op->call);
+    op->call = NULL;
+}
+
+static void reply_passthrough(invoke_op_t *op) {
+    rs_kvlist_t h = {0};
+    const char *connection = rs_kvlist_get_ci(&op->resp_headers, "connection");
+    for (size_t i = 0; i < op->resp_headers.len; i++) {
+        const rs_kv_t *kv = &op->resp_headers.items[i];
+        if (is_hop_by_hop(kv->key, connection) || strcasecmp(kv->key, "content-length") == 0 ||
+            strcasecmp(kv->key, "date") == 0)
+            continue;
+        rs_kvlist_add(&h, kv->key, kv->value);
+    }
+    rs_http_reply(op->req, op->status, &h, op->resp_body, op->resp_len);
+    rs_kvlist_free(&h);
+}
+
+static void run_done(void *arg, const rs_outcome_t *final) {
+    invoke_op_t *op = arg;
+    invoke_ctx_t *ctx = op->req->user;
+    op->run = NULL;
+    if (op->have_resp && (final->kind == RS_OUTCOME_OK || final->kind == RS_OUTCOME_ERROR)) {
+        count_result(op, op->status);
+        reply_passthrough(op); /* the last attempt's status, headers and body, unchanged */
+    } else {
+        count_result(op, 500);
+        rs_http_reply_error(op->req, 500, "ERR_DIRECT_INVOKE", "failed to invoke, id: %s, err: %s", op->app_id,
+                            final->error);
+    }
+    op_free(ctx, op);
+}
+
+static void on_client_gone(rs_http_req_t *r, void *arg) {
+    invoke_op_t *op = arg;
+    invoke_ctx_t *ctx = r->user;
+    /* The caller hung up: stop the run (even a retry-forever one) and release the request. */
+    if (op->run) rs_run_cancel(op->run);
+    op->run = NULL;
+    rs_http_reply_empty(r, 499);
+    op_free(ctx, op);
+}
+
+static void free_ctx(rs_sidecar_t *sc, void *arg) {
+    (void)sc;
+    free(arg);
+}
+
+static void on_shutdown(rs_sidecar_t *sc, void *arg) {
+    invoke_ctx_t *ctx = arg;
+    ctx->closed = 1;
+    while (ctx->ops) {
+        invoke_op_t *op = ctx->ops;
+        if (op->run) rs_run_cancel(op->run);
+        op->run = NULL;
+        rs_http_reply_error(op->req, 500, "ERR_DIRECT_INVOKE", "failed to invoke, id: %s, err: sidecar is shutting down",
+                            op->app_id);
+        op_free(ctx, op);
+    }
+    /* During a graceful shutdown the loop may still hand us requests: keep the context until
+     * rs_sidecar_free runs the hooks again (after the loop); otherwise free it now. */
+    if (sc->shutting_down) rs_sidecar_on_shutdown(sc, free_ctx, ctx);
+    else free(ctx);
+}
+
+/* ---------- request parsing ---------- */
+
+/* "dapr-app-id:<id>" in a Basic Authorization header. */
+static int basic_auth_app_id(const rs_http_req_t *r, char *out, size_t outlen) {
+    const char *a = rs_http_req_header(r, "authorization");
+    if (!a || strncasecmp(a, "Basic ", 6) != 0) return -1;
+    a += 6;
+    size_t n = strlen(a);
+    if (n == 0 || n > 1024 || n % 4) return -1;
+    unsigned char dec[800];
+    int len = EVP_DecodeBlock(dec, (const unsigned char *)a, (int)n);
+    if (len < 0) return -1;
+    while (len > 0 && a[n - 1] == '=') { /* EVP_DecodeBlock counts padding as zero bytes */
+        len--;
+        n--;
+    }
+    dec[len] = '\0';
+    if (strncmp((char *)dec, "dapr-app-id:", 12) != 0 || !dec[12]) return -1;
+    snprintf(out, outlen, "%s", (char *)dec + 12);
+    return 0;
+}
+
+static int valid_app_id(const char *s) {
+    if (!*s || strlen(s) > 200) return 0;
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x21 || *s == '/' || *s == '?' || *s == '#' || *s == '%') return 0;
+    return 1;
+}
+
+static int on_invoke(rs_http_req_t *r, void *arg) {
+    invoke_ctx_t *ctx = arg;
+    rs_sidecar_t *sc = ctx->sc;
+    char app_id[256] = "";
+    const char *method = NULL;
+    const char *route = ROUTE_HEADER;
+    const char *hdr;
+    if (strncmp(r->raw_path, "/v1.0/invoke/", 13) == 0) {
+        const char *rest = r->raw_path + 13;
+        const char *slash = strchr(rest, '/');
+        if (slash && strncmp(slash, "/method/", 8) == 0 && (size_t)(slash - rest) < sizeof app_id) {
+            size_t j = 0; /* percent-decode the id segment */
+            for (const char *p = rest; p < slash; p++) {
+                unsigned hi, lo;
+                if (*p == '%' && p + 2 < slash && sscanf(p + 1, "%1x%1x", &hi, &lo) == 2) {
+                    app_id[j++] = (char)(hi * 16 + lo);
+                    p += 2;
+                } else {
+                    app_id[j++] = *p;
+                }
+            }
+            app_id[j] = '\0';
+            method = slash + 8;
+            route = ROUTE_INVOKE;
+        }
+    }
+    if (!method) {
+        if ((hdr = rs_http_req_header(r, "dapr-app-id")) && *hdr) snprintf(app_id, sizeof app_id, "%s", hdr);
+        else if (basic_auth_app_id(r, app_id, sizeof app_id) != 0) app_id[0] = '\0';
+        method = r->raw_path[0] == '/' ? r->raw_path + 1 : r->raw_path;
+    }
+    rs_http_req_set_route(r, route);
+    if (ctx->closed) {
+        rs_http_reply_error(r, 500, "ERR_DIRECT_INVOKE", "failed to invoke, err: sidecar is shutting down");
+        return 1;
+    }
+    if (!app_id[0]) {
+        rs_http_reply_error(r, 404, "ERR_DIRECT_INVOKE",
+                            "failed getting app id either from the URL path or the header dapr-app-id");
+        return 1;
+    }
+    char *dot = strchr(app_id, '.'); /* "id.namespace": self-hosted namespaces are empty */
+    if (dot) *dot = '\0';
+    if (!valid_app_id(app_id)) {
+        rs_http_reply_error(r, 400, "ERR_DIRECT_INVOKE", "invalid app id");
+        return 1;
+    }
+    int hop = rs_http_req_header(r, HOP_HEADER) != NULL;
+    int local = strcmp(app_id, sc->cfg.app_id) == 0;
+    if (hop && !local) {
+        /* A peer resolved us for another app id: a stale registration (e.g. a reused port). */
+        rs_http_reply_error(r, 500, "ERR_DIRECT_INVOKE", "failed to invoke, id: %s, err: wrong sidecar (this is %s)",
+                            app_id, sc->cfg.app_id);
+        return 1;
+    }
+    if (hop) rs_http_req_set_route(r, ROUTE_HOP);
+
+    invoke_op_t *op = rs_xcalloc(1, sizeof *op);
+    op->sc = sc;
+    op->req = r;
+    op->app_id = rs_strdup(app_id);
+    op->method = rs_strdup(method);
+    op->local = local;
+    op->hop = hop;
+    op->start_us = rs_now_us();
+    const char *caller = sc->cfg.app_id;
+    if (hop && (hdr = rs_http_req_header(r, "dapr-caller-app-id"))) caller = hdr;
+    build_headers(op, caller);
+    op->next = ctx->ops;
+    if (ctx->ops) ctx->ops->prev = op;
+    ctx->ops = op;
+    r->user = ctx;
+    rs_http_req_on_close(r, on_client_gone, op);
+    if (!hop && sc->metrics) {
+        const char *labels[] = {"destination_app_id", app_id, NULL};
+        rs_metrics_inc(sc->metrics, "dapr_service_invocation_req_sent_total",
+                       "Number of requests sent by service invocation.", labels, 1);
+    }
+    /* The caller's sidecar applies the target app's policy; the callee side of a hop delivers once. */
+    rs_policy_t *policy = hop ? NULL : rs_resiliency_app_policy(sc->resiliency, app_id, method);
+    op->run = rs_run_start(sc->base, policy, attempt_start, attempt_abort, run_done, op);
+    rs_policy_release(policy);
+    if (!op->run) {
+        rs_http_reply_error(r, 500, "ERR_DIRECT_INVOKE", "failed to invoke, id: %s, err: out of memory", app_id);
+        op_free(ctx, op);
+    }
+    return 1;
+}
+
+void rs_api_invoke_register(rs_sidecar_t *sc) {
+    invoke_ctx_t *ctx = rs_xcalloc(1, sizeof *ctx);
+    ctx->sc = sc;
+    rs_sidecar_on_shutdown(sc, on_shutdown, ctx);
+    rs_http_server_add(sc->api, on_invoke, ctx);
+}
