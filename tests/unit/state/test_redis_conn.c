@@ -1,0 +1,223 @@
+/* The shared async Redis connection against a real redis-server: options,
+ * the init probe, commands, fail-fast while down, reconnect after a restart,
+ * pending calls failed on connection loss and on close, and cancelled calls
+ * whose late replies are dropped. */
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "sidecar/components/redis_conn.h"
+#include "test.h"
+
+static int free_port(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bind(fd, (struct sockaddr *)&a, sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static pid_t start_redis(int port, const char *password) {
+    char ps[16];
+    snprintf(ps, sizeof ps, "%d", port);
+    pid_t pid = fork();
+    if (pid == 0) {
+        freopen("/dev/null", "w", stdout);
+        if (password)
+            execlp("redis-server", "redis-server", "--port", ps, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                   "--requirepass", password, (char *)NULL);
+        else
+            execlp("redis-server", "redis-server", "--port", ps, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                   (char *)NULL);
+        _exit(127);
+    }
+    /* wait until it accepts connections (bounded) */
+    rs_redis_options_t o = {.host = "127.0.0.1", .port = port, .password = (char *)password};
+    char err[200];
+    for (int i = 0; i < 200; i++) {
+        if (rs_redis_probe(&o, 200, NULL, err, sizeof err) == 0) return pid;
+        usleep(20000);
+    }
+    return pid;
+}
+
+static void stop_redis(pid_t pid) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+/* Runs the loop until *flag is set or timeout_ms passes. Returns the flag. */
+static int loop_until(struct event_base *base, volatile int *flag, int timeout_ms) {
+    int64_t end = rs_now_ms() + timeout_ms;
+    while (!*flag && rs_now_ms() < end) event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK), usleep(1000);
+    return *flag;
+}
+
+struct rec {
+    int called;
+    int had_reply;
+    char err[200];
+    char str[200];
+};
+
+static void record(void *arg, redisReply *rep, const char *err) {
+    struct rec *r = arg;
+    r->called++;
+    r->had_reply = rep != NULL;
+    snprintf(r->err, sizeof r->err, "%s", err ? err : "");
+    if (rep && rep->type == REDIS_REPLY_STRING) snprintf(r->str, sizeof r->str, "%s", rep->str);
+}
+
+static rs_redis_call_t *cmd(rs_redis_t *r, struct rec *rec, char *err, int argc, const char **argv) {
+    return rs_redis_cmd(r, record, rec, err, 200, argc, argv, NULL);
+}
+
+TEST(options) {
+    rs_kvlist_t md = {0};
+    rs_redis_options_t o;
+    char err[200];
+    ASSERT_EQ(rs_redis_options_parse(&o, &md, err, sizeof err), -1); /* redisHost required */
+    rs_kvlist_set(&md, "redisHost", "127.0.0.1:7000");
+    rs_kvlist_set(&md, "redisPassword", "pw");
+    rs_kvlist_set(&md, "redisDB", "3");
+    ASSERT_EQ(rs_redis_options_parse(&o, &md, err, sizeof err), 0);
+    ASSERT_STREQ(o.host, "127.0.0.1");
+    ASSERT_EQ(o.port, 7000);
+    ASSERT_STREQ(o.password, "pw");
+    ASSERT_EQ(o.db, 3);
+    ASSERT_TRUE(o.username == NULL);
+    rs_redis_options_free(&o);
+    rs_kvlist_set(&md, "redisHost", "localhost");
+    rs_kvlist_set(&md, "redisPort", "6390");
+    ASSERT_EQ(rs_redis_options_parse(&o, &md, err, sizeof err), 0);
+    ASSERT_EQ(o.port, 6390);
+    rs_redis_options_free(&o);
+    rs_kvlist_set(&md, "redisHost", "h:notaport");
+    ASSERT_EQ(rs_redis_options_parse(&o, &md, err, sizeof err), -1);
+    rs_kvlist_set(&md, "redisHost", "h:1");
+    rs_kvlist_set(&md, "redisDB", "x");
+    ASSERT_EQ(rs_redis_options_parse(&o, &md, err, sizeof err), -1);
+    rs_kvlist_set(&md, "redisDB", "0");
+    rs_kvlist_set(&md, "enableTLS", "true");
+    ASSERT_EQ(rs_redis_options_parse(&o, &md, err, sizeof err), -1);
+    ASSERT_TRUE(strstr(err, "enableTLS") != NULL);
+    rs_kvlist_set(&md, "enableTLS", "false");
+    rs_kvlist_set(&md, "redisType", "cluster");
+    ASSERT_EQ(rs_redis_options_parse(&o, &md, err, sizeof err), -1);
+    rs_kvlist_set(&md, "redisType", "node");
+    ASSERT_EQ(rs_redis_options_parse(&o, &md, err, sizeof err), 0);
+    rs_redis_options_free(&o);
+    rs_kvlist_free(&md);
+}
+
+TEST(probe) {
+    int port = free_port();
+    rs_redis_options_t o = {.host = "127.0.0.1", .port = port};
+    char err[200] = "";
+    ASSERT_EQ(rs_redis_probe(&o, 500, NULL, err, sizeof err), -1);
+    ASSERT_TRUE(strstr(err, "error connecting to redis") != NULL);
+    pid_t pid = start_redis(port, "pw");
+    o.password = "wrong";
+    ASSERT_EQ(rs_redis_probe(&o, 500, NULL, err, sizeof err), -1);
+    o.password = "pw";
+    int replicas = -1;
+    ASSERT_EQ(rs_redis_probe(&o, 500, &replicas, err, sizeof err), 0);
+    ASSERT_EQ(replicas, 0);
+    stop_redis(pid);
+}
+
+static int ups, downs;
+static void on_state(void *arg, int up) {
+    if (up) ups++;
+    else downs++;
+}
+
+TEST(commands_reconnect_and_cancel) {
+    int port = free_port();
+    pid_t pid = start_redis(port, "pw");
+    struct event_base *base = event_base_new();
+    rs_redis_options_t o = {.host = "127.0.0.1", .port = port, .password = "pw", .db = 2};
+    rs_redis_t *r = rs_redis_new(base, &o, "test");
+    rs_redis_on_state(r, on_state, NULL);
+    char err[200];
+
+    /* A command issued during the first connect queues behind AUTH/SELECT. */
+    struct rec set = {0};
+    const char *setv[] = {"SET", "k", "v1"};
+    ASSERT_TRUE(cmd(r, &set, err, 3, setv) != NULL);
+    ASSERT_TRUE(loop_until(base, &set.called, 3000));
+    ASSERT_STREQ(set.err, "");
+    ASSERT_TRUE(rs_redis_is_up(r));
+    ASSERT_EQ(ups, 1);
+
+    /* A cancelled call never calls back, even though its reply arrives. */
+    struct rec cancelled = {0}, after = {0};
+    const char *getv[] = {"GET", "k"};
+    rs_redis_call_t *c = cmd(r, &cancelled, err, 2, getv);
+    ASSERT_TRUE(c != NULL);
+    rs_redis_cancel(c);
+    ASSERT_TRUE(cmd(r, &after, err, 2, getv) != NULL);
+    ASSERT_TRUE(loop_until(base, &after.called, 3000));
+    ASSERT_STREQ(after.str, "v1");
+    ASSERT_EQ(cancelled.called, 0);
+
+    /* Error replies carry err and the reply. */
+    struct rec bad = {0};
+    const char *badv[] = {"NOSUCHCOMMAND"};
+    ASSERT_TRUE(cmd(r, &bad, err, 1, badv) != NULL);
+    ASSERT_TRUE(loop_until(base, &bad.called, 3000));
+    ASSERT_TRUE(bad.had_reply && strstr(bad.err, "unknown command") != NULL);
+
+    /* A pending call fails with "connection lost" when Redis dies; then commands fail fast. */
+    struct rec blocked = {0};
+    const char *blpop[] = {"BLPOP", "nothing", "5"};
+    ASSERT_TRUE(cmd(r, &blocked, err, 3, blpop) != NULL);
+    loop_until(base, &(int){0}, 50);
+    stop_redis(pid);
+    ASSERT_TRUE(loop_until(base, &blocked.called, 3000));
+    ASSERT_TRUE(!blocked.had_reply);
+    ASSERT_STREQ(blocked.err, "connection lost");
+    ASSERT_TRUE(!rs_redis_is_up(r));
+    ASSERT_EQ(downs, 1);
+    struct rec down = {0};
+    ASSERT_TRUE(cmd(r, &down, err, 2, getv) == NULL);
+    ASSERT_TRUE(strstr(err, "not connected") != NULL);
+    ASSERT_EQ(down.called, 0);
+
+    /* Back after a restart on the same port (data is gone: no persistence). */
+    pid = start_redis(port, "pw");
+    volatile int up = 0;
+    int64_t end = rs_now_ms() + 5000;
+    while (!(up = rs_redis_is_up(r)) && rs_now_ms() < end) loop_until(base, &(int){0}, 20);
+    ASSERT_TRUE(up);
+    struct rec again = {0};
+    const char *sel[] = {"SET", "k2", "x"};
+    ASSERT_TRUE(cmd(r, &again, err, 3, sel) != NULL);
+    ASSERT_TRUE(loop_until(base, &again.called, 3000));
+    ASSERT_STREQ(again.err, "");
+
+    /* Closing fails what is still pending. */
+    struct rec closing = {0};
+    ASSERT_TRUE(cmd(r, &closing, err, 3, blpop) != NULL);
+    rs_redis_free(r);
+    ASSERT_EQ(closing.called, 1);
+    ASSERT_STREQ(closing.err, "connection closed");
+    event_base_free(base);
+    stop_redis(pid);
+}
+
+int main(void) {
+    signal(SIGPIPE, SIG_IGN);
+    RUN(options);
+    RUN(probe);
+    RUN(commands_reconnect_and_cancel);
+    return TEST_SUMMARY();
+}
