@@ -1,0 +1,258 @@
+"""Pub/sub over Redis Streams through ripstopd: publish API, CloudEvent envelope, subscriptions
+(declarative v1/v2 + programmatic), delivery results, dead letter, bulk publish, metadata."""
+
+import base64
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import ripstop_testlib as rt  # noqa: E402
+from pubsub_fixtures import (group_info, pending_count, publish, redis_pubsub_yaml, resiliency_yaml,  # noqa: E402
+                             sub_v1_yaml, sub_v2_yaml)
+from sub_app import SubApp  # noqa: E402
+
+APP = "subapp"
+
+
+class PubsubRedisTest(rt.ProcTestCase):
+    def start(self, files, subscriptions=None, plan=None, with_app=True, env=None):
+        self.redis = self.track(rt.Redis())
+        res = {"pubsub.yaml": redis_pubsub_yaml("pubsub", self.redis, processingTimeout="60s")}
+        for k, v in files.items():
+            res[k] = v(self.redis) if callable(v) else v
+        d = rt.write_resources(res)
+        self.app = None
+        port = None
+        if with_app:
+            port = rt.free_port()
+            self.app = self.track(SubApp(port, subscriptions, plan))
+        self.sc = self.track(rt.Sidecar(APP, d, app_port=port, env=env))
+        return self.sc
+
+    def wait_deliveries(self, n, path=None, timeout=10):
+        return rt.wait_for(lambda: len(self.app.received(path)) >= n and self.app.received(path), timeout,
+                           what=f"{n} deliveries to {path or 'the app'}")
+
+    # ---- publish API ----
+
+    def test_publish_status_codes_and_stored_envelope(self):
+        sc = self.start({"scoped.yaml": lambda r: redis_pubsub_yaml("scoped", r, publishingScopes=f"{APP}=allowed")},
+                        with_app=False)
+        r = publish(sc, "nope", "t", {"a": 1})
+        self.assertEqual(r.status, 404)
+        self.assertEqual(r.json()["errorCode"], "ERR_PUBSUB_NOT_FOUND")
+        r = sc.req("POST", "/v1.0/publish/pubsub/", body="x")
+        self.assertEqual(r.status, 404)
+        self.assertEqual(r.json()["errorCode"], "ERR_TOPIC_NAME_EMPTY")
+        r = publish(sc, "pubsub", "t", "x", metadata={"rawPayload": "maybe"})
+        self.assertEqual(r.status, 400)
+        self.assertEqual(r.json()["errorCode"], "ERR_PUBSUB_REQUEST_METADATA")
+        r = publish(sc, "pubsub", "t", "[1,2]", ctype="application/cloudevents+json")
+        self.assertEqual(r.status, 500)
+        self.assertEqual(r.json()["errorCode"], "ERR_PUBSUB_CLOUD_EVENTS_SER")
+        r = publish(sc, "scoped", "other", {"a": 1})
+        self.assertEqual(r.status, 403)
+        self.assertEqual(r.json()["errorCode"], "ERR_PUBSUB_FORBIDDEN")
+        self.assertEqual(publish(sc, "scoped", "allowed", {"a": 1}).status, 204)
+
+        r = publish(sc, "pubsub", "orders", '{"price": 9.99, "n": 1}', metadata={"k1": "v1"},
+                    headers={"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"})
+        self.assertEqual(r.status, 204, r.text)
+        out = self.redis.cli("XRANGE", "orders", "-", "+")
+        lines = out.splitlines()
+        self.assertEqual(lines[1], "data")
+        ev = json.loads(lines[2])
+        self.assertIn('"data":{"price":9.99,"n":1}', lines[2])
+        self.assertEqual(ev["topic"], "orders")
+        self.assertEqual(ev["pubsubname"], "pubsub")
+        self.assertEqual(ev["source"], APP)
+        self.assertEqual(ev["type"], "com.dapr.event.sent")
+        self.assertEqual(ev["specversion"], "1.0")
+        self.assertEqual(ev["datacontenttype"], "application/json")
+        self.assertEqual(ev["traceparent"], "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+        self.assertEqual(ev["traceid"], ev["traceparent"])
+        self.assertRegex(ev["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$")
+        self.assertEqual(lines[3], "metadata")
+        self.assertEqual(json.loads(lines[4]), {"k1": "v1"})
+
+        # no pubsub at all
+        empty = rt.write_resources({})
+        sc2 = self.track(rt.Sidecar("nopubsub", empty))
+        r = publish(sc2, "pubsub", "t", {"a": 1})
+        self.assertEqual(r.status, 400)
+        self.assertEqual(r.json()["errorCode"], "ERR_PUBSUB_NOT_CONFIGURED")
+
+    def test_envelope_fields_delivered(self):
+        files = {"s1.yaml": sub_v1_yaml("s1", "pubsub", "env", "/env"),
+                 "s2.yaml": sub_v1_yaml("s2", "pubsub", "raw", "/raw", raw=True)}
+        sc = self.start(files)
+        tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        self.assertEqual(publish(sc, "pubsub", "env", {"kind": "json"}, metadata={"color": "blue"},
+                                 headers={"traceparent": tp}).status, 204)
+        self.assertEqual(publish(sc, "pubsub", "env", "hello text", ctype="text/plain").status, 204)
+        self.assertEqual(publish(sc, "pubsub", "env", b"\x00\x01bin", ctype="application/octet-stream").status, 204)
+        ce = {"id": "my-ce-1", "type": "custom.type", "source": "me", "specversion": "1.0", "data": {"x": 1}}
+        self.assertEqual(publish(sc, "pubsub", "env", ce, ctype="application/cloudevents+json").status, 204)
+        self.assertEqual(publish(sc, "pubsub", "env", "x", ctype="text/plain",
+                                 metadata={"cloudevent.id": "over-1", "cloudevent.type": "t.over",
+                                           "cloudevent.subject": "subj"}).status, 204)
+        self.assertEqual(publish(sc, "pubsub", "raw", b"raw-bytes", ctype="application/octet-stream",
+                                 metadata={"rawPayload": "true"}).status, 204)
+        got = self.wait_deliveries(5, "/env")
+        by_ct = {d["event"].get("datacontenttype"): d for d in got if d["event"].get("id") not in ("my-ce-1", "over-1")}
+        j = by_ct["application/json"]
+        self.assertEqual(j["event"]["data"], {"kind": "json"})
+        self.assertEqual(j["headers"]["content-type"], "application/cloudevents+json")
+        self.assertEqual(j["headers"]["traceparent"], tp)
+        self.assertEqual(j["headers"]["color"], "blue")
+        self.assertEqual(j["headers"]["pubsubname"], "pubsub")
+        self.assertEqual(by_ct["text/plain"]["event"]["data"], "hello text")
+        b = by_ct["application/octet-stream"]["event"]
+        self.assertNotIn("data", b)
+        self.assertEqual(base64.b64decode(b["data_base64"]), b"\x00\x01bin")
+        mine = [d for d in got if d["event"].get("id") == "my-ce-1"][0]["event"]
+        self.assertEqual(mine["type"], "custom.type")
+        self.assertEqual(mine["source"], "me")
+        self.assertEqual(mine["topic"], "env")
+        self.assertEqual(mine["pubsubname"], "pubsub")
+        self.assertEqual(mine["data"], {"x": 1})
+        over = [d for d in got if d["event"].get("id") == "over-1"][0]["event"]
+        self.assertEqual((over["type"], over["subject"]), ("t.over", "subj"))
+        # body is the stored bytes exactly
+        stored = self.redis.cli("XRANGE", "env", "-", "+", "COUNT", "1").splitlines()[2]
+        self.assertEqual(j["raw"].decode(), stored)
+        raw = self.wait_deliveries(1, "/raw")[0]["event"]
+        self.assertEqual(raw["datacontenttype"], "application/octet-stream")
+        self.assertEqual(base64.b64decode(raw["data_base64"]), b"raw-bytes")
+        self.assertEqual(len(raw["id"]), 36)
+        rt.wait_for(lambda: pending_count(self.redis, "env", APP) == 0, 5, what="all acked")
+
+    # ---- subscriptions ----
+
+    def test_declarative_v2_rules_and_programmatic_merged(self):
+        files = {"v2.yaml": sub_v2_yaml("orders", "pubsub", "orders",
+                                        [('event.type == "big"', "/big"), ("event.data.n > 10", "/many")],
+                                        default="/orders"),
+                 "dup.yaml": sub_v1_yaml("dup", "pubsub", "dup", "/decl-dup"),
+                 "norule.yaml": sub_v2_yaml("strict", "pubsub", "strict", [('event.type == "only"', "/only")])}
+        prog = [{"pubsubname": "pubsub", "topic": "prog", "route": "prog"},
+                {"pubsubname": "pubsub", "topic": "dup", "routes": {"default": "/prog-dup"}},
+                {"pubsubname": "pubsub", "topic": "noroute"}]
+        sc = self.start(files, subscriptions=prog)
+        meta = rt.wait_for(lambda: len(sc.req("GET", "/v1.0/metadata").json().get("subscriptions", [])) == 4
+                           and sc.req("GET", "/v1.0/metadata").json(), 10, what="subscriptions loaded")
+        subs = {s["topic"]: s for s in meta["subscriptions"]}
+        self.assertEqual(subs["prog"]["type"], "PROGRAMMATIC")
+        self.assertEqual(subs["dup"]["type"], "PROGRAMMATIC")
+        self.assertEqual(subs["orders"]["type"], "DECLARATIVE")
+        self.assertEqual(subs["orders"]["rules"][0], {"match": 'event.type == "big"', "path": "/big"})
+        self.assertEqual(subs["orders"]["rules"][2], {"path": "/orders"})
+        self.assertEqual(self.app.subscribe_calls, 1)
+
+        publish(sc, "pubsub", "orders", "x", ctype="text/plain", metadata={"cloudevent.type": "big"})
+        publish(sc, "pubsub", "orders", {"n": 11})
+        publish(sc, "pubsub", "orders", {"n": 1})
+        publish(sc, "pubsub", "prog", {"p": 1})
+        publish(sc, "pubsub", "dup", {"d": 1})
+        publish(sc, "pubsub", "strict", {"s": 1})  # no rule matches, no default: acked and dropped
+        self.wait_deliveries(1, "/big")
+        self.wait_deliveries(1, "/many")
+        self.wait_deliveries(1, "/orders")
+        self.wait_deliveries(1, "/prog")
+        self.wait_deliveries(1, "/prog-dup")
+        rt.wait_for(lambda: group_info(self.redis, "strict").get("last-delivered-id", "0-0") != "0-0"
+                    and pending_count(self.redis, "strict", APP) == 0, 5, what="strict topic read and acked")
+        self.assertEqual(self.app.received("/decl-dup"), [])
+        self.assertEqual(self.app.received("/only"), [])
+
+    # ---- delivery results ----
+
+    def test_retry_drop_404_and_500(self):
+        def plan(path, event, attempt):
+            if path == "/retry":
+                return (200, '{"status":"RETRY"}') if attempt < 3 else (200, '{"status":"SUCCESS"}')
+            if path == "/drop":
+                return 200, '{"status":"DROP"}'
+            if path == "/nf":
+                return 404, ""
+            if path == "/err":
+                return 500, "boom"
+            return 200, ""
+
+        res = resiliency_yaml("pubsub", inbound={"retry": "three"},
+                              retries={"three": {"policy": "constant", "duration": "50ms", "maxRetries": 2}})
+        files = {"res.yaml": res}
+        for t in ("retry", "drop", "nf", "err"):
+            files[f"{t}.yaml"] = sub_v1_yaml(t, "pubsub", t, "/" + t)
+        sc = self.start(files, plan=plan)
+        for t in ("retry", "drop", "nf", "err"):
+            self.assertEqual(publish(sc, "pubsub", t, {"t": t}).status, 204)
+        self.wait_deliveries(3, "/retry")
+        self.wait_deliveries(3, "/err")
+        rt.wait_for(lambda: pending_count(self.redis, "retry", APP) == 0, 5, what="retry acked")
+        rt.wait_for(lambda: pending_count(self.redis, "drop", APP) == 0 and len(self.app.received("/drop")) == 1, 5,
+                    what="drop acked")
+        rt.wait_for(lambda: pending_count(self.redis, "nf", APP) == 0 and len(self.app.received("/nf")) == 1, 5,
+                    what="404 acked")
+        # 500: attempts = maxRetries + 1, then the entry stays pending for redelivery (not acked)
+        self.assertEqual(len(self.app.received("/err")), 3)
+        self.assertEqual(pending_count(self.redis, "err", APP), 1)
+        self.assertEqual(len(self.app.received("/retry")), 3)
+        self.assertEqual(len(self.app.received("/drop")), 1)
+
+    def test_dead_letter_after_policy_gives_up(self):
+        def plan(path, event, attempt):
+            if path == "/work":
+                return 500, "no"
+            if path == "/picky":
+                return 200, '{"status":"DROP"}'
+            return 200, ""
+
+        res = resiliency_yaml("pubsub", inbound={"retry": "one"},
+                              retries={"one": {"policy": "constant", "duration": "20ms", "maxRetries": 1}})
+        files = {"res.yaml": res,
+                 "work.yaml": sub_v1_yaml("work", "pubsub", "work", "/work", dead_letter="dead"),
+                 "picky.yaml": sub_v1_yaml("picky", "pubsub", "picky", "/picky", dead_letter="dead"),
+                 "dead.yaml": sub_v1_yaml("dead", "pubsub", "dead", "/dead")}
+        sc = self.start(files, plan=plan)
+        self.assertEqual(publish(sc, "pubsub", "work", {"w": 1}, metadata={"cloudevent.id": "w-1"}).status, 204)
+        self.assertEqual(publish(sc, "pubsub", "picky", {"p": 1}, metadata={"cloudevent.id": "p-1"}).status, 204)
+        got = self.wait_deliveries(2, "/dead")
+        ids = sorted(d["event"]["id"] for d in got)
+        self.assertEqual(ids, ["p-1", "w-1"])
+        for d in got:  # the original bytes: topic still names the original topic
+            self.assertEqual(d["event"]["topic"], {"w-1": "work", "p-1": "picky"}[d["event"]["id"]])
+        self.assertEqual(len(self.app.received("/work")), 2)
+        rt.wait_for(lambda: pending_count(self.redis, "work", APP) == 0, 5, what="work acked after dead letter")
+        self.assertEqual(pending_count(self.redis, "picky", APP), 0)
+
+    # ---- bulk ----
+
+    def test_bulk_publish(self):
+        files = {"b.yaml": sub_v1_yaml("b", "pubsub", "bulk-t", "/bulk")}
+        sc = self.start(files)
+        entries = [{"entryId": "1", "event": {"n": 1}, "contentType": "application/json"},
+                   {"entryId": "2", "event": "plain text", "contentType": "text/plain"},
+                   {"entryId": "3", "event": {"id": "ce-3", "specversion": "1.0", "type": "x", "source": "s",
+                                              "data": "d"}, "contentType": "application/cloudevents+json",
+                    "metadata": {"m": "v"}}]
+        r = sc.req("POST", "/v1.0-alpha1/publish/bulk/pubsub/bulk-t", body=entries)
+        self.assertEqual(r.status, 204, r.text)
+        got = self.wait_deliveries(3, "/bulk")
+        datas = sorted(json.dumps(d["event"].get("data")) for d in got)
+        self.assertEqual(datas, sorted([json.dumps({"n": 1}), json.dumps("plain text"), json.dumps("d")]))
+        ce = [d for d in got if d["event"]["id"] == "ce-3"][0]
+        self.assertEqual(ce["headers"]["m"], "v")
+        r = sc.req("POST", "/v1.0-alpha1/publish/bulk/pubsub/bulk-t",
+                   body=[{"entryId": "1", "event": 1}, {"entryId": "1", "event": 2}])
+        self.assertEqual(r.status, 400)
+        r = sc.req("POST", "/v1.0-alpha1/publish/bulk/pubsub/bulk-t", body={"not": "a list"})
+        self.assertEqual(r.status, 400)
+        r = sc.req("POST", "/v1.0-alpha1/publish/bulk/nope/bulk-t", body=entries)
+        self.assertEqual(r.status, 404)
+
+
+if __name__ == "__main__":
+    rt.main()
