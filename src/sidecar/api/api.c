@@ -15,6 +15,7 @@ void rs_api_publish_register(rs_sidecar_t *sc);
 void rs_api_state_register(rs_sidecar_t *sc);
 void rs_api_lock_register(rs_sidecar_t *sc);
 void rs_api_secrets_register(rs_sidecar_t *sc);
+void rs_api_invoke_register(rs_sidecar_t *sc);
 
 /* The token check runs first: every route but the two health probes needs
  * dapr-api-token when DAPR_API_TOKEN is set; the answer is plain text, not
@@ -49,6 +50,7 @@ void rs_api_register_all(rs_sidecar_t *sc) {
     rs_api_lock_register(sc);
     rs_api_secrets_register(sc);
     /* The service-invocation fallback (any other path) must stay last. */
+    rs_api_invoke_register(sc);
 }
 
 const char *rs_api_match(const rs_http_req_t *r, const char *prefix) {
