@@ -12,6 +12,7 @@ void rs_api_health_register(rs_sidecar_t *sc);
 void rs_api_metadata_register(rs_sidecar_t *sc);
 void rs_api_shutdown_register(rs_sidecar_t *sc);
 void rs_api_publish_register(rs_sidecar_t *sc);
+void rs_api_bindings_register(rs_sidecar_t *sc);
 void rs_api_state_register(rs_sidecar_t *sc);
 void rs_api_lock_register(rs_sidecar_t *sc);
 void rs_api_secrets_register(rs_sidecar_t *sc);
@@ -46,6 +47,7 @@ void rs_api_register_all(rs_sidecar_t *sc) {
     rs_api_shutdown_register(sc);
     /* API groups: add one line each, above the invocation fallback. */
     rs_api_publish_register(sc);
+    rs_api_bindings_register(sc);
     rs_api_state_register(sc);
     rs_api_lock_register(sc);
     rs_api_secrets_register(sc);

@@ -7,6 +7,8 @@
 
 /* Each backend file defines one of these (keep both lists sorted by type). */
 /* extern const rs_component_type_t rs_state_redis_type; */
+extern const rs_component_type_t rs_bindings_azure_blobstorage_type;
+extern const rs_component_type_t rs_bindings_localstorage_type;
 extern const rs_component_type_t rs_lock_redis_type;
 extern const rs_component_type_t rs_pubsub_kafka_type;
 extern const rs_component_type_t rs_pubsub_redis_type;
@@ -16,6 +18,8 @@ extern const rs_component_type_t rs_state_redis_type;
 
 static const rs_component_type_t *const all_types[] = {
     /* &rs_state_redis_type, */
+    &rs_bindings_azure_blobstorage_type,
+    &rs_bindings_localstorage_type,
     &rs_lock_redis_type,
     &rs_pubsub_kafka_type,
     &rs_pubsub_redis_type,
