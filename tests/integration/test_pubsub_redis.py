@@ -78,7 +78,8 @@ class PubsubRedisTest(rt.ProcTestCase):
         self.assertEqual(json.loads(lines[4]), {"k1": "v1"})
 
         # no pubsub at all
-        empty = rt.write_resources({})
+        empty = rt.write_resources({"env.yaml": "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: env\n"
+                                                "spec:\n  type: secretstores.local.env\n  version: v1\n"})
         sc2 = self.track(rt.Sidecar("nopubsub", empty))
         r = publish(sc2, "pubsub", "t", {"a": 1})
         self.assertEqual(r.status, 400)
