@@ -4,7 +4,9 @@
  * the client disconnects while a handler is still working (async replies). */
 #include "http/server.h"
 
+#include <errno.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -37,6 +40,7 @@ struct rs_http_server {
 struct req_private {
     rs_http_req_t pub;
     const char *route;
+    struct event *watch; /* notices the client hanging up while a handler works */
 };
 
 static void free_req(rs_http_req_t *r) {
@@ -53,14 +57,40 @@ static void free_req(rs_http_req_t *r) {
  * right after this, so forget it and let the handler know. */
 static void on_conn_close(struct evhttp_connection *evcon, void *arg) {
     rs_http_req_t *r = arg;
+    struct req_private *p = (struct req_private *)r;
     (void)evcon;
+    if (p->watch) event_free(p->watch); /* before the fd is closed and its number reused */
+    p->watch = NULL;
     r->gone = 1;
     r->ev_ = NULL;
     if (r->on_close_) r->on_close_(r, r->on_close_arg_);
 }
 
+/* evhttp stops reading a connection while its request is being handled, so
+ * it would notice a hang-up only when the reply is written. Peek at the
+ * socket instead: EOF or an error means the client is gone, and freeing the
+ * connection runs on_conn_close. Pipelined bytes end the watch. */
+static void on_client_readable(evutil_socket_t fd, short what, void *arg) {
+    rs_http_req_t *r = arg;
+    struct req_private *p = (struct req_private *)r;
+    char c;
+    (void)what;
+    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0) return;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        event_add(p->watch, NULL);
+        return;
+    }
+    if (r->ev_) {
+        struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev_);
+        if (evcon) evhttp_connection_free(evcon); /* calls on_conn_close: r may be freed by the handler */
+    }
+}
+
 static void finish(rs_http_req_t *r, int status) {
     struct req_private *p = (struct req_private *)r;
+    if (p->watch) event_free(p->watch);
+    p->watch = NULL;
     if (r->ev_) {
         struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev_);
         if (evcon) evhttp_connection_set_closecb(evcon, NULL, NULL);
@@ -135,6 +165,12 @@ static void on_request(struct evhttp_request *ev, void *arg) {
         evhttp_connection_get_peer(evcon, &addr, &port);
         snprintf(r->peer, sizeof r->peer, "%s", addr ? addr : "");
         evhttp_connection_set_closecb(evcon, on_conn_close, r);
+        struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+        evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+        if (fd >= 0) {
+            p->watch = event_new(s->base, fd, EV_READ, on_client_readable, r);
+            if (p->watch) event_add(p->watch, NULL);
+        }
     }
 
     if (!r->path || !r->raw_path || !r->body) {
