@@ -64,6 +64,37 @@ class AtLeastOnceTest(rt.ProcTestCase):
         print(f"delivered {len(set(got))} distinct of {total}; {len(got) - len(set(got))} duplicates; "
               f"{len(before)} before the kill")
 
+    def test_sidecar_killed_mid_stream_loses_nothing(self):
+        redis = self.track(rt.Redis())
+        res = rt.write_resources({
+            "pubsub.yaml": redis_pubsub_yaml("pubsub", redis, processingTimeout="1s", redeliverInterval="300"),
+            "sub.yaml": sub_v1_yaml("s", "pubsub", "stream2", "/stream"),
+        })
+        port = rt.free_port()
+
+        def plan(path, event, attempt):
+            time.sleep(0.01)  # simulated work, so that deliveries are in flight when the sidecar dies
+            return 200, ""
+
+        app = self.track(SubApp(port, None, plan))
+        sc = self.track(rt.Sidecar(APP, res, app_port=port))
+        total = 200
+        ids = [f"s-{i}" for i in range(total)]
+        for i in ids:
+            self.assertEqual(publish(sc, "pubsub", "stream2", {"i": i}, metadata={"cloudevent.id": i}).status, 204)
+            if i == ids[60]:
+                rt.wait_for(lambda: len(app.received()) >= 20, 10, what="20 deliveries before the kill")
+                sc.proc.kill9()
+                sc = self.track(rt.Sidecar(APP, res, app_port=port))
+
+        def delivered():
+            return {d["event"]["id"] for d in app.received() if d["status"] == 200}
+
+        rt.wait_for(lambda: set(ids) <= delivered(), 60, interval=0.2, what="every message delivered")
+        rt.wait_for(lambda: pending_count(redis, "stream2", APP) == 0, 20, what="everything acked")
+        n = len(app.received())
+        print(f"sidecar kill -9: {len(delivered())} distinct of {total}, {n - len(delivered())} duplicates")
+
     def test_failed_entry_reclaimed_after_processing_timeout(self):
         redis = self.track(rt.Redis())
         res = rt.write_resources({
