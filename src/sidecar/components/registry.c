@@ -8,6 +8,7 @@
 /* Each backend file defines one of these (keep both lists sorted by type). */
 /* extern const rs_component_type_t rs_state_redis_type; */
 extern const rs_component_type_t rs_bindings_azure_blobstorage_type;
+extern const rs_component_type_t rs_bindings_cron_type;
 extern const rs_component_type_t rs_bindings_localstorage_type;
 extern const rs_component_type_t rs_lock_redis_type;
 extern const rs_component_type_t rs_pubsub_kafka_type;
@@ -19,6 +20,7 @@ extern const rs_component_type_t rs_state_redis_type;
 static const rs_component_type_t *const all_types[] = {
     /* &rs_state_redis_type, */
     &rs_bindings_azure_blobstorage_type,
+    &rs_bindings_cron_type,
     &rs_bindings_localstorage_type,
     &rs_lock_redis_type,
     &rs_pubsub_kafka_type,
