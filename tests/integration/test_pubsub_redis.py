@@ -5,6 +5,7 @@ import base64
 import json
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -88,7 +89,7 @@ class PubsubRedisTest(rt.ProcTestCase):
     def test_envelope_fields_delivered(self):
         files = {"s1.yaml": sub_v1_yaml("s1", "pubsub", "env", "/env"),
                  "s2.yaml": sub_v1_yaml("s2", "pubsub", "raw", "/raw", raw=True)}
-        sc = self.start(files)
+        sc = self.start(files, env={"APP_API_TOKEN": "app-secret"})
         tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
         self.assertEqual(publish(sc, "pubsub", "env", {"kind": "json"}, metadata={"color": "blue"},
                                  headers={"traceparent": tp}).status, 204)
@@ -109,6 +110,7 @@ class PubsubRedisTest(rt.ProcTestCase):
         self.assertEqual(j["headers"]["traceparent"], tp)
         self.assertEqual(j["headers"]["color"], "blue")
         self.assertEqual(j["headers"]["pubsubname"], "pubsub")
+        self.assertEqual(j["headers"]["dapr-api-token"], "app-secret")
         self.assertEqual(by_ct["text/plain"]["event"]["data"], "hello text")
         b = by_ct["application/octet-stream"]["event"]
         self.assertNotIn("data", b)
@@ -228,6 +230,25 @@ class PubsubRedisTest(rt.ProcTestCase):
         self.assertEqual(len(self.app.received("/work")), 2)
         rt.wait_for(lambda: pending_count(self.redis, "work", APP) == 0, 5, what="work acked after dead letter")
         self.assertEqual(pending_count(self.redis, "picky", APP), 0)
+
+    def test_expired_events_are_dropped(self):
+        self.redis = self.track(rt.Redis())
+        res = rt.write_resources({"pubsub.yaml": redis_pubsub_yaml("pubsub", self.redis),
+                                  "s.yaml": sub_v1_yaml("s", "pubsub", "ttl", "/ttl")})
+        port = rt.free_port()
+        sc = self.track(rt.Sidecar(APP, res, app_port=port))  # the app is not up yet: nothing is read
+        self.assertEqual(publish(sc, "pubsub", "ttl", {"n": 1}, metadata={"ttlInSeconds": "1",
+                                                                          "cloudevent.id": "short"}).status, 204)
+        self.assertEqual(publish(sc, "pubsub", "ttl", {"n": 2}, metadata={"cloudevent.id": "long"}).status, 204)
+        stored = json.loads(self.redis.cli("XRANGE", "ttl", "-", "+", "COUNT", "1").splitlines()[2])
+        self.assertRegex(stored["expiration"], r"Z$")
+        t0 = time.monotonic()
+        rt.wait_for(lambda: time.monotonic() - t0 > 1.5, 5, what="the TTL to pass")
+        self.app = self.track(SubApp(port))
+        rt.wait_for(lambda: self.app.received("/ttl"), 15, what="the live event")
+        rt.wait_for(lambda: group_info(self.redis, "ttl").get("pending") == "0"
+                    and group_info(self.redis, "ttl").get("entries-read") == "2", 5, what="both entries handled")
+        self.assertEqual([d["event"]["id"] for d in self.app.received("/ttl")], ["long"])
 
     # ---- bulk ----
 
