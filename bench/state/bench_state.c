@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/* State API throughput: C client threads on keep-alive connections drive
+ * POST /v1.0/state/{store} (one item) and GET /v1.0/state/{store}/{key}
+ * through ripstopd to a Redis started here; redis-benchmark then runs the
+ * closest raw commands (HSET / HGETALL on a key of the same shape) with the
+ * same concurrency against the same Redis. Prints both rates and the ratio,
+ * i.e. what the HTTP API + sidecar costs on top of Redis. Never asserts. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bench_util.h"
+
+static int n_req = 20000, conc = 16;
+static const char *VALUE = "{\"customer\":\"c-42\",\"orders\":17,\"total\":1234.5,\"tier\":\"gold\"}";
+
+typedef struct {
+    int port, id, n, is_get, failed;
+    int64_t *lat;
+} worker_t;
+
+static void *worker(void *arg) {
+    worker_t *w = arg;
+    bu_conn_t c;
+    if (bu_connect(&c, w->port) != 0) {
+        w->failed = w->n;
+        return NULL;
+    }
+    char path[128], body[256];
+    for (int i = 0; i < w->n; i++) {
+        int64_t t0 = bu_now_us();
+        int st;
+        if (w->is_get) {
+            snprintf(path, sizeof path, "/v1.0/state/statestore/k%d-%d", w->id, i % 100);
+            st = bu_request(&c, "GET", path, NULL, NULL, 0);
+        } else {
+            int n = snprintf(body, sizeof body, "[{\"key\":\"k%d-%d\",\"value\":%s}]", w->id, i % 100, VALUE);
+            st = bu_request(&c, "POST", "/v1.0/state/statestore", "application/json", body, (size_t)n);
+        }
+        w->lat[i] = bu_now_us() - t0;
+        if (st != (w->is_get ? 200 : 204)) w->failed++;
+        if (st < 0) { /* broken connection: reconnect and go on */
+            bu_close(&c);
+            if (bu_connect(&c, w->port) != 0) break;
+        }
+    }
+    bu_close(&c);
+    return NULL;
+}
+
+static bu_stats_t run_phase(int port, int is_get, int *failed) {
+    pthread_t th[256];
+    worker_t ws[256];
+    int per = n_req / conc;
+    int64_t *lat = calloc((size_t)per * conc, sizeof *lat);
+    int64_t t0 = bu_now_us();
+    for (int i = 0; i < conc; i++) {
+        ws[i] = (worker_t){.port = port, .id = i, .n = per, .is_get = is_get, .lat = lat + (size_t)i * per};
+        pthread_create(&th[i], NULL, worker, &ws[i]);
+    }
+    *failed = 0;
+    for (int i = 0; i < conc; i++) {
+        pthread_join(th[i], NULL);
+        *failed += ws[i].failed;
+    }
+    bu_stats_t s = bu_stats(lat, (size_t)per * conc, bu_now_us() - t0);
+    free(lat);
+    return s;
+}
+
+/* Runs redis-benchmark for one command and returns its requests per second (CSV "rps" column), or 0. */
+static double redis_benchmark(int port, const char *cmd) {
+    char line[4096];
+    snprintf(line, sizeof line, "/usr/bin/redis-benchmark -p %d -c %d -n %d --csv %s 2>/dev/null", port, conc, n_req, cmd);
+    FILE *p = popen(line, "r");
+    if (!p) return 0;
+    double rps = 0;
+    while (fgets(line, sizeof line, p)) {
+        if (strncmp(line, "\"test\"", 6) == 0) continue;
+        /* "<name>","rps","avg",...: the name may hold commas, so count the 7 numeric fields from the end */
+        const char *seps[16];
+        int n = 0;
+        for (const char *q = line; (q = strstr(q, "\",\"")) && n < 16; q += 3) seps[n++] = q;
+        if (n >= 7) rps = atof(seps[n - 7] + 3);
+    }
+    pclose(p);
+    return rps;
+}
+
+static int wait_status(int port, const char *path, int want, int timeout_s) {
+    int64_t end = bu_now_us() + (int64_t)timeout_s * 1000000;
+    while (bu_now_us() < end) {
+        if (bu_request_once(port, "GET", path, NULL, NULL) == want) return 0;
+        usleep(20000);
+    }
+    return -1;
+}
+
+static void row(const char *what, bu_stats_t s, int failed) {
+    printf("  %-34s %9.0f req/s   p50 %6.2f ms   p99 %6.2f ms   failed %d\n", what, s.rate, s.p50_ms, s.p99_ms,
+           failed);
+}
+
+int main(int argc, char **argv) {
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--requests")) n_req = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--concurrency")) conc = atoi(argv[i + 1]);
+    }
+    if (conc < 1 || conc > 256 || n_req < conc) {
+        fprintf(stderr, "usage: bench_state [--requests N] [--concurrency 1..256]\n");
+        return 2;
+    }
+    char dir[1024], tmp[] = "/tmp/rs-bench-state-XXXXXX", path[1200], log[1200];
+    bu_self_dir(dir, sizeof dir);
+    if (!mkdtemp(tmp)) return 1;
+
+    int rport = bu_free_port();
+    char rp[16];
+    snprintf(rp, sizeof rp, "%d", rport);
+    snprintf(log, sizeof log, "%s/redis.log", tmp);
+    const char *rargv[] = {"/usr/bin/redis-server", "--port", rp, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", NULL};
+    pid_t redis = bu_spawn(rargv, log);
+    bu_conn_t probe;
+    for (int i = 0; i < 250 && bu_connect(&probe, rport) != 0; i++) usleep(20000);
+    bu_close(&probe);
+
+    snprintf(path, sizeof path, "%s/state.yaml", tmp);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: statestore\nspec:\n  type: state.redis\n"
+               "  version: v1\n  metadata:\n  - name: redisHost\n    value: 127.0.0.1:%d\n", rport);
+    fclose(f);
+    int port = bu_free_port();
+    char pp[16], exe[1200];
+    snprintf(pp, sizeof pp, "%d", port);
+    snprintf(exe, sizeof exe, "%s/../ripstopd", dir);
+    snprintf(log, sizeof log, "%s/ripstopd.log", tmp);
+    const char *sargv[] = {exe, "--app-id", "bench", "--dapr-http-port", pp, "--resources-path", tmp, "--metrics-port",
+                           "0", "--log-level", "warn", NULL};
+    pid_t sidecar = bu_spawn(sargv, log);
+    int rc = 1;
+    if (wait_status(port, "/v1.0/healthz/outbound", 204, 15) != 0) {
+        fprintf(stderr, "ripstopd did not become ready; see %s\n", log);
+        goto out;
+    }
+
+    printf("state API: %d requests per phase, %d concurrent keep-alive connections, value %zu bytes\n", n_req, conc,
+           strlen(VALUE));
+    int failed_save, failed_get;
+    run_phase(port, 0, &failed_save); /* warm-up: connections, script cache, keys exist for the get phase */
+    bu_stats_t save = run_phase(port, 0, &failed_save);
+    bu_stats_t get = run_phase(port, 1, &failed_get);
+    char hset[512], hgetall[128];
+    snprintf(hset, sizeof hset, "HSET 'bench||k0-0' data '%s'", VALUE);
+    snprintf(hgetall, sizeof hgetall, "HGETALL 'bench||k0-0'");
+    double base_set = redis_benchmark(rport, hset), base_get = redis_benchmark(rport, hgetall);
+
+    row("ripstopd POST /v1.0/state (save)", save, failed_save);
+    row("ripstopd GET /v1.0/state/{key}", get, failed_get);
+    printf("  %-34s %9.0f req/s\n", "redis-benchmark HSET", base_set);
+    printf("  %-34s %9.0f req/s\n", "redis-benchmark HGETALL", base_get);
+    if (base_set > 0 && base_get > 0)
+        printf("ratio ripstopd/redis-benchmark: save %.2f, get %.2f\n", save.rate / base_set, get.rate / base_get);
+    rc = failed_save || failed_get ? 1 : 0;
+out:
+    bu_stop(sidecar);
+    bu_stop(redis);
+    return rc;
+}
