@@ -205,6 +205,25 @@ class PubsubRedisTest(rt.ProcTestCase):
         self.assertEqual(len(self.app.received("/retry")), 3)
         self.assertEqual(len(self.app.received("/drop")), 1)
 
+    def test_inbound_timeout_per_attempt(self):
+        starts = []
+
+        def plan(path, event, attempt):
+            starts.append(time.monotonic())
+            if attempt == 1:
+                time.sleep(1.5)  # a hung handler; the sidecar gives up on it after 300 ms
+            return 200, ""
+
+        res = resiliency_yaml("pubsub", inbound={"retry": "fast", "timeout": "short"}, timeouts={"short": "300ms"},
+                              retries={"fast": {"policy": "constant", "duration": "50ms", "maxRetries": 2}})
+        sc = self.start({"res.yaml": res, "s.yaml": sub_v1_yaml("s", "pubsub", "slow", "/slow")}, plan=plan)
+        self.assertEqual(publish(sc, "pubsub", "slow", {"s": 1}).status, 204)
+        rt.wait_for(lambda: len(starts) >= 2, 10, what="the second attempt")
+        gap = starts[1] - starts[0]
+        self.assertGreaterEqual(gap, 0.3)
+        self.assertLess(gap, 1.2)  # did not wait for the hung attempt
+        rt.wait_for(lambda: pending_count(self.redis, "slow", APP) == 0, 5, what="acked after the second attempt")
+
     def test_dead_letter_after_policy_gives_up(self):
         def plan(path, event, attempt):
             if path == "/work":

@@ -419,5 +419,5 @@ int rs_cloudevent_expired(const json_t *event, time_t now) {
     const char *exp = rs_json_str(event, "expiration");
     time_t t;
     if (!exp || parse_rfc3339(exp, &t) != 0) return 0;
-    return t < now;
+    return t <= now; /* now is whole seconds: the real time is already past t */
 }

@@ -191,9 +191,14 @@ static void run_done(void *op, const rs_outcome_t *final) {
 
 /* ---- start ---- */
 
-/* A metadata entry becomes a header only if it cannot break the request. */
+/* A metadata entry becomes a header only if it cannot break the request or shadow a header the sidecar sets. */
 static int header_safe(const char *k, const char *v) {
+    static const char *const reserved[] = {"content-type", "content-length", "transfer-encoding", "connection",
+                                           "host", "expect", "te", "upgrade", "keep-alive", "dapr-api-token",
+                                           "traceparent", "tracestate", "pubsubname", NULL};
     if (!*k) return 0;
+    for (const char *const *r = reserved; *r; r++)
+        if (strcasecmp(k, *r) == 0) return 0;
     for (const char *p = k; *p; p++)
         if (!isalnum((unsigned char)*p) && !strchr("!#$%&'*+-.^_`|~", *p)) return 0;
     for (const char *p = v; *p; p++)
@@ -260,7 +265,7 @@ void rs_delivery_start(rs_sidecar_t *sc, rs_delivery_set_t *set, const rs_subscr
     if (!tp) tp = rs_json_str(ev, "traceid");
     if (tp && rs_traceparent_valid(tp)) rs_kvlist_set(&d->headers, "traceparent", tp);
     const char *ts = rs_json_str(ev, "tracestate");
-    if (ts && *ts && header_safe("tracestate", ts)) rs_kvlist_set(&d->headers, "tracestate", ts);
+    if (ts && *ts && !strpbrk(ts, "\r\n")) rs_kvlist_set(&d->headers, "tracestate", ts);
     rs_kvlist_set(&d->headers, "Content-Type", "application/cloudevents+json");
     rs_sidecar_app_headers(sc, &d->headers);
     json_decref(ev);
