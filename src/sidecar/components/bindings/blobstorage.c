@@ -565,9 +565,10 @@ static blob_op_t *op_list(blob_t *b, const char *data, size_t len, rs_binding_do
         return NULL;
     }
     if (!json_is_object(p) && !json_is_null(p)) {
+        const char *kind =
+            json_is_string(p) ? "string" : json_is_array(p) ? "array" : json_is_boolean(p) ? "bool" : "number";
         json_decref(p);
-        finish_err(op, "json: cannot unmarshal %s into Go value of type blobstorage.listPayload",
-                   json_is_string(p) ? "string" : json_is_array(p) ? "array" : json_is_boolean(p) ? "bool" : "number");
+        finish_err(op, "json: cannot unmarshal %s into Go value of type blobstorage.listPayload", kind);
         return NULL;
     }
     const char *prefix = NULL, *marker = NULL;

@@ -1,0 +1,368 @@
+"""bindings.azure.blobstorage through ripstopd against a real Azurite (the Azure
+Storage emulator, npm package), started on a free port with a fresh data
+folder for each test: every operation, content headers and blob metadata,
+decodeBase64, listing across pages with markers, Go field names, a wrong
+account key, Azurite stopped and restarted, the outbound resiliency timeout,
+connection strings, disableEntityManagement and publicAccessLevel, and the
+output binding API's errors."""
+
+import base64
+import hashlib
+import json
+import os
+import signal
+import tempfile
+import time
+
+import ripstop_testlib as T
+
+# Azurite's published development account (from its README); not a secret.
+DEV_ACCOUNT = "devstoreaccount1"
+DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+class Azurite:
+    """azurite-blob on a free loopback port with its own data folder; restartable on the same port/folder."""
+
+    def __init__(self):
+        self.bin = os.path.join(T.SRC, "node_modules", ".bin", "azurite-blob")
+        if not os.path.exists(self.bin):
+            raise FileNotFoundError("Azurite is not installed: run scripts/setup.sh (npm ci)")
+        self.port = T.free_port()
+        self.dir = tempfile.mkdtemp(prefix="ripstop-azurite-")
+        self.proc = None
+        self.start()
+
+    def start(self):
+        argv = [self.bin, "--blobHost", "127.0.0.1", "--blobPort", str(self.port), "--location", self.dir,
+                "--skipApiVersionCheck", "--loose", "--silent", "--disableTelemetry"]
+        self.proc = T.Proc(f"azurite-{self.port}", argv, logdir=self.dir)
+        T.wait_for(lambda: T.port_open(self.port), 30, what=f"azurite on {self.port}")
+
+    def stop(self):
+        if self.proc:
+            self.proc.stop()
+            self.proc = None
+
+    @property
+    def endpoint(self):
+        return f"http://127.0.0.1:{self.port}"
+
+
+def blob_yaml(name, container, azurite, extra="", key=DEV_KEY, account_keys=("accountName", "accountKey")):
+    return f"""apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: {name}
+spec:
+  type: bindings.azure.blobstorage
+  version: v1
+  metadata:
+  - name: {account_keys[0]}
+    value: {DEV_ACCOUNT}
+  - name: {account_keys[1]}
+    value: "{key}"
+  - name: containerName
+    value: {container}
+  - name: endpoint
+    value: {azurite.endpoint}
+{extra}"""
+
+
+class BlobBindingTest(T.ProcTestCase):
+    def setUp(self):
+        super().setUp()
+        self.az = self.track(Azurite())
+
+    def sidecar(self, files, wait=True):
+        res = T.write_resources(files)
+        return self.track(T.Sidecar("blobapp", res, wait=wait))
+
+    def invoke(self, sc, name, operation, data=None, metadata=None, raw=None, timeout=20):
+        body = raw if raw is not None else {"operation": operation, "metadata": metadata or {}}
+        if raw is None and data is not None:
+            body["data"] = data
+        return sc.req("POST", f"/v1.0/bindings/{name}", body, timeout=timeout)
+
+    def wait_container(self, sc, name, container):
+        T.wait_for(lambda: f"{name}: container {container} ready" in sc.proc.log(), 15, what="container created")
+
+    def test_create_get_delete(self):
+        sc = self.sidecar({"b.yaml": blob_yaml("orders", "orders", self.az)})
+        self.wait_container(sc, "orders", "orders")
+        r = self.invoke(sc, "orders", "create", "hello", {"blobName": "o1"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json(), {"blobURL": f"{self.az.endpoint}/{DEV_ACCOUNT}/orders/o1", "blobName": "o1"})
+        self.assertEqual(r.headers.get("metadata.blobname"), "o1")
+        r = self.invoke(sc, "orders", "get", metadata={"blobName": "o1"})
+        self.assertEqual((r.status, r.body), (200, b"hello"))  # the JSON string was unquoted
+        self.assertEqual(r.headers.get("content-type"), "application/json")
+        # Objects are re-marshalled the way Go does: keys sorted, numbers float64, HTML characters escaped.
+        r = self.invoke(sc, "orders", "create", {"b": 1.0, "a": "x<y"}, {"blobName": "dir/o 2"})
+        self.assertEqual(r.json()["blobURL"], f"{self.az.endpoint}/{DEV_ACCOUNT}/orders/dir%2Fo%202")
+        r = self.invoke(sc, "orders", "get", metadata={"blobName": "dir/o 2"})
+        self.assertEqual(r.body, b'{"a":"x\\u003cy","b":1}')
+        r = self.invoke(sc, "orders", "create", "no name")
+        self.assertEqual(r.status, 200)
+        self.assertRegex(r.json()["blobName"], r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+        r = self.invoke(sc, "orders", "delete", metadata={"blobName": "o1"})
+        self.assertEqual((r.status, r.body), (204, b""))
+        r = self.invoke(sc, "orders", "get", metadata={"blobName": "o1"})
+        self.assertEqual(r.status, 500)
+        self.assertEqual(r.json(), {"errorCode": "ERR_INVOKE_OUTPUT_BINDING",
+                                    "message": "error invoking output binding orders: blob not found"})
+        r = self.invoke(sc, "orders", "delete", metadata={"blobName": "o1"})
+        self.assertEqual(r.json()["message"], "error invoking output binding orders: blob not found")
+        r = self.invoke(sc, "orders", "get")
+        self.assertEqual(r.json()["message"], "error invoking output binding orders: blobName is a required attribute")
+        r = self.invoke(sc, "orders", "delete", metadata={"blobName": "dir/o 2", "deleteSnapshots": "everything"})
+        self.assertIn("invalid delete snapshot option type: everything", r.json()["message"])
+        r = self.invoke(sc, "orders", "delete", metadata={"blobName": "dir/o 2", "deleteSnapshots": "include"})
+        self.assertEqual(r.status, 204)
+
+    def test_content_headers_and_blob_metadata(self):
+        sc = self.sidecar({"b.yaml": blob_yaml("orders", "orders", self.az)})
+        self.wait_container(sc, "orders", "orders")
+        md5 = base64.b64encode(hashlib.md5(b"hello").digest()).decode()
+        r = self.invoke(sc, "orders", "create", "hello",
+                        {"blobName": "h", "ContentType": "text/plain", "contentMD5": md5, "cacheControl": "no-cache",
+                         "contentLanguage": "en-us", "custom-Key": "v\u00e4lue", "other": "x"})
+        self.assertEqual(r.status, 200, r)
+        r = self.invoke(sc, "orders", "get", metadata={"blobName": "h", "includeMetadata": "true"})
+        self.assertEqual(r.body, b"hello")
+        self.assertEqual(r.headers.get("metadata.customkey"), "vlue")  # key: [A-Za-z0-9] only; value: ASCII only
+        self.assertEqual(r.headers.get("metadata.other"), "x")
+        r = self.invoke(sc, "orders", "get", metadata={"blobName": "h"})
+        self.assertNotIn("metadata.other", r.headers)
+        r = self.invoke(sc, "orders", "list", {"include": {"metadata": True}})
+        item = r.json()[0]
+        props = item["Properties"]
+        self.assertEqual(props["ContentType"], "text/plain")
+        self.assertEqual(props["CacheControl"], "no-cache")
+        self.assertEqual(props["ContentLanguage"], "en-us")
+        self.assertEqual(props["ContentMD5"], md5)
+        self.assertEqual(props["ContentLength"], 5)
+        self.assertEqual(item["Metadata"], {"customKey": "vlue", "other": "x"})
+        # A wrong MD5 is caught by the service; a malformed one by the binding.
+        wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+        r = self.invoke(sc, "orders", "create", "hello", {"blobName": "h2", "contentMD5": wrong})
+        self.assertEqual(r.status, 500)
+        # Azure answers Md5Mismatch, Azurite InvalidOperation "Provided contentMD5 doesn't match."
+        self.assertRegex(r.json()["message"], r"Md5Mismatch|contentMD5 doesn't match")
+        r = self.invoke(sc, "orders", "create", "hello", {"blobName": "h2", "contentMD5": "abc"})
+        self.assertIn("MD5 value must be 128 bits and base64 encoded", r.json()["message"])
+
+    def test_decode_base64(self):
+        extra = "  - name: decodeBase64\n    value: \"true\"\n"
+        sc = self.sidecar({"b.yaml": blob_yaml("bin", "bin", self.az, extra)})
+        self.wait_container(sc, "bin", "bin")
+        payload = bytes(range(256))
+        r = self.invoke(sc, "bin", "create", base64.b64encode(payload).decode(), {"blobName": "raw"})
+        self.assertEqual(r.status, 200, r)
+        r = self.invoke(sc, "bin", "get", metadata={"blobName": "raw"})
+        self.assertEqual(r.body, payload)
+        r = self.invoke(sc, "bin", "create", "not base64!", {"blobName": "bad"})
+        self.assertEqual(r.status, 500)
+        self.assertIn("base64", r.json()["message"])
+
+    def test_list_across_pages_with_markers(self):
+        sc = self.sidecar({"b.yaml": blob_yaml("orders", "orders", self.az)})
+        self.wait_container(sc, "orders", "orders")
+        names = [f"p/{i:02d}" for i in range(12)]
+        for n in names + ["q/1", "q/2"]:
+            self.assertEqual(self.invoke(sc, "orders", "create", {"n": n}, {"blobName": n}).status, 200)
+        seen, marker, pages = [], "", 0
+        while pages < 10:
+            data = {"maxResults": 5, "prefix": "p/"}
+            if marker:
+                data["marker"] = marker
+            r = self.invoke(sc, "orders", "list", data)
+            self.assertEqual(r.status, 200, r)
+            items = r.json()
+            pages += 1
+            self.assertEqual(r.headers.get("metadata.number"), str(len(items)))
+            self.assertEqual(r.headers.get("metadata.pagestraversed"), "1")
+            seen += [i["Name"] for i in items]
+            marker = r.headers.get("metadata.marker", "")
+            if not marker:
+                break
+            self.assertEqual(len(items), 5)
+        self.assertEqual(pages, 3)
+        self.assertEqual(seen, names)
+        # Default: everything in one answer; Go field names; absent values are null.
+        r = self.invoke(sc, "orders", "list")
+        items = r.json()
+        self.assertEqual(len(items), 14)
+        self.assertEqual(r.headers.get("metadata.marker"), "")
+        item = items[0]
+        for k in ("Deleted", "Name", "Properties", "Snapshot", "BlobTags", "IsCurrentVersion", "Metadata",
+                  "VersionID"):
+            self.assertIn(k, item)
+        for k in ("ETag", "LastModified", "CreationTime", "ContentLength", "ContentType", "ContentMD5", "BlobType",
+                  "AccessTier", "LeaseState"):
+            self.assertIn(k, item["Properties"])
+        self.assertRegex(item["Properties"]["LastModified"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        self.assertEqual(item["Properties"]["BlobType"], "BlockBlob")
+        self.assertIsNone(item["Metadata"])
+        r = self.invoke(sc, "orders", "list", "not an object")
+        self.assertEqual(r.status, 500)
+        self.assertIn("cannot unmarshal string", r.json()["message"])
+
+    def test_wrong_account_key_is_a_clear_error(self):
+        wrong = base64.b64encode(b"x" * 64).decode()
+        sc = self.sidecar({"b.yaml": blob_yaml("orders", "orders", self.az, key=wrong)})
+        T.wait_for(lambda: "failed to create Azure Storage container orders" in sc.proc.log(), 15,
+                   what="container creation refused")
+        # Azure calls it AuthenticationFailed, Azurite AuthorizationFailure; both say why.
+        self.assertIn("Server failed to authenticate the request", sc.proc.log())
+        r = self.invoke(sc, "orders", "create", "x", {"blobName": "a"})
+        self.assertEqual(r.status, 500)
+        msg = r.json()["message"]
+        self.assertTrue(msg.startswith("error invoking output binding orders: "), msg)
+        self.assertIn("RESPONSE 403", msg)
+        self.assertRegex(msg, r"AuthenticationFailed|AuthorizationFailure")
+        self.assertIn("Server failed to authenticate the request", msg)
+        # A key that is not even base64 stops start-up with the reason.
+        res = T.write_resources({"b.yaml": blob_yaml("orders", "orders", self.az, key="not-base64!")})
+        bad = self.track(T.Sidecar("blobbad", res, wait=False))
+        T.wait_for(lambda: not bad.proc.alive(), 10, what="ripstopd to exit")
+        self.assertIn("illegal base64", bad.proc.log())
+
+    def test_azurite_stopped_and_restarted(self):
+        extra = "  - name: retryCount\n    value: \"0\"\n"
+        sc = self.sidecar({"b.yaml": blob_yaml("orders", "orders", self.az, extra)})
+        self.wait_container(sc, "orders", "orders")
+        self.assertEqual(self.invoke(sc, "orders", "create", "before", {"blobName": "k"}).status, 200)
+        self.az.stop()
+        t0 = time.monotonic()
+        r = self.invoke(sc, "orders", "create", "during", {"blobName": "k2"})
+        self.assertEqual(r.status, 500)
+        self.assertIn("error uploading az blob", r.json()["message"])
+        self.assertIn("onnect", r.json()["message"])  # "Couldn't connect to server"
+        r = self.invoke(sc, "orders", "get", metadata={"blobName": "k"})
+        self.assertEqual(r.status, 500)
+        self.assertLess(time.monotonic() - t0, 5, "failures are immediate with retryCount 0")
+        self.assertEqual(sc.req("GET", "/v1.0/healthz").status, 204, "the sidecar stays healthy")
+        self.az.start()
+        r = self.invoke(sc, "orders", "get", metadata={"blobName": "k"})
+        self.assertEqual((r.status, r.body), (200, b"before"))
+        self.assertEqual(self.invoke(sc, "orders", "create", "after", {"blobName": "k2"}).status, 200)
+
+    def test_retry_count_rides_out_a_short_outage(self):
+        # Default retryCount (3): the first retry comes about 4 s later, by which time Azurite is back.
+        sc = self.sidecar({"b.yaml": blob_yaml("orders", "orders", self.az)})
+        self.wait_container(sc, "orders", "orders")
+        self.az.stop()
+        import threading
+        result = {}
+        th = threading.Thread(target=lambda: result.update(r=self.invoke(sc, "orders", "create", "x",
+                                                                         {"blobName": "r"}, timeout=60)))
+        th.start()
+        T.wait_for(lambda: "retrying PUT" in sc.proc.log(), 10, what="a retry scheduled")
+        self.az.start()
+        th.join(60)
+        self.assertEqual(result["r"].status, 200, result["r"])
+
+    def test_outbound_timeout_policy(self):
+        resiliency = """apiVersion: dapr.io/v1alpha1
+kind: Resiliency
+metadata:
+  name: r
+spec:
+  policies:
+    timeouts:
+      short: 500ms
+  targets:
+    components:
+      orders:
+        outbound:
+          timeout: short
+"""
+        sc = self.sidecar({"b.yaml": blob_yaml("orders", "orders", self.az), "r.yaml": resiliency})
+        self.wait_container(sc, "orders", "orders")
+        os.kill(self.az.proc.pid, signal.SIGSTOP)  # Azurite accepts connections but never answers
+        try:
+            t0 = time.monotonic()
+            r = self.invoke(sc, "orders", "get", metadata={"blobName": "x"})
+            elapsed = time.monotonic() - t0
+        finally:
+            os.kill(self.az.proc.pid, signal.SIGCONT)
+        self.assertEqual(r.status, 500)
+        self.assertIn("context deadline exceeded", r.json()["message"])
+        self.assertLess(elapsed, 3)
+        self.assertEqual(self.invoke(sc, "orders", "create", "ok", {"blobName": "x"}).status, 200)
+
+    def test_connection_string_entity_management_public_access(self):
+        cs = (f"DefaultEndpointsProtocol=http;AccountName={DEV_ACCOUNT};AccountKey={DEV_KEY};"
+              f"BlobEndpoint={self.az.endpoint}/{DEV_ACCOUNT};")
+        files = {
+            "cs.yaml": f"""apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: viacs
+spec:
+  type: bindings.azure.blobstorage
+  version: v1
+  metadata:
+  - name: connectionString
+    value: "{cs}"
+  - name: container
+    value: viacs
+""",
+            "nomgmt.yaml": blob_yaml("nomgmt", "missing", self.az,
+                                     "  - name: disableEntityManagement\n    value: \"true\"\n",
+                                     account_keys=("storageAccount", "storageAccessKey")),
+            "pub.yaml": blob_yaml("pub", "pub", self.az, "  - name: publicAccessLevel\n    value: blob\n"),
+        }
+        sc = self.sidecar(files)
+        self.wait_container(sc, "viacs", "viacs")
+        self.wait_container(sc, "pub", "pub")
+        self.assertEqual(self.invoke(sc, "viacs", "create", "cs", {"blobName": "a"}).status, 200)
+        self.assertEqual(self.invoke(sc, "viacs", "get", metadata={"blobName": "a"}).body, b"cs")
+        r = self.invoke(sc, "nomgmt", "create", "x", {"blobName": "a"})
+        self.assertEqual(r.status, 500)
+        self.assertIn("ContainerNotFound", r.json()["message"])
+        self.assertEqual(self.invoke(sc, "pub", "create", "public", {"blobName": "p"}).status, 200)
+        # Anonymous read works only because the container was created with blob-level public access.
+        r = T.request("GET", self.az.port, f"/{DEV_ACCOUNT}/pub/p")
+        self.assertEqual((r.status, r.body), (200, b"public"))
+        r = T.request("GET", self.az.port, f"/{DEV_ACCOUNT}/viacs/a")
+        self.assertNotEqual(r.status, 200)
+
+    def test_api_errors(self):
+        cron = """apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: tick
+spec:
+  type: bindings.cron
+  version: v1
+  metadata:
+  - name: schedule
+    value: "@every 1h"
+"""
+        sc = self.sidecar({"b.yaml": blob_yaml("orders", "orders", self.az), "c.yaml": cron})
+        r = self.invoke(sc, "orders", None, raw="{not json")
+        self.assertEqual(r.status, 400)
+        self.assertEqual(r.json()["errorCode"], "ERR_MALFORMED_REQUEST")
+        r = self.invoke(sc, "orders", None, raw={"operation": "get", "metadata": {"blobName": 5}})
+        self.assertEqual(r.status, 400)
+        r = self.invoke(sc, "orders", None, raw={"data": "x"})
+        self.assertEqual(r.status, 500)
+        self.assertEqual(r.json(), {"errorCode": "ERR_INVOKE_OUTPUT_BINDING", "message":
+                                    "error invoking output binding orders: operation field is missing from request"})
+        r = self.invoke(sc, "nope", "create", "x")
+        self.assertEqual(r.json()["message"], "error invoking output binding nope: couldn't find output binding nope")
+        r = self.invoke(sc, "tick", "create", "x")
+        self.assertEqual(r.json()["message"], "error invoking output binding tick: couldn't find output binding tick")
+        r = self.invoke(sc, "orders", "bulkGet", "x")
+        self.assertEqual(r.json()["message"], "error invoking output binding orders: binding orders does not support "
+                                              "operation bulkGet. supported operations:create get delete list")
+        self.wait_container(sc, "orders", "orders")
+        r = sc.req("PUT", "/v1.0/bindings/orders", {"operation": "create", "data": 1, "metadata": {"blobName": "n"}})
+        self.assertEqual(r.status, 200)
+        self.assertEqual(self.invoke(sc, "orders", "get", metadata={"blobName": "n"}).body, b"1")
+
+
+if __name__ == "__main__":
+    T.main()
