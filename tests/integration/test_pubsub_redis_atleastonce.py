@@ -95,6 +95,24 @@ class AtLeastOnceTest(rt.ProcTestCase):
         n = len(app.received())
         print(f"sidecar kill -9: {len(delivered())} distinct of {total}, {n - len(delivered())} duplicates")
 
+    def test_subscription_resumes_after_redis_restart(self):
+        redis = self.track(rt.Redis())
+        res = rt.write_resources({"pubsub.yaml": redis_pubsub_yaml("pubsub", redis),
+                                  "sub.yaml": sub_v1_yaml("s", "pubsub", "events", "/events")})
+        port = rt.free_port()
+        app = self.track(SubApp(port))
+        sc = self.track(rt.Sidecar(APP, res, app_port=port))
+        self.assertEqual(publish(sc, "pubsub", "events", {"n": 1}, metadata={"cloudevent.id": "before"}).status, 204)
+        rt.wait_for(lambda: app.received("/events"), 10, what="first event")
+        redis.stop()  # no persistence: the stream and the group are gone too
+        r = publish(sc, "pubsub", "events", {"n": 2})
+        self.assertEqual(r.status, 500)  # fails fast while Redis is down
+        redis.start()
+        rt.wait_for(lambda: publish(sc, "pubsub", "events", {"n": 3}, metadata={"cloudevent.id": "after"}).status
+                    == 204, 15, interval=0.1, what="publish works again")
+        rt.wait_for(lambda: "after" in [d["event"]["id"] for d in app.received("/events")], 15,
+                    what="delivery after the restart")
+
     def test_failed_entry_reclaimed_after_processing_timeout(self):
         redis = self.track(rt.Redis())
         res = rt.write_resources({
