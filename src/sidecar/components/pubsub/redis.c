@@ -29,7 +29,7 @@
 
 #define READ_BLOCK_MS "2000"
 #define READ_RETRY_MS 1000
-#define PROBE_TIMEOUT_MS 5000
+#define PROBE_TIMEOUT_MS 2000
 
 typedef struct redis_ps redis_ps_t;
 typedef struct sub sub_t;
