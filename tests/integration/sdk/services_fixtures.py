@@ -1,0 +1,143 @@
+"""Fixtures for tests/integration/test_services_*.py: infrastructure (Redis with
+the password from deploy/local/secrets.json, Azurite, kafka-mock) and app+sidecar
+instances that load the real deploy/local/resources, configured through the same
+environment variables `ripstop run` sets (RIPSTOP_REDIS_HOST, ...)."""
+
+import json
+import os
+import tempfile
+
+import ripstop_testlib as T
+
+DEPLOY = os.path.join(T.SRC, "deploy", "local")
+RESOURCES = os.path.join(DEPLOY, "resources")
+SECRETS_FILE = os.path.join(DEPLOY, "secrets.json")
+DEV_ACCOUNT = "devstoreaccount1"
+
+
+def secret(name):
+    with open(SECRETS_FILE) as f:
+        return json.load(f)[name]
+
+
+class Azurite:
+    """azurite-blob on a free loopback port with its own data folder."""
+
+    def __init__(self):
+        self.bin = os.path.join(T.SRC, "node_modules", ".bin", "azurite-blob")
+        if not os.path.exists(self.bin):
+            raise FileNotFoundError("Azurite is not installed: run scripts/setup.sh (npm ci)")
+        self.port = T.free_port()
+        self.dir = tempfile.mkdtemp(prefix="ripstop-azurite-")
+        argv = [self.bin, "--blobHost", "127.0.0.1", "--blobPort", str(self.port), "--location", self.dir,
+                "--skipApiVersionCheck", "--loose", "--silent", "--disableTelemetry"]
+        self.proc = T.Proc(f"azurite-{self.port}", argv, logdir=self.dir)
+        T.wait_for(lambda: T.port_open(self.port), 30, what=f"azurite on {self.port}")
+
+    def stop(self):
+        self.proc.stop()
+
+    @property
+    def endpoint(self):
+        return f"http://127.0.0.1:{self.port}"
+
+
+class KafkaMock:
+    """kafka-mock (librdkafka's mock cluster) on free loopback ports."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="ripstop-kafka-")
+        bfile = os.path.join(self.dir, "bootstrap")
+        argv = [T.binary("kafka-mock"), "--brokers", "1", "--bootstrap-file", bfile, "--log-level", "warn"]
+        self.proc = T.Proc("kafka-mock", argv, logdir=self.dir)
+
+        def ready():
+            if not self.proc.alive():
+                raise RuntimeError("kafka-mock exited:\n" + self.proc.log())
+            return os.path.exists(bfile) and os.path.getsize(bfile) > 0
+
+        T.wait_for(ready, 10, what="kafka-mock bootstrap file")
+        with open(bfile) as f:
+            self.bootstrap = f.read().strip()
+
+    def stop(self):
+        self.proc.stop()
+
+
+def blob_yaml(name, container, azurite):
+    """A blob binding with a literal key, for helper sidecars outside deploy/local's scopes."""
+    return f"""apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: {name}
+spec:
+  type: bindings.azure.blobstorage
+  version: v1
+  metadata:
+  - name: accountName
+    value: {DEV_ACCOUNT}
+  - name: accountKey
+    value: "{secret('azure-storage-account-key')}"
+  - name: containerName
+    value: {container}
+  - name: endpoint
+    value: {azurite.endpoint}
+"""
+
+
+def private_nameres_config():
+    """A Configuration with a name-resolution table of our own, so that apps of other tests running at the
+    same time (same app ids) are never resolved."""
+    d = tempfile.mkdtemp(prefix="ripstop-svc-cfg-")
+    path = os.path.join(d, "config.yaml")
+    with open(path, "w") as f:
+        f.write(f"""apiVersion: dapr.io/v1alpha1
+kind: Configuration
+metadata:
+  name: services-test
+spec:
+  nameResolution:
+    component: sqlite
+    configuration:
+      connectionString: {os.path.join(d, 'nameres.db')}
+      cleanupInterval: 0
+""")
+    return path
+
+
+class Instance:
+    """One app process (a built service) and, unless no_sidecar, its ripstopd on deploy/local/resources."""
+
+    def __init__(self, tc, app_id, program, env=None, infra_env=None, config=None, no_sidecar=False,
+                 resources=RESOURCES, logdir=None):
+        self.app_id = app_id
+        self.app_port = T.free_port()
+        self.sidecar = None
+        app_env = dict(infra_env or {})
+        app_env.update({"APP_ID": app_id, "APP_PORT": str(self.app_port)})
+        app_env.update(env or {})
+        if not no_sidecar:
+            # The sidecar first (not waiting): its port goes into the app's environment.
+            self.sidecar = tc.track(T.Sidecar(app_id, resources=resources, app_port=self.app_port, config=config,
+                                              env=infra_env, wait=False, logdir=logdir))
+            app_env["DAPR_HTTP_PORT"] = str(self.sidecar.port)
+        self.app = tc.track(T.Proc(f"{app_id}-{self.app_port}", [T.binary(program)], env=app_env, logdir=logdir))
+        T.wait_for(lambda: T.port_open(self.app_port) or self._dead(), 15, what=f"{app_id} app port")
+        if self.sidecar:
+            self.sidecar.wait_ready(timeout=30)
+
+    def _dead(self):
+        if not self.app.alive():
+            raise RuntimeError(f"{self.app_id} exited:\n{self.app.log()[-3000:]}")
+        return False
+
+    def stop(self):
+        self.app.stop()
+        if self.sidecar:
+            self.sidecar.stop()
+
+
+def redis_record(redis, app_id, key):
+    """The JSON value Dapr's state.redis stored for key under app_id's prefix, or None."""
+    raw = redis.cli("HGET", f"{app_id}||{key}", "data")
+    return json.loads(raw) if raw else None
