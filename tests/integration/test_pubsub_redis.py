@@ -269,6 +269,22 @@ class PubsubRedisTest(rt.ProcTestCase):
                     and group_info(self.redis, "ttl").get("entries-read") == "2", 5, what="both entries handled")
         self.assertEqual([d["event"]["id"] for d in self.app.received("/ttl")], ["long"])
 
+    def test_stream_trimming(self):
+        self.redis = self.track(rt.Redis())
+        res = rt.write_resources({"a.yaml": redis_pubsub_yaml("capped", self.redis, maxLenApprox="10"),
+                                  "b.yaml": redis_pubsub_yaml("aged", self.redis, streamTTL="1s")})
+        sc = self.track(rt.Sidecar(APP, res))
+        entries = [{"entryId": str(i), "event": {"i": i}} for i in range(400)]
+        self.assertEqual(sc.req("POST", "/v1.0-alpha1/publish/bulk/capped/c", body=entries).status, 204)
+        self.assertLess(int(self.redis.cli("XLEN", "c")), 250)  # ~ trims whole nodes of 100 entries
+        self.assertEqual(sc.req("POST", "/v1.0-alpha1/publish/bulk/aged/a", body=entries).status, 204)
+        self.assertEqual(int(self.redis.cli("XLEN", "a")), 400)
+        t0 = time.monotonic()
+        rt.wait_for(lambda: time.monotonic() - t0 > 1.2, 5, what="streamTTL to pass")
+        self.assertEqual(publish(sc, "aged", "a", {"late": 1}).status, 204)
+        self.assertLess(int(self.redis.cli("XLEN", "a")), 400)
+        print(f"XLEN capped={self.redis.cli('XLEN', 'c')} aged={self.redis.cli('XLEN', 'a')}")
+
     # ---- bulk ----
 
     def test_bulk_publish(self):

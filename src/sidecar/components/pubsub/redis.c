@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* pubsub.redis: Redis Streams (spec §3.3).
  *
- * Publish:   XADD <topic> [MAXLEN ~ n] * data <bytes> metadata <JSON map>
+ * Publish:   XADD <topic> [MAXLEN ~ maxLenApprox | MINID ~ <now - streamTTL>-1] * data <bytes> metadata <JSON map>
  * Subscribe: XGROUP CREATE <topic> <consumerID> 0 MKSTREAM, then a loop of
  *            XREADGROUP GROUP <consumerID> <consumerID> COUNT <free queue slots> BLOCK 2000 STREAMS <topic> >
  *            on a dedicated connection (the block must not hold up XADD/XACK).
@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/duration.h"
 #include "core/json_util.h"
 #include "core/log.h"
@@ -72,6 +73,7 @@ struct redis_ps {
     int queue_depth;
     int concurrency;
     long long max_len_approx;
+    int64_t stream_ttl_ms;         /* 0 = none */
     sub_t *subs;
     int closing;
     char scope[160];
@@ -384,6 +386,12 @@ static void ps_publish(rs_component_t *c, const char *topic, const void *data, s
         ARG("MAXLEN", 6);
         ARG("~", 1);
         ARG(maxlen, strlen(maxlen));
+    } else if (ps->stream_ttl_ms > 0) {
+        /* Trim entries older than streamTTL, as Dapr does: MINID ~ <now - ttl>-1 */
+        snprintf(maxlen, sizeof maxlen, "%lld-1", (long long)(rs_wall_ms() - ps->stream_ttl_ms));
+        ARG("MINID", 5);
+        ARG("~", 1);
+        ARG(maxlen, strlen(maxlen));
     }
     ARG("*", 1);
     ARG("data", 4);
@@ -467,7 +475,8 @@ static int ps_init(rs_component_t *c, char *err, size_t errlen) {
     if (meta_duration(c, "processingTimeout", 60000, &ps->processing_timeout_ms, err, errlen) != 0 ||
         meta_duration(c, "redeliverInterval", 15000, &ps->redeliver_interval_ms, err, errlen) != 0 ||
         meta_int(c, "queueDepth", 100, &qd, err, errlen) != 0 || meta_int(c, "concurrency", 10, &conc, err, errlen) != 0 ||
-        meta_int(c, "maxLenApprox", 0, &ps->max_len_approx, err, errlen) != 0)
+        meta_int(c, "maxLenApprox", 0, &ps->max_len_approx, err, errlen) != 0 ||
+        meta_duration(c, "streamTTL", 0, &ps->stream_ttl_ms, err, errlen) != 0)
         return -1;
     ps->queue_depth = qd > 0 && qd < 100000 ? (int)qd : 100;
     ps->concurrency = conc > 0 && conc < 10000 ? (int)conc : 10;
