@@ -113,6 +113,34 @@ class AtLeastOnceTest(rt.ProcTestCase):
         rt.wait_for(lambda: "after" in [d["event"]["id"] for d in app.received("/events")], 15,
                     what="delivery after the restart")
 
+    def test_sidecar_stopped_mid_delivery(self):
+        redis = self.track(rt.Redis())
+        res = rt.write_resources({
+            "pubsub.yaml": redis_pubsub_yaml("pubsub", redis, processingTimeout="1s", redeliverInterval="200"),
+            "sub.yaml": sub_v1_yaml("s", "pubsub", "slow", "/slow"),
+        })
+        port = rt.free_port()
+
+        def plan(path, event, attempt):
+            time.sleep(0.3)  # simulated slow handler: deliveries are in flight at the stop
+            return 200, ""
+
+        app = self.track(SubApp(port, None, plan))
+        sc = self.track(rt.Sidecar(APP, res, app_port=port))
+        ids = [f"g-{i}" for i in range(30)]
+        for i in ids:
+            self.assertEqual(publish(sc, "pubsub", "slow", {"i": i}, metadata={"cloudevent.id": i}).status, 204)
+        rt.wait_for(lambda: app.received("/slow"), 10, what="a first delivery")
+        self.assertEqual(sc.stop(), 0)  # SIGTERM with deliveries in flight: clean exit
+        self.assertNotIn("Sanitizer", sc.proc.log())
+        sc = self.track(rt.Sidecar(APP, res, app_port=port))
+
+        def delivered():
+            return {d["event"]["id"] for d in app.received("/slow") if d["status"] == 200}
+
+        rt.wait_for(lambda: set(ids) <= delivered(), 30, interval=0.2, what="every message delivered")
+        rt.wait_for(lambda: pending_count(redis, "slow", APP) == 0, 20, what="everything acked")
+
     def test_failed_entry_reclaimed_after_processing_timeout(self):
         redis = self.track(rt.Redis())
         res = rt.write_resources({

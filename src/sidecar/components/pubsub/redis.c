@@ -493,6 +493,9 @@ static void ps_close(rs_component_t *c) {
     redis_ps_t *ps = c->impl;
     if (!ps) return;
     ps->closing = 1;
+    /* The command connection first: its pending callbacks (XACK, XPENDING, XCLAIM) still point at subscriptions. */
+    rs_redis_free(ps->cmd);
+    ps->cmd = NULL;
     while (ps->subs) {
         sub_t *s = ps->subs;
         ps->subs = s->next;
@@ -513,7 +516,6 @@ static void ps_close(rs_component_t *c) {
         free(s->topic);
         free(s);
     }
-    rs_redis_free(ps->cmd);
     rs_redis_options_free(&ps->opt);
     free(ps->group);
     free(ps);
