@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* What the demo looks at while and after it runs, all asynchronous on the
+ * demo's loop through rs_http_client: the loyalty state (through a loyalty
+ * job's sidecar state API), the blobs still waiting in a binding, and the
+ * order service sidecar's circuit-breaker gauge. Each call reports once
+ * through its callback. */
+#ifndef RS_TOOLS_DEMO_OBSERVE_H
+#define RS_TOOLS_DEMO_OBSERVE_H
+
+#include <jansson.h>
+
+#include "http/client.h"
+
+/** Result: {"<id>": {"loyaltyPoints":n, "orderCount":n}} for the customers that have a record (new ref,
+ *  owned by the callee), or NULL when the sidecar could not be read. */
+typedef void (*rs_observe_json_fn)(void *arg, json_t *state);
+/** Result: a count, or -1 when unknown. */
+typedef void (*rs_observe_int_fn)(void *arg, int value);
+
+/** Reads customers 1..ncustomers from state store `store` on the sidecar at 127.0.0.1:port. */
+void rs_observe_loyalty(rs_http_client_t *h, int port, const char *store, int ncustomers, rs_observe_json_fn done,
+                        void *arg);
+/** Counts the items a blob binding lists (operation "list") on the sidecar at 127.0.0.1:port. */
+void rs_observe_blobs(rs_http_client_t *h, int port, const char *binding, rs_observe_int_fn done, void *arg);
+/** Reads dapr_resiliency_cb_state from the Prometheus endpoint at 127.0.0.1:port/metrics: the highest
+ *  state over all breakers (0 closed, 1 half-open, 2 open; 0 when no breaker exists yet), -1 on error. */
+void rs_observe_breaker(rs_http_client_t *h, int port, rs_observe_int_fn done, void *arg);
+
+/** Parses a Prometheus text body for the highest dapr_resiliency_cb_state value (0 when absent). */
+int rs_observe_parse_breaker(const char *text);
+
+#endif

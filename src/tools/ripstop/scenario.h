@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/* A demo scenario (deploy/local/scenario.yaml): which system to start, the
+ * load, and chaos actions with start and stop times, all relative to the
+ * start of the load (t = 0). See docs/demo.md for the format.
+ *
+ * Action types:
+ *   kafka-latency  {latency, jitter, brokers}  kafka-mock adds latency ± jitter to every broker response
+ *   kafka-down     {brokers}                   brokers refuse connections from start to stop
+ *   kill           {targets:[{app, instance, process}], signal}  signals processes (the runner restarts them)
+ *   http           {onStart:{method,url,body}, onStop:{...}}       any HTTP call, e.g. a `ripstop chaos` toxic;
+ *                  ${RIPSTOP_CHAOS_API} and ${RIPSTOP_KAFKA_CONTROL} are expanded in urls */
+#ifndef RS_TOOLS_SCENARIO_H
+#define RS_TOOLS_SCENARIO_H
+
+#include <jansson.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RS_SCN_MAX_ACTIONS 32
+#define RS_SCN_MAX_KILLS 8
+#define RS_SCN_MAX_TARGETS 4
+
+typedef enum { RS_ACT_KAFKA_LATENCY, RS_ACT_KAFKA_DOWN, RS_ACT_KILL, RS_ACT_HTTP } rs_action_type_t;
+
+typedef struct {
+    char app[64];
+    int instance;   /* 1-based */
+    int sidecar;    /* 1: the sidecar, 0: the app */
+} rs_kill_target_t;
+
+typedef struct {
+    char name[64];
+    char kind[16];           /* "chaos", "crash" or "other": how the window is shaded and judged */
+    rs_action_type_t type;
+    int64_t start_ms;
+    int64_t stop_ms;         /* -1: no stop (kills) */
+    int64_t latency_ms, jitter_ms;
+    char brokers[16];        /* "all" or a broker id */
+    rs_kill_target_t kills[RS_SCN_MAX_KILLS];
+    int nkills;
+    int signal;
+    json_t *on_start, *on_stop; /* http: {method, url, body} */
+} rs_action_t;
+
+typedef struct {
+    char name[32];   /* "dapr", "direct" */
+    char app[64];    /* the app whose port is the target */
+    char path[128];
+} rs_scn_target_t;
+
+typedef struct {
+    char name[64];
+    char path[PATH_MAX];      /* the scenario file */
+    char run_file[PATH_MAX];  /* resolved against the scenario's directory */
+    unsigned long seed;
+    double rate;              /* per target, requests/s */
+    int64_t load_ms, timeout_ms, warmup_ms;
+    int64_t drain_timeout_ms, settle_ms;
+    rs_scn_target_t targets[RS_SCN_MAX_TARGETS];
+    int ntargets;
+    rs_action_t actions[RS_SCN_MAX_ACTIONS];
+    int nactions;
+    /* Where the verdict reads its inputs. */
+    char topic[64];
+    char lock_app[64], lock_store[64], lock_binding[64];
+    char nolock_app[64], nolock_store[64], nolock_binding[64];
+    char breaker_app[64];
+    char **env;               /* NULL-terminated "KEY=VALUE" list for every app and sidecar (runner extra_env) */
+    json_t *criteria;         /* passed to the verdict as "criteria" */
+    json_t *json;             /* the effective scenario (after --quick overrides), for the report */
+} rs_scenario_t;
+
+/** Loads and validates a scenario file; with quick, its `quick:` overrides are applied first.
+ *  Returns 0, or -1 with "file: field: reason" in err. */
+int rs_scenario_load(const char *path, int quick, rs_scenario_t *out, char *err, size_t errlen);
+/** Frees what rs_scenario_load allocated. */
+void rs_scenario_free(rs_scenario_t *s);
+/** End of the last action window or of the load, whichever is later (ms). */
+int64_t rs_scenario_end_ms(const rs_scenario_t *s);
+
+#endif
