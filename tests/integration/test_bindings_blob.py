@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 import os
+import shutil
 import signal
 import tempfile
 import time
@@ -73,6 +74,7 @@ class BlobBindingTest(T.ProcTestCase):
     def setUp(self):
         super().setUp()
         self.az = self.track(Azurite())
+        self.addCleanup(shutil.rmtree, self.az.dir, True)
 
     def sidecar(self, files, wait=True):
         res = T.write_resources(files)
