@@ -5,6 +5,7 @@ away and coming back while ripstopd keeps running."""
 
 import json
 import os
+import signal
 import subprocess
 import time
 
@@ -323,6 +324,22 @@ class Connection(StateCase):
         r = sc.req("GET", f"{BASE}/k")
         self.assertEqual((r.status, r.body), (200, b"3"))
         self.assertIn("reconnecting", sc.proc.log())
+
+    def test_frozen_redis_times_out_and_recovers(self):
+        # No resiliency policy here: the connection's readTimeout alone ends the wait.
+        sc = self.start(extra="  - name: readTimeout\n    value: 500ms\n")
+        self.assertEqual(save(sc, [{"key": "k", "value": 1}]).status, 204)
+        os.kill(self.redis.proc.pid, signal.SIGSTOP)
+        try:
+            t0 = time.monotonic()
+            r = sc.req("GET", f"{BASE}/k", timeout=10)
+            took = time.monotonic() - t0
+            self.assertError(r, 500, "ERR_STATE_GET")
+            self.assertIn("timed out waiting for a reply", r.json()["message"])
+            self.assertTrue(0.4 < took < 3, took)
+        finally:
+            os.kill(self.redis.proc.pid, signal.SIGCONT)
+        t.wait_for(lambda: sc.req("GET", f"{BASE}/k").status == 200, 10, what="reconnect")
 
     def test_password_from_secret_store_and_db(self):
         redis = self.track(t.Redis(password="s3cret"))

@@ -17,11 +17,14 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "core/clock.h"
+#include "core/duration.h"
 #include "core/log.h"
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
-#define CONNECT_TIMEOUT_MS 5000
+#define DIAL_TIMEOUT_MS 5000
+#define WATCH_INTERVAL_MS 100
 
 enum conn_state { ST_DOWN = 0, ST_CONNECTING, ST_SETUP, ST_UP, ST_CLOSED };
 
@@ -35,6 +38,9 @@ struct rs_redis {
     int backoff_ms;
     struct event *retry_ev;    /* reconnect after back-off */
     struct event *timeout_ev;  /* connect (and setup) took too long */
+    struct event *watch_ev;    /* read timeout check, when read_timeout_ms > 0 */
+    int pending;               /* user commands owed a reply on the current context */
+    int64_t last_progress_ms;  /* last reply, or when pending went from 0 to 1 */
     rs_redis_state_fn state_fn;
     void *state_arg;
     char last_error[200];
@@ -121,6 +127,20 @@ int rs_redis_options_parse(rs_redis_options_t *o, const rs_kvlist_t *md, char *e
         return -1;
     }
     o->db = (int)dbn;
+    o->dial_timeout_ms = DIAL_TIMEOUT_MS;
+    static const char *const names[] = {"dialTimeout", "readTimeout"};
+    int *outs[] = {&o->dial_timeout_ms, &o->read_timeout_ms};
+    for (int i = 0; i < 2; i++) {
+        const char *v = rs_kvlist_get(md, names[i]);
+        int64_t ms;
+        if (!v || !*v) continue;
+        if (rs_duration_parse_go(v, &ms) != 0 || ms < 0 || ms > 3600000) {
+            snprintf(err, errlen, "redis: bad %s %s", names[i], v);
+            rs_redis_options_free(o);
+            return -1;
+        }
+        if (ms > 0) *outs[i] = (int)ms;
+    }
     return 0;
 }
 
@@ -207,6 +227,27 @@ static void on_connect_timeout(evutil_socket_t fd, short what, void *arg) {
     redisAsyncContext *ac = r->ac;
     ac->data = NULL;
     r->ac = NULL;
+    r->pending = 0;
+    redisAsyncFree(ac);
+    schedule_retry(r);
+}
+
+/* Read timeout: replies are owed but none came for read_timeout_ms. Dropping the context fails every
+ * pending call (with the reason set here) and the retry timer reconnects. */
+static void on_watch(evutil_socket_t fd, short what, void *arg) {
+    rs_redis_t *r = arg;
+    if (!r->ac || r->state != ST_UP || r->pending == 0) return;
+    int64_t idle = rs_now_ms() - r->last_progress_ms;
+    if (idle < r->opt.read_timeout_ms) return;
+    RS_WARN(r->scope, "redis %s: no reply for %lld ms with %d commands pending; reconnecting", r->addr, (long long)idle,
+            r->pending);
+    snprintf(r->last_error, sizeof r->last_error, "timed out waiting for a reply");
+    redisAsyncContext *ac = r->ac;
+    ac->data = NULL;
+    r->ac = NULL;
+    r->pending = 0;
+    ac->err = REDIS_ERR_IO;
+    snprintf(ac->c.errstr, sizeof ac->c.errstr, "timed out waiting for a reply");
     redisAsyncFree(ac);
     schedule_retry(r);
 }
@@ -215,6 +256,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status) {
     rs_redis_t *r = ac->data;
     if (!r) return; /* torn down by us */
     r->ac = NULL;
+    r->pending = 0;
     snprintf(r->last_error, sizeof r->last_error, "%s", ac->errstr[0] ? ac->errstr : "connection closed");
     RS_WARN(r->scope, "redis %s: disconnected (%s); reconnecting", r->addr, r->last_error);
     schedule_retry(r);
@@ -294,7 +336,8 @@ static void start_connect(rs_redis_t *r) {
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
     send_setup(r, ac);
-    struct timeval tv = {CONNECT_TIMEOUT_MS / 1000, 0};
+    int dial = r->opt.dial_timeout_ms > 0 ? r->opt.dial_timeout_ms : DIAL_TIMEOUT_MS;
+    struct timeval tv = {dial / 1000, (dial % 1000) * 1000};
     evtimer_add(r->timeout_ev, &tv);
 }
 
@@ -312,6 +355,13 @@ rs_redis_t *rs_redis_new(struct event_base *base, const rs_redis_options_t *o, c
     r->backoff_ms = BACKOFF_MIN_MS;
     r->retry_ev = evtimer_new(base, on_retry, r);
     r->timeout_ev = evtimer_new(base, on_connect_timeout, r);
+    r->opt.dial_timeout_ms = o->dial_timeout_ms;
+    r->opt.read_timeout_ms = o->read_timeout_ms;
+    if (o->read_timeout_ms > 0) {
+        r->watch_ev = event_new(base, -1, EV_PERSIST, on_watch, r);
+        struct timeval tv = {0, WATCH_INTERVAL_MS * 1000};
+        event_add(r->watch_ev, &tv);
+    }
     start_connect(r);
     return r;
 }
@@ -321,6 +371,7 @@ void rs_redis_free(rs_redis_t *r) {
     r->state = ST_CLOSED;
     event_free(r->retry_ev);
     event_free(r->timeout_ev);
+    if (r->watch_ev) event_free(r->watch_ev);
     if (r->ac) {
         redisAsyncContext *ac = r->ac;
         ac->data = NULL;
@@ -344,9 +395,14 @@ const char *rs_redis_addr(const rs_redis_t *r) { return r->addr; }
 static void on_reply(redisAsyncContext *ac, void *reply, void *privdata) {
     rs_redis_call_t *call = privdata;
     redisReply *rep = reply;
+    rs_redis_t *r = ac->data; /* NULL while we tear the context down */
+    if (r && rep) {
+        r->pending--;
+        r->last_progress_ms = rs_now_ms();
+    }
     if (!call->cancelled) {
         const char *err = NULL;
-        if (!rep) err = (ac->c.flags & REDIS_FREEING) ? "connection closed" : "connection lost";
+        if (!rep) err = ac->errstr[0] ? ac->errstr : (ac->c.flags & REDIS_FREEING) ? "connection closed" : "connection lost";
         else if (rep->type == REDIS_REPLY_ERROR) err = rep->str;
         call->fn(call->arg, rep, err);
     }
@@ -366,7 +422,9 @@ rs_redis_call_t *rs_redis_cmd(rs_redis_t *r, rs_redis_reply_fn fn, void *arg, ch
     rs_redis_call_t *call = rs_xcalloc(1, sizeof *call);
     call->fn = fn;
     call->arg = arg;
+    if (r->pending++ == 0) r->last_progress_ms = rs_now_ms();
     if (redisAsyncCommandArgv(r->ac, on_reply, call, argc, argv, argvlen) != REDIS_OK) {
+        r->pending--;
         snprintf(err, errlen, "redis %s: cannot send command: %s", r->addr, r->ac->errstr[0] ? r->ac->errstr : "disconnecting");
         free(call);
         return NULL;

@@ -6,8 +6,13 @@
  *   - reads Dapr's Redis metadata (rs_redis_options_parse);
  *   - connects, then AUTHs and SELECTs before it reports itself up;
  *   - when the connection drops (or a connect fails or takes longer than
- *     5 s), reconnects on a timer with exponential back-off (100 ms doubling
- *     to 2 s) — never blocking the loop;
+ *     dial_timeout_ms), reconnects on a timer with exponential back-off
+ *     (100 ms doubling to 2 s) — never blocking the loop;
+ *   - with read_timeout_ms set, a connection that owes replies and has not
+ *     produced one for that long (a frozen or black-holed Redis) is dropped:
+ *     its pending calls fail ("timed out waiting for a reply") and it
+ *     reconnects. A connection used for blocking commands (XREADGROUP BLOCK)
+ *     must leave it 0 or set it above the block time;
  *   - while it is not up, every command fails at once (rs_redis_cmd returns
  *     NULL with a reason) instead of queueing: callers answer 500 quickly and
  *     the resiliency policy decides about retries. Only during the very first
@@ -40,9 +45,12 @@ typedef struct rs_redis_options {
     char *username;  /* redisUsername, or NULL */
     char *password;  /* redisPassword, or NULL (empty counts as none) */
     int db;          /* redisDB, default 0 */
+    int dial_timeout_ms; /* dialTimeout (Go duration), default 5000 */
+    int read_timeout_ms; /* readTimeout (Go duration); 0 = never time out replies (the default) */
 } rs_redis_options_t;
 
-/** Reads redisHost, redisPort, redisUsername, redisPassword, redisDB, enableTLS, redisType and failover.
+/** Reads redisHost, redisPort, redisUsername, redisPassword, redisDB, dialTimeout, readTimeout, enableTLS,
+ *  redisType and failover.
  *  Returns 0, or -1 with a reason: missing redisHost, bad numbers, or a setting we do not support
  *  (enableTLS=true, redisType=cluster, failover=true). Free with rs_redis_options_free. */
 int rs_redis_options_parse(rs_redis_options_t *o, const rs_kvlist_t *metadata, char *err, size_t errlen);

@@ -28,6 +28,7 @@ static int free_port(void) {
 static pid_t start_redis(int port, const char *password) {
     char ps[16];
     snprintf(ps, sizeof ps, "%d", port);
+    fflush(NULL); /* or the child's freopen would flush a copy of our buffered output */
     pid_t pid = fork();
     if (pid == 0) {
         freopen("/dev/null", "w", stdout);
@@ -114,7 +115,17 @@ TEST(options) {
     ASSERT_EQ(rs_redis_options_parse(&o, &md, err, sizeof err), -1);
     rs_kvlist_set(&md, "redisType", "node");
     ASSERT_EQ(rs_redis_options_parse(&o, &md, err, sizeof err), 0);
+    ASSERT_EQ(o.dial_timeout_ms, 5000);
+    ASSERT_EQ(o.read_timeout_ms, 0);
     rs_redis_options_free(&o);
+    rs_kvlist_set(&md, "readTimeout", "1500ms");
+    rs_kvlist_set(&md, "dialTimeout", "2s");
+    ASSERT_EQ(rs_redis_options_parse(&o, &md, err, sizeof err), 0);
+    ASSERT_EQ(o.read_timeout_ms, 1500);
+    ASSERT_EQ(o.dial_timeout_ms, 2000);
+    rs_redis_options_free(&o);
+    rs_kvlist_set(&md, "readTimeout", "soon");
+    ASSERT_EQ(rs_redis_options_parse(&o, &md, err, sizeof err), -1);
     rs_kvlist_free(&md);
 }
 
@@ -184,7 +195,7 @@ TEST(commands_reconnect_and_cancel) {
     stop_redis(pid);
     ASSERT_TRUE(loop_until(base, &blocked.called, 3000));
     ASSERT_TRUE(!blocked.had_reply);
-    ASSERT_STREQ(blocked.err, "connection lost");
+    ASSERT_TRUE(blocked.err[0] != '\0');
     ASSERT_TRUE(!rs_redis_is_up(r));
     ASSERT_EQ(downs, 1);
     struct rec down = {0};
@@ -214,10 +225,47 @@ TEST(commands_reconnect_and_cancel) {
     stop_redis(pid);
 }
 
+TEST(read_timeout_drops_a_frozen_connection) {
+    int port = free_port();
+    pid_t pid = start_redis(port, NULL);
+    struct event_base *base = event_base_new();
+    rs_redis_options_t o = {.host = "127.0.0.1", .port = port, .read_timeout_ms = 300};
+    rs_redis_t *r = rs_redis_new(base, &o, "test");
+    char err[200];
+    struct rec first = {0};
+    const char *ping[] = {"PING"};
+    ASSERT_TRUE(cmd(r, &first, err, 1, ping) != NULL);
+    ASSERT_TRUE(loop_until(base, &first.called, 3000));
+    /* Idle is fine: nothing is owed, so nothing times out. */
+    loop_until(base, &(int){0}, 500);
+    ASSERT_TRUE(rs_redis_is_up(r));
+    kill(pid, SIGSTOP);
+    struct rec frozen = {0};
+    int64_t t0 = rs_now_ms();
+    ASSERT_TRUE(cmd(r, &frozen, err, 1, ping) != NULL);
+    ASSERT_TRUE(loop_until(base, &frozen.called, 3000));
+    int64_t took = rs_now_ms() - t0;
+    ASSERT_STREQ(frozen.err, "timed out waiting for a reply");
+    ASSERT_TRUE(took >= 250 && took < 2000);
+    kill(pid, SIGCONT);
+    volatile int up = 0;
+    int64_t end = rs_now_ms() + 5000;
+    while (!(up = rs_redis_is_up(r)) && rs_now_ms() < end) loop_until(base, &(int){0}, 20);
+    ASSERT_TRUE(up);
+    struct rec after = {0};
+    ASSERT_TRUE(cmd(r, &after, err, 1, ping) != NULL);
+    ASSERT_TRUE(loop_until(base, &after.called, 3000));
+    ASSERT_STREQ(after.err, "");
+    rs_redis_free(r);
+    event_base_free(base);
+    stop_redis(pid);
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     RUN(options);
     RUN(probe);
     RUN(commands_reconnect_and_cancel);
+    RUN(read_timeout_drops_a_frozen_connection);
     return TEST_SUMMARY();
 }

@@ -92,6 +92,8 @@ static void redis_cancel(rs_lock_call_t *call) {
 static int redis_init(rs_component_t *c, char *err, size_t errlen) {
     rs_redis_options_t o;
     if (rs_redis_options_parse(&o, &c->metadata, err, errlen) != 0) return -1;
+    /* go-redis's default: a frozen Redis fails requests after 3 s instead of hanging them */
+    if (!o.read_timeout_ms) o.read_timeout_ms = 3000;
     int replicas = 0;
     if (rs_redis_probe(&o, 2000, &replicas, err, errlen) != 0) {
         rs_redis_options_free(&o);

@@ -335,6 +335,8 @@ static int redis_init(rs_component_t *c, char *err, size_t errlen) {
         }
         sr->has_default_ttl = 1;
     }
+    /* go-redis's default: a frozen Redis fails requests after 3 s instead of hanging them */
+    if (!o.read_timeout_ms) o.read_timeout_ms = 3000;
     if (rs_redis_probe(&o, 2000, NULL, err, errlen) != 0) {
         rs_redis_options_free(&o);
         free(sr);
