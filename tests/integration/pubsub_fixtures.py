@@ -20,7 +20,8 @@ spec:
 {lines}"""
 
 
-def sub_v1_yaml(name, pubsub, topic, route, dead_letter=None, raw=False, scopes=None):
+def sub_v1_yaml(name, pubsub, topic, route, dead_letter=None, raw=False, scopes=None, bulk=None):
+    """bulk: (maxMessagesCount, maxAwaitDurationMs) enables bulkSubscribe."""
     text = f"""apiVersion: dapr.io/v1alpha1
 kind: Subscription
 metadata:
@@ -34,6 +35,9 @@ spec:
         text += f"  deadLetterTopic: {dead_letter}\n"
     if raw:
         text += "  metadata:\n    rawPayload: \"true\"\n"
+    if bulk:
+        text += (f"  bulkSubscribe:\n    enabled: true\n    maxMessagesCount: {bulk[0]}\n"
+                 f"    maxAwaitDurationMs: {bulk[1]}\n")
     if scopes:
         text += "scopes:\n" + "".join(f"- {s}\n" for s in scopes)
     return text

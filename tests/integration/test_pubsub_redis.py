@@ -285,6 +285,55 @@ class PubsubRedisTest(rt.ProcTestCase):
         self.assertLess(int(self.redis.cli("XLEN", "a")), 400)
         print(f"XLEN capped={self.redis.cli('XLEN', 'c')} aged={self.redis.cli('XLEN', 'a')}")
 
+    def test_bulk_subscribe(self):
+        seen = {}
+
+        def plan(path, body, attempt):
+            if path != "/bulk-sub":
+                return 200, ""
+            statuses = []
+            for e in body["entries"]:
+                eid = e["event"]["id"]
+                seen[eid] = seen.get(eid, 0) + 1
+                kind = e["event"]["data"]["kind"]
+                st = {"ok": "SUCCESS", "drop": "DROP"}.get(kind, "RETRY" if seen[eid] == 1 else "SUCCESS")
+                if kind == "silent" and seen[eid] == 1:
+                    continue  # a missing status means RETRY
+                statuses.append({"entryId": e["entryId"], "status": st})
+            return 200, json.dumps({"statuses": statuses})
+
+        res = resiliency_yaml("pubsub", inbound={"retry": "few"},
+                              retries={"few": {"policy": "constant", "duration": "50ms", "maxRetries": 3}})
+        self.redis = self.track(rt.Redis())
+        files = rt.write_resources({
+            "pubsub.yaml": redis_pubsub_yaml("pubsub", self.redis, concurrency="20"),
+            "res.yaml": res,
+            "b.yaml": sub_v1_yaml("b", "pubsub", "bulk-in", "/bulk-sub", dead_letter="bulk-dead", bulk=(5, 200)),
+            "d.yaml": sub_v1_yaml("d", "pubsub", "bulk-dead", "/dead")})
+        port = rt.free_port()
+        self.app = self.track(SubApp(port, None, plan))
+        sc = self.track(rt.Sidecar(APP, files, app_port=port))
+        kinds = ["drop", "flaky", "ok", "silent"]
+        for i in range(12):
+            self.assertEqual(publish(sc, "pubsub", "bulk-in", {"kind": kinds[i % 4]},
+                                     metadata={"cloudevent.id": f"b-{i}"}).status, 204)
+        dead = self.wait_deliveries(3, "/dead")
+        self.assertEqual(sorted(d["event"]["id"] for d in dead), ["b-0", "b-4", "b-8"])
+        rt.wait_for(lambda: pending_count(self.redis, "bulk-in", APP) == 0, 10, what="all bulk entries acked")
+        reqs = self.app.received("/bulk-sub")
+        self.assertTrue(any(len(r["event"]["entries"]) > 1 for r in reqs), "messages were batched")
+        for r in reqs:
+            self.assertEqual(r["headers"]["content-type"], "application/json")
+            self.assertEqual(r["event"]["type"], "com.dapr.event.sent.bulk")
+            self.assertEqual(r["event"]["topic"], "bulk-in")
+            self.assertLessEqual(len(r["event"]["entries"]), 5)
+            for e in r["event"]["entries"]:
+                self.assertEqual(e["contentType"], "application/cloudevents+json")
+                self.assertEqual(e["event"]["pubsubname"], "pubsub")
+        self.assertEqual(sorted(seen), sorted(f"b-{i}" for i in range(12)))
+        for i in range(12):
+            self.assertEqual(seen[f"b-{i}"], 2 if kinds[i % 4] in ("flaky", "silent") else 1, f"b-{i}")
+
     # ---- bulk ----
 
     def test_bulk_publish(self):

@@ -192,7 +192,7 @@ static void run_done(void *op, const rs_outcome_t *final) {
 /* ---- start ---- */
 
 /* A metadata entry becomes a header only if it cannot break the request or shadow a header the sidecar sets. */
-static int header_safe(const char *k, const char *v) {
+int rs_delivery_header_safe(const char *k, const char *v) {
     static const char *const reserved[] = {"content-type", "content-length", "transfer-encoding", "connection",
                                            "host", "expect", "te", "upgrade", "keep-alive", "dapr-api-token",
                                            "traceparent", "tracestate", "pubsubname", NULL};
@@ -258,7 +258,7 @@ void rs_delivery_start(rs_sidecar_t *sc, rs_delivery_set_t *set, const rs_subscr
 
     for (size_t i = 0; i < m->metadata.len; i++) {
         const rs_kv_t *kv = &m->metadata.items[i];
-        if (header_safe(kv->key, kv->value)) rs_kvlist_add(&d->headers, kv->key, kv->value);
+        if (rs_delivery_header_safe(kv->key, kv->value)) rs_kvlist_add(&d->headers, kv->key, kv->value);
     }
     rs_kvlist_set(&d->headers, "pubsubName", s->pubsubname);
     const char *tp = rs_json_str(ev, "traceparent");

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "http/client.h"
 #include "sidecar/components/pubsub/pubsub.h"
+#include "sidecar/messaging/bulk_delivery.h"
 #include "sidecar/messaging/delivery.h"
 #include "sidecar/messaging/scopes.h"
 #include "sidecar/messaging/subscriptions.h"
@@ -25,6 +26,7 @@ struct rs_messaging {
     struct event *fetch_timer;
     int fetch_attempt;
     rs_kvlist_t fetch_headers;
+    int stopping;               /* the shutdown hook is running: nack whatever arrives */
 };
 
 /* The component calls this for every message. ctx is the component, which outlives this module's state, so a
@@ -33,12 +35,14 @@ static void on_message(void *ctx, rs_pubsub_msg_t *m) {
     rs_component_t *c = ctx;
     rs_sidecar_t *sc = c->sidecar;
     rs_messaging_t *mg = sc ? sc->messaging : NULL;
-    rs_subscription_t *s = mg && !sc->shutting_down ? rs_subscriptions_find(&mg->subs, c->name, m->topic) : NULL;
+    rs_subscription_t *s =
+        mg && !mg->stopping && !sc->shutting_down ? rs_subscriptions_find(&mg->subs, c->name, m->topic) : NULL;
     if (!s || !s->active) {
         rs_pubsub_msg_ack(m, 0);
         return;
     }
-    rs_delivery_start(sc, &mg->deliveries, s, m);
+    if (s->bulk) rs_bulk_batcher_add(s->bulk, m);
+    else rs_delivery_start(sc, &mg->deliveries, s, m);
 }
 
 static void subscribe_all(rs_messaging_t *mg) {
@@ -56,6 +60,7 @@ static void subscribe_all(rs_messaging_t *mg) {
             continue;
         }
         s->component = c;
+        if (s->bulk_enabled && !s->bulk) s->bulk = rs_bulk_batcher_new(sc, s);
         s->active = 1; /* before subscribe: a component may hand over messages at once */
         const rs_pubsub_ops_t *ops = c->type->ops;
         char err[256] = "";
@@ -64,8 +69,9 @@ static void subscribe_all(rs_messaging_t *mg) {
             RS_ERROR(SCOPE, "failed to subscribe to topic %s on pubsub %s: %s", s->topic, s->pubsubname, err);
             continue;
         }
-        RS_INFO(SCOPE, "subscribed to topic %s on pubsub %s (%s, %zu route%s%s%s)", s->topic, s->pubsubname,
-                s->programmatic ? "programmatic" : "declarative", s->nrules, s->nrules == 1 ? "" : "s",
+        RS_INFO(SCOPE, "subscribed to topic %s on pubsub %s (%s%s, %zu route%s%s%s)", s->topic, s->pubsubname,
+                s->programmatic ? "programmatic" : "declarative", s->bulk ? ", bulk" : "", s->nrules,
+                s->nrules == 1 ? "" : "s",
                 s->dead_letter_topic ? ", dead letter " : "", s->dead_letter_topic ? s->dead_letter_topic : "");
     }
 }
@@ -137,9 +143,15 @@ static void on_app_ready(rs_sidecar_t *sc, void *arg) {
 
 static void on_shutdown(rs_sidecar_t *sc, void *arg) {
     rs_messaging_t *mg = arg;
+    mg->stopping = 1;
     if (mg->fetch) rs_http_cancel(mg->fetch);
     event_free(mg->fetch_timer);
     rs_delivery_cancel_all(&mg->deliveries);
+    for (size_t i = 0; i < mg->subs.len; i++) {
+        rs_bulk_batcher_t *b = mg->subs.items[i]->bulk;
+        mg->subs.items[i]->bulk = NULL;
+        rs_bulk_batcher_free(b);
+    }
     rs_subscriptions_free(&mg->subs);
     rs_kvlist_free(&mg->fetch_headers);
     free(mg);

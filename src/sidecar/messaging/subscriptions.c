@@ -45,6 +45,13 @@ static rs_subscription_t *sub_new(const char *pubsub, const char *topic, int pro
     return s;
 }
 
+/* Dapr's defaults for bulkSubscribe. */
+static void set_bulk(rs_subscription_t *s, int enabled, long long max_messages, long long max_await_ms) {
+    s->bulk_enabled = enabled;
+    s->bulk_max_messages = max_messages > 0 && max_messages <= 10000 ? (int)max_messages : 100;
+    s->bulk_max_await_ms = max_await_ms > 0 && max_await_ms <= 3600000 ? (int)max_await_ms : 1000;
+}
+
 static void sub_finish_metadata(rs_subscription_t *s) {
     const char *raw = rs_kvlist_get(&s->metadata, "rawPayload");
     int b = 0;
@@ -81,6 +88,7 @@ void rs_subscriptions_add_declarative(rs_subscriptions_t *l, const rs_resources_
         if (d->dead_letter_topic && *d->dead_letter_topic) s->dead_letter_topic = rs_strdup(d->dead_letter_topic);
         rs_kvlist_copy(&s->metadata, &d->metadata);
         sub_finish_metadata(s);
+        set_bulk(s, d->bulk_enabled, d->bulk_max_messages, d->bulk_max_await_ms);
         list_add(l, s);
     }
 }
@@ -136,6 +144,10 @@ int rs_subscriptions_add_programmatic(rs_subscriptions_t *l, const char *body, s
             rs_kvlist_set(&s->metadata, mk, json_string_value(mv));
         }
         sub_finish_metadata(s);
+        json_t *bulk = json_object_get(it, "bulkSubscribe");
+        json_t *mm = json_object_get(bulk, "maxMessagesCount"), *ma = json_object_get(bulk, "maxAwaitDurationMs");
+        set_bulk(s, json_is_true(json_object_get(bulk, "enabled")), json_is_integer(mm) ? json_integer_value(mm) : 0,
+                 json_is_integer(ma) ? json_integer_value(ma) : 0);
         const char *dlq = rs_json_str(it, "deadLetterTopic");
         if (dlq && *dlq) s->dead_letter_topic = rs_strdup(dlq);
         if (s->nrules == 0) {

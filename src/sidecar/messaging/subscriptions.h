@@ -31,9 +31,13 @@ typedef struct rs_subscription {
     rs_kvlist_t metadata;
     int raw_payload;          /* metadata rawPayload=true */
     int programmatic;         /* 1: from GET /dapr/subscribe, 0: declarative */
+    int bulk_enabled;         /* bulkSubscribe.enabled */
+    int bulk_max_messages;    /* bulkSubscribe.maxMessagesCount, default 100 */
+    int bulk_max_await_ms;    /* bulkSubscribe.maxAwaitDurationMs, default 1000 */
     /* runtime, set by the messaging module: */
     struct rs_component *component;
     int active;               /* subscribed on the component */
+    struct rs_bulk_batcher *bulk; /* collects messages when bulk_enabled */
 } rs_subscription_t;
 
 typedef struct rs_subscriptions {

@@ -16,12 +16,19 @@ TEST(programmatic_v1_and_v2) {
                        "{\"pubsubname\":\"ps\",\"topic\":\"b\",\"route\":\"/ignored\",\"routes\":{\"rules\":"
                        "[{\"match\":\"event.type == \\\"x\\\"\",\"path\":\"/x\"},{\"match\":\"event.data.n > 5\",\"path\":\"/big\"}],"
                        "\"default\":\"/b\"},\"deadLetterTopic\":\"dlq\",\"metadata\":{\"rawPayload\":\"true\"}},"
-                       "{\"pubsubname\":\"ps\",\"topic\":\"noroute\"}]";
+                       "{\"pubsubname\":\"ps\",\"topic\":\"noroute\"},"
+                       "{\"pubsubname\":\"ps\",\"topic\":\"bulk\",\"route\":\"/bulk\",\"bulkSubscribe\":"
+                       "{\"enabled\":true,\"maxMessagesCount\":7}}]";
     rs_subscriptions_t l = {0};
     char err[256];
     ASSERT_EQ(rs_subscriptions_add_programmatic(&l, body, strlen(body), err, sizeof err), 0);
-    ASSERT_EQ(l.len, 2);
+    ASSERT_EQ(l.len, 3);
     ASSERT_STREQ(l.items[0]->rules[0].path, "/a-handler");
+    ASSERT_TRUE(!l.items[0]->bulk_enabled);
+    rs_subscription_t *bk = rs_subscriptions_find(&l, "ps", "bulk");
+    ASSERT_TRUE(bk && bk->bulk_enabled);
+    ASSERT_EQ(bk->bulk_max_messages, 7);
+    ASSERT_EQ(bk->bulk_max_await_ms, 1000);
     rs_subscription_t *b = rs_subscriptions_find(&l, "ps", "b");
     ASSERT_TRUE(b != NULL);
     ASSERT_EQ(b->nrules, 3);
