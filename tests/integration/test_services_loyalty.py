@@ -7,6 +7,7 @@ no-lock replicas count at least as much (the original's race)."""
 import json
 import os
 import sys
+import tempfile
 
 import ripstop_testlib as T
 
@@ -26,6 +27,7 @@ def order(i, prefix="o"):
 class LoyaltyJob(T.ProcTestCase):
     def setUp(self):
         super().setUp()
+        self.logdir = tempfile.mkdtemp(prefix="sdk-services-")  # app and sidecar logs of this test
         self.redis = self.track(T.Redis(password=F.secret("redis-password")))
         self.az = self.track(F.Azurite())
         self.config = F.private_nameres_config()
@@ -38,7 +40,7 @@ class LoyaltyJob(T.ProcTestCase):
         # A helper sidecar that writes and lists the blobs (the audit service's role).
         res = T.write_resources({"a.yaml": F.blob_yaml("orders", "orders", self.az),
                                  "b.yaml": F.blob_yaml("orders-nolock", "orders-nolock", self.az)})
-        self.seeder = self.track(T.Sidecar("seeder", resources=res, config=self.config))
+        self.seeder = self.track(T.Sidecar("seeder", resources=res, config=self.config, logdir=self.logdir))
 
     def put_blob(self, binding, o):
         r = self.seeder.req("POST", f"/v1.0/bindings/{binding}",
@@ -50,10 +52,10 @@ class LoyaltyJob(T.ProcTestCase):
         self.assertEqual(r.status, 200, r)
         return sorted(b["Name"] for b in (r.json() or []))
 
-    def start_jobs(self, mode, replicas=2):
+    def start_jobs(self, mode, replicas=2, env=None):
         app_id = "customer-loyalty-job" if mode == "lock" else "customer-loyalty-job-nolock"
         return [self.track(F.Instance(self, app_id, "customer-loyalty-job",
-                                      env={"LOYALTY_MODE": mode, "LIST_SIZE": "10"},
+                                      env={"LOYALTY_MODE": mode, "LIST_SIZE": "10", **(env or {})},
                                       infra_env=self.infra_env, config=self.config))
                 for _ in range(replicas)]
 
@@ -72,7 +74,7 @@ class LoyaltyJob(T.ProcTestCase):
         # Each order has its processed marker.
         markers = self.redis.cli("KEYS", "customer-loyalty-job||processed:*").split()
         self.assertEqual(len(markers), N_ORDERS)
-        counted = [j.app.log().count(" counted: ") for j in jobs]
+        counted = [j.logs().count(" counted: ") for j in jobs]
         print(f"orders counted per replica: {counted}")
         self.assertEqual(sum(counted), N_ORDERS)
 
@@ -86,13 +88,51 @@ class LoyaltyJob(T.ProcTestCase):
         self.assertEqual(recs[5]["orderCount"], 6)
         self.assertEqual(recs[7]["orderCount"], 6)
         self.assertEqual((recs[1]["orderCount"], recs[1]["loyaltyPoints"]), (7, 7 * 13))
-        logs = "".join(j.app.log() for j in jobs)
+        logs = "".join(j.logs() for j in jobs)
         self.assertIn("order o-005 already counted", logs)
         self.assertIn("order o-017 already counted", logs)
         # Lock owners differ per replica (the original used the app id for both).
         owners = {line.split("lock owner ")[1].strip() for j in jobs for line in j.app.log().splitlines()
                   if "lock owner " in line}
         self.assertEqual(len(owners), 2)
+
+    def test_lock_variant_stays_exact_when_replicas_are_killed(self):
+        n = 150  # customer k gets 15 orders
+        for i in range(1, n + 1):
+            self.put_blob("orders", order(i))
+        jobs = self.start_jobs("lock", env={"LOCK_EXPIRY_SECONDS": "3"})
+        kills = 0
+        for round_ in range(6):  # alternate replicas; each kill lands while blobs are being processed
+            left = len(self.blob_names("orders"))
+            if left < 20:
+                break
+            T.wait_for(lambda: len(self.blob_names("orders")) <= left - 5, 60, interval=0.05,
+                       what="progress before a kill")
+            jobs[round_ % 2].kill9_and_restart()
+            kills += 1
+        print(f"killed a replica {kills} times")
+        self.assertGreaterEqual(kills, 3)
+        T.wait_for(lambda: self.blob_names("orders") == [], 180, interval=0.5, what="container orders drained")
+        recs = self.records("customer-loyalty-job")
+        for k, total in TOTALS.items():
+            self.assertEqual((recs[k]["orderCount"], recs[k]["loyaltyPoints"]), (15, 15 * total), f"customer {k}")
+        again = sum(j.logs().count(" already counted") for j in jobs)
+        print(f"orders found already counted after a kill (marker used): {again}")
+
+    def test_replica_dying_between_count_and_delete_does_not_count_twice(self):
+        for i in range(1, 21):
+            self.put_blob("orders", order(i))
+        # Replica a exits right after its 2nd counting transaction, before deleting that blob.
+        a = self.start_jobs("lock", replicas=1, env={"LOCK_EXPIRY_SECONDS": "2",
+                                                      "LOYALTY_FAULT_EXIT_AFTER_COUNT": "2"})[0]
+        T.wait_for(lambda: not a.app.alive(), 60, what="replica a exiting after its 2nd count")
+        self.assertIn("fault injection: exiting after counting order", a.app.log())
+        b = self.start_jobs("lock", replicas=1, env={"LOCK_EXPIRY_SECONDS": "2"})[0]
+        T.wait_for(lambda: self.blob_names("orders") == [], 120, interval=0.5, what="container orders drained")
+        recs = self.records("customer-loyalty-job")
+        for k, total in TOTALS.items():
+            self.assertEqual((recs[k]["orderCount"], recs[k]["loyaltyPoints"]), (2, 2 * total), f"customer {k}")
+        self.assertEqual(b.logs().count(" already counted"), 1)
 
     def test_nolock_variant_counts_at_least_every_order(self):
         for i in range(1, N_ORDERS + 1):

@@ -27,15 +27,20 @@
  * Environment: APP_PORT, APP_ID, LOYALTY_MODE (lock|nolock, default lock),
  * LIST_SIZE (default 10), CRON_ROUTE, ORDER_BINDING, LOYALTY_STORE, LOCK_STORE
  * (defaults per mode as above), LOCK_EXPIRY_SECONDS (60), CUSTOMER_LOCK (1;
- * 0 turns the per-customer lock off), DAPR_HTTP_PORT/DAPR_API_TOKEN. */
+ * 0 turns the per-customer lock off), DAPR_HTTP_PORT/DAPR_API_TOKEN.
+ * Fault injection for tests and demos: LOYALTY_FAULT_EXIT_AFTER_COUNT=N makes
+ * the process exit right after its N-th counting transaction, before the blob
+ * is deleted (the window the processed marker exists for). */
 #include <dapr/dapr.h>
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "svc.h"
 
@@ -52,6 +57,8 @@ typedef struct {
     int list_size;
     int lock_expiry;
     pthread_mutex_t pass_mu; /* one pass at a time */
+    long crash_after;        /* fault injection: _exit after this many counted orders (0 = never) */
+    atomic_long counted;
 } job_t;
 
 typedef struct {
@@ -214,6 +221,10 @@ static int count_once(job_t *jb, const order_t *o) {
         if (rc == 0) {
             rs_svc_log("order %s counted: customer %d now %ld points, %ld orders", o->id, o->customer, t.points,
                        t.count);
+            if (jb->crash_after > 0 && atomic_fetch_add(&jb->counted, 1) + 1 == jb->crash_after) {
+                rs_svc_log("fault injection: exiting after counting order %s, before deleting its blob", o->id);
+                _exit(137);
+            }
             return 0;
         }
         rs_svc_log("order %s: transaction for customer %d failed (attempt %d): %s; re-reading", o->id, o->customer,
@@ -363,6 +374,7 @@ int main(void) {
     jb.list_size = (int)rs_svc_env_long("LIST_SIZE", 10, 1, 5000);
     jb.lock_expiry = (int)rs_svc_env_long("LOCK_EXPIRY_SECONDS", 60, 1, 3600);
     jb.customer_lock = strcmp(rs_svc_env("CUSTOMER_LOCK", "1"), "0") != 0;
+    jb.crash_after = rs_svc_env_long("LOYALTY_FAULT_EXIT_AFTER_COUNT", 0, 0, 1000000);
     const char *route = rs_svc_env("CRON_ROUTE", jb.lock_mode ? "/checkorders" : "/checkorders-nolock");
     /* The original used the app id as lock owner, so one replica could release the other's lock. */
     char hex[13];

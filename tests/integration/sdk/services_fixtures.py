@@ -112,6 +112,7 @@ class Instance:
                  resources=RESOURCES, logdir=None):
         self.app_id = app_id
         self.app_port = T.free_port()
+        logdir = logdir or getattr(tc, "logdir", None)
         self.sidecar = None
         app_env = dict(infra_env or {})
         app_env.update({"APP_ID": app_id, "APP_PORT": str(self.app_port)})
@@ -121,10 +122,26 @@ class Instance:
             self.sidecar = tc.track(T.Sidecar(app_id, resources=resources, app_port=self.app_port, config=config,
                                               env=infra_env, wait=False, logdir=logdir))
             app_env["DAPR_HTTP_PORT"] = str(self.sidecar.port)
-        self.app = tc.track(T.Proc(f"{app_id}-{self.app_port}", [T.binary(program)], env=app_env, logdir=logdir))
-        T.wait_for(lambda: T.port_open(self.app_port) or self._dead(), 15, what=f"{app_id} app port")
+        self._tc, self._program, self._env, self._logdir = tc, program, app_env, logdir
+        self.old_apps = []
+        self.start_app()
         if self.sidecar:
             self.sidecar.wait_ready(timeout=30)
+
+    def start_app(self):
+        """(Re)starts the app process on the same port and environment."""
+        self.app = self._tc.track(T.Proc(f"{self.app_id}-{self.app_port}", [T.binary(self._program)], env=self._env,
+                                         logdir=self._logdir))
+        T.wait_for(lambda: T.port_open(self.app_port) or self._dead(), 15, what=f"{self.app_id} app port")
+
+    def kill9_and_restart(self):
+        """SIGKILLs the app (its sidecar stays) and starts it again, as a restart policy would."""
+        self.app.kill9()
+        self.old_apps.append(self.app)
+        self.start_app()
+
+    def logs(self):
+        return "".join(p.log() for p in self.old_apps + [self.app])
 
     def _dead(self):
         if not self.app.alive():
