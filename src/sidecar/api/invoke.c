@@ -11,6 +11,7 @@
  * retry can land on another replica. Request bodies are kept by the request
  * until the reply, so every attempt replays them. */
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,7 @@ typedef struct {
     rs_sidecar_t *sc;
     invoke_op_t *ops; /* in flight, cancelled at shutdown */
     int closed;       /* shutting down: refuse new calls */
+    char hostname[128];
 } invoke_ctx_t;
 
 /* ---------- headers ---------- */
@@ -80,18 +82,32 @@ static int is_hop_by_hop(const char *name, const char *connection) {
     return 0;
 }
 
+/* W3C trace context: keep the caller's trace id and flags, start a new span. One random draw and a
+ * table-driven hex encode: this runs on every call. */
 static void child_traceparent(const char *in, char out[56]) {
-    char fresh[56];
-    rs_traceparent_new(fresh);
-    if (!in || !rs_traceparent_valid(in)) {
-        memcpy(out, fresh, 56);
-        return;
+    static const char hex[] = "0123456789abcdef";
+    unsigned char raw[24];
+    if (RAND_bytes(raw, sizeof raw) != 1) memset(raw, 0x5a, sizeof raw);
+    int keep = in && rs_traceparent_valid(in);
+    char trace[33], span[17];
+    for (int i = 0; i < 16; i++) {
+        trace[2 * i] = hex[raw[i] >> 4];
+        trace[2 * i + 1] = hex[raw[i] & 15];
     }
-    /* Same trace id and flags, a new parent (span) id. */
-    snprintf(out, 56, "00-%.32s-%.16s-%.2s", in + 3, fresh + 36, in + 53);
+    for (int i = 0; i < 8; i++) {
+        span[2 * i] = hex[raw[16 + i] >> 4];
+        span[2 * i + 1] = hex[raw[16 + i] & 15];
+    }
+    memcpy(out, "00-", 3);
+    memcpy(out + 3, keep ? in + 3 : trace, 32);
+    out[35] = '-';
+    memcpy(out + 36, span, 16);
+    out[52] = '-';
+    memcpy(out + 53, keep ? in + 53 : "01", 2);
+    out[55] = '\0';
 }
 
-static void build_headers(invoke_op_t *op, const char *caller) {
+static void build_headers(invoke_op_t *op, const char *caller, const char *host_name) {
     rs_http_req_t *r = op->req;
     rs_sidecar_t *sc = op->sc;
     const char *connection = rs_http_req_header(r, "connection");
@@ -118,8 +134,6 @@ static void build_headers(invoke_op_t *op, const char *caller) {
         rs_kvlist_add(&op->headers, HOP_HEADER, "1");
         if (sc->cfg.api_token) rs_kvlist_add(&op->headers, "dapr-api-token", sc->cfg.api_token);
         const char *host = rs_http_req_header(r, "host");
-        char host_name[128] = "";
-        gethostname(host_name, sizeof host_name - 1);
         char fwd[512];
         snprintf(fwd, sizeof fwd, "for=%s;by=127.0.0.1;host=%s", r->peer, host_name);
         rs_kvlist_add(&op->headers, "X-Forwarded-For", r->peer);
@@ -389,7 +403,7 @@ static int on_invoke(rs_http_req_t *r, void *arg) {
     op->start_us = rs_now_us();
     const char *caller = sc->cfg.app_id;
     if (hop && (hdr = rs_http_req_header(r, "dapr-caller-app-id"))) caller = hdr;
-    build_headers(op, caller);
+    build_headers(op, caller, ctx->hostname);
     op->next = ctx->ops;
     if (ctx->ops) ctx->ops->prev = op;
     ctx->ops = op;
@@ -414,6 +428,7 @@ static int on_invoke(rs_http_req_t *r, void *arg) {
 void rs_api_invoke_register(rs_sidecar_t *sc) {
     invoke_ctx_t *ctx = rs_xcalloc(1, sizeof *ctx);
     ctx->sc = sc;
+    gethostname(ctx->hostname, sizeof ctx->hostname - 1);
     rs_sidecar_on_shutdown(sc, on_shutdown, ctx);
     rs_http_server_add(sc->api, on_invoke, ctx);
 }

@@ -49,9 +49,9 @@ static void breaker_report(rs_run_t *run, int success) {
 }
 
 static void run_free(rs_run_t *run) {
-    event_free(run->timeout_ev);
-    event_free(run->decide_ev);
-    event_free(run->retry_ev);
+    if (run->timeout_ev) event_free(run->timeout_ev);
+    if (run->decide_ev) event_free(run->decide_ev);
+    if (run->retry_ev) event_free(run->retry_ev);
     rs_policy_release(run->policy);
     free(run);
 }
@@ -148,10 +148,12 @@ rs_run_t *rs_run_start(struct event_base *base, struct rs_policy *policy, rs_att
     run->done = done;
     run->op = op;
     run->attempt.run = run;
-    run->timeout_ev = evtimer_new(base, on_timeout, run);
+    /* Timers only for the kinds the policy has: most calls run with no policy at all. */
     run->decide_ev = event_new(base, -1, 0, on_decide, run);
-    run->retry_ev = evtimer_new(base, on_retry_timer, run);
-    if (!run->timeout_ev || !run->decide_ev || !run->retry_ev) {
+    if (policy && policy->timeout_ms > 0) run->timeout_ev = evtimer_new(base, on_timeout, run);
+    if (policy && policy->has_retry) run->retry_ev = evtimer_new(base, on_retry_timer, run);
+    if (!run->decide_ev || (policy && policy->timeout_ms > 0 && !run->timeout_ev) ||
+        (policy && policy->has_retry && !run->retry_ev)) {
         run_free(run);
         return NULL;
     }
@@ -169,7 +171,7 @@ void rs_attempt_done(rs_attempt_t *a, const rs_outcome_t *outcome) {
     rs_run_t *run = a->run;
     if (!run->attempt_open) return;
     run->attempt_open = 0;
-    evtimer_del(run->timeout_ev);
+    if (run->timeout_ev) evtimer_del(run->timeout_ev);
     breaker_report(run, outcome->kind == RS_OUTCOME_OK);
     run->last = *outcome;
     event_active(run->decide_ev, 0, 0);
