@@ -92,13 +92,17 @@ typedef struct {
     const char *const *extra_env;
     rs_runner_event_fn on_event;   /* optional lifecycle hook (restarts/crashes for a timeline) */
     void *on_event_arg;
+    /* Optional: when *cancel becomes non-zero (e.g. set by a SIGINT handler) a start-up in progress
+     * gives up ("interrupted"), stops what it started and returns NULL. */
+    const volatile int *cancel;
 } rs_runner_opts_t;
 
 /** Parses the run file, starts the infrastructure, then every instance (app + sidecar), and waits
  *  (up to ready_timeout_ms, running the loop meanwhile) until every sidecar answers /v1.0/healthz
  *  with 204 and every sidecar-less app with an appPort accepts connections.
  *  Returns the runner, or NULL with a clear message in err ("<file>: apps[2].appPort: not a port")
- *  after stopping anything it had started. */
+ *  after stopping anything it had started. Must not be called from inside a callback of opts->base
+ *  (it runs that loop while waiting). */
 rs_runner_t *rs_runner_start(const rs_runner_opts_t *opts, char *err, size_t errlen);
 
 /** Only parses and validates a run file (for `ripstop run --check` and tests). 0, or -1 with err. */
@@ -153,7 +157,8 @@ int rs_runner_app_port(rs_runner_t *r, const char *app_id, int instance);
 int rs_runner_sidecar_port(rs_runner_t *r, const char *app_id, int instance);
 
 /** Stops everything: SIGTERM to each child's process group (apps first, then sidecars, then infra),
- *  waits up to 5 s, then SIGKILL; every pid is reaped. Frees r (and its base if it owns it). */
+ *  waits up to 5 s per group, then SIGKILL; every pid is reaped. Frees r (and its base if it owns it).
+ *  Call it outside the loop's callbacks (it runs the loop to drain output while waiting). */
 void rs_runner_stop(rs_runner_t *r);
 
 #endif
