@@ -90,7 +90,7 @@ class Resiliency(t.ProcTestCase):
             result["r"] = sc.req("POST", "/v1.0/state/patientstore", [{"key": "late", "value": 1}], timeout=30)
         th = threading.Thread(target=call)
         th.start()
-        t.wait_for(lambda: "retry" in sc.proc.log(), 5, what="a retry to be logged")
+        t.wait_for(lambda: "retry 2 for component_patientstore" in sc.proc.log(), 5, what="retries to be logged")
         self.redis.start()
         th.join(timeout=30)
         self.assertFalse(th.is_alive())
