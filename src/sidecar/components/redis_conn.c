@@ -228,6 +228,8 @@ static void on_connect_timeout(evutil_socket_t fd, short what, void *arg) {
     ac->data = NULL;
     r->ac = NULL;
     r->pending = 0;
+    ac->err = REDIS_ERR_IO; /* the reason queued calls are given */
+    snprintf(ac->c.errstr, sizeof ac->c.errstr, "connect timed out");
     redisAsyncFree(ac);
     schedule_retry(r);
 }
