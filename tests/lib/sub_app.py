@@ -22,6 +22,7 @@ import time
 class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 256  # the sidecar may open one connection per concurrent delivery
 
     def handle_error(self, request, client_address):
         # A sidecar killed mid-request resets the connection; that is part of the tests, not an error.
