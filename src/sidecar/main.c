@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "core/log.h"
 #include "sidecar/sidecar.h"
@@ -172,6 +173,16 @@ static int parse_flags(rs_sidecar_config_t *cfg, int argc, char **argv) {
     return 0;
 }
 
+/* A proxy holds two descriptors per in-flight call; the usual soft limit of
+ * 1024 would cap ripstopd near 500 concurrent callers. Raise it to the hard limit. */
+static void raise_fd_limit(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg) {
     (void)what;
     RS_INFO("runtime", "received signal %d", (int)sig);
@@ -199,6 +210,7 @@ int main(int argc, char **argv) {
     tok = getenv("APP_API_TOKEN");
     if (tok && *tok) sc.cfg.app_api_token = rs_strdup(tok);
     signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
 
     struct event_base *base = event_base_new();
     char err[1024] = "";
