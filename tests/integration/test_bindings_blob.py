@@ -8,12 +8,17 @@ output binding API's errors."""
 
 import base64
 import hashlib
+import hmac
+import http.server
 import json
 import os
 import shutil
 import signal
+import socketserver
 import tempfile
+import threading
 import time
+import urllib.parse
 
 import ripstop_testlib as T
 
@@ -48,6 +53,82 @@ class Azurite:
     @property
     def endpoint(self):
         return f"http://127.0.0.1:{self.port}"
+
+
+class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class FakeBlobService:
+    """A tiny Blob service that checks every request's Shared Key signature itself (Python hmac) and lists a
+    container in pages of `page` items, whatever maxresults asks, the way a real service may."""
+
+    def __init__(self, names, page=3):
+        self.port = T.free_port()
+        self.names = names
+        self.page = page
+        self.requests = []  # (method, path, query dict, signature ok)
+        svc = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def _reply(self, status, body=b""):
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Type", "application/xml")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _check(self, body_len):
+                u = urllib.parse.urlsplit(self.path)
+                q = urllib.parse.parse_qs(u.query, keep_blank_values=True)
+                h = {k.lower(): v for k, v in self.headers.items()}
+                xms = "\n".join(f"{k}:{h[k]}" for k in sorted(h) if k.startswith("x-ms-"))
+                res = f"/{DEV_ACCOUNT}{u.path}" + "".join(f"\n{k.lower()}:{','.join(sorted(v))}"
+                                                         for k, v in sorted(q.items()))
+                sts = "\n".join([self.command, h.get("content-encoding", ""), h.get("content-language", ""),
+                                 str(body_len) if body_len else "", h.get("content-md5", ""),
+                                 h.get("content-type", ""), "", "", "", "", "", "", xms, res])
+                sig = base64.b64encode(hmac.new(base64.b64decode(DEV_KEY), sts.encode(), hashlib.sha256).digest())
+                ok = h.get("authorization") == f"SharedKey {DEV_ACCOUNT}:{sig.decode()}"
+                svc.requests.append((self.command, u.path, {k: v[0] for k, v in q.items()}, ok))
+                return ok, q
+
+            def do_PUT(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(n)
+                ok, _ = self._check(n)
+                self._reply(201 if ok else 403)
+
+            def do_GET(self):
+                ok, q = self._check(0)
+                if not ok:
+                    return self._reply(403, b"<Error><Code>AuthenticationFailed</Code><Message>bad</Message></Error>")
+                start = int(q["marker"][0].split("!")[1]) if "marker" in q else 0
+                chunk = svc.names[start:start + svc.page]
+                nxt = start + len(chunk)
+                marker = f"2!{nxt}!b64/x=" if nxt < len(svc.names) else ""
+                blobs = "".join(f"<Blob><Name>{n}</Name><Properties><Content-Length>1</Content-Length>"
+                                f"<BlobType>BlockBlob</BlobType></Properties></Blob>" for n in chunk)
+                xml = (f'<?xml version="1.0" encoding="utf-8"?><EnumerationResults ContainerName="c"><Blobs>{blobs}'
+                       f"</Blobs><NextMarker>{marker}</NextMarker></EnumerationResults>")
+                self._reply(200, xml.encode())
+
+        self.srv = _Server(("127.0.0.1", self.port), H)
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    @property
+    def endpoint(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.srv.shutdown()
+        self.srv.server_close()
 
 
 def blob_yaml(name, container, azurite, extra="", key=DEV_KEY, account_keys=("accountName", "accountKey")):
@@ -209,6 +290,27 @@ class BlobBindingTest(T.ProcTestCase):
         r = self.invoke(sc, "orders", "list", "not an object")
         self.assertEqual(r.status, 500)
         self.assertIn("cannot unmarshal string", r.json()["message"])
+
+    def test_list_follows_pages_until_max_results(self):
+        # The service pages by 3 whatever maxresults says: 5 wanted -> two pages, 6 items (the last page overshoots).
+        svc = self.track(FakeBlobService([f"b{i:02d}" for i in range(10)], page=3))
+        sc = self.sidecar({"b.yaml": blob_yaml("fake", "c", svc)})
+        self.wait_container(sc, "fake", "c")
+        r = self.invoke(sc, "fake", "list", {"maxResults": 5})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([i["Name"] for i in r.json()], [f"b{i:02d}" for i in range(6)])
+        self.assertEqual(r.headers.get("metadata.number"), "6")
+        self.assertEqual(r.headers.get("metadata.pagestraversed"), "2")
+        self.assertEqual(r.headers.get("metadata.marker"), "2!6!b64/x=")
+        # Continue from the marker (it has '!', '/' and '=': encoded in the URL, signed decoded).
+        r = self.invoke(sc, "fake", "list", {"maxResults": 5, "marker": r.headers["metadata.marker"]})
+        self.assertEqual([i["Name"] for i in r.json()], ["b06", "b07", "b08", "b09"])
+        self.assertEqual(r.headers.get("metadata.pagestraversed"), "2")
+        self.assertEqual(r.headers.get("metadata.marker"), "")
+        lists = [q for m, p, q, ok in svc.requests if q.get("comp") == "list"]
+        self.assertEqual([q.get("marker", "") for q in lists], ["", "2!3!b64/x=", "2!6!b64/x=", "2!9!b64/x="])
+        self.assertTrue(all(q["maxresults"] == "5" and q["restype"] == "container" for q in lists))
+        self.assertTrue(all(ok for *_, ok in svc.requests), "every request carried a valid Shared Key signature")
 
     def test_wrong_account_key_is_a_clear_error(self):
         wrong = base64.b64encode(b"x" * 64).decode()
