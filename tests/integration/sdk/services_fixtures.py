@@ -29,13 +29,20 @@ class Azurite:
             raise FileNotFoundError("Azurite is not installed: run scripts/setup.sh (npm ci)")
         self.port = T.free_port()
         self.dir = tempfile.mkdtemp(prefix="ripstop-azurite-")
+        self.proc = None
+        self.start()
+
+    def start(self):
+        """Starts (or restarts, same port and data) Azurite."""
         argv = [self.bin, "--blobHost", "127.0.0.1", "--blobPort", str(self.port), "--location", self.dir,
                 "--skipApiVersionCheck", "--loose", "--silent", "--disableTelemetry"]
         self.proc = T.Proc(f"azurite-{self.port}", argv, logdir=self.dir)
         T.wait_for(lambda: T.port_open(self.port), 30, what=f"azurite on {self.port}")
 
     def stop(self):
-        self.proc.stop()
+        if self.proc:
+            self.proc.stop()
+            self.proc = None
 
     @property
     def endpoint(self):
