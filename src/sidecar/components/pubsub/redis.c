@@ -11,8 +11,8 @@
  * At-least-once: an entry is XACKed only when the runtime acknowledges it
  * with success (the app accepted it, or it was deliberately dropped or
  * dead-lettered). A failed entry stays in the group's pending list; every
- * redeliverInterval, XPENDING lists pending entries and those idle for at
- * least processingTimeout are XCLAIMed and delivered again. (Dapr >= 1.17
+ * redeliverInterval, XPENDING (IDLE processingTimeout) lists pending entries
+ * idle for at least processingTimeout; they are XCLAIMed and delivered again. (Dapr >= 1.17
  * XACKs failed deliveries too; we keep them, see docs/compatibility.md.) */
 #include <hiredis/hiredis.h>
 #include <jansson.h>
@@ -74,6 +74,7 @@ struct redis_ps {
     int concurrency;
     long long max_len_approx;
     int64_t stream_ttl_ms;         /* 0 = none */
+    int no_idle_filter;            /* the server lacks XPENDING ... IDLE (Redis < 6.2) */
     sub_t *subs;
     int closing;
     char scope[160];
@@ -284,7 +285,13 @@ static void on_pending(void *arg, redisReply *reply, const char *err) {
     s->reclaim_call = NULL;
     if (s->ps->closing || !reply) return;
     if (err || reply->type != REDIS_REPLY_ARRAY) {
-        if (err && strncmp(err, "NOGROUP", 7) != 0) RS_WARN(s->ps->scope, "XPENDING on %s failed: %s", s->topic, err);
+        if (err && !s->ps->no_idle_filter && strncmp(err, "NOGROUP", 7) != 0) {
+            /* Redis < 6.2 has no XPENDING IDLE: list the oldest entries and filter here. */
+            s->ps->no_idle_filter = 1;
+            RS_INFO(s->ps->scope, "XPENDING IDLE not supported (%s); filtering pending entries client-side", err);
+        } else if (err && strncmp(err, "NOGROUP", 7) != 0) {
+            RS_WARN(s->ps->scope, "XPENDING on %s failed: %s", s->topic, err);
+        }
         return;
     }
     char mi[24];
@@ -343,11 +350,18 @@ static void on_claimed(void *arg, redisReply *reply, const char *err) {
 static void on_reclaim_timer(evutil_socket_t fd, short what, void *arg) {
     sub_t *s = arg;
     if (s->ps->closing || s->reclaim_call || !rs_redis_is_up(s->ps->cmd)) return;
-    char count[24];
+    char count[24], idle[24];
     snprintf(count, sizeof count, "%d", s->ps->queue_depth);
-    const char *argv[] = {"XPENDING", s->topic, s->ps->group, "-", "+", count};
+    snprintf(idle, sizeof idle, "%lld", (long long)s->ps->processing_timeout_ms);
     char err[200];
-    s->reclaim_call = rs_redis_cmd(s->ps->cmd, on_pending, s, err, sizeof err, 6, argv, NULL);
+    if (s->ps->no_idle_filter) {
+        const char *argv[] = {"XPENDING", s->topic, s->ps->group, "-", "+", count};
+        s->reclaim_call = rs_redis_cmd(s->ps->cmd, on_pending, s, err, sizeof err, 6, argv, NULL);
+    } else {
+        /* Only entries idle long enough, so a head of slow in-flight entries cannot hide idle ones behind it. */
+        const char *argv[] = {"XPENDING", s->topic, s->ps->group, "IDLE", idle, "-", "+", count};
+        s->reclaim_call = rs_redis_cmd(s->ps->cmd, on_pending, s, err, sizeof err, 8, argv, NULL);
+    }
 }
 
 /* ---- ops ---- */
