@@ -232,6 +232,11 @@ class BlobBindingTest(T.ProcTestCase):
         self.assertEqual(r.status, 500)
         # Azure answers Md5Mismatch, Azurite InvalidOperation "Provided contentMD5 doesn't match."
         self.assertRegex(r.json()["message"], r"Md5Mismatch|contentMD5 doesn't match")
+        r = self.invoke(sc, "orders", "create", "x", {"blobName": "h3", "evil": "a\r\nx-ms-meta-injected: b"})
+        self.assertEqual(r.status, 500)
+        self.assertIn("invalid header field value", r.json()["message"])
+        r = self.invoke(sc, "orders", "get", metadata={"blobName": "h3"})
+        self.assertEqual(r.json()["message"], "error invoking output binding orders: blob not found")
         r = self.invoke(sc, "orders", "create", "hello", {"blobName": "h2", "contentMD5": "abc"})
         self.assertIn("MD5 value must be 128 bits and base64 encoded", r.json()["message"])
 

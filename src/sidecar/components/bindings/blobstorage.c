@@ -487,6 +487,13 @@ static blob_op_t *op_create(blob_t *b, const char *data, size_t len, const rs_kv
         snprintf(hname, sizeof hname, "x-ms-meta-%s", key);
         rs_kvlist_set(&op->headers, hname, val);
     }
+    /* Values travel as HTTP headers: refuse line breaks and other control characters, as Go's client does. */
+    for (size_t i = 0; i < op->headers.len; i++)
+        for (const unsigned char *p = (const unsigned char *)op->headers.items[i].value; *p; p++)
+            if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
+                finish_err(op, "net/http: invalid header field value for \"%s\"", op->headers.items[i].key);
+                return NULL;
+            }
     rs_kvlist_set(&op->headers, "x-ms-blob-type", "BlockBlob");
     size_t ulen;
     char *uq = unquote_json_string(data, len, &ulen);
