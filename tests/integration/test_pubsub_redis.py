@@ -57,6 +57,10 @@ class PubsubRedisTest(rt.ProcTestCase):
         self.assertEqual(r.status, 403)
         self.assertEqual(r.json()["errorCode"], "ERR_PUBSUB_FORBIDDEN")
         self.assertEqual(publish(sc, "scoped", "allowed", {"a": 1}).status, 204)
+        r = sc.req("POST", "/v1.0-alpha1/publish/bulk/scoped/other", body=[{"entryId": "1", "event": {"a": 1}}])
+        self.assertEqual(r.status, 403)
+        self.assertEqual(sc.req("POST", "/v1.0-alpha1/publish/bulk/scoped/allowed",
+                                body=[{"entryId": "1", "event": {"a": 1}}]).status, 204)
 
         r = publish(sc, "pubsub", "orders", '{"price": 9.99, "n": 1}', metadata={"k1": "v1"},
                     headers={"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"})

@@ -93,12 +93,13 @@ static void on_client_gone(rs_http_req_t *r, void *arg) {
 static rs_component_t *resolve_target(rs_http_req_t *r, rs_sidecar_t *sc, const char *rest, char *pubsub,
                                       size_t pubsublen, const char **topic) {
     *topic = rs_api_next_segment(rest, pubsub, pubsublen);
-    if (!*pubsub) {
-        rs_http_reply_error(r, 404, "ERR_PUBSUB_EMPTY", "pubsub name is empty");
-        return NULL;
-    }
+    /* Dapr's order of checks (universal validateAndGetPubsubAndTopic). */
     if (rs_sidecar_count(sc, RS_KIND_PUBSUB) == 0) {
         rs_http_reply_error(r, 400, "ERR_PUBSUB_NOT_CONFIGURED", "no pubsub is configured");
+        return NULL;
+    }
+    if (!*pubsub) {
+        rs_http_reply_error(r, 404, "ERR_PUBSUB_EMPTY", "pubsub name is empty");
         return NULL;
     }
     rs_component_t *c = rs_sidecar_component(sc, RS_KIND_PUBSUB, pubsub);
@@ -110,12 +111,14 @@ static rs_component_t *resolve_target(rs_http_req_t *r, rs_sidecar_t *sc, const 
         rs_http_reply_error(r, 404, "ERR_TOPIC_NAME_EMPTY", "topic is empty in pubsub %s", pubsub);
         return NULL;
     }
-    if (!rs_topic_allowed(c, sc->cfg.app_id, *topic, RS_TOPIC_PUBLISH)) {
-        rs_http_reply_error(r, 403, "ERR_PUBSUB_FORBIDDEN", "topic %s is not allowed for app id %s", *topic,
-                            sc->cfg.app_id);
-        return NULL;
-    }
     return c;
+}
+
+/* Topic scoping is checked when publishing, after the envelope was built, as in Dapr. Replies 403 if denied. */
+static int check_allowed(rs_http_req_t *r, rs_sidecar_t *sc, rs_component_t *c, const char *topic) {
+    if (rs_topic_allowed(c, sc->cfg.app_id, topic, RS_TOPIC_PUBLISH)) return 0;
+    rs_http_reply_error(r, 403, "ERR_PUBSUB_FORBIDDEN", "topic %s is not allowed for app id %s", topic, sc->cfg.app_id);
+    return -1;
 }
 
 /* Parses metadata.rawPayload; replies 400 and returns -1 when it is not a boolean. */
@@ -169,6 +172,11 @@ static void publish_single(rs_http_req_t *r, rs_sidecar_t *sc, const char *rest)
         rs_http_reply_error(r, 500, "ERR_PUBSUB_CLOUD_EVENTS_SER",
                             "error when marshalling cloud event envelope for topic %s pubsub %s: %s", topic, pubsub,
                             err);
+        rs_kvlist_free(&md);
+        return;
+    }
+    if (check_allowed(r, sc, c, topic) != 0) {
+        free(bytes);
         rs_kvlist_free(&md);
         return;
     }
@@ -269,6 +277,8 @@ static void publish_bulk(rs_http_req_t *r, rs_sidecar_t *sc, const char *rest) {
         rs_http_reply_error(r, 500, "ERR_PUBSUB_CLOUD_EVENTS_SER",
                             "error when marshalling cloud event envelope for topic %s pubsub %s: entry %s: %s", topic,
                             pubsub, rs_json_str(json_array_get(arr, failed_at), "entryId"), err);
+    } else if (check_allowed(r, sc, c, topic) != 0) {
+        /* replied 403 */
     } else {
         pub_req_t *p = rs_xcalloc(1, sizeof *p);
         p->r = r;
