@@ -201,6 +201,11 @@ class RunnerBasicsTest(RunnerTestBase):
             self.assertEqual(os.path.realpath(flag("--resources-path")), os.path.realpath(os.path.join(self.dir, "svc", "res")))
             self.assertEqual(os.path.realpath(flag("--config")), os.path.realpath(os.path.join(self.dir, "cfg.yaml")))
             self.assertEqual(s["env"]["OVERRIDE"], "app")
+        # One private run directory (name-resolution table) shared by every process of this run.
+        run_dirs = {a["env"]["XDG_RUNTIME_DIR"] for a in apps + [other]}
+        run_dirs |= {self.recorded("sidecar-%s.json" % a["env"]["DAPR_HTTP_PORT"])["env"]["XDG_RUNTIME_DIR"] for a in apps}
+        self.assertEqual(len(run_dirs), 1, run_dirs)
+        self.assertTrue(run_dirs.pop().startswith("/tmp/ripstop-run-"))
         # An app without its own resourcesPaths inherits common's (relative to the run file).
         s = self.recorded("sidecar-%s.json" % other["env"]["DAPR_HTTP_PORT"])
         self.assertEqual(os.path.realpath(s["argv"][s["argv"].index("--resources-path") + 1]),
@@ -325,12 +330,15 @@ class RunnerStopTest(RunnerTestBase):
     def test_ctrl_c_leaves_no_orphans(self):
         r = self.start(self.APPS.format(app=self.fake_app))
         pids = r.all_pids() + [self.grandchild(r)]
+        run_dir = self.recorded("app-web-1.json")["env"]["RIPSTOP_RUN_DIR"]
+        self.assertTrue(os.path.isdir(run_dir))
         self.assertEqual(len(pids), 6)  # 2 apps + 2 sidecars + forker + its child
         self.assertTrue(all(not pid_gone(p) for p in pids))
         os.kill(r.proc.pid, signal.SIGINT)
         r.proc.p.wait(timeout=30)
         self.assertEqual(r.proc.p.returncode, 0, r.out()[-2000:])
         self.assertIn("[ripstop] stopped", r.out())
+        self.assertFalse(os.path.exists(run_dir), "the run's temp dir is removed")
         # forker ignores SIGTERM: it is killed after the grace period, and its child with it.
         for p in pids:
             rt.wait_for(lambda: pid_gone(p), 10, what="pid %d gone" % p)

@@ -38,6 +38,7 @@ struct rs_infra {
     inf_proc_t p[INF_N];
     rs_runner_event_fn on_event;
     void *on_event_arg;
+    int stopping;   /* set by rs_infra_signal: exits are expected, not reported */
 };
 
 extern char **environ;
@@ -263,6 +264,7 @@ void rs_infra_reap(rs_infra_t *inf) {
         int st;
         pid_t pid = p->child.pid;
         if (p->wanted && rs_child_reap(&p->child, &st)) {
+            if (inf->stopping) continue;
             char msg[256];
             int n = snprintf(msg, sizeof msg, "[ripstop] %s (pid %d) exited with %s %d; it is not restarted\n",
                              inf_names[i], (int)pid, WIFEXITED(st) ? "status" : "signal",
@@ -275,6 +277,7 @@ void rs_infra_reap(rs_infra_t *inf) {
 
 void rs_infra_signal(rs_infra_t *inf, int sig) {
     if (!inf) return;
+    inf->stopping = 1;
     for (int i = 0; i < INF_N; i++) rs_child_signal(&inf->p[i].child, sig);
 }
 

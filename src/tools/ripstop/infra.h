@@ -34,7 +34,7 @@ rs_infra_t *rs_infra_start(struct event_base *base, const rs_infra_opts_t *opts,
                            size_t errlen);
 /** Reaps infra processes that exited (reports them; they are not restarted). */
 void rs_infra_reap(rs_infra_t *inf);
-/** Sends sig to every running infra process. */
+/** Sends sig to every running infra process (for stopping: later exits are no longer reported). */
 void rs_infra_signal(rs_infra_t *inf, int sig);
 /** Number of infra processes still running. */
 int rs_infra_running(rs_infra_t *inf);

@@ -8,6 +8,7 @@
 
 /* Declarations of the command entry points (one per file). */
 int rs_cmd_run(int argc, char **argv);
+int rs_cmd_kafka_dump(int argc, char **argv);
 int rs_cmd_chaos(int argc, char **argv);
 int rs_cmd_demo(int argc, char **argv);
 int rs_cmd_load(int argc, char **argv);
@@ -15,6 +16,7 @@ int rs_cmd_verify(int argc, char **argv);
 
 static const rs_command_t commands[] = {
     {"run", rs_cmd_run, "start apps and sidecars from a Multi-App Run file"},
+    {"kafka-dump", rs_cmd_kafka_dump, "print the orders published on a Kafka topic (JSON)"},
     {"demo", rs_cmd_demo, "run the chaos demo end to end: load, verdict, report, live dashboard"},
     {"chaos", rs_cmd_chaos, "TCP fault proxy with a Toxiproxy-compatible HTTP API"},
     {"load", rs_cmd_load, "open-loop HTTP load generator"},

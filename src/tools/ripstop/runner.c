@@ -74,6 +74,7 @@ struct rs_runner {
     rs_kvlist_t infra_env;
     char *bin_dir;
     char *ripstopd;
+    char *run_dir;            /* private temp dir of this run (name-resolution table) */
     struct event *reap_ev;
     rs_runner_event_fn on_event;
     void *on_event_arg;
@@ -577,6 +578,8 @@ static void free_runner(rs_runner_t *r) {
     rs_runfile_free(&r->rf);
     free(r->bin_dir);
     free(r->ripstopd);
+    if (r->run_dir) rs_rmtree(r->run_dir);
+    free(r->run_dir);
     if (r->own_base) event_base_free(r->base);
     free(r);
 }
@@ -662,6 +665,13 @@ rs_runner_t *rs_runner_start(const rs_runner_opts_t *o, char *err, size_t errlen
     localtime_r(&now, &tm);
     strftime(r->ts, sizeof r->ts, "%Y%m%d%H%M%S", &tm);
     r->bin_dir = self_dir();
+    char run_tmpl[] = "/tmp/ripstop-run-XXXXXX";
+    if (!mkdtemp(run_tmpl)) {
+        snprintf(err, errlen, "mkdtemp: %s", strerror(errno));
+        free_runner(r);
+        return NULL;
+    }
+    r->run_dir = rs_strdup(run_tmpl);
     r->reap_ev = event_new(r->base, -1, EV_PERSIST, on_reap_timer, r);
 
     /* The sidecar binary: next to ripstop, then $RIPSTOPD, then PATH. */
@@ -781,6 +791,11 @@ rs_runner_t *rs_runner_start(const rs_runner_opts_t *o, char *err, size_t errlen
     rs_kvlist_set(&base_env, "PATH", path);
     free(path);
     rs_kvlist_set(&base_env, "RIPSTOP_BIN_DIR", r->bin_dir);
+    /* ripstopd keeps its default name-resolution table under XDG_RUNTIME_DIR: a private one per run
+     * keeps two runs on one machine (or a run and a test) from routing calls into each other, the
+     * same way each run has its own Redis and Kafka. --env XDG_RUNTIME_DIR=... overrides it. */
+    rs_kvlist_set(&base_env, "XDG_RUNTIME_DIR", r->run_dir);
+    rs_kvlist_set(&base_env, "RIPSTOP_RUN_DIR", r->run_dir);
     rs_kvlist_copy(&base_env, &r->infra_env);
     for (size_t i = 0; i < r->ninst; i++) {
         inst_t *in = &r->insts[i];
