@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* bindings.cron (spec §3.5): an input binding that POSTs an empty body to
  * /<route> (metadata `route`, default the component name) on every fire of
- * `schedule`, with headers timeZone ("Local" or the CRON_TZ= zone) and
+ * `schedule`, with headers timeZone (always "Local": Dapr prints the scheduler's
+ * location, not the schedule's CRON_TZ= zone) and
  * readTimeUTC (Go's time.String() of the fire time in UTC).
  *
  * Start: from the sidecar's app-ready hook, after the OPTIONS probe (skipped
@@ -78,7 +79,7 @@ static void on_delivered(void *arg, int ok, int status, const char *err) {
 
 static void deliver(cron_t *cr, const char *read_time) {
     rs_kvlist_t md = {0};
-    rs_kvlist_set(&md, "timeZone", rs_cron_tz_name(rs_cron_zone(cr->sched)));
+    rs_kvlist_set(&md, "timeZone", "Local");
     rs_kvlist_set(&md, "readTimeUTC", read_time);
     cr->delivery = rs_binding_deliver(cr->c, cr->route, "", 0, &md, on_delivered, cr);
     rs_kvlist_free(&md);
