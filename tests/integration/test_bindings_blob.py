@@ -202,6 +202,11 @@ class BlobBindingTest(T.ProcTestCase):
         self.assertIn("invalid delete snapshot option type: everything", r.json()["message"])
         r = self.invoke(sc, "orders", "delete", metadata={"blobName": "dir/o 2", "deleteSnapshots": "include"})
         self.assertEqual(r.status, 204)
+        metrics = T.request("GET", sc.metrics_port, "/metrics").text
+        self.assertIn('dapr_component_output_binding_count{app_id="blobapp",component="orders",operation="create",'
+                      'success="true"} 3', metrics)
+        self.assertIn('dapr_component_output_binding_count{app_id="blobapp",component="orders",operation="get",'
+                      'success="false"} 2', metrics)
 
     def test_content_headers_and_blob_metadata(self):
         sc = self.sidecar({"b.yaml": blob_yaml("orders", "orders", self.az)})

@@ -174,6 +174,10 @@ spec:
         self.assertEqual(app.max_in_flight, 1, "never more than one delivery in flight")
         first, second = app.posts()[0], app.posts()[1]
         self.assertGreaterEqual(second[4] - first[4], 2.3, "the waiting fire goes out only after the slow call")
+        metrics = T.request("GET", sc.metrics_port, "/metrics").text
+        self.assertRegex(metrics, r'ripstop_cron_skipped_fires_total\{app_id="cronapp",component="tick5"\} [1-9]')
+        self.assertRegex(metrics, r'dapr_component_input_binding_count\{app_id="cronapp",component="tick5",'
+                                  r'success="true"\} [1-9]')
 
     def test_rejected_schedule_stops_startup(self):
         app = self.track(CronApp())

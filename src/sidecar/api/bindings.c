@@ -16,10 +16,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "sidecar/api/api.h"
 #include "sidecar/components/bindings/bindings.h"
 #include "sidecar/components/bindings/go_json.h"
+#include "sidecar/metrics/metrics.h"
 #include "sidecar/resiliency/resiliency.h"
 #include "sidecar/resiliency/run.h"
 
@@ -39,6 +41,7 @@ typedef struct out_req {
     char *resp_data;
     size_t resp_len;
     rs_kvlist_t resp_md;
+    int64_t start_us;
 } out_req_t;
 
 static void out_req_free(out_req_t *o) {
@@ -97,6 +100,12 @@ static void reply(out_req_t *o, const rs_outcome_t *final) {
 static void on_run_done(void *arg, const rs_outcome_t *final) {
     out_req_t *o = arg;
     o->run = NULL;
+    /* daprd's component metrics: dapr_component_output_binding_count / _latencies. */
+    const char *labels[] = {"component", o->c->name, "operation", o->operation,
+                            "success", final->kind == RS_OUTCOME_OK ? "true" : "false", NULL};
+    rs_metrics_inc(o->sc->metrics, "dapr_component_output_binding_count", "output binding calls", labels, 1);
+    rs_metrics_observe(o->sc->metrics, "dapr_component_output_binding_latencies",
+                       "output binding call latency (ms)", labels, (double)(rs_now_us() - o->start_us) / 1000.0);
     reply(o, final);
     out_req_free(o);
 }
@@ -239,6 +248,7 @@ static void invoke_binding(rs_http_req_t *r, rs_sidecar_t *sc, const char *name)
     o->sc = sc;
     o->c = c;
     o->operation = rs_strdup(operation);
+    o->start_us = rs_now_us();
     o->data = rs_go_json_marshal(data, &o->len); /* a missing data is null */
     if (json_is_object(md))
         json_object_foreach(md, mk, mv) if (json_is_string(mv)) rs_kvlist_set(&o->metadata, mk, json_string_value(mv));

@@ -26,6 +26,7 @@
 #include "sidecar/components/bindings/bindings.h"
 #include "sidecar/components/bindings/cron_schedule.h"
 #include "sidecar/components/bindings/input.h"
+#include "sidecar/metrics/metrics.h"
 #include "sidecar/sidecar.h"
 
 #define SCOPE "bindings.cron"
@@ -120,6 +121,9 @@ static void on_fire(evutil_socket_t fd, short what, void *arg) {
         snprintf(cr->pending_time, sizeof cr->pending_time, "%s", read_time);
     } else {
         cr->skipped++;
+        const char *labels[] = {"component", cr->c->name, NULL};
+        rs_metrics_inc(cr->c->sidecar->metrics, "ripstop_cron_skipped_fires_total",
+                       "cron fires skipped because the app was still busy with earlier ones", labels, 1);
         unsigned long long s = cr->skipped;
         while (s % 10 == 0) s /= 10;
         if (s == 1)

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/log.h"
+#include "sidecar/metrics/metrics.h"
 #include "sidecar/resiliency/resiliency.h"
 #include "sidecar/resiliency/run.h"
 
@@ -72,6 +74,7 @@ struct rs_binding_delivery {
     rs_attempt_t *attempt;
     rs_http_call_t *call;
     int last_status;
+    int64_t start_us;
 };
 
 static void delivery_free(rs_binding_delivery_t *d) {
@@ -132,6 +135,12 @@ static void on_run_done(void *arg, const rs_outcome_t *final) {
                                      d->last_status);
         else snprintf(err, sizeof err, "%s", final->error);
     }
+    /* daprd's dapr_component_input_binding_count / _latencies. */
+    const char *labels[] = {"component", d->c->name, "success", ok ? "true" : "false", NULL};
+    rs_metrics_t *m = d->c->sidecar->metrics;
+    rs_metrics_inc(m, "dapr_component_input_binding_count", "input binding events delivered to the app", labels, 1);
+    rs_metrics_observe(m, "dapr_component_input_binding_latencies", "input binding delivery latency (ms)", labels,
+                       (double)(rs_now_us() - d->start_us) / 1000.0);
     rs_binding_delivered_fn cb = d->cb;
     void *cbarg = d->arg;
     int status = d->last_status;
@@ -151,6 +160,7 @@ rs_binding_delivery_t *rs_binding_deliver(rs_component_t *c, const char *route, 
     d->len = len;
     d->cb = cb;
     d->arg = arg;
+    d->start_us = rs_now_us();
     if (metadata)
         for (size_t i = 0; i < metadata->len; i++) rs_kvlist_set(&d->headers, metadata->items[i].key, metadata->items[i].value);
     rs_kvlist_set(&d->headers, "Content-Type", "application/json");
