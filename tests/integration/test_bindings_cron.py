@@ -165,6 +165,33 @@ spec:
         self.assertEqual(p[0][2]["readtimeutc"], p[1][2]["readtimeutc"], "the retry carries the same fire time")
         self.assertLess(p[1][4] - p[0][4], 1.5, "retried after 100ms, not at the next fire")
 
+    def test_204_is_retried_then_counts_as_delivered(self):
+        # Dapr's inbound policy treats anything but 200 as a failure; once retries run out a 2xx is still success.
+        app = self.track(CronApp(post_plan=lambda n: 204))
+        resiliency = """apiVersion: dapr.io/v1alpha1
+kind: Resiliency
+metadata:
+  name: r
+spec:
+  policies:
+    retries:
+      twice:
+        policy: constant
+        duration: 50ms
+        maxRetries: 2
+  targets:
+    components:
+      tick6:
+        inbound:
+          retry: twice
+"""
+        sc = self.start({"c.yaml": cron_yaml("tick6", "@every 5s"), "r.yaml": resiliency}, app)
+        T.wait_for(lambda: len(app.posts()) >= 3, 10, what="a fire and two retries")
+        first_fire = app.posts()[0][2]["readtimeutc"]
+        self.assertEqual([p[2]["readtimeutc"] for p in app.posts()[:3]], [first_fire] * 3)
+        T.wait_for(lambda: 'dapr_component_input_binding_count{app_id="cronapp",component="tick6",success="true"} 1'
+                   in T.request("GET", sc.metrics_port, "/metrics").text, 5, what="delivery counted as success")
+
     def test_slow_app_is_bounded(self):
         # Fires every second, the app needs 2.5 s per call: one call in flight, one fire waiting, the rest skipped.
         app = self.track(CronApp(post_delay=2.5))
