@@ -80,11 +80,11 @@ class RunnerProc:
         return self.proc.log()
 
     def wait_ready(self, timeout=30):
-        def ready():
-            if not self.proc.alive():
-                raise RuntimeError("ripstop run exited (%s):\n%s" % (self.proc.p.returncode, self.out()[-3000:]))
-            return "instance(s) ready" in self.out()
-        rt.wait_for(ready, timeout, what="ripstop run ready")
+        def ready_or_exited():
+            return not self.proc.alive() or "instance(s) ready" in self.out()
+        rt.wait_for(ready_or_exited, timeout, what="ripstop run ready")
+        if not self.proc.alive():
+            raise AssertionError("ripstop run exited (%s):\n%s" % (self.proc.p.returncode, self.out()[-3000:]))
 
     def started(self):
         """[(label, kind, pid)] of every 'started' line so far, in order."""

@@ -39,6 +39,7 @@ struct rs_infra {
     rs_runner_event_fn on_event;
     void *on_event_arg;
     int stopping;   /* set by rs_infra_signal: exits are expected, not reported */
+    int console;
 };
 
 extern char **environ;
@@ -90,9 +91,17 @@ static char *find_azurite(const char *dir) {
         if (!slash || slash == cur) break;
         *slash = 0;
     }
-    const char *src = getenv("RIPSTOP_SRC");
-    if (src && dir && strcmp(src, dir)) return find_azurite(src);
     return NULL;
+}
+
+/* The run file's tree first, then the ripstop binary's (a build dir inside the source tree), then
+ * $RIPSTOP_SRC, then PATH. */
+static char *locate_azurite(const rs_infra_opts_t *o, char **envp) {
+    char *exe = find_azurite(o->search_dir);
+    if (!exe && o->bin_dir) exe = find_azurite(o->bin_dir);
+    if (!exe && getenv("RIPSTOP_SRC")) exe = find_azurite(getenv("RIPSTOP_SRC"));
+    if (!exe) exe = rs_find_executable("azurite-blob", NULL, envp);
+    return exe;
 }
 
 static void on_kafka_line(rs_child_t *c, const char *line, void *arg) {
@@ -150,10 +159,11 @@ static int spawn_one(rs_infra_t *inf, const rs_infra_opts_t *o, int i, char *err
         /* Without a password the last two are left off (an empty requirepass would still be "set"). */
         p->child.argv = make_argv(a, o->redis_password && *o->redis_password ? 13 : 11);
     } else if (i == INF_AZURITE) {
-        char *exe = find_azurite(o->search_dir);
+        char *exe = locate_azurite(o, environ);
         if (!exe) {
-            snprintf(err, errlen, "azurite: node_modules/.bin/azurite-blob not found from %s upwards (run npm ci)",
-                     o->search_dir ? o->search_dir : ".");
+            snprintf(err, errlen,
+                     "azurite: node_modules/.bin/azurite-blob not found above %s or %s, nor in PATH (run npm ci)",
+                     o->search_dir ? o->search_dir : ".", o->bin_dir ? o->bin_dir : ".");
             return -1;
         }
         const char *a[] = {exe, "--blobHost", "127.0.0.1", "--blobPort", port, "--location", p->tmpdir,
@@ -182,6 +192,10 @@ static int spawn_one(rs_infra_t *inf, const rs_infra_opts_t *o, int i, char *err
         return -1;
     }
     emit(inf, RS_RUNNER_EV_STARTED, i, p->child.pid, 0);
+    if (inf->console) {
+        printf("[ripstop] started %s (pid %d), log %s\n", inf_names[i], (int)p->child.pid, p->log_path);
+        fflush(stdout);
+    }
     return 0;
 }
 
@@ -196,6 +210,7 @@ rs_infra_t *rs_infra_start(struct event_base *base, const rs_infra_opts_t *o, rs
     inf->base = base;
     inf->on_event = o->on_event;
     inf->on_event_arg = o->on_event_arg;
+    inf->console = o->console;
     int want[INF_N] = {o->redis, o->azurite, o->kafka};
     for (int i = 0; i < INF_N; i++) rs_child_init(&inf->p[i].child);
     if (want[0] || want[1] || want[2]) {
