@@ -185,6 +185,9 @@ class BlobBindingTest(T.ProcTestCase):
         self.assertEqual(r.json()["blobURL"], f"{self.az.endpoint}/{DEV_ACCOUNT}/orders/dir%2Fo%202")
         r = self.invoke(sc, "orders", "get", metadata={"blobName": "dir/o 2"})
         self.assertEqual(r.body, b'{"a":"x\\u003cy","b":1}')
+        self.assertEqual(self.invoke(sc, "orders", "create", "", {"blobName": "empty"}).status, 200)
+        r = self.invoke(sc, "orders", "get", metadata={"blobName": "empty"})
+        self.assertEqual((r.status, r.body), (200, b""))
         r = self.invoke(sc, "orders", "create", "no name")
         self.assertEqual(r.status, 200)
         self.assertRegex(r.json()["blobName"], r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -204,7 +207,7 @@ class BlobBindingTest(T.ProcTestCase):
         self.assertEqual(r.status, 204)
         metrics = T.request("GET", sc.metrics_port, "/metrics").text
         self.assertIn('dapr_component_output_binding_count{app_id="blobapp",component="orders",operation="create",'
-                      'success="true"} 3', metrics)
+                      'success="true"} 4', metrics)
         self.assertIn('dapr_component_output_binding_count{app_id="blobapp",component="orders",operation="get",'
                       'success="false"} 2', metrics)
 
