@@ -15,6 +15,7 @@ struct rs_kafka_watch {
     rd_kafka_queue_t *q;
     int fds[2];
     struct event *ev;
+    struct event *tick;
     rs_kafka_serve_fn serve;
     void *arg;
 };
@@ -26,6 +27,15 @@ static void on_readable(evutil_socket_t fd, short what, void *arg) {
     /* Drain first: a byte written after this point means new work and wakes us again. */
     for (int i = 0; i < 64 && read(fd, buf, sizeof buf) > 0; i++) {
     }
+    w->serve(w->arg);
+}
+
+/* librdkafka counts a consumer that has not called rd_kafka_consumer_poll for max.poll.interval.ms (5 min) as
+ * stuck and leaves the group, even when there was simply nothing to read. The tick keeps polling while idle. */
+static void on_tick(evutil_socket_t fd, short what, void *arg) {
+    rs_kafka_watch_t *w = arg;
+    (void)fd;
+    (void)what;
     w->serve(w->arg);
 }
 
@@ -41,6 +51,9 @@ rs_kafka_watch_t *rs_kafka_watch_new(struct event_base *base, rd_kafka_queue_t *
     w->arg = arg;
     w->ev = event_new(base, w->fds[0], EV_READ | EV_PERSIST, on_readable, w);
     event_add(w->ev, NULL);
+    w->tick = event_new(base, -1, EV_PERSIST, on_tick, w);
+    struct timeval tv = {1, 0};
+    event_add(w->tick, &tv);
     static const char one = 1;
     rd_kafka_queue_io_event_enable(q, w->fds[1], &one, 1);
     event_active(w->ev, EV_READ, 0);
@@ -53,6 +66,7 @@ void rs_kafka_watch_free(rs_kafka_watch_t *w) {
     if (!w) return;
     rd_kafka_queue_io_event_enable(w->q, -1, NULL, 0);
     event_free(w->ev);
+    event_free(w->tick);
     close(w->fds[0]);
     close(w->fds[1]);
     free(w);

@@ -2,8 +2,9 @@
 /* Bridges a librdkafka queue into the sidecar's libevent loop without
  * blocking it. librdkafka writes a byte to a pipe whenever the queue gets
  * work (rd_kafka_queue_io_event_enable); a libevent read event on the other
- * end calls `serve`, which polls the queue with a zero timeout. Private to the
- * pubsub.kafka component. */
+ * end calls `serve`, which polls the queue with a zero timeout. `serve` also
+ * runs once a second while idle, because librdkafka expects a consumer to poll
+ * at least every max.poll.interval.ms. Private to the pubsub.kafka component. */
 #ifndef RS_SIDECAR_PUBSUB_KAFKA_LOOP_H
 #define RS_SIDECAR_PUBSUB_KAFKA_LOOP_H
 

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+#include "bench_util.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+pid_t bu_spawn(const char *const *argv, const char *logpath) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+void bu_stop(pid_t pid) {
+    if (pid <= 0) return;
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 500; i++) {
+        if (waitpid(pid, NULL, WNOHANG) == pid) return;
+        usleep(20000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+int bu_free_port(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    int port = -1;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 && getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+        port = ntohs(sa.sin_port);
+    close(fd);
+    return port;
+}
+
+int bu_read_file(const char *path, char *out, size_t n) {
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    size_t r = fread(out, 1, n - 1, f);
+    fclose(f);
+    out[r] = 0;
+    while (r && (out[r - 1] == '\n' || out[r - 1] == '\r')) out[--r] = 0;
+    return r ? 0 : -1;
+}
+
+void bu_self_dir(char *out, size_t n) {
+    char self[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len < 0) len = 0;
+    self[len] = 0;
+    snprintf(out, n, "%s", dirname(self));
+}
+
+int64_t bu_now_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int bu_connect(bu_conn_t *c, int port) {
+    c->port = port;
+    c->fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct timeval tv = {30, 0};
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    int one = 1;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(c->fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(c->fd);
+        c->fd = -1;
+        return -1;
+    }
+    return 0;
+}
+
+void bu_close(bu_conn_t *c) {
+    if (c->fd >= 0) close(c->fd);
+    c->fd = -1;
+}
+
+static int write_all(int fd, const char *p, size_t n) {
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int bu_request(bu_conn_t *c, const char *method, const char *path, const char *ctype, const char *body, size_t len) {
+    char head[512];
+    int hn = snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: %s\r\nContent-Length: %zu\r\n\r\n",
+                      method, path, ctype ? ctype : "application/json", len);
+    if (write_all(c->fd, head, (size_t)hn) || (len && write_all(c->fd, body, len))) return -1;
+    /* Read headers, then Content-Length bytes of body (ripstopd always sends a length). */
+    char buf[8192];
+    size_t got = 0;
+    char *end = NULL;
+    while (!end) {
+        if (got == sizeof buf - 1) return -1;
+        ssize_t r = read(c->fd, buf + got, sizeof buf - 1 - got);
+        if (r <= 0) return -1;
+        got += (size_t)r;
+        buf[got] = 0;
+        end = strstr(buf, "\r\n\r\n");
+    }
+    int status = -1;
+    if (sscanf(buf, "HTTP/1.%*d %d", &status) != 1) return -1;
+    size_t clen = 0;
+    for (char *h = strstr(buf, "\r\n"); h && h < end; h = strstr(h + 2, "\r\n"))
+        if (strncasecmp(h + 2, "Content-Length:", 15) == 0) clen = strtoul(h + 17, NULL, 10);
+    size_t have = got - (size_t)(end + 4 - buf);
+    while (have < clen) {
+        ssize_t r = read(c->fd, buf, sizeof buf < clen - have ? sizeof buf : clen - have);
+        if (r <= 0) return -1;
+        have += (size_t)r;
+    }
+    return status;
+}
+
+int bu_request_once(int port, const char *method, const char *path, const char *ctype, const char *body) {
+    bu_conn_t c;
+    if (bu_connect(&c, port)) return -1;
+    int st = bu_request(&c, method, path, ctype, body, body ? strlen(body) : 0);
+    bu_close(&c);
+    return st;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+bu_stats_t bu_stats(int64_t *lat_us, size_t n, int64_t wall_us) {
+    bu_stats_t s = {0};
+    s.n = n;
+    if (!n) return s;
+    qsort(lat_us, n, sizeof *lat_us, cmp_i64);
+    s.rate = wall_us > 0 ? (double)n * 1e6 / (double)wall_us : 0;
+    s.p50_ms = (double)lat_us[n / 2] / 1000.0;
+    size_t i99 = (size_t)((double)n * 0.99);
+    if (i99 >= n) i99 = n - 1;
+    s.p99_ms = (double)lat_us[i99] / 1000.0;
+    s.max_ms = (double)lat_us[n - 1] / 1000.0;
+    return s;
+}

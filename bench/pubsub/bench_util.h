@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers for the pub/sub benchmark: child processes, a minimal blocking
+ * HTTP/1.1 keep-alive client (one per thread), and latency statistics. */
+#ifndef RS_BENCH_PUBSUB_UTIL_H
+#define RS_BENCH_PUBSUB_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/** Starts argv[0] with stdout+stderr to logpath. Returns the pid, or -1. */
+pid_t bu_spawn(const char *const *argv, const char *logpath);
+/** SIGTERM, then waits up to 10 s (then SIGKILL). */
+void bu_stop(pid_t pid);
+/** A free loopback TCP port. */
+int bu_free_port(void);
+/** Reads a whole small file, stripping the trailing newline. Returns 0 or -1. */
+int bu_read_file(const char *path, char *out, size_t n);
+/** Directory of the running executable (for sibling binaries). */
+void bu_self_dir(char *out, size_t n);
+/** Monotonic microseconds. */
+int64_t bu_now_us(void);
+
+typedef struct {
+    int fd;
+    int port;
+} bu_conn_t;
+
+/** Opens a keep-alive connection to 127.0.0.1:port. Returns 0 or -1. */
+int bu_connect(bu_conn_t *c, int port);
+/** Sends one request and reads the whole response; returns the status, or -1 on a broken connection. */
+int bu_request(bu_conn_t *c, const char *method, const char *path, const char *ctype, const char *body, size_t len);
+void bu_close(bu_conn_t *c);
+/** One request on a fresh connection (for set-up and polling). */
+int bu_request_once(int port, const char *method, const char *path, const char *ctype, const char *body);
+
+typedef struct {
+    double rate;      /* operations per second */
+    double p50_ms, p99_ms, max_ms;
+    size_t n;
+} bu_stats_t;
+
+/** Sorts lat_us (n values) and summarises them with the wall time the run took. */
+bu_stats_t bu_stats(int64_t *lat_us, size_t n, int64_t wall_us);
+
+#endif
