@@ -329,11 +329,22 @@ int main(int argc, char **argv) {
         perror("mkdtemp");
         return 1;
     }
-    char cfg[256], db[256], log1[256], log2[256];
+    char cfg[256], db[256], log1[256], log2[256], log3[256], resdir[256], resfile[300];
     snprintf(cfg, sizeof cfg, "%s/config.yaml", dir);
     snprintf(db, sizeof db, "%s/nr.db", dir);
     snprintf(log1, sizeof log1, "%s/callee.log", dir);
     snprintf(log2, sizeof log2, "%s/caller.log", dir);
+    snprintf(log3, sizeof log3, "%s/caller-policy.log", dir);
+    snprintf(resdir, sizeof resdir, "%s/resources", dir);
+    snprintf(resfile, sizeof resfile, "%s/resiliency.yaml", resdir);
+    mkdir(resdir, 0755);
+    /* A caller whose calls to `callee` run under timeout + retry + breaker: the engine's own cost. */
+    FILE *rf = fopen(resfile, "w");
+    fprintf(rf, "apiVersion: dapr.io/v1alpha1\nkind: Resiliency\nmetadata:\n  name: bench\nspec:\n  policies:\n"
+                "    timeouts:\n      t: 5s\n    retries:\n      r:\n        policy: constant\n        duration: 100ms\n"
+                "        maxRetries: 3\n    circuitBreakers:\n      cb:\n        trip: consecutiveFailures > 5\n"
+                "  targets:\n    apps:\n      callee:\n        timeout: t\n        retry: r\n        circuitBreaker: cb\n");
+    fclose(rf);
     FILE *f = fopen(cfg, "w");
     fprintf(f,
             "apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata:\n  name: bench\nspec:\n  nameResolution:\n"
@@ -348,8 +359,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "app did not start\n");
         return 1;
     }
-    int callee_port = free_port(), caller_port = free_port();
-    char ap[16], cp1[16], cp2[16];
+    int callee_port = free_port(), caller_port = free_port(), policy_port = free_port();
+    char ap[16], cp1[16], cp2[16], cp3[16];
+    snprintf(cp3, sizeof cp3, "%d", policy_port);
     snprintf(ap, sizeof ap, "%d", app_port);
     snprintf(cp1, sizeof cp1, "%d", callee_port);
     snprintf(cp2, sizeof cp2, "%d", caller_port);
@@ -357,10 +369,14 @@ int main(int argc, char **argv) {
                            "--metrics-port", "0", "--config", cfg, "--log-level", "warn", NULL};
     char *caller_argv[] = {(char *)ripstopd, "--app-id", "caller", "--dapr-http-port", cp2, "--metrics-port", "0",
                            "--config", cfg, "--log-level", "warn", NULL};
+    char *policy_argv[] = {(char *)ripstopd, "--app-id", "caller2", "--dapr-http-port", cp3, "--metrics-port", "0",
+                           "--config", cfg, "--resources-path", resdir, "--log-level", "warn", NULL};
     pid_t callee = spawn(callee_argv, log1);
     pid_t caller = spawn(caller_argv, log2);
+    pid_t caller2 = spawn(policy_argv, log3);
     int rc = 0;
-    if (wait_status(caller_port, "/v1.0/invoke/callee/method/ping", 200, 20) != 0) {
+    if (wait_status(caller_port, "/v1.0/invoke/callee/method/ping", 200, 20) != 0 ||
+        wait_status(policy_port, "/v1.0/invoke/callee/method/ping", 200, 20) != 0) {
         fprintf(stderr, "sidecars did not come up (logs in %s)\n", dir);
         rc = 1;
         goto out;
@@ -390,14 +406,24 @@ int main(int argc, char **argv) {
     printf("  via sidecars %8.0f req/s  p50 %7.1f us  p99 %7.1f us  (%lld errors)\n", s2.rps, s2.p50_us, s2.p99_us,
            (long long)s2.errors);
     printf("  throughput ratio via/direct: %.1f %%\n", d2.rps > 0 ? 100.0 * s2.rps / d2.rps : 0.0);
+    int64_t cpu_policy = cpu_us(caller2);
+    result_t p2 = drive(policy_port, "/v1.0/invoke/callee/method/ping", concurrency, 0, seconds);
+    cpu_policy = cpu_us(caller2) - cpu_policy;
+    double npol = p2.rps * (seconds + 1.0);
+    printf("  via sidecars, caller with timeout+retry+breaker policy: %8.0f req/s  p50 %7.1f us  p99 %7.1f us "
+           "(%lld errors; %.1f %% of no-policy; caller CPU %.1f us/request)\n",
+           p2.rps, p2.p50_us, p2.p99_us, (long long)p2.errors, s2.rps > 0 ? 100.0 * p2.rps / s2.rps : 0.0,
+           npol > 0 ? (double)cpu_policy / npol : 0.0);
     printf("  sidecar CPU per request: caller %.1f us, callee %.1f us (%ld CPUs; other load on the machine "
            "lowers the ratio)\n",
            nreq > 0 ? (double)cpu_caller / nreq : 0.0, nreq > 0 ? (double)cpu_callee / nreq : 0.0,
            sysconf(_SC_NPROCESSORS_ONLN));
 out:
     kill(caller, SIGTERM);
+    kill(caller2, SIGTERM);
     kill(callee, SIGTERM);
     waitpid(caller, NULL, 0);
+    waitpid(caller2, NULL, 0);
     waitpid(callee, NULL, 0);
     return rc;
 }
