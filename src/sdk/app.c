@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#define _GNU_SOURCE /* vasprintf */
 /* The app-side HTTP server. One libevent loop thread accepts connections and
  * parses requests; each routed request becomes a job for a pool of worker
  * threads that run the handlers; a worker hands the finished reply back to the
@@ -35,6 +34,7 @@ typedef enum { ROUTE_HANDLER, ROUTE_EVENT, ROUTE_BINDING } route_kind_t;
 
 typedef struct {
     char *method; /* "*" = any */
+#define _GNU_SOURCE /* vasprintf */
     char *path;
     route_kind_t kind;
     dapr_handler_fn fn;
