@@ -51,6 +51,7 @@ struct rs_binding_call {
     struct event *retry_timer;
     int tries;
     int waiting;            /* queued behind the container creation */
+    int send_failed;        /* rs_http_send refused: report it from the timer */
     /* the request, re-signed on every attempt */
     const char *method;
     char *path;             /* escaped URL path */
@@ -168,18 +169,24 @@ static int64_t retry_delay_ms(int try) {
 }
 
 static void on_retry_timer(evutil_socket_t fd, short what, void *arg) {
+    blob_op_t *op = arg;
     (void)fd;
     (void)what;
-    start_attempt(arg);
+    if (op->send_failed) finish_err(op, "%s %s: cannot start the HTTP request", op->method, op->path);
+    else start_attempt(op);
+}
+
+static void arm_timer(blob_op_t *op, int64_t ms) {
+    if (!op->retry_timer) op->retry_timer = evtimer_new(op->b->c->sidecar->base, on_retry_timer, op);
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(op->retry_timer, &tv);
 }
 
 /* Returns 1 if the op was scheduled for another try. */
 static int maybe_retry(blob_op_t *op) {
     if (op->tries > op->b->cfg.retry_count) return 0;
-    if (!op->retry_timer) op->retry_timer = evtimer_new(op->b->c->sidecar->base, on_retry_timer, op);
     int64_t ms = retry_delay_ms(op->tries);
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(op->retry_timer, &tv);
+    arm_timer(op, ms);
     RS_DEBUG("bindings.azure.blobstorage", "%s: retrying %s %s in %lld ms (try %d)", op->b->c->name, op->method,
              op->path, (long long)ms, op->tries + 1);
     return 1;
@@ -236,7 +243,11 @@ static void start_attempt(blob_op_t *op) {
     op->http = rs_http_send(b->c->sidecar->http, &req, on_http_done, op);
     free(url);
     rs_kvlist_free(&h);
-    if (!op->http) finish_err(op, "%s %s: cannot start the HTTP request", op->method, op->path);
+    if (!op->http) {
+        /* Report from the loop, never from inside invoke: callers may still be setting up. */
+        op->send_failed = 1;
+        arm_timer(op, 0);
+    }
 }
 
 /* Starts the op now, or queues it behind the container creation. */
@@ -261,7 +272,7 @@ static void blob_path(blob_op_t *op, const char *name) {
 /* ---- container creation ---- */
 
 static void release_waiting(blob_t *b) {
-    /* Collect first: starting an op may fail synchronously and free it. */
+    /* Collect first, then start: the list changes as ops start and finish. */
     size_t n = 0;
     for (blob_op_t *o = b->ops; o; o = o->next) n += o->waiting;
     if (!n) return;
@@ -639,11 +650,8 @@ static rs_binding_call_t *blob_invoke(rs_component_t *c, const char *operation, 
         return NULL;
     }
     if (!op) return NULL; /* finished with an error already */
-    launch(op);
-    /* launch may have failed synchronously and freed op: look it up before handing it out. */
-    for (blob_op_t *o = b->ops; o; o = o->next)
-        if (o == op) return op;
-    return NULL;
+    launch(op);           /* never finishes op synchronously */
+    return op;
 }
 
 static void blob_cancel(rs_component_t *c, rs_binding_call_t *call) {
