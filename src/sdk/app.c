@@ -5,6 +5,7 @@
  * loop with event_active (libevent is made thread-aware with
  * evthread_use_pthreads). Only the loop thread touches evhttp objects, so a
  * slow handler occupies one worker, never the loop. */
+#define _GNU_SOURCE /* vasprintf */
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -34,7 +35,6 @@ typedef enum { ROUTE_HANDLER, ROUTE_EVENT, ROUTE_BINDING } route_kind_t;
 
 typedef struct {
     char *method; /* "*" = any */
-#define _GNU_SOURCE /* vasprintf */
     char *path;
     route_kind_t kind;
     dapr_handler_fn fn;

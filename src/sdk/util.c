@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#define _GNU_SOURCE /* vasprintf */
 /* Small private helpers: allocation that aborts on OOM, JSON conversions, URL escaping. */
+#define _GNU_SOURCE /* vasprintf */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
