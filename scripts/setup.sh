@@ -9,7 +9,7 @@ debs=(
   build-essential cmake pkg-config
   libevent-dev libcurl4-openssl-dev libhiredis-dev librdkafka-dev libfyaml-dev
   libjansson-dev libxml2-dev libssl-dev uuid-dev libsqlite3-dev
-  redis-server python3 curl procps iproute2 chromium
+  redis-server python3 curl procps iproute2 chromium tzdata
 )
 
 missing=()
