@@ -156,6 +156,46 @@ class ResiliencyInvoke(t.ProcTestCase):
         self.assertIn('policy="retry",flow_direction="outbound",target="app_foreverapp"', text)
 
 
+class RefusedAndRestart(t.ProcTestCase):
+    """The app refuses connections (killed), then comes back while the caller's retry policy keeps trying."""
+
+    def test_refused_then_restarted_app(self):
+        import threading
+        d = tempfile.mkdtemp(prefix="ripstop-restart-")
+        cfg = nameres_config(d)
+        res = t.write_resources({"r.yaml": RESILIENCY.replace("      foreverapp:\n        retry: forever",
+                                                              "      restartapp:\n        retry: slow\n"
+                                                              "      plainapp: {}").replace(
+            "    circuitBreakers:", "      slow:\n        policy: constant\n        duration: 200ms\n"
+                                   "        maxRetries: 50\n    circuitBreakers:")})
+        app = self.track(FaultApp("flaky"))
+        self.track(t.Sidecar("restartapp", app_port=app.port, config=cfg))
+        self.track(t.Sidecar("plainapp", app_port=app.port, config=cfg))
+        caller = self.track(t.Sidecar("caller", resources=res, config=cfg))
+        wait_resolvable(caller, "restartapp")
+        wait_resolvable(caller, "plainapp")
+        app.kill9()
+        # no policy: one attempt; the callee sidecar's transport error comes back as its 500 ERR_DIRECT_INVOKE
+        r = caller.req("GET", "/v1.0/invoke/plainapp/method/echo/x")
+        self.assertEqual(r.status, 500)
+        self.assertEqual(r.json()["errorCode"], "ERR_DIRECT_INVOKE")
+        out = {}
+        th = threading.Thread(target=lambda: out.setdefault("r", caller.req("GET", "/v1.0/invoke/restartapp/method/echo/y",
+                                                                           timeout=30)))
+        th.start()
+
+        def retries_seen():
+            text = t.request("GET", caller.metrics_port, "/metrics").text
+            return 'policy="retry",flow_direction="outbound",target="app_restartapp",status=""} ' in text
+
+        t.wait_for(retries_seen, 10, what="caller retrying against the refused app")
+        app.start()  # same port
+        th.join(30)
+        self.assertFalse(th.is_alive())
+        self.assertEqual(out["r"].status, 200, out["r"])
+        self.assertEqual(out["r"].json()["path"], "/echo/y")
+
+
 class ResiliencyLoadErrors(t.ProcTestCase):
     def test_spaced_matching_list_stops_start_up(self):
         res = t.write_resources({"bad.yaml": RESILIENCY.replace('httpStatusCodes: "503"',

@@ -183,6 +183,8 @@ class FaultApp:
     def start(self):
         import os
         t = self._t
+        if self.proc:
+            self.proc.stop()  # a killed instance: closes its log
         self.proc = t.Proc(f"fault-{self.name}-{self.port}", [sys.executable, os.path.abspath(__file__), "--port",
                                                                 str(self.port), "--name", self.name],
                            logdir=self._logdir)
