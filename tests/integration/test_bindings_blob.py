@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import socketserver
+import subprocess
 import tempfile
 import threading
 import time
@@ -210,6 +211,20 @@ class BlobBindingTest(T.ProcTestCase):
                       'success="true"} 4', metrics)
         self.assertIn('dapr_component_output_binding_count{app_id="blobapp",component="orders",operation="get",'
                       'success="false"} 2', metrics)
+
+    def test_connections_are_reused(self):
+        if not shutil.which("ss"):
+            self.skipTest("ss (iproute2) not installed")
+        sc = self.sidecar({"b.yaml": blob_yaml("orders", "orders", self.az)})
+        self.wait_container(sc, "orders", "orders")
+        for i in range(20):
+            self.assertEqual(self.invoke(sc, "orders", "create", i, {"blobName": f"c{i}"}).status, 200)
+            self.assertEqual(self.invoke(sc, "orders", "get", metadata={"blobName": f"c{i}"}).status, 200)
+        out = subprocess.run(["ss", "-Htn", "state", "established", f"( dport = :{self.az.port} )"],
+                             capture_output=True, text=True, timeout=10).stdout
+        conns = [line for line in out.splitlines() if line.strip()]
+        self.assertGreaterEqual(len(conns), 1)
+        self.assertLessEqual(len(conns), 2, f"40 sequential operations should share a kept-alive connection: {out}")
 
     def test_content_headers_and_blob_metadata(self):
         sc = self.sidecar({"b.yaml": blob_yaml("orders", "orders", self.az)})
