@@ -13,6 +13,10 @@
 
 typedef enum { M_COUNTER, M_GAUGE, M_HISTOGRAM } mtype_t;
 
+/* Labels can carry request input (a target app id): cap the series per family so a client cannot grow
+ * the registry without bound. Observations for new label sets beyond the cap are dropped. */
+#define MAX_SERIES_PER_FAMILY 10000
+
 static const double bucket_bounds[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000};
 #define NBUCKETS (sizeof bucket_bounds / sizeof bucket_bounds[0])
 
@@ -133,7 +137,7 @@ static series_t *find_series(family_t *f, const char *labels, int create) {
             j = (j + 1) & (f->nslots - 1);
         }
     }
-    if (!create) return NULL;
+    if (!create || f->nused >= MAX_SERIES_PER_FAMILY) return NULL;
     if ((f->nused + 1) * 2 > f->nslots) grow(f);
     size_t j = h & (f->nslots - 1);
     while (f->slots[j].labels) j = (j + 1) & (f->nslots - 1);

@@ -24,6 +24,8 @@
 #include "sidecar/resiliency/values.h"
 
 #define DEFAULT_CB_CACHE 100
+/* App ids come from requests: bound how many per-app breaker caches exist (least recently used goes). */
+#define MAX_APP_CACHES 1024
 
 typedef struct {
     char *name, *doc;
@@ -68,6 +70,7 @@ typedef struct {
     size_t cap;
     cb_entry_t *items;
     size_t len, alloc;
+    uint64_t used;
 } cb_cache_t;
 
 struct rs_resiliency {
@@ -412,13 +415,32 @@ static rs_breaker_t *cache_get(rs_resiliency_t *r, cb_cache_t *c, const char *ke
 }
 
 static cb_cache_t *app_cache(rs_resiliency_t *r, const char *app_id, size_t cap) {
-    for (size_t i = 0; i < r->napp_caches; i++)
-        if (strcmp(r->app_caches[i].app_id, app_id) == 0) return &r->app_caches[i];
-    GROW(r->app_caches, r->napp_caches);
-    cb_cache_t *c = &r->app_caches[r->napp_caches++];
+    for (size_t i = 0; i < r->napp_caches; i++) {
+        if (strcmp(r->app_caches[i].app_id, app_id) == 0) {
+            r->app_caches[i].used = r->tick;
+            return &r->app_caches[i];
+        }
+    }
+    cb_cache_t *c;
+    if (r->napp_caches >= MAX_APP_CACHES) {
+        size_t old = 0;
+        for (size_t i = 1; i < r->napp_caches; i++)
+            if (r->app_caches[i].used < r->app_caches[old].used) old = i;
+        c = &r->app_caches[old];
+        for (size_t i = 0; i < c->len; i++) { /* breakers in use live on (and keep reporting) in their policies */
+            rs_breaker_unref(c->items[i].b);
+            free(c->items[i].key);
+        }
+        free(c->items);
+        free(c->app_id);
+    } else {
+        GROW(r->app_caches, r->napp_caches);
+        c = &r->app_caches[r->napp_caches++];
+    }
     memset(c, 0, sizeof *c);
     c->app_id = rs_strdup(app_id);
     c->cap = cap;
+    c->used = r->tick;
     return c;
 }
 

@@ -229,7 +229,31 @@ TEST(breaker_transitions_reach_metrics) {
     rs_metrics_free(m);
 }
 
+TEST(app_breaker_caches_are_bounded) {
+    const char *docs[] = {"{\"spec\":{\"policies\":{\"circuitBreakers\":{\"DefaultCircuitBreakerPolicy\":{}}}}}", NULL};
+    char err[300];
+    rs_resiliency_t *r = load(docs, err, sizeof err);
+    rs_policy_t *p0 = rs_resiliency_app_policy(r, "app0", "m");
+    rs_breaker_t *b0 = p0->breaker;
+    char id[32];
+    for (int i = 1; i < 1100; i++) { /* app ids come from requests: old caches are evicted */
+        snprintf(id, sizeof id, "app%d", i);
+        rs_policy_release(rs_resiliency_app_policy(r, id, "m"));
+    }
+    rs_policy_t *again = rs_resiliency_app_policy(r, "app0", "m");
+    ASSERT_TRUE(again->breaker != b0);
+    rs_policy_release(again);
+    rs_policy_t *recent = rs_resiliency_app_policy(r, "app1099", "m");
+    rs_policy_t *recent2 = rs_resiliency_app_policy(r, "app1099", "m");
+    ASSERT_TRUE(recent->breaker == recent2->breaker);
+    rs_policy_release(recent);
+    rs_policy_release(recent2);
+    rs_policy_release(p0);
+    rs_resiliency_free(r);
+}
+
 int main(void) {
+    RUN(app_breaker_caches_are_bounded);
     RUN(named_app_target);
     RUN(no_policy_is_null_and_unknown_names_are_no_policy);
     RUN(app_default_order);

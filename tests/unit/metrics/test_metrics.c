@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/* The Prometheus registry: text format, label escaping, histograms, the series cap. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "sidecar/metrics/metrics.h"
+#include "test.h"
+
+TEST(counters_gauges_and_format) {
+    rs_metrics_t *m = rs_metrics_new("my\"app");
+    const char *l1[] = {"status", "200", NULL};
+    rs_metrics_inc(m, "reqs_total", "Requests.", l1, 1);
+    rs_metrics_inc(m, "reqs_total", "Requests.", l1, 2);
+    const char *l2[] = {"target", "a\\b\nc", NULL};
+    rs_metrics_set(m, "state", "State.", l2, 2);
+    rs_metrics_set(m, "state", "State.", l2, 1);
+    ASSERT_EQ(rs_metrics_value(m, "reqs_total", l1), 3);
+    ASSERT_EQ(rs_metrics_value(m, "state", l2), 1);
+    ASSERT_EQ(rs_metrics_value(m, "nope", l1), -1);
+    size_t len;
+    char *text = rs_metrics_render(m, &len);
+    ASSERT_TRUE(strstr(text, "# HELP reqs_total Requests.\n# TYPE reqs_total counter\n") != NULL);
+    ASSERT_TRUE(strstr(text, "reqs_total{app_id=\"my\\\"app\",status=\"200\"} 3\n") != NULL);
+    ASSERT_TRUE(strstr(text, "state{app_id=\"my\\\"app\",target=\"a\\\\b\\nc\"} 1\n") != NULL);
+    ASSERT_EQ(strlen(text), len);
+    free(text);
+    rs_metrics_free(m);
+    rs_metrics_inc(NULL, "x", "y", NULL, 1); /* NULL registry is a no-op */
+}
+
+TEST(histogram_buckets) {
+    rs_metrics_t *m = rs_metrics_new("a");
+    rs_metrics_observe(m, "lat", "Latency.", NULL, 0.3);
+    rs_metrics_observe(m, "lat", "Latency.", NULL, 7);
+    rs_metrics_observe(m, "lat", "Latency.", NULL, 100000);
+    char *text = rs_metrics_render(m, NULL);
+    ASSERT_TRUE(strstr(text, "# TYPE lat histogram") != NULL);
+    ASSERT_TRUE(strstr(text, "lat_bucket{app_id=\"a\",le=\"0.25\"} 0\n") != NULL);
+    ASSERT_TRUE(strstr(text, "lat_bucket{app_id=\"a\",le=\"0.5\"} 1\n") != NULL);
+    ASSERT_TRUE(strstr(text, "lat_bucket{app_id=\"a\",le=\"10\"} 2\n") != NULL);
+    ASSERT_TRUE(strstr(text, "lat_bucket{app_id=\"a\",le=\"60000\"} 2\n") != NULL);
+    ASSERT_TRUE(strstr(text, "lat_bucket{app_id=\"a\",le=\"+Inf\"} 3\n") != NULL);
+    ASSERT_TRUE(strstr(text, "lat_count{app_id=\"a\"} 3\n") != NULL);
+    free(text);
+    rs_metrics_free(m);
+}
+
+TEST(series_per_family_are_capped) {
+    rs_metrics_t *m = rs_metrics_new("a");
+    char id[32];
+    for (int i = 0; i < 10050; i++) {
+        snprintf(id, sizeof id, "app%d", i);
+        const char *l[] = {"destination_app_id", id, NULL};
+        rs_metrics_inc(m, "sent_total", "Sent.", l, 1);
+    }
+    const char *first[] = {"destination_app_id", "app0", NULL};
+    const char *last[] = {"destination_app_id", "app10049", NULL};
+    ASSERT_EQ(rs_metrics_value(m, "sent_total", first), 1);
+    ASSERT_EQ(rs_metrics_value(m, "sent_total", last), -1);
+    rs_metrics_free(m);
+}
+
+int main(void) {
+    RUN(counters_gauges_and_format);
+    RUN(histogram_buckets);
+    RUN(series_per_family_are_capped);
+    return TEST_SUMMARY();
+}
