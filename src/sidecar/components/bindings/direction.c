@@ -28,7 +28,7 @@ int rs_binding_is_output(const rs_component_t *c) {
     const rs_binding_ops_t *ops = rs_binding_ops(c);
     if (!ops || !ops->invoke) return 0;
     /* An explicit direction limits what the component is; no direction means both. */
-    if (rs_component_meta(c, "direction") || rs_kvlist_get_ci(&c->metadata, "direction"))
+    if (rs_kvlist_get_ci(&c->metadata, "direction"))
         return rs_binding_has_direction(c, "output");
     return 1;
 }
