@@ -97,6 +97,18 @@ TEST(time_zone_prefix) {
     rs_cron_free(s);
 }
 
+TEST(dst_changes) {
+    /* Berlin springs forward on 2026-03-29 at 02:00 CET: 02:30 does not exist and fires at 03:30 CEST (01:30Z),
+     * like Go's time.Date normalises it (robfig skips that day; see docs/internals/bindings.md). */
+    ASSERT_EQ(next_of("CRON_TZ=Europe/Berlin 30 2 * * *", at(2026, 3, 28, 12, 0, 0)), at(2026, 3, 29, 1, 30, 0));
+    /* The day after is normal again: 02:30 CEST = 00:30Z. */
+    ASSERT_EQ(next_of("CRON_TZ=Europe/Berlin 30 2 * * *", at(2026, 3, 29, 12, 0, 0)), at(2026, 3, 30, 0, 30, 0));
+    /* Falling back on 2026-10-25, 02:30 happens twice; we fire once, at the occurrence Go's time.Date picks
+     * (the second, CET, 01:30Z); robfig fires at both. */
+    ASSERT_EQ(next_of("CRON_TZ=Europe/Berlin 30 2 * * *", at(2026, 10, 24, 12, 0, 0)), at(2026, 10, 25, 1, 30, 0));
+    ASSERT_EQ(next_of("CRON_TZ=Europe/Berlin 30 2 * * *", at(2026, 10, 25, 1, 30, 0)), at(2026, 10, 26, 1, 30, 0));
+}
+
 TEST(local_zone_follows_TZ) {
     setenv("TZ", "Asia/Tokyo", 1); /* UTC+9, no DST */
     char err[128];
@@ -140,6 +152,7 @@ int main(void) {
     RUN(descriptors);
     RUN(every_is_a_fixed_delay_in_whole_seconds);
     RUN(time_zone_prefix);
+    RUN(dst_changes);
     RUN(local_zone_follows_TZ);
     RUN(impossible_date_gives_none);
     RUN(rejected_specs_say_why);
