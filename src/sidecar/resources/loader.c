@@ -355,7 +355,7 @@ static int load_path(struct load_ctx *ctx, const char *path, char *err, size_t e
     }
     closedir(d);
     /* Sorted, so the load order (and "later name wins" for Resiliency) is stable. */
-    qsort(files.items, files.len, sizeof *files.items, cmp_str);
+    if (files.len) qsort(files.items, files.len, sizeof *files.items, cmp_str);
     int rc = 0;
     for (size_t i = 0; i < files.len && rc == 0; i++) rc = rs_yaml_each_document(files.items[i], on_document, ctx, err, errlen);
     rs_strlist_free(&files);
