@@ -36,7 +36,7 @@ static void usage(FILE *out) {
             "  --env KEY=VALUE          extra environment for every app and sidecar (repeatable)\n"
             "  --ready-timeout SECONDS  wait this long for readiness (default 60)\n"
             "  --ripstopd PATH          sidecar binary (default: next to ripstop)\n"
-            "  --quiet                  no app output on the console\n"
+            "  --quiet                  no app/sidecar output on the console (the runner's own lines stay)\n"
             "  --check                  validate the run file and exit\n"
             "The file format and our extensions (replicas, restart, noSidecar, infra) are in docs/runner.md.\n");
 }
@@ -78,7 +78,7 @@ int rs_cmd_run(int argc, char **argv) {
         {"check", no_argument, NULL, O_CHECK},       {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    rs_runner_opts_t o = {.console = 1};
+    rs_runner_opts_t o = {.console = 1, .announce = 1};
     rs_strlist_t env = {0};
     int do_check = 0, c;
     optind = 1;

@@ -79,6 +79,7 @@ struct rs_runner {
     rs_runner_event_fn on_event;
     void *on_event_arg;
     int console;
+    int announce;
     int stopping;
     char ts[16];
 };
@@ -87,7 +88,7 @@ struct rs_runner {
 
 static void say(rs_runner_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(rs_runner_t *r, const char *fmt, ...) {
-    if (!r->console) return;
+    if (!r->announce) return;
     char line[1024];
     va_list ap;
     va_start(ap, fmt);
@@ -652,6 +653,7 @@ rs_runner_t *rs_runner_start(const rs_runner_opts_t *o, char *err, size_t errlen
         return NULL;
     }
     r->console = o->console;
+    r->announce = o->announce;
     r->on_event = o->on_event;
     r->on_event_arg = o->on_event_arg;
     for (size_t i = 0; i < r->rf.warnings.len; i++) say(r, "warning: %s", r->rf.warnings.items[i]);
@@ -716,7 +718,7 @@ rs_runner_t *rs_runner_start(const rs_runner_opts_t *o, char *err, size_t errlen
         .timestamp = r->ts,
         .search_dir = r->rf.dir,
         .bin_dir = r->bin_dir,
-        .console = r->console,
+        .console = r->announce,
         .on_event = o->on_event,
         .on_event_arg = o->on_event_arg,
     };

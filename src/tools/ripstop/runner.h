@@ -85,6 +85,7 @@ typedef struct {
     const char *blob_endpoint;     /* "http://127.0.0.1:10000" (RIPSTOP_BLOB_ENDPOINT) */
     const char *log_dir;           /* NULL: <appDirPath>/.dapr/logs per app (spec §4.2) */
     int console;                   /* 1: prefixed lines to stdout per the log destinations; 0: files only */
+    int announce;                  /* 1: the runner's own "[ripstop] started/exited/restarting ..." lines on stdout */
     const char *ripstopd;          /* NULL: "ripstopd" next to the running binary, then $RIPSTOPD, then PATH */
     int ready_timeout_ms;          /* rs_runner_start waits this long for readiness (0: 60000; <0: no wait) */
     /* Extra environment given to every app and sidecar, overriding the run file:
