@@ -92,6 +92,15 @@ TEST(multi_document_file_with_scopes) {
     rs_resources_free(&r);
 }
 
+TEST(empty_folder_loads_nothing) {
+    fresh_dir();
+    rs_resources_t r;
+    char err[512] = "";
+    ASSERT_EQ(load(&r, "app", err, sizeof err), 0);
+    ASSERT_EQ(r.ncomponents, 0);
+    rs_resources_free(&r);
+}
+
 TEST(scoped_component_loads_for_listed_app) {
     fresh_dir();
     write_file("a.yml", COMPONENTS);
@@ -208,6 +217,7 @@ TEST(templates) {
 
 int main(void) {
     RUN(multi_document_file_with_scopes);
+    RUN(empty_folder_loads_nothing);
     RUN(scoped_component_loads_for_listed_app);
     RUN(duplicate_names_rejected);
     RUN(invalid_yaml_names_file_and_line);
