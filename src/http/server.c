@@ -41,6 +41,8 @@ struct req_private {
     rs_http_req_t pub;
     const char *route;
     struct event *watch; /* notices the client hanging up while a handler works */
+    int in_dispatch;     /* the handler chain is running: finish() must not free yet */
+    int finished;
 };
 
 static void free_req(rs_http_req_t *r) {
@@ -98,6 +100,10 @@ static void finish(rs_http_req_t *r, int status) {
     if (r->srv_->observer)
         r->srv_->observer(r->srv_->observer_arg, r->method, p->route ? p->route : "other", r->gone ? 499 : status,
                           rs_now_us() - r->start_us_);
+    if (p->in_dispatch) { /* answered synchronously: on_request frees it after the chain returns */
+        p->finished = 1;
+        return;
+    }
     free_req(r);
 }
 
@@ -165,6 +171,23 @@ static void on_request(struct evhttp_request *ev, void *arg) {
         evhttp_connection_get_peer(evcon, &addr, &port);
         snprintf(r->peer, sizeof r->peer, "%s", addr ? addr : "");
         evhttp_connection_set_closecb(evcon, on_conn_close, r);
+    }
+
+    if (!r->path || !r->raw_path || !r->body) {
+        rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "malformed request line");
+        return;
+    }
+    p->in_dispatch = 1;
+    int taken = 0;
+    for (int i = 0; i < s->nhandlers && !taken; i++) taken = s->handlers[i].fn(r, s->handlers[i].ctx);
+    if (!taken) rs_http_reply_error(r, 404, "ERR_NOT_FOUND", "no route for %s %s", r->method, r->path);
+    p->in_dispatch = 0;
+    if (p->finished) {
+        free_req(r);
+        return;
+    }
+    /* An asynchronous handler holds the request: watch for the client going away meanwhile. */
+    if (evcon && r->ev_) {
         struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
         evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
         if (fd >= 0) {
@@ -172,14 +195,6 @@ static void on_request(struct evhttp_request *ev, void *arg) {
             if (p->watch) event_add(p->watch, NULL);
         }
     }
-
-    if (!r->path || !r->raw_path || !r->body) {
-        rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "malformed request line");
-        return;
-    }
-    for (int i = 0; i < s->nhandlers; i++)
-        if (s->handlers[i].fn(r, s->handlers[i].ctx)) return;
-    rs_http_reply_error(r, 404, "ERR_NOT_FOUND", "no route for %s %s", r->method, r->path);
 }
 
 rs_http_server_t *rs_http_server_new(struct event_base *base, size_t max_body) {
