@@ -1,0 +1,96 @@
+"""`ripstop demo --quick`: the whole order system under chaos, end to end, and its verdict.
+
+Starts everything through the runner (Redis, Azurite, kafka-mock, 10 app
+instances with their sidecars), drives both frontends with the same open-loop
+load through a Kafka latency window and a crash window, and checks the verdict
+the demo wrote, the recording it was computed from, and the report."""
+import json
+import os
+import re
+import subprocess
+import tempfile
+
+import ripstop_testlib as rt
+
+
+class DemoQuickTest(rt.ProcTestCase):
+    def run_demo(self, *args, timeout=400):
+        out = tempfile.mkdtemp(prefix="ripstop-demo-")
+        p = self.track(rt.Proc("demo", [rt.binary("ripstop"), "demo", "--out", out, *args], cwd=rt.SRC, logdir=out))
+        rt.wait_for(lambda: not p.alive(), timeout, interval=0.5, what="ripstop demo to finish")
+        return p, out
+
+    def test_quick_demo_tells_the_story(self):
+        p, out = self.run_demo("--quick")
+        log = p.log()
+        self.assertEqual(p.p.returncode, 0, log[-6000:])
+        with open(os.path.join(out, "verdict.json")) as f:
+            v = json.load(f)
+        checks = {c["name"]: c for c in v["checks"]}
+        self.assertTrue(v["pass"])
+        for name in ("dapr-survives-chaos", "dapr-beats-direct", "orders-published", "lock-exact",
+                     "lock-no-lost-orders", "nolock-overcount-shown", "drained"):
+            self.assertTrue(checks[name]["pass"], checks[name])
+        dapr, direct = v["frontends"]["dapr"], v["frontends"]["direct"]
+        # open loop: the same schedule for both, whatever they answered
+        self.assertEqual(dapr["sent"], 45)
+        self.assertEqual(direct["sent"], 45)
+        self.assertGreaterEqual(dapr["chaos_window"]["success_rate"], 0.9)
+        self.assertGreaterEqual(dapr["chaos_window"]["success_rate"] - direct["chaos_window"]["success_rate"], 0.3)
+        self.assertGreater(direct["failed"], 0)
+        # expectation from the broker; the lock variant matches it customer by customer
+        pub = v["published"]
+        self.assertGreaterEqual(pub["distinct_orders"], dapr["succeeded"] + direct["succeeded"])
+        self.assertEqual(pub["messages"] - pub["distinct_orders"], pub["duplicate_messages"])
+        lock, nolock = v["loyalty"]["lock"], v["loyalty"]["nolock"]
+        self.assertEqual(len(lock["customers"]), 10)
+        for c in lock["customers"]:
+            self.assertEqual(c["actual_count"], c["expected_count"], c)
+            self.assertEqual(c["actual_points"], c["expected_points"], c)
+        self.assertEqual(lock["lost"], 0)
+        self.assertEqual(v["lost"]["answered_not_published"], 0)
+        self.assertGreaterEqual(nolock["counted_orders"], nolock["expected_orders"])
+        # the table on stdout
+        self.assertIn("VERDICT: PASS", log)
+        self.assertIn("customer 10", log)
+        # the recording reproduces the verdict offline
+        r = subprocess.run([rt.binary("ripstop"), "verify", os.path.join(out, "recording.json")],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        with open(os.path.join(out, "recording.json")) as f:
+            rec = json.load(f)
+        kinds = {w["name"]: w for w in rec["windows"]}
+        self.assertEqual(kinds["kafka-latency"]["kind"], "chaos")
+        self.assertTrue(kinds["crash"]["happened"])
+        texts = "\n".join(e["text"] for e in rec["events"])
+        for app in ("customer-order-service#1", "customer-audit-service#1", "customer-loyalty-job#2"):
+            self.assertIn(f"{app} app exited (signal 9)", texts)
+        self.assertTrue(rec["breaker"], "breaker samples")
+        # the report: self-contained, with the data embedded
+        with open(os.path.join(out, "report.html")) as f:
+            html = f.read()
+        self.assertIn("window.RIPSTOP_DATA = {", html)
+        self.assertNotRegex(html, r'(src|href)\s*=\s*["\']?https?:')
+        self.assertNotIn("@import", html)
+        # everything it started is stopped: the dashboard and chaos API ports are closed again
+        for m in re.finditer(r"(dashboard|chaos API): http://127\.0\.0\.1:(\d+)/", log):
+            self.assertFalse(rt.port_open(int(m.group(2))), m.group(0))
+        self.assertTrue(os.path.isdir(os.path.join(out, "logs")))
+
+    def test_bad_scenario_is_refused_clearly(self):
+        d = tempfile.mkdtemp(prefix="ripstop-scn-")
+        bad = os.path.join(d, "s.yaml")
+        with open(bad, "w") as f:
+            f.write("load: {rate: 1, targets: [{name: a, app: x}]}\nactions:\n- {name: k, type: explode, start: 1s}\n")
+        p, _ = self.run_demo("--scenario", bad, timeout=30)
+        self.assertEqual(p.p.returncode, 2)
+        self.assertIn("actions[0].type: 'explode' is not one of", p.log())
+        with open(bad, "w") as f:
+            f.write("runFile: nowhere.yaml\nload: {rate: 1, targets: [{name: a, app: x}]}\n")
+        p, _ = self.run_demo("--scenario", bad, timeout=30)
+        self.assertEqual(p.p.returncode, 1)
+        self.assertIn("nowhere.yaml is missing", p.log())
+
+
+if __name__ == "__main__":
+    rt.main()
