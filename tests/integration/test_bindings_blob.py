@@ -396,7 +396,7 @@ class BlobBindingTest(T.ProcTestCase):
         self.assertEqual(result["r"].status, 200, result["r"])
 
     def test_outbound_timeout_policy(self):
-        resiliency = """apiVersion: dapr.io/v1alpha1
+        self.check_outbound_timeout("""apiVersion: dapr.io/v1alpha1
 kind: Resiliency
 metadata:
   name: r
@@ -409,7 +409,22 @@ spec:
       orders:
         outbound:
           timeout: short
-"""
+""")
+
+    def test_default_binding_outbound_policy_name(self):
+        # Without a target, the first of Default<Type>Component<Dir><Kind>Policy ... applies (spec §1.3).
+        self.check_outbound_timeout("""apiVersion: dapr.io/v1alpha1
+kind: Resiliency
+metadata:
+  name: r
+spec:
+  policies:
+    timeouts:
+      DefaultBindingComponentOutboundTimeoutPolicy: 500ms
+      DefaultTimeoutPolicy: 30s
+""")
+
+    def check_outbound_timeout(self, resiliency):
         sc = self.sidecar({"b.yaml": blob_yaml("orders", "orders", self.az), "r.yaml": resiliency})
         self.wait_container(sc, "orders", "orders")
         os.kill(self.az.proc.pid, signal.SIGSTOP)  # Azurite accepts connections but never answers
