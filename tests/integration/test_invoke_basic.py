@@ -116,6 +116,22 @@ class InvokeBasic(t.ProcTestCase):
         self.assertIn("failed to invoke, id: nobody", r.json()["message"])
         self.assertIn("no host found", r.json()["message"])
 
+    def test_bad_input_and_namespace_form(self):
+        r = self.caller.req("GET", "/v1.0/invoke/bad%2Fid/method/x")
+        self.assertEqual(r.status, 400)
+        self.assertEqual(r.json()["errorCode"], "ERR_DIRECT_INVOKE")
+        r = self.caller.req("GET", "/v1.0/invoke//method/x")
+        self.assertEqual(r.status, 404)
+        self.assertEqual(r.json()["errorCode"], "ERR_DIRECT_INVOKE")
+        r = self.caller.req("GET", "/v1.0/invoke/" + "a" * 5000 + "/method/x")
+        self.assertIn(r.status, (400, 404, 414, 500))
+        r = self.caller.req("GET", "/v1.0/invoke/callee/method/" + "m" * 10000)
+        self.assertIn(r.status, (404, 413, 414, 431, 500))  # bounded, answered, no crash
+        r = self.caller.req("GET", "/v1.0/invoke/callee.default/method/echo/ns")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["headers"]["dapr-callee-app-id"], "callee")
+        self.assertEqual(self.caller.req("GET", "/v1.0/healthz").status, 204)  # still alive
+
     def test_metrics(self):
         self.caller.req("GET", "/v1.0/invoke/callee/method/echo/m")
         self.caller.req("GET", "/v1.0/invoke/callee/method/status/503")
