@@ -30,8 +30,8 @@ typedef struct {
 } rs_nameres_config_t;
 
 /** Reads `spec.nameResolution` from a Configuration document (may be NULL). Without one, or for a
- *  component other than sqlite (warned), uses a per-user default file: $XDG_RUNTIME_DIR/ripstop-nameres.db,
- *  else /tmp/ripstop-nameres-<uid>.db. Returns 0, or -1 with a reason. Free with rs_nameres_config_free. */
+ *  component other than sqlite (warned), uses $RIPSTOP_NAMERES_DB if set (a runner gives each run its own),
+ *  else a per-user default file: $XDG_RUNTIME_DIR/ripstop-nameres.db, else /tmp/ripstop-nameres-<uid>.db. Returns 0, or -1 with a reason. Free with rs_nameres_config_free. */
 int rs_nameres_config_parse(const json_t *configuration, rs_nameres_config_t *out, char *err, size_t errlen);
 void rs_nameres_config_free(rs_nameres_config_t *c);
 

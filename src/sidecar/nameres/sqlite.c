@@ -116,6 +116,8 @@ int rs_nameres_config_parse(const json_t *configuration, rs_nameres_config_t *c,
         rs_nameres_config_free(c);
         return -1;
     }
+    if (!c->connection_string && getenv("RIPSTOP_NAMERES_DB") && *getenv("RIPSTOP_NAMERES_DB"))
+        c->connection_string = rs_strdup(getenv("RIPSTOP_NAMERES_DB")); /* one run's private table */
     if (!c->connection_string) {
         const char *dir = getenv("XDG_RUNTIME_DIR");
         char path[512];

@@ -48,6 +48,11 @@ TEST(config_defaults_and_errors) {
     ASSERT_EQ(c.timeout_ms, 1000);
     ASSERT_STREQ(c.table, "hosts");
     rs_nameres_config_free(&c);
+    setenv("RIPSTOP_NAMERES_DB", "/tmp/one-run.db", 1);
+    ASSERT_EQ(rs_nameres_config_parse(NULL, &c, err, sizeof err), 0);
+    ASSERT_STREQ(c.connection_string, "/tmp/one-run.db");
+    rs_nameres_config_free(&c);
+    unsetenv("RIPSTOP_NAMERES_DB");
     json_t *j = config(",\"updateInterval\":\"2s\",\"timeout\":\"500ms\",\"tableName\":\"peers\"");
     ASSERT_EQ(rs_nameres_config_parse(j, &c, err, sizeof err), 0);
     ASSERT_EQ(c.update_interval_ms, 2000);
