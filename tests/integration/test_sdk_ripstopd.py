@@ -184,6 +184,55 @@ class SdkAgainstRipstopd(t.ProcTestCase):
         self.assertEqual(out["ok"], 400)
 
 
+FILES = """apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: files
+spec:
+  type: bindings.localstorage
+  version: v1
+  metadata:
+  - name: rootPath
+    value: {root}
+"""
+
+
+class AppSideThroughRipstopd(t.ProcTestCase):
+    """A libdapr app (customer-audit-service with AUDIT_SUBSCRIBE=1) behind ripstopd: the sidecar reads its
+    programmatic subscription from GET /dapr/subscribe, delivers CloudEvents the SDK unwraps, and sends
+    APP_API_TOKEN, which the SDK's server requires."""
+
+    def test_programmatic_subscription_with_app_token(self):
+        redis = self.track(t.Redis())
+        root = tempfile.mkdtemp(prefix="ripstop-sdk-files-")
+        res = t.write_resources({"pubsub.yaml": PUBSUB.format(addr=redis.addr),
+                                 "files.yaml": FILES.format(root=root)})
+        app_port = t.free_port()
+        sc = self.track(t.Sidecar("audit-like", resources=res, app_port=app_port, wait=False,
+                                  env={"APP_API_TOKEN": "app-tok"}))
+        app = self.track(t.Proc("audit-like", [t.binary("customer-audit-service")], env={
+            "APP_PORT": str(app_port), "DAPR_HTTP_PORT": str(sc.port), "APP_API_TOKEN": "app-tok",
+            "AUDIT_SUBSCRIBE": "1", "ORDER_PUBSUB": "bus", "ORDER_TOPIC": "orders", "AUDIT_BINDINGS": "files"}))
+        t.wait_for(lambda: t.port_open(app_port), 10, what="app port")
+        sc.wait_ready()
+        # Without the token the app refuses (the sidecar's calls carry it).
+        self.assertEqual(t.request("POST", app_port, "/order", "{}").status, 401)
+        order = {"customerId": 4, "orderTotal": 107, "loyaltyPoints": 0, "orderCount": 0, "orderId": "o-42"}
+        md = t.wait_for(lambda: sc.req("GET", "/v1.0/metadata").json().get("subscriptions"), 15,
+                        what="subscription registered")
+        self.assertEqual((md[0]["pubsubname"], md[0]["topic"]), ("bus", "orders"))
+        env = dict(os.environ, DAPR_HTTP_PORT=str(sc.port))
+        p = subprocess.run([t.binary("sdk-probe"), "publish", "bus", "orders", json.dumps(order), "application/json"],
+                           capture_output=True, text=True, timeout=30, env=env)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+        def written():
+            files = [os.path.join(dp, f) for dp, _, fs in os.walk(root) for f in fs]
+            return files and [json.load(open(f)) for f in files]
+        self.assertEqual(t.wait_for(written, 20, what="order written by the app"), [order])
+        self.assertIn("order o-42 written to files", app.log())
+
+
 class SdkWithApiToken(SdkAgainstRipstopd):
     """The same sidecar with DAPR_API_TOKEN: the SDK sends it; without it calls get 401."""
 

@@ -79,7 +79,8 @@ typedef struct dapr_app_options {
 } dapr_app_options_t;
 
 /** Creates the server and binds its listening socket (so dapr_app_port is known).
- *  Returns NULL with err filled when the port cannot be bound. */
+ *  Returns NULL with err filled when the port cannot be bound. Sets SIGPIPE to
+ *  SIG_IGN for the process (a client hanging up must not kill the app). */
 dapr_app_t *dapr_app_new(const dapr_app_options_t *opts, dapr_error_t *err);
 
 /** The bound TCP port. */
