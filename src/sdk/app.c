@@ -30,6 +30,9 @@
 #define DEFAULT_THREADS 8
 #define MAX_THREADS 256
 #define DEFAULT_MAX_BODY (4u * 1024u * 1024u)
+/* Requests waiting for a worker beyond this are answered 503 at once, so a flood cannot grow memory
+ * without bound. */
+#define MAX_QUEUED 4096
 
 typedef enum { ROUTE_HANDLER, ROUTE_EVENT, ROUTE_BINDING } route_kind_t;
 
@@ -84,6 +87,7 @@ struct dapr_app {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     job_t *head, *tail;
+    size_t queued;
     int stopping;
     pthread_t *workers;
     int nworkers;
@@ -230,6 +234,7 @@ static void *worker_main(void *arg) {
         job_t *j = app->head;
         app->head = j->next;
         if (!app->head) app->tail = NULL;
+        app->queued--;
         pthread_mutex_unlock(&app->mu);
 
         if (j->route->kind == ROUTE_EVENT) {
@@ -271,6 +276,13 @@ static char *subscriptions_json(const dapr_app_t *app) {
 
 static void enqueue(dapr_app_t *app, struct evhttp_request *req, const route_t *route, const char *method,
                     const char *path, const char *query) {
+    pthread_mutex_lock(&app->mu);
+    int full = app->queued >= MAX_QUEUED;
+    pthread_mutex_unlock(&app->mu);
+    if (full) {
+        send_error(req, 503, "ERR_APP_BUSY", "too many requests waiting for a worker");
+        return;
+    }
     job_t *j = dapri_xcalloc(1, sizeof *j);
     j->app = app;
     j->req = req;
@@ -303,6 +315,7 @@ static void enqueue(dapr_app_t *app, struct evhttp_request *req, const route_t *
     pthread_mutex_lock(&app->mu);
     if (app->tail) app->tail->next = j; else app->head = j;
     app->tail = j;
+    app->queued++;
     pthread_cond_signal(&app->cv);
     pthread_mutex_unlock(&app->mu);
 }

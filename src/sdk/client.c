@@ -193,6 +193,8 @@ int dapr_client_request(dapr_client_t *c, const char *method, const char *path, 
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &sink);
     if (strcmp(method, "GET") == 0 && !body) {
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else if (strcmp(method, "HEAD") == 0) {
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L); /* a HEAD answer has no body to wait for */
     } else {
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
         if (body || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
