@@ -5,10 +5,13 @@
  *
  * Messages are copied out of librdkafka right away, so nothing we hold pins
  * librdkafka's handle (a late ack after close only frees our copy). When a
- * partition's FIFO grows past PAUSE_AT (a slow or failing app) the partition is
- * paused in librdkafka; it resumes once the FIFO drains to RESUME_AT. Pausing
- * discards what librdkafka prefetched, and fetching resumes after the last
- * message we polled, so nothing is lost. */
+ * partition's FIFO grows past PAUSE_AT messages or PAUSE_BYTES (a slow or
+ * failing app) the partition is paused in librdkafka; it resumes once the FIFO
+ * drains to RESUME_AT messages and a quarter of PAUSE_BYTES. Pausing discards
+ * what librdkafka prefetched, and fetching resumes after the last message we
+ * polled, so nothing is lost. The resume threshold is high on purpose: the
+ * refetch after a resume takes up to ~100 ms, and a FIFO that runs dry meanwhile
+ * stalls the partition (with 32 left, a busy partition fell to ~300 msg/s). */
 #include "kafka_consumer.h"
 
 #include <inttypes.h>
@@ -19,8 +22,9 @@
 #include "core/log.h"
 #include "sidecar/components/pubsub/kafka_loop.h"
 
-#define PAUSE_AT 256
-#define RESUME_AT 32
+#define PAUSE_AT 2000
+#define RESUME_AT 500
+#define PAUSE_BYTES (16u << 20)
 #define POLL_BATCH 256
 
 struct kmsg {
@@ -39,7 +43,7 @@ struct part {
     char *topic;
     int32_t partition;
     struct kmsg *head, *tail;
-    size_t qlen;
+    size_t qlen, qbytes;
     struct kmsg *current; /* the message with the handler, or waiting for redelivery */
     int busy;             /* current is with the handler */
     int backoff;          /* current waits for its redelivery timer */
@@ -157,9 +161,10 @@ static void dispatch(struct part *p) {
         if (!p->head) p->tail = NULL;
         p->current->next = NULL;
         p->qlen--;
+        p->qbytes -= p->current->len;
         p->attempts = 0;
     }
-    if (p->paused && p->qlen <= RESUME_AT) set_paused(p, 0);
+    if (p->paused && p->qlen <= RESUME_AT && p->qbytes <= PAUSE_BYTES / 4) set_paused(p, 0);
     if (!p->current) return;
     struct sub *s = find_sub(k, p->topic);
     if (!s) { /* cannot happen: we only subscribe to topics with a handler */
@@ -284,6 +289,7 @@ static void release_part(rs_kafka_consumer_t *k, struct part *p) {
     }
     p->tail = NULL;
     p->qlen = 0;
+    p->qbytes = 0;
 }
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
@@ -321,7 +327,8 @@ static void serve(void *arg) {
         else p->head = m;
         p->tail = m;
         p->qlen++;
-        if (p->qlen >= PAUSE_AT && !p->paused) set_paused(p, 1);
+        p->qbytes += m->len;
+        if ((p->qlen >= PAUSE_AT || p->qbytes >= PAUSE_BYTES) && !p->paused) set_paused(p, 1);
         dispatch(p);
     }
     rs_kafka_watch_kick(k->watch); /* more may be waiting: continue on the next loop turn */
