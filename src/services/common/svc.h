@@ -8,6 +8,10 @@
 
 #include <stddef.h>
 
+/** The port a service listens on when APP_PORT is not set (`dapr run` and `ripstop run` set it; a
+ *  Kubernetes pod may not, and each pod has its own network namespace). */
+#define RS_SVC_DEFAULT_PORT 8080
+
 /** Sets the name every log line starts with (call once at start-up). */
 void rs_svc_set_name(const char *name);
 

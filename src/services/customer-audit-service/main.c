@@ -69,7 +69,8 @@ int main(void) {
     const char *route = rs_svc_env("AUDIT_ROUTE", "/order");
 
     dapr_error_t err;
-    dapr_app_t *app = dapr_app_new(NULL, &err);
+    dapr_app_options_t aopt = {.port = (int)rs_svc_env_long("APP_PORT", RS_SVC_DEFAULT_PORT, 1, 65535)};
+    dapr_app_t *app = dapr_app_new(&aopt, &err);
     if (!app) {
         char e[640];
         rs_svc_log("cannot listen: %s", dapr_error_str(&err, e, sizeof e));

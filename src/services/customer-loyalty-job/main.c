@@ -384,7 +384,8 @@ int main(void) {
     jb.client = dapr_client_new(NULL);
 
     dapr_error_t err;
-    dapr_app_t *app = dapr_app_new(NULL, &err);
+    dapr_app_options_t aopt = {.port = (int)rs_svc_env_long("APP_PORT", RS_SVC_DEFAULT_PORT, 1, 65535)};
+    dapr_app_t *app = dapr_app_new(&aopt, &err);
     if (!app) {
         rs_svc_log("cannot listen: %s", errs(&err));
         return 1;
