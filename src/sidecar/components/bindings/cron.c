@@ -109,8 +109,9 @@ static void on_fire(evutil_socket_t fd, short what, void *arg) {
     (void)what;
     if (cr->c->sidecar->shutting_down) return;
     cr->fired++;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    /* The activation this timer was armed for, not the clock now: a timer that
+     * runs a little early or late must still report its own second. */
+    struct timespec ts = {cr->last_target_ms / 1000, (cr->last_target_ms % 1000) * 1000000};
     char read_time[64];
     go_time_string(&ts, read_time);
     RS_DEBUG(SCOPE, "%s: schedule fired at %s", cr->c->name, read_time);
