@@ -245,6 +245,67 @@ TEST(app_token_is_required_when_set) {
     dapr_app_free(app);
 }
 
+TEST(client_hanging_up_during_a_handler_is_harmless) {
+    pthread_mutex_lock(&gate_mu);
+    gate_open = 0;
+    pthread_mutex_unlock(&gate_mu);
+    atomic_store(&slow_entered, 0);
+    dapr_app_t *app = start_app(NULL, 0);
+    ASSERT_TRUE(app != NULL);
+    dapr_client_t *impatient = client_for(app, 300), *c = client_for(app, 5000);
+    dapr_error_t err;
+    /* The client gives up after 300 ms and closes its connection while /slow still waits. */
+    ASSERT_EQ(dapr_client_request(impatient, "GET", "/slow", NULL, 0, NULL, 0, NULL, &err), -1);
+    ASSERT_EQ(err.status, 0);
+    ASSERT_TRUE(atomic_load(&slow_entered));
+    /* /fast opens the gate: the slow handler finishes and its reply has nobody to go to. */
+    dapr_response_t r = {0};
+    ASSERT_EQ(dapr_client_request(c, "GET", "/fast", NULL, 0, NULL, 0, &r, NULL), 0);
+    dapr_response_free(&r);
+    for (int i = 0; i < 20; i++) { /* the server keeps serving */
+        ASSERT_EQ(dapr_client_request(c, "PUT", "/echo", NULL, 0, "x", 1, &r, NULL), 0);
+        dapr_response_free(&r);
+    }
+    dapr_client_free(impatient);
+    dapr_client_free(c);
+    dapr_app_free(app);
+}
+
+static void *open_gate_later(void *arg) {
+    usleep(300000);
+    pthread_mutex_lock(&gate_mu);
+    gate_open = 1;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+    return NULL;
+}
+
+TEST(stop_while_a_handler_runs) {
+    pthread_mutex_lock(&gate_mu);
+    gate_open = 0;
+    pthread_mutex_unlock(&gate_mu);
+    atomic_store(&slow_entered, 0);
+    dapr_app_t *app = start_app(NULL, 0);
+    ASSERT_TRUE(app != NULL);
+    dapr_client_t *c = client_for(app, 10000);
+    call_t slow = {.c = c};
+    pthread_t th;
+    pthread_create(&th, NULL, call_slow, &slow);
+    for (int i = 0; i < 500 && !atomic_load(&slow_entered); i++) usleep(10000);
+    ASSERT_TRUE(atomic_load(&slow_entered));
+    /* The gate opens 300 ms after the stop began: free() waits for the running handler. */
+    pthread_t opener;
+    pthread_create(&opener, NULL, open_gate_later, NULL);
+    long t0 = now_ms();
+    dapr_app_free(app);
+    long waited = now_ms() - t0;
+    pthread_join(opener, NULL);
+    pthread_join(th, NULL);
+    ASSERT_TRUE(waited >= 250);
+    ASSERT_TRUE(slow.status == 200 || slow.status == 0); /* answered, or the connection closed first */
+    dapr_client_free(c);
+}
+
 typedef struct {
     dapr_client_t *c;
     int id, ok;
@@ -291,5 +352,7 @@ int main(void) {
     RUN(input_binding_answers_options_probe);
     RUN(app_token_is_required_when_set);
     RUN(one_client_many_threads);
+    RUN(client_hanging_up_during_a_handler_is_harmless);
+    RUN(stop_while_a_handler_runs);
     return TEST_SUMMARY();
 }
