@@ -86,9 +86,11 @@ class OrderSystem:
         return out, len(msgs)
 
     def stop(self):
+        """Stops the run (SIGTERM); returns (its exit status, every pid it started)."""
         pids = self.runner.all_pids()
-        self.runner.proc.stop(timeout=40)
-        return pids
+        pids += [int(p) for p in re.findall(r"\[ripstop\] started (?:redis|azurite|kafka-mock) \(pid (\d+)\)",
+                                            self.runner.out())]
+        return self.runner.proc.stop(timeout=40), pids
 
 
 def send_orders(port, n, workers=4):
@@ -115,9 +117,11 @@ class OrderSystemTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         if cls.sys_:
-            pids = cls.sys_.stop()
+            rc, pids = cls.sys_.stop()
             for p in pids:
                 rt.wait_for(lambda: pid_gone(p), 15, what="pid %d gone after stop" % p)
+            if rc != 0 or "Sanitizer" in cls.sys_.runner.out():
+                raise AssertionError("ripstop run ended with %s:\n%s" % (rc, cls.sys_.runner.out()[-3000:]))
 
     def load_both(self, n=N):
         """n orders through each frontend at the same time; returns (results per frontend, seconds)."""

@@ -162,7 +162,8 @@ class RunnerBasicsTest(RunnerTestBase):
                 appPort: auto
                 replicas: 3
                 resourcesPaths: [./res]
-                env: {{OVERRIDE: app, ORDER_URL: "http://127.0.0.1:${{RIPSTOP_APP_PORT_OTHER_APP}}/order"}}
+                env: {{OVERRIDE: app, ORDER_URL: "http://127.0.0.1:${{RIPSTOP_APP_PORT_OTHER_APP}}/order",
+                       WITH_DEFAULT: "${{NOT_SET_ANYWHERE_XYZ:-fall back}}-${{SHARED:-unused}}", DOLLARS: "$$HOME $x"}}
                 command: ["{self.fake_app}", "--flag"]
               - appID: other-app
                 appDirPath: .
@@ -182,6 +183,8 @@ class RunnerBasicsTest(RunnerTestBase):
             self.assertEqual(e["SHARED"], "common")
             self.assertEqual(e["OVERRIDE"], "app")
             self.assertEqual(e["ORDER_URL"], "http://127.0.0.1:%s/order" % other["env"]["APP_PORT"])
+            self.assertEqual(e["WITH_DEFAULT"], "fall back-common")
+            self.assertEqual(e["DOLLARS"], "$HOME $x")
             self.assertIn("DAPR_METRICS_PORT", e)
             self.assertEqual(a["argv"], ["--flag"])
             self.assertEqual(os.path.realpath(a["cwd"]), os.path.realpath(os.path.join(self.dir, "svc")))

@@ -144,6 +144,7 @@ static void env_suffix(const char *app_id, char *out, size_t n) {
 static int expand(const char *in, const rs_kvlist_t *env, char **out, char *err, size_t errlen) {
     size_t cap = strlen(in) + 64, len = 0;
     char *o = rs_xmalloc(cap);
+    char name[256]; /* outlives each ${...}: the default value points into it */
     for (const char *p = in; *p;) {
         const char *piece = p;
         size_t plen = 1;
@@ -157,7 +158,6 @@ static int expand(const char *in, const rs_kvlist_t *env, char **out, char *err,
                 free(o);
                 return -1;
             }
-            char name[256];
             size_t nlen = (size_t)(end - p - 2);
             if (nlen >= sizeof name) nlen = sizeof name - 1;
             memcpy(name, p + 2, nlen);
