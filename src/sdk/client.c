@@ -44,10 +44,17 @@ dapr_client_t *dapr_client_new(const dapr_client_options_t *opts) {
         size_t n = strlen(c->base);
         while (n > 0 && c->base[n - 1] == '/') c->base[--n] = '\0';
     } else {
-        const char *host = o.host ? o.host : env_or("DAPR_HTTP_HOST", "127.0.0.1");
-        int port = o.port > 0 ? o.port : atoi(env_or("DAPR_HTTP_PORT", "3500"));
-        if (port <= 0 || port > 65535) port = 3500;
-        c->base = dapri_sprintf("http://%s:%d", host, port);
+        const char *endpoint = getenv("DAPR_HTTP_ENDPOINT"); /* what Dapr's own SDKs read first */
+        if (!o.host && o.port <= 0 && endpoint && strncmp(endpoint, "http", 4) == 0) {
+            c->base = dapri_xstrdup(endpoint);
+            size_t n = strlen(c->base);
+            while (n > 0 && c->base[n - 1] == '/') c->base[--n] = '\0';
+        } else {
+            const char *host = o.host ? o.host : env_or("DAPR_HTTP_HOST", "127.0.0.1");
+            int port = o.port > 0 ? o.port : atoi(env_or("DAPR_HTTP_PORT", "3500"));
+            if (port <= 0 || port > 65535) port = 3500;
+            c->base = dapri_sprintf("http://%s:%d", host, port);
+        }
         const char *tok = o.api_token ? o.api_token : getenv("DAPR_API_TOKEN");
         if (tok && *tok) c->token = dapri_xstrdup(tok);
     }

@@ -263,6 +263,30 @@ TEST(connections_are_reused) {
     dapr_client_free(c);
 }
 
+TEST(configuration_from_the_environment) {
+    unsetenv("DAPR_HTTP_ENDPOINT");
+    setenv("DAPR_HTTP_PORT", "3999", 1);
+    setenv("DAPR_HTTP_HOST", "127.0.0.2", 1);
+    dapr_client_t *c = dapr_client_new(NULL);
+    ASSERT_STREQ(dapr_client_base_url(c), "http://127.0.0.2:3999");
+    dapr_client_free(c);
+    setenv("DAPR_HTTP_ENDPOINT", "http://127.0.0.1:4111/", 1);
+    c = dapr_client_new(NULL);
+    ASSERT_STREQ(dapr_client_base_url(c), "http://127.0.0.1:4111");
+    dapr_client_free(c);
+    dapr_client_options_t o = {.port = 4222}; /* explicit options win */
+    c = dapr_client_new(&o);
+    ASSERT_STREQ(dapr_client_base_url(c), "http://127.0.0.2:4222");
+    dapr_client_free(c);
+    unsetenv("DAPR_HTTP_ENDPOINT");
+    unsetenv("DAPR_HTTP_HOST");
+    setenv("DAPR_HTTP_PORT", "notaport", 1);
+    c = dapr_client_new(NULL);
+    ASSERT_STREQ(dapr_client_base_url(c), "http://127.0.0.1:3500");
+    dapr_client_free(c);
+    unsetenv("DAPR_HTTP_PORT");
+}
+
 TEST(url_escape) {
     char *s = dapr_url_escape("a b/c?d=é~._-");
     ASSERT_STREQ(s, "a%20b%2Fc%3Fd%3D%C3%A9~._-");
@@ -279,6 +303,7 @@ int main(void) {
     RUN(dapr_errors_are_parsed);
     RUN(lock_publish_binding_invoke_requests);
     RUN(connections_are_reused);
+    RUN(configuration_from_the_environment);
     RUN(url_escape);
     event_base_loopbreak(fake.base);
     pthread_join(fake.th, NULL);

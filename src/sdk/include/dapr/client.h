@@ -5,6 +5,7 @@
  * pubsub.h, bindings.h, lock.h, secrets.h.
  *
  * Configuration comes from the environment, as a Dapr sidecar runner sets it:
+ *   DAPR_HTTP_ENDPOINT  full base URL (e.g. http://127.0.0.1:3500); wins over the two below
  *   DAPR_HTTP_HOST  sidecar address, default 127.0.0.1 (a libdapr convention)
  *   DAPR_HTTP_PORT  sidecar HTTP port, default 3500
  *   DAPR_API_TOKEN  when set, sent as header `dapr-api-token` on every call
