@@ -280,6 +280,34 @@ TEST(large_backlog_pauses_and_resumes_without_loss) {
     ASSERT_EQ(violations, 0);
 }
 
+static int never(void *arg) {
+    (void)arg;
+    return 0;
+}
+
+TEST(topic_created_on_first_subscribe_newest_offset) {
+    /* "fresh" was not created up front: the consumer's metadata request creates it (4 partitions). With the
+     * default initialOffset newest, messages published after the group got its partitions are delivered. */
+    rs_component_t c;
+    char err[256];
+    const char *buf[32];
+    const char *const extra[] = {"consumerGroup", "g-fresh", NULL};
+    ASSERT_EQ(kh_component_init(&env, &c, "fresh", meta_with(buf, extra), err, sizeof err), 0);
+    recv_t r;
+    recv_init(&r);
+    ASSERT_EQ(kh_ops()->subscribe(&c, "fresh", on_message, &r, err, sizeof err), 0);
+    kh_run_until(&env, never, NULL, 4500); /* the mock's first group assignment takes ~3 s */
+    pubs_t p = {0};
+    ASSERT_TRUE(publish_n(&c, "fresh", 0, 20, 20, &p, 10000));
+    ASSERT_EQ(p.ok, 20);
+    want_t w = {&r, 20};
+    ASSERT_TRUE(kh_run_until(&env, got_acked, &w, 20000));
+    int parts_seen = 0;
+    for (int i = 0; i < 16; i++) parts_seen += r.last_offset[i] >= 0;
+    ASSERT_TRUE(parts_seen > 1); /* auto-created with several partitions */
+    kh_component_close(&c);
+}
+
 static int64_t publish_one_ms(rs_component_t *c, const char *topic, pubs_t *p, int timeout_ms) {
     int64_t t0 = rs_now_ms();
     if (!publish_n(c, topic, 0, 1, 1, p, timeout_ms)) return -1;
@@ -377,6 +405,7 @@ int main(void) {
     RUN(failed_ack_is_redelivered_before_later_messages);
     RUN(offset_committed_only_after_ack);
     RUN(large_backlog_pauses_and_resumes_without_loss);
+    RUN(topic_created_on_first_subscribe_newest_offset);
     RUN(mock_latency_and_outage_are_visible_to_publishers);
     kh_env_free(&env);
     int rc = kh_mock_stop(&mock);
