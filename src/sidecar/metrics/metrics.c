@@ -101,7 +101,32 @@ static family_t *family(rs_metrics_t *m, const char *name, const char *help, mty
     return f;
 }
 
-static char *render_labels(rs_metrics_t *m, const char *const *labels) {
+/* Renders the label set into buf (a stack buffer on the hot path). Returns buf, or a heap copy the caller
+ * frees when the labels do not fit (*heap set). */
+static char *render_labels(rs_metrics_t *m, const char *const *labels, char *buf, size_t buflen, int *heap) {
+    size_t n = strlen(m->app_label);
+    int plain = n < buflen;
+    if (plain) memcpy(buf, m->app_label, n);
+    for (size_t i = 0; plain && labels && labels[i] && labels[i + 1]; i += 2) {
+        size_t kl = strlen(labels[i]), vl = strlen(labels[i + 1]);
+        if (strpbrk(labels[i + 1], "\\\"\n") || n + kl + vl + 5 >= buflen) {
+            plain = 0; /* needs escaping or room: take the general path */
+            break;
+        }
+        buf[n++] = ',';
+        memcpy(buf + n, labels[i], kl);
+        n += kl;
+        buf[n++] = '=';
+        buf[n++] = '"';
+        memcpy(buf + n, labels[i + 1], vl);
+        n += vl;
+        buf[n++] = '"';
+    }
+    *heap = !plain;
+    if (plain) {
+        buf[n] = '\0';
+        return buf;
+    }
     rs_buf_t b;
     rs_buf_init(&b, 64 * 1024);
     rs_buf_puts(&b, m->app_label);
@@ -152,9 +177,11 @@ static series_t *find_series(family_t *f, const char *labels, int create) {
 static series_t *get(rs_metrics_t *m, const char *name, const char *help, mtype_t type, const char *const *labels) {
     family_t *f = family(m, name, help, type);
     if (!f || f->type != type) return NULL;
-    char *l = render_labels(m, labels);
+    char buf[512];
+    int heap;
+    char *l = render_labels(m, labels, buf, sizeof buf, &heap);
     series_t *s = find_series(f, l, 1);
-    free(l);
+    if (heap) free(l);
     return s;
 }
 
@@ -184,9 +211,11 @@ double rs_metrics_value(rs_metrics_t *m, const char *name, const char *const *la
     if (!m) return -1;
     family_t *f = family(m, name, NULL, M_COUNTER);
     if (!f) return -1;
-    char *l = render_labels(m, labels);
+    char buf[512];
+    int heap;
+    char *l = render_labels(m, labels, buf, sizeof buf, &heap);
     series_t *s = find_series(f, l, 0);
-    free(l);
+    if (heap) free(l);
     return s ? s->value : -1;
 }
 
