@@ -112,6 +112,25 @@ class RunnerInfraTest(RunnerTestBase):
         for name in ("redis_", "azurite_", "kafka-mock_", "probe_app_", "probe_daprd_"):
             self.assertTrue(any(f.startswith(name) for f in os.listdir(logs)), name)
 
+    def test_kill9_of_ripstop_takes_infra_down(self):
+        path = self.run_file(f"""\
+            version: 1
+            infra: {{redis: true, azurite: true, kafka: true}}
+            apps:
+              - appID: plain
+                appDirPath: .
+                noSidecar: true
+                command: ["{self.fake_app}"]
+            """)
+        r = self.track(RunnerProc(path, ["--log-dir", os.path.join(self.dir, "logs")], env={"FAKE_OUT": self.out}))
+        r.wait_ready(60)
+        pids = list(infra_pids(r.out()).values()) + r.all_pids()
+        self.assertEqual(len(pids), 4)
+        os.kill(r.proc.pid, signal.SIGKILL)
+        r.proc.p.wait(timeout=10)
+        for p in pids:
+            rt.wait_for(lambda: pid_gone(p), 10, what="pid %d gone after kill -9 of ripstop" % p)
+
     def test_uses_existing_servers(self):
         redis = self.track(rt.Redis())
         path = self.run_file(f"""\

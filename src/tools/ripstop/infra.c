@@ -245,6 +245,11 @@ rs_infra_t *rs_infra_start(struct event_base *base, const rs_infra_opts_t *o, rs
             if (!is_ready(p, i)) pending++;
         }
         if (!pending) break;
+        if (o->cancel && *o->cancel) {
+            snprintf(err, errlen, "interrupted while starting the infrastructure");
+            rs_infra_free(inf);
+            return NULL;
+        }
         if (rs_now_ms() > deadline) {
             snprintf(err, errlen, "infrastructure not ready after %d ms:", o->timeout_ms > 0 ? o->timeout_ms : 30000);
             for (int i = 0; i < INF_N; i++)

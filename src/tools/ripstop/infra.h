@@ -22,6 +22,7 @@ typedef struct {
     const char *bin_dir;          /* where to look for kafka-mock first */
     int timeout_ms;               /* readiness deadline (0: 30000) */
     int console;                  /* print "[ripstop] started redis (pid N)" lines on stdout */
+    const volatile int *cancel;   /* optional: give up waiting when *cancel becomes non-zero */
     rs_runner_event_fn on_event;  /* optional: STARTED / EXITED events for infra processes */
     void *on_event_arg;
 } rs_infra_opts_t;

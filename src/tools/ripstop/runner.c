@@ -719,6 +719,7 @@ rs_runner_t *rs_runner_start(const rs_runner_opts_t *o, char *err, size_t errlen
         .search_dir = r->rf.dir,
         .bin_dir = r->bin_dir,
         .console = r->announce,
+        .cancel = o->cancel,
         .on_event = o->on_event,
         .on_event_arg = o->on_event_arg,
     };
