@@ -15,10 +15,13 @@
 #include "kafka_consumer.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "sidecar/components/pubsub/kafka_loop.h"
 
@@ -397,17 +400,57 @@ int rs_kafka_consumer_subscribe(rs_kafka_consumer_t *k, const char *topic, rs_pu
     return 0;
 }
 
+/* Commits stored offsets and leaves the group, so a restarted subscriber gets the partitions at once; the revoke
+ * runs on_rebalance, which orphans partitions with a message still out. rd_kafka_consumer_close would wait
+ * ~11 s with the brokers down, so the close is bounded: after CLOSE_WAIT_MS the group finds out by itself
+ * (sessionTimeout) and uncommitted messages are redelivered — at-least-once either way. */
+#define CLOSE_WAIT_MS 2000
+static void close_bounded(rs_kafka_consumer_t *k) {
+    rd_kafka_queue_t *cq = rd_kafka_queue_new(k->rk);
+    rd_kafka_error_t *e = rd_kafka_consumer_close_queue(k->rk, cq);
+    if (e) {
+        RS_WARN(k->scope, "close: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    } else {
+        int64_t deadline = rs_now_ms() + CLOSE_WAIT_MS;
+        while (!rd_kafka_consumer_closed(k->rk) && rs_now_ms() < deadline) rd_kafka_queue_poll_callback(cq, 50);
+        if (!rd_kafka_consumer_closed(k->rk))
+            RS_WARN(k->scope, "leaving group %s timed out after %d ms", k->cfg->consumer_group, CLOSE_WAIT_MS);
+    }
+    rd_kafka_queue_destroy(cq);
+}
+
+static void *destroy_main(void *rk) {
+    rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    return NULL;
+}
+
+/* rd_kafka_destroy waits for librdkafka's group machinery, ~8 s more when the coordinator is unreachable. At
+ * shutdown that is not worth holding the process for: wait DESTROY_WAIT_S, then let it finish on its own thread
+ * (no callback of ours runs there: the consumer is closed and NO_CONSUMER_CLOSE skips the rebalance). */
+#define DESTROY_WAIT_S 1
+static void destroy_bounded(rs_kafka_consumer_t *k) {
+    pthread_t th;
+    if (pthread_create(&th, NULL, destroy_main, k->rk) != 0) {
+        destroy_main(k->rk);
+        return;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += DESTROY_WAIT_S;
+    if (pthread_timedjoin_np(th, NULL, &until) != 0) {
+        RS_WARN(k->scope, "librdkafka is still shutting down; not waiting for it");
+        pthread_detach(th);
+    }
+}
+
 void rs_kafka_consumer_free(rs_kafka_consumer_t *k) {
     if (!k) return;
-    if (k->rk) {
-        /* Commits stored offsets and leaves the group, so a restarted subscriber gets the partitions at once;
-         * the revoke runs on_rebalance, which orphans partitions with a message still out. */
-        rd_kafka_consumer_close(k->rk);
-    }
+    if (k->rk) close_bounded(k);
     rs_kafka_watch_free(k->watch);
     while (k->parts) release_part(k, k->parts);
     if (k->q) rd_kafka_queue_destroy(k->q);
-    if (k->rk) rd_kafka_destroy(k->rk);
+    if (k->rk) destroy_bounded(k);
     for (size_t i = 0; i < k->nsubs; i++) free(k->subs[i].topic);
     free(k->subs);
     free(k->scope);

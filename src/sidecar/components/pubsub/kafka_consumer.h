@@ -32,8 +32,8 @@ rs_kafka_consumer_t *rs_kafka_consumer_new(struct event_base *base, const rs_kaf
  *  replaces its handler. Returns 0 or -1 with a reason. */
 int rs_kafka_consumer_subscribe(rs_kafka_consumer_t *k, const char *topic, rs_pubsub_handler_fn handler, void *ctx,
                                 char *err, size_t errlen);
-/** Leaves the group (commits stored offsets; this waits for the broker, so call it at shutdown only) and
- *  frees the consumer. Messages still with the handler stay valid; their late acks are ignored. */
+/** Leaves the group (commits stored offsets; this waits for the broker, at most 2 s, so call it at shutdown
+ *  only) and frees the consumer. Messages still with the handler stay valid; their late acks are ignored. */
 void rs_kafka_consumer_free(rs_kafka_consumer_t *k);
 
 #endif
