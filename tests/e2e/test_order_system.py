@@ -227,7 +227,9 @@ class OrderSystemTest(unittest.TestCase):
         finally:
             th.join()
         self.assertGreaterEqual(mid_pass, 3, "most kills should land while a replica is processing")
-        self.assertIn("customer-loyalty-job#1 app (pid", self.sys_.runner.out())
+        for inst in (1, 2):  # each replica was killed 3 times and restarted by the runner each time
+            starts = [p for (l, k, p) in self.sys_.runner.started() if l == "customer-loyalty-job#%d" % inst and k == "app"]
+            self.assertEqual(len(starts), 4, "customer-loyalty-job#%d starts: %s" % (inst, starts))
         self.wait_drained("phase 2")
         self.check_totals("phase 2 (%d kill -9 of loyalty-job replicas, %d of them mid-pass)" % (kills, mid_pass))
 

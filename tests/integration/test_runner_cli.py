@@ -346,6 +346,20 @@ class RunnerStopTest(RunnerTestBase):
         for p in pids:
             rt.wait_for(lambda: pid_gone(p), 10, what="pid %d gone" % p)
 
+    def test_second_ctrl_c_skips_the_grace_period(self):
+        r = self.start(self.APPS.format(app=self.fake_app))
+        pids = r.all_pids() + [self.grandchild(r)]
+        os.kill(r.proc.pid, signal.SIGINT)
+        rt.wait_for(lambda: "stopping everything" in r.out(), 10, what="first Ctrl-C seen")
+        t = time.monotonic()
+        os.kill(r.proc.pid, signal.SIGINT)
+        r.proc.p.wait(timeout=30)
+        # forker ignores SIGTERM; without the second Ctrl-C it would get 5 s of grace.
+        self.assertLess(time.monotonic() - t, 4.0)
+        self.assertIn("killing everything now", r.out())
+        for p in pids:
+            rt.wait_for(lambda: pid_gone(p), 10, what="pid %d gone" % p)
+
     def test_kill9_of_ripstop_leaves_no_orphans(self):
         r = self.start(self.APPS.format(app=self.fake_app))
         direct = r.all_pids()

@@ -17,7 +17,7 @@ int rs_cmd_run(int argc, char **argv);
 static volatile int g_stop;
 
 static void on_signal(evutil_socket_t sig, short what, void *arg) {
-    if (g_stop++) fprintf(stderr, "[ripstop] signal %d again: still stopping (children get SIGKILL after 5 s)\n", (int)sig);
+    if (g_stop++) fprintf(stderr, "[ripstop] signal %d again: killing everything now\n", (int)sig);
     else fprintf(stderr, "\n[ripstop] signal %d: stopping everything\n", (int)sig);
     event_base_loopbreak(arg);
 }

@@ -81,6 +81,7 @@ struct rs_runner {
     int console;
     int announce;
     int stopping;
+    const volatile int *cancel;
     char ts[16];
 };
 
@@ -549,6 +550,7 @@ static void stop_group(rs_runner_t *r, rs_proc_kind_t kind, int sig) {
 static void wait_group(rs_runner_t *r, rs_proc_kind_t kind, int ms) {
     int64_t deadline = rs_now_ms() + ms;
     while (rs_now_ms() < deadline) {
+        if (r->cancel && *r->cancel >= 2) return; /* asked twice: no more grace, SIGKILL follows */
         reap_all(r);
         if (kind == RS_PROC_INFRA ? !rs_infra_running(r->infra) : !any_running(r, kind)) return;
         rs_loop_for(r->base, 20);
@@ -654,6 +656,7 @@ rs_runner_t *rs_runner_start(const rs_runner_opts_t *o, char *err, size_t errlen
     }
     r->console = o->console;
     r->announce = o->announce;
+    r->cancel = o->cancel;
     r->on_event = o->on_event;
     r->on_event_arg = o->on_event_arg;
     for (size_t i = 0; i < r->rf.warnings.len; i++) say(r, "warning: %s", r->rf.warnings.items[i]);

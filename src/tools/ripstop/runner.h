@@ -94,7 +94,8 @@ typedef struct {
     rs_runner_event_fn on_event;   /* optional lifecycle hook (restarts/crashes for a timeline) */
     void *on_event_arg;
     /* Optional: when *cancel becomes non-zero (e.g. set by a SIGINT handler) a start-up in progress
-     * gives up ("interrupted"), stops what it started and returns NULL. */
+     * gives up ("interrupted"), stops what it started and returns NULL. At 2 or more (a second Ctrl-C),
+     * rs_runner_stop skips the rest of the grace period and kills at once. */
     const volatile int *cancel;
 } rs_runner_opts_t;
 
