@@ -102,9 +102,32 @@ int main(int argc, char **argv) {
         default: usage(stderr); return 2;
         }
     }
+    /* Validate NAME[:PARTS] before starting anything, so a typo is a usage error (exit 2). */
+    int *nparts = rs_xcalloc(topics.len + 1, sizeof *nparts);
+    for (size_t i = 0; i < topics.len; i++) {
+        char *colon = strrchr(topics.items[i], ':');
+        long long v = 1;
+        if (colon) {
+            *colon = 0;
+            if (parse_int_arg("--topic partitions", colon + 1, 1, 1000, &v)) {
+                free(nparts);
+                rs_strlist_free(&topics);
+                return 2;
+            }
+        }
+        if (!*topics.items[i]) {
+            fprintf(stderr, "kafka-mock: --topic needs a name\n");
+            free(nparts);
+            rs_strlist_free(&topics);
+            return 2;
+        }
+        nparts[i] = (int)v;
+    }
     if (optind < argc) {
         fprintf(stderr, "kafka-mock: unexpected argument '%s'\n", argv[optind]);
         usage(stderr);
+        free(nparts);
+        rs_strlist_free(&topics);
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -120,14 +143,7 @@ int main(int argc, char **argv) {
         goto out;
     }
     for (size_t i = 0; i < topics.len; i++) {
-        char *name = topics.items[i];
-        char *colon = strrchr(name, ':');
-        long long parts = 1;
-        if (colon) {
-            *colon = 0;
-            if (parse_int_arg("--topic partitions", colon + 1, 1, 1000, &parts)) goto out;
-        }
-        if (rs_kmock_create_topic(m, name, (int)parts, err, sizeof err)) {
+        if (rs_kmock_create_topic(m, topics.items[i], nparts[i], err, sizeof err)) {
             fprintf(stderr, "kafka-mock: %s\n", err);
             goto out;
         }
@@ -144,12 +160,13 @@ int main(int argc, char **argv) {
     event_add(sigterm, NULL);
     event_add(sigint, NULL);
 
-    printf("%s\ncontrol: http://127.0.0.1:%d\n", rs_kmock_bootstraps(m), port);
-    fflush(stdout);
+    /* Files first, then stdout: whichever a caller waits for, everything is ready when it appears. */
     char portbuf[16];
     snprintf(portbuf, sizeof portbuf, "%d", port);
-    if (bfile && write_file_atomic(bfile, rs_kmock_bootstraps(m))) goto out;
     if (cfile && write_file_atomic(cfile, portbuf)) goto out;
+    if (bfile && write_file_atomic(bfile, rs_kmock_bootstraps(m))) goto out;
+    printf("%s\ncontrol: http://127.0.0.1:%d\n", rs_kmock_bootstraps(m), port);
+    fflush(stdout);
     RS_INFO("kafka-mock", "%lld brokers at %s, control API on 127.0.0.1:%d", brokers, rs_kmock_bootstraps(m), port);
 
     event_base_dispatch(base);
@@ -161,5 +178,6 @@ out:
     rs_kmock_free(m);
     event_base_free(base);
     rs_strlist_free(&topics);
+    free(nparts);
     return rc;
 }
