@@ -757,6 +757,8 @@ int rs_cmd_demo(int argc, char **argv) {
         snprintf(name, sizeof name, "%.*s", (int)(eq - *e), *e);
         setenv(name, eq + 1, 1);
     }
+    /* The runner gives this run a private name-resolution table (XDG_RUNTIME_DIR), so another order
+     * system on this machine cannot receive our invocations. */
     set_phase(d, "starting", "starting infrastructure and the order system");
     rs_runner_opts_t ro = {.run_file = d->scn.run_file, .base = d->base, .infra = RS_INFRA_FROM_FILE,
                            .log_dir = logs, .console = 0, .ready_timeout_ms = 120000,

@@ -270,7 +270,7 @@ json_t *rs_verdict_compute(const json_t *rec) {
             if (!*end) cust_get(&cs, &ncs, id);
         }
     }
-    qsort(cs, ncs, sizeof *cs, cmp_cust);
+    if (ncs) qsort(cs, ncs, sizeof *cs, cmp_cust);
     json_object_set_new(out, "published",
                         json_pack("{s:b, s:i, s:i, s:i, s:i, s:i}", "present", pub != NULL, "messages", (int)messages,
                                   "distinct_orders", (int)ids.n, "duplicate_messages", (int)(messages - (long)ids.n),
