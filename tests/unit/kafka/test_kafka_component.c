@@ -60,6 +60,7 @@ typedef struct {
     int order_violations;
     int outstanding;             /* messages with the handler, not yet acked */
     int fail_first_of;           /* id whose first delivery is acked with success = 0 (-1: none) */
+    int64_t failed_at_ms, redelivered_at_ms;
     int hold_from;               /* ids >= this are held (not acked) (-1: none) */
     rs_pubsub_msg_t *held;
     int async_ack;               /* ack successes from a zero timer (one loop turn later), like a real app call */
@@ -107,7 +108,9 @@ static void on_message(void *ctx, rs_pubsub_msg_t *m) {
         }
     }
     if (i >= 0 && i < MAXMSG) r->seen[i]++;
+    if (i == r->fail_first_of && r->seen[i] == 2) r->redelivered_at_ms = rs_now_ms();
     if (i == r->fail_first_of && r->seen[i] == 1) {
+        r->failed_at_ms = rs_now_ms();
         rs_pubsub_msg_ack(m, 0);
         return;
     }
@@ -211,6 +214,7 @@ TEST(failed_ack_is_redelivered_before_later_messages) {
     ASSERT_EQ(r.seen[3], 2); /* failed once, redelivered once */
     ASSERT_EQ(r.received, 11);
     ASSERT_EQ(r.order_violations, 0); /* message 4 came only after 3 succeeded */
+    ASSERT_TRUE(r.redelivered_at_ms - r.failed_at_ms >= 95); /* after backOffDuration (100ms), not at once */
     kh_component_close(&c);
 }
 

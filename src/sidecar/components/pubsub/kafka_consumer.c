@@ -52,7 +52,8 @@ struct part {
     int backoff;          /* current waits for its redelivery timer */
     int attempts;         /* failed deliveries of current */
     int paused;
-    struct event *ev; /* dispatch kick and redelivery timer */
+    struct event *kick_ev;  /* runs dispatch on the next loop turn */
+    struct event *retry_ev; /* redelivery timer (kept apart so a pending kick cannot cut a back-off short) */
 };
 
 struct sub {
@@ -122,7 +123,8 @@ static void part_free(struct part *p) {
         p->head = n;
     }
     kmsg_free(p->current);
-    if (p->ev) event_free(p->ev);
+    if (p->kick_ev) event_free(p->kick_ev);
+    if (p->retry_ev) event_free(p->retry_ev);
     free(p->topic);
     free(p);
 }
@@ -150,7 +152,7 @@ static void set_paused(struct part *p, int pause) {
 static void on_ack(rs_pubsub_msg_t *m, int success);
 
 static void kick(struct part *p) {
-    if (!p->backoff) event_active(p->ev, EV_TIMEOUT, 0);
+    if (!p->backoff) event_active(p->kick_ev, EV_TIMEOUT, 0);
 }
 
 /* Hands the partition's next message to the handler if none is out. Runs from the loop (never from inside an
@@ -201,7 +203,13 @@ static void dispatch(struct part *p) {
     s->fn(s->ctx, &d->msg);
 }
 
-static void on_part_event(evutil_socket_t fd, short what, void *arg) {
+static void on_kick(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    dispatch(arg); /* does nothing while a back-off runs */
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg) {
     struct part *p = arg;
     (void)fd;
     (void)what;
@@ -246,7 +254,7 @@ static void on_ack(rs_pubsub_msg_t *m, int success) {
                  p->current->offset, (long long)ms, p->attempts + 1);
         struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
         p->backoff = 1;
-        evtimer_add(p->ev, &tv);
+        evtimer_add(p->retry_ev, &tv);
         return;
     }
     RS_WARN(k->scope, "giving up on %s[%d]@%" PRId64 " after %d failed deliveries; moving on", p->topic, p->partition,
@@ -264,7 +272,8 @@ static struct part *find_part(rs_kafka_consumer_t *k, const char *topic, int32_t
     p->k = k;
     p->topic = rs_strdup(topic);
     p->partition = partition;
-    p->ev = evtimer_new(k->base, on_part_event, p);
+    p->kick_ev = evtimer_new(k->base, on_kick, p);
+    p->retry_ev = evtimer_new(k->base, on_retry, p);
     p->next = k->parts;
     k->parts = p;
     return p;
@@ -283,8 +292,9 @@ static void release_part(rs_kafka_consumer_t *k, struct part *p) {
         return;
     }
     p->k = NULL;
-    event_free(p->ev);
-    p->ev = NULL;
+    event_free(p->kick_ev);
+    event_free(p->retry_ev);
+    p->kick_ev = p->retry_ev = NULL;
     while (p->head) {
         struct kmsg *n = p->head->next;
         kmsg_free(p->head);
