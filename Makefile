@@ -24,10 +24,15 @@ test: build
 $(ASAN_BUILD)/CMakeCache.txt:
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DRIPSTOP_SANITIZE=ON
 
+# Every test's temp files (and so every child's log) go under ASAN_TMP, which is then scanned for
+# sanitizer reports: a report in a grandchild's log (ripstop run's sidecars) fails the target too.
+ASAN_TMP = $(abspath $(ASAN_BUILD))/tmp
 test-asan: setup $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
-	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		ctest --output-on-failure -j2 --timeout 900 -LE noasan
+	rm -rf $(ASAN_TMP) && mkdir -p $(ASAN_TMP)
+	cd $(ASAN_BUILD) && rc=0; TMPDIR=$(ASAN_TMP) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j2 --timeout 900 -LE noasan || rc=1; \
+		$(CURDIR)/scripts/sanitizer-reports.sh $(ASAN_TMP) || rc=1; exit $$rc
 
 demo: build
 	$(BUILD)/ripstop demo $(DEMO_ARGS)

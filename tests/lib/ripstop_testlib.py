@@ -7,6 +7,7 @@ Never sleep to synchronise: use wait_for(condition, timeout)."""
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -93,6 +94,27 @@ def request(method, port, path, body=None, headers=None, timeout=10.0, host="127
         conn.close()
 
 
+# AddressSanitizer / LeakSanitizer / UndefinedBehaviorSanitizer reports, as they start in a log. A child's report
+# does not always fail the test that started it (a leak only changes the exit code at shutdown; a report in a
+# process killed later is easy to miss), so ProcTestCase and main() look for them in every Proc's log.
+SANITIZER_REPORT = re.compile(r"==\d+==ERROR: (?:AddressSanitizer|LeakSanitizer)|runtime error: ")
+_all_procs = []
+
+
+def sanitizer_report(path, context=6000):
+    """The sanitizer report(s) in the file at path, from the first one on (at most context chars), or ""."""
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    m = SANITIZER_REPORT.search(text)
+    if not m:
+        return ""
+    start = text.rfind("\n", 0, m.start()) + 1
+    return text[start:start + context]
+
+
 class Proc:
     """A child process with its output captured to a log file."""
 
@@ -107,6 +129,12 @@ class Proc:
         self.p = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, env=full_env, cwd=cwd,
                                   start_new_session=True)
         self.pid = self.p.pid
+        self.sanitizer_checked = False
+        _all_procs.append(self)
+
+    def sanitizer_report(self):
+        """A sanitizer report in this process's log so far (see SANITIZER_REPORT), or ""."""
+        return sanitizer_report(self.log_path)
 
     def alive(self):
         return self.p.poll() is None
@@ -167,16 +195,6 @@ class Redis:
         return subprocess.run(argv + [str(a) for a in args], capture_output=True, text=True, timeout=10).stdout.strip()
 
 
-_nameres_db = None
-
-
-def _private_nameres_db():
-    global _nameres_db
-    if _nameres_db is None:
-        _nameres_db = os.path.join(tempfile.mkdtemp(prefix="ripstop-nameres-"), "nameres.db")
-    return _nameres_db
-
-
 class Sidecar:
     """A ripstopd on free ports with the given resources directory."""
 
@@ -194,11 +212,6 @@ class Sidecar:
         if config:
             argv += ["--config", config]
         argv += extra_args or []
-        env = dict(env or {})
-        # Sidecars of one test process find each other, but never those of another
-        # test running in parallel: a name-resolution table per test process.
-        if "RIPSTOP_NAMERES_DB" not in env and "RIPSTOP_NAMERES_DB" not in os.environ:
-            env["RIPSTOP_NAMERES_DB"] = _private_nameres_db()
         self.proc = Proc(f"ripstopd-{app_id}-{self.port}", argv, env=env, logdir=logdir)
         if wait:
             self.wait_ready()
@@ -259,6 +272,16 @@ class ProcTestCase(unittest.TestCase):
                 t.stop()
             except Exception:  # noqa: BLE001 - best effort cleanup
                 pass
+        reports = []
+        for t in self._tracked:
+            p = t if isinstance(t, Proc) else getattr(t, "proc", None)
+            if isinstance(p, Proc) and not p.sanitizer_checked:
+                p.sanitizer_checked = True
+                rep = p.sanitizer_report()
+                if rep:
+                    reports.append(f"--- {p.name} ({p.log_path}):\n{rep}")
+        if reports:
+            self.fail("sanitizer report in a child's log:\n" + "\n".join(reports))
 
 
 def main():
@@ -267,5 +290,20 @@ def main():
     prog = unittest.main(module="__main__", exit=False, verbosity=2)
     r = prog.result
     failed = len(r.failures) + len(r.errors)
-    print(f"{r.testsRun - failed - len(r.skipped)} passed, {failed} failed")
-    sys.exit(1 if failed or r.testsRun == 0 else 0)
+    # Children that no ProcTestCase checked (started in setUpClass, or not tracked): stop each one still running
+    # so a leak report gets written, then count every report as one failure.
+    sanitizer_failed = 0
+    for p in _all_procs:
+        if p.sanitizer_checked:
+            continue
+        p.sanitizer_checked = True
+        try:
+            p.stop()
+        except Exception:  # noqa: BLE001 - best effort: the log is what matters here
+            pass
+        rep = p.sanitizer_report()
+        if rep:
+            sanitizer_failed += 1
+            print(f"FAIL: sanitizer report in the log of {p.name} ({p.log_path}):\n{rep}", file=sys.stderr)
+    print(f"{r.testsRun - failed - len(r.skipped)} passed, {failed + sanitizer_failed} failed")
+    sys.exit(1 if failed or sanitizer_failed or r.testsRun == 0 else 0)
