@@ -195,6 +195,16 @@ class Redis:
         return subprocess.run(argv + [str(a) for a in args], capture_output=True, text=True, timeout=10).stdout.strip()
 
 
+_nameres_db = None
+
+
+def _private_nameres_db():
+    global _nameres_db
+    if _nameres_db is None:
+        _nameres_db = os.path.join(tempfile.mkdtemp(prefix="ripstop-nameres-"), "nameres.db")
+    return _nameres_db
+
+
 class Sidecar:
     """A ripstopd on free ports with the given resources directory."""
 
@@ -212,6 +222,11 @@ class Sidecar:
         if config:
             argv += ["--config", config]
         argv += extra_args or []
+        env = dict(env or {})
+        # Sidecars of one test process find each other, but never those of another
+        # test running in parallel: a name-resolution table per test process.
+        if "RIPSTOP_NAMERES_DB" not in env and "RIPSTOP_NAMERES_DB" not in os.environ:
+            env["RIPSTOP_NAMERES_DB"] = _private_nameres_db()
         self.proc = Proc(f"ripstopd-{app_id}-{self.port}", argv, env=env, logdir=logdir)
         if wait:
             self.wait_ready()
