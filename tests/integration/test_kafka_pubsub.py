@@ -228,6 +228,35 @@ spec:
         self.assertGreaterEqual(len(got), n)        # duplicates allowed (at-least-once)
         app2.stop()
 
+    def test_sidecar_killed_mid_stream_loses_nothing(self):
+        # The sidecar itself dies with -9: offsets it had not committed (messages the app had not accepted) are
+        # delivered again by the restarted sidecar once the group gives the partitions back.
+        subs = [{"pubsubname": "order-queue", "topic": "stream", "route": "/stream"}]
+        meta = """  - name: sessionTimeout
+    value: 6s
+  - name: heartbeatInterval
+    value: 2s
+"""
+        res = rt.write_resources({"kafka.yaml": kafka_component_yaml("order-queue", self.mock, meta)})
+        record = os.path.join(self.tmp, "sc-kill.jsonl")
+        app_port = rt.free_port()
+        self.track(SubscriberApp(app_port, record, subs, 0.02))
+        sc = self.track(rt.Sidecar("sc-kill", resources=res, app_port=app_port))
+        n = 120
+        for i in range(n):
+            r = sc.req("POST", f"/v1.0/publish/order-queue/stream?metadata.partitionKey=k{i % 5}", {"id": i})
+            self.assertEqual(r.status, 204, r)
+
+        def ids():
+            return {json.loads(x["body"])["data"]["id"] for x in records(record)}
+
+        rt.wait_for(lambda: len(ids()) >= 20, 30, what="first deliveries")
+        sc.proc.kill9()
+        self.assertLess(len(ids()), n, "the sidecar must be killed mid-stream")
+        self.track(rt.Sidecar("sc-kill", resources=res, app_port=app_port))
+        rt.wait_for(lambda: len(ids()) == n, 60, what="every message after the sidecar restarted")
+        self.assertEqual(ids(), set(range(n)))
+
 
 if __name__ == "__main__":
     rt.main()
