@@ -12,5 +12,9 @@ json_t *rs_json_parse(const char *data, size_t len, char *err, size_t errlen);
 const char *rs_json_str(const json_t *o, const char *key);
 /** Serialises compactly; the caller frees the result. Keeps key insertion order. */
 char *rs_json_dump(const json_t *v);
+/** If the `len` bytes are exactly one JSON string (quotes included), returns its decoded value (as Go's
+ *  strconv.Unquote would), NUL-terminated, with its length (it may hold NULs) in *outlen; the caller frees it.
+ *  Returns NULL, leaving *outlen alone, for anything else. */
+char *rs_json_unquote(const char *data, size_t len, size_t *outlen);
 
 #endif

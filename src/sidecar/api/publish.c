@@ -134,6 +134,20 @@ static int raw_payload(rs_http_req_t *r, const rs_kvlist_t *md, int *raw) {
     return 0;
 }
 
+/* What both routes start with: the target pubsub and topic, the query's metadata and its rawPayload flag.
+ * Returns NULL once it has replied with the error (md is then empty). */
+static rs_component_t *begin_publish(rs_http_req_t *r, rs_sidecar_t *sc, const char *rest, char *pubsub,
+                                     size_t pubsublen, const char **topic, rs_kvlist_t *md, int *raw) {
+    rs_component_t *c = resolve_target(r, sc, rest, pubsub, pubsublen, topic);
+    if (!c) return NULL;
+    rs_api_query_metadata(r, md);
+    if (raw_payload(r, md, raw) != 0) {
+        rs_kvlist_free(md);
+        return NULL;
+    }
+    return c;
+}
+
 /* The bytes for the broker: the body itself (rawPayload) or its CloudEvent. NULL with err on failure. */
 static char *message_bytes(rs_sidecar_t *sc, rs_http_req_t *r, const char *pubsub, const char *topic, const char *ct,
                            const char *data, size_t len, const rs_kvlist_t *md, int raw, size_t *outlen, char *err,
@@ -155,15 +169,10 @@ static char *message_bytes(rs_sidecar_t *sc, rs_http_req_t *r, const char *pubsu
 static void publish_single(rs_http_req_t *r, rs_sidecar_t *sc, const char *rest) {
     char pubsub[256];
     const char *topic;
-    rs_component_t *c = resolve_target(r, sc, rest, pubsub, sizeof pubsub, &topic);
-    if (!c) return;
     rs_kvlist_t md = {0};
-    rs_api_query_metadata(r, &md);
     int raw;
-    if (raw_payload(r, &md, &raw) != 0) {
-        rs_kvlist_free(&md);
-        return;
-    }
+    rs_component_t *c = begin_publish(r, sc, rest, pubsub, sizeof pubsub, &topic, &md, &raw);
+    if (!c) return;
     char err[300];
     size_t len;
     char *bytes = message_bytes(sc, r, pubsub, topic, rs_http_req_header(r, "content-type"), r->body, r->body_len, &md,
@@ -197,15 +206,10 @@ static void publish_single(rs_http_req_t *r, rs_sidecar_t *sc, const char *rest)
 static void publish_bulk(rs_http_req_t *r, rs_sidecar_t *sc, const char *rest) {
     char pubsub[256];
     const char *topic;
-    rs_component_t *c = resolve_target(r, sc, rest, pubsub, sizeof pubsub, &topic);
-    if (!c) return;
     rs_kvlist_t md = {0};
-    rs_api_query_metadata(r, &md);
     int raw;
-    if (raw_payload(r, &md, &raw) != 0) {
-        rs_kvlist_free(&md);
-        return;
-    }
+    rs_component_t *c = begin_publish(r, sc, rest, pubsub, sizeof pubsub, &topic, &md, &raw);
+    if (!c) return;
     char why[200];
     json_t *arr = rs_json_parse(r->body, r->body_len, why, sizeof why);
     const char *bad = NULL;

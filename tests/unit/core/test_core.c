@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Core helpers: durations, capped buffers, booleans, trace ids. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
 #include "core/duration.h"
 #include "core/ids.h"
+#include "core/json_util.h"
 #include "core/str.h"
 #include "test.h"
 
@@ -42,6 +44,21 @@ TEST(buffer_cap) {
     rs_buf_free(&b);
 }
 
+TEST(json_unquote) {
+    size_t n = 99;
+    char *s = rs_json_unquote("\"a\\u0000b\\n\"", 12, &n); /* "a\u0000b\n" */
+    ASSERT_TRUE(s != NULL);
+    ASSERT_EQ(n, 4);
+    ASSERT_TRUE(memcmp(s, "a\0b\n", 5) == 0);
+    free(s);
+    n = 99;
+    ASSERT_TRUE(rs_json_unquote("{\"a\":1}", 7, &n) == NULL); /* not a string */
+    ASSERT_TRUE(rs_json_unquote("\"abc", 4, &n) == NULL);     /* unterminated */
+    ASSERT_TRUE(rs_json_unquote("\"a\" \"", 5, &n) == NULL); /* quotes at both ends, not one string */
+    ASSERT_TRUE(rs_json_unquote("\"", 1, &n) == NULL);
+    ASSERT_EQ(n, 99);
+}
+
 TEST(go_bools) {
     int v;
     ASSERT_EQ(rs_parse_bool("True", &v), 0);
@@ -77,6 +94,7 @@ TEST(kvlist) {
 int main(void) {
     RUN(go_durations);
     RUN(buffer_cap);
+    RUN(json_unquote);
     RUN(go_bools);
     RUN(trace_ids);
     RUN(kvlist);

@@ -23,6 +23,7 @@
 
 #include "core/clock.h"
 #include "core/ids.h"
+#include "core/json_util.h"
 #include "core/log.h"
 #include "sidecar/components/bindings/azure_sharedkey.h"
 #include "sidecar/components/bindings/bindings.h"
@@ -428,23 +429,6 @@ static int is_content_key(const char *k) {
     return 0;
 }
 
-/* Go's strconv.Unquote on the re-marshalled data: a JSON string loses its quotes and escapes. */
-static char *unquote_json_string(const char *data, size_t len, size_t *outlen) {
-    if (len < 2 || data[0] != '"' || data[len - 1] != '"') return NULL;
-    json_error_t e;
-    json_t *s = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
-    if (!json_is_string(s)) {
-        json_decref(s);
-        return NULL;
-    }
-    *outlen = json_string_length(s);
-    char *out = rs_xmalloc(*outlen + 1);
-    memcpy(out, json_string_value(s), *outlen);
-    out[*outlen] = 0;
-    json_decref(s);
-    return out;
-}
-
 static blob_op_t *op_create(blob_t *b, const char *data, size_t len, const rs_kvlist_t *md, rs_binding_done_fn done,
                             void *arg) {
     blob_op_t *op = op_new(b, OP_CREATE, done, arg);
@@ -507,7 +491,7 @@ static blob_op_t *op_create(blob_t *b, const char *data, size_t len, const rs_kv
             }
     rs_kvlist_set(&op->headers, "x-ms-blob-type", "BlockBlob");
     size_t ulen;
-    char *uq = unquote_json_string(data, len, &ulen);
+    char *uq = rs_json_unquote(data, len, &ulen); /* Go's strconv.Unquote on the re-marshalled data */
     const char *payload = uq ? uq : data;
     size_t plen = uq ? ulen : len;
     if (b->cfg.decode_base64) {

@@ -31,6 +31,7 @@
 
 #include "core/buf.h"
 #include "core/ids.h"
+#include "core/json_util.h"
 #include "core/log.h"
 #include "sidecar/components/bindings/azure_sharedkey.h"
 #include "sidecar/components/bindings/bindings.h"
@@ -158,22 +159,6 @@ static int secure_path(const ls_t *ls, const char *rel, int create, char *out, s
     return 0;
 }
 
-static char *unquote_json_string(const char *data, size_t len, size_t *outlen) {
-    if (len < 2 || data[0] != '"' || data[len - 1] != '"') return NULL;
-    json_error_t e;
-    json_t *s = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
-    if (!json_is_string(s)) {
-        json_decref(s);
-        return NULL;
-    }
-    *outlen = json_string_length(s);
-    char *out = rs_xmalloc(*outlen + 1);
-    memcpy(out, json_string_value(s), *outlen);
-    out[*outlen] = 0;
-    json_decref(s);
-    return out;
-}
-
 static int write_all(int fd, const char *p, size_t n) {
     while (n) {
         ssize_t w = write(fd, p, n);
@@ -194,7 +179,7 @@ static void op_create(ls_t *ls, const char *rel, const char *data, size_t len, r
         return;
     }
     size_t ulen = 0;
-    char *uq = unquote_json_string(data, len, &ulen);
+    char *uq = rs_json_unquote(data, len, &ulen); /* Go's strconv.Unquote on the re-marshalled data */
     const char *payload = uq ? uq : data;
     size_t plen = uq ? ulen : len;
     unsigned char *dec = NULL;
