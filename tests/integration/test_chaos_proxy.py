@@ -94,6 +94,25 @@ class ChaosProxyTest(rt.ProcTestCase):
         self.assertEqual(self.call("GET", "/proxies").json(), {})
         self.assertIn(b"ripstop", self.call("GET", "/version").body)
 
+    def test_populate_and_patch(self):
+        r = self.call("POST", "/populate", [{"name": "a", "listen": "127.0.0.1:0", "upstream": f"127.0.0.1:{self.echo_port}"},
+                                            {"name": "b", "listen": "127.0.0.1:0", "upstream": f"127.0.0.1:{self.echo_port}"}])
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual([p["name"] for p in r.json()["proxies"]], ["a", "b"])
+        port_a = int(r.json()["proxies"][0]["listen"].rsplit(":", 1)[1])
+        self.call("POST", "/proxies/a/toxics", {"type": "latency", "attributes": {"latency": 300}})
+        # the same config again keeps the proxy and its toxic
+        listen_a = r.json()["proxies"][0]["listen"]
+        r = self.call("POST", "/populate", [{"name": "a", "listen": listen_a, "upstream": f"127.0.0.1:{self.echo_port}"}])
+        self.assertEqual(len(r.json()["proxies"][0]["toxics"]), 1)
+        self.assertGreaterEqual(self.roundtrip(port_a)[1], 0.29)
+        r = self.call("PATCH", "/proxies/a/toxics/latency_downstream", {"attributes": {"latency": 0}})
+        self.assertEqual(r.status, 200, r)
+        self.assertLess(self.roundtrip(port_a)[1], 0.25)
+        self.assertEqual(self.call("PATCH", "/proxies/b", {"enabled": False}).json()["enabled"], False)
+        self.assertEqual(self.call("POST", "/populate", {"name": "x"}).status, 400)
+        self.assertEqual(self.call("POST", "/populate", [{"name": "x", "upstream": "8.8.8.8:53"}]).status, 400)
+
     def test_bad_input(self):
         self.assertEqual(self.call("POST", "/proxies", b"{not json").status, 400)
         self.assertEqual(self.call("POST", "/proxies", {"name": "x"}).status, 400)

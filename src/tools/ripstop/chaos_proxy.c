@@ -786,6 +786,44 @@ static void reply_result(rs_http_req_t *r, json_t *v, int ok_status, int status,
     else reply_err(r, status, err);
 }
 
+/* POST /populate [proxy...]: creates each proxy, replacing one of the same name whose listen or upstream
+ * differs (an identical one is kept with its toxics), as Toxiproxy does. */
+static void populate(rs_chaos_t *c, rs_http_req_t *r, const json_t *body) {
+    if (!json_is_array(body)) {
+        reply_err(r, 400, "populate wants a JSON array of proxies");
+        return;
+    }
+    json_t *out = json_array();
+    size_t i;
+    json_t *spec;
+    json_array_foreach(body, i, spec) {
+        const char *name = rs_json_str(spec, "name"), *up = rs_json_str(spec, "upstream"),
+                   *listen = rs_json_str(spec, "listen");
+        struct proxy *p = name ? find_proxy(c, name) : NULL;
+        if (p && up && strcmp(up, p->upstream) == 0 && listen) {
+            char cur[128];
+            snprintf(cur, sizeof cur, "%s:%d", p->listen_host, p->listen_port);
+            if (strcmp(cur, listen) == 0) {
+                json_array_append_new(out, proxy_json(p));
+                continue;
+            }
+        }
+        if (p) rs_chaos_proxy_delete(c, name);
+        char err[512];
+        int status;
+        json_t *v = rs_chaos_proxy_create(c, spec, &status, err, sizeof err);
+        if (!v) {
+            char msg[600];
+            snprintf(msg, sizeof msg, "proxies[%zu]: %s", i, err);
+            json_decref(out);
+            reply_err(r, status, msg);
+            return;
+        }
+        json_array_append_new(out, v);
+    }
+    rs_http_reply_json(r, 201, json_pack("{s:o}", "proxies", out));
+}
+
 static int api_handler(rs_http_req_t *r, void *ctx) {
     rs_chaos_t *c = ctx;
     char path[512];
@@ -802,7 +840,9 @@ static int api_handler(rs_http_req_t *r, void *ctx) {
         seg[nseg++] = s;
     }
     const char *m = r->method;
-    int get = strcmp(m, "GET") == 0, post = strcmp(m, "POST") == 0, del = strcmp(m, "DELETE") == 0;
+    /* Newer Toxiproxy clients update with PATCH; it means the same as POST on existing objects. */
+    int get = strcmp(m, "GET") == 0, post = strcmp(m, "POST") == 0 || strcmp(m, "PATCH") == 0,
+        del = strcmp(m, "DELETE") == 0;
     char err[512] = "";
     int status = 500;
     json_t *body = NULL;
@@ -823,6 +863,8 @@ static int api_handler(rs_http_req_t *r, void *ctx) {
     } else if (nseg == 1 && strcmp(seg[0], "reset") == 0 && post) {
         rs_chaos_reset(c);
         rs_http_reply_empty(r, 204);
+    } else if (nseg == 1 && strcmp(seg[0], "populate") == 0 && post) {
+        populate(c, r, body);
     } else if (nseg == 1 && strcmp(seg[0], "proxies") == 0 && get) {
         rs_http_reply_json(r, 200, rs_chaos_proxies_json(c));
     } else if (nseg == 1 && strcmp(seg[0], "proxies") == 0 && post) {
@@ -832,8 +874,8 @@ static int api_handler(rs_http_req_t *r, void *ctx) {
         if (get) {
             json_t *v = rs_chaos_proxy_json(c, seg[1]);
             reply_result(r, v, 200, 404, "proxy not found");
-        } else if (post || strcmp(m, "PATCH") == 0) {
-            json_t *v = rs_chaos_proxy_update(c, seg[1], body ? body : json_object(), &status, err, sizeof err);
+        } else if (post) {
+            json_t *v = rs_chaos_proxy_update(c, seg[1], body, &status, err, sizeof err);
             reply_result(r, v, 200, status, err);
         } else if (del) {
             if (rs_chaos_proxy_delete(c, seg[1]) == 0) rs_http_reply_empty(r, 204);

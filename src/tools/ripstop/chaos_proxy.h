@@ -17,6 +17,7 @@
  *   GET/POST /proxies, GET/POST/DELETE /proxies/{name},
  *   GET/POST /proxies/{name}/toxics, GET/POST/DELETE /proxies/{name}/toxics/{toxic},
  *   POST /reset, GET /version.
+ * POST /populate, POST /reset, GET /version (PATCH is accepted wherever POST updates).
  * Errors are {"error": "...", "status": N}. Only loopback addresses are accepted. */
 #ifndef RS_TOOLS_CHAOS_PROXY_H
 #define RS_TOOLS_CHAOS_PROXY_H
