@@ -16,8 +16,7 @@
  * The HTTP API (rs_chaos_api_listen) answers the same JSON shapes as Toxiproxy:
  *   GET/POST /proxies, GET/POST/DELETE /proxies/{name},
  *   GET/POST /proxies/{name}/toxics, GET/POST/DELETE /proxies/{name}/toxics/{toxic},
- *   POST /reset, GET /version.
- * POST /populate, POST /reset, GET /version (PATCH is accepted wherever POST updates).
+ *   POST /populate, POST /reset, GET /version (PATCH is accepted wherever POST updates).
  * Errors are {"error": "...", "status": N}. Only loopback addresses are accepted. */
 #ifndef RS_TOOLS_CHAOS_PROXY_H
 #define RS_TOOLS_CHAOS_PROXY_H
