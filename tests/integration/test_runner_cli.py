@@ -323,7 +323,7 @@ class RunnerStopTest(RunnerTestBase):
           - appID: forker
             appDirPath: .
             noSidecar: true
-            command: ["sh", "-c", "sleep 600 & echo child $!; trap '' TERM; wait"]
+            command: ["sh", "-c", "trap '' TERM; sleep 600 & echo child $!; wait"]  # both ignore SIGTERM
         """
 
     def grandchild(self, r):
@@ -338,7 +338,9 @@ class RunnerStopTest(RunnerTestBase):
         self.assertEqual(len(pids), 6)  # 2 apps + 2 sidecars + forker + its child
         self.assertTrue(all(not pid_gone(p) for p in pids))
         os.kill(r.proc.pid, signal.SIGINT)
+        t = time.monotonic()
         r.proc.p.wait(timeout=30)
+        self.assertGreaterEqual(time.monotonic() - t, 4.5, "forker got its grace period before SIGKILL")
         self.assertEqual(r.proc.p.returncode, 0, r.out()[-2000:])
         self.assertIn("[ripstop] stopped", r.out())
         self.assertFalse(os.path.exists(run_dir), "the run's temp dir is removed")
@@ -362,11 +364,12 @@ class RunnerStopTest(RunnerTestBase):
 
     def test_kill9_of_ripstop_leaves_no_orphans(self):
         r = self.start(self.APPS.format(app=self.fake_app))
-        direct = r.all_pids()
+        pids = r.all_pids() + [self.grandchild(r)]
         os.kill(r.proc.pid, signal.SIGKILL)
         r.proc.p.wait(timeout=10)
-        # PR_SET_PDEATHSIG takes every direct child down with the runner.
-        for p in direct:
+        # PR_SET_PDEATHSIG takes every direct child down with the runner, and the guard process kills the
+        # rest of each group (here a grandchild that ignores SIGTERM).
+        for p in pids:
             rt.wait_for(lambda: pid_gone(p), 10, what="pid %d gone after kill -9 of ripstop" % p)
 
 

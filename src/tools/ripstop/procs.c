@@ -22,6 +22,7 @@
 
 #include "core/clock.h"
 #include "core/str.h"
+#include "procs_guard.h"
 
 void rs_child_init(rs_child_t *c) {
     memset(c, 0, sizeof *c);
@@ -143,6 +144,7 @@ int rs_child_spawn(rs_child_t *c, struct event_base *base, char *err, size_t err
         if (c->cwd) strncat(err, ")", errlen - strlen(err) - 1);
         return -1;
     }
+    rs_guard_start(); /* best effort: without it, PR_SET_PDEATHSIG still covers the direct child */
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) < 0) {
         snprintf(err, errlen, "pipe: %s", strerror(errno));
@@ -184,6 +186,7 @@ int rs_child_spawn(rs_child_t *c, struct event_base *base, char *err, size_t err
         _exit(127);
     }
     setpgid(pid, pid); /* also here, so a signal sent right away reaches the group */
+    rs_guard_add(pid);
     free(exe);
     close(fds[1]);
     c->pid = pid;
@@ -213,6 +216,7 @@ int rs_child_reap(rs_child_t *c, int *status) {
         kill(-c->pid, SIGKILL);
         while (waitpid(c->pid, &st, 0) < 0 && errno == EINTR) {}
     }
+    rs_guard_remove(c->pid);
     if (c->out_fd >= 0) {
         drain(c);
         close_output(c);
