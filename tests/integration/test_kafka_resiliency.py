@@ -5,11 +5,13 @@ the breaker opens and the publish fails with 500; publishes fail fast while it
 is open; after the latency is removed and the breaker's open period passes,
 publishes succeed again.
 
-Times are scaled down from the original (timeout 5 s, latency 6 s ± 2 s,
-open 60 s): timeout 500 ms, breaker open 3 s, latency 800 ms ± 200 ms. The
-original's window lets about a quarter of attempts finish inside the timeout
-(6 s ± 2 s vs 5 s), so the number of attempts before 11 consecutive failures is
-random; here every attempt exceeds the timeout, which keeps the test exact."""
+Times are the original's scaled by 1/10 (timeout 5 s -> 500 ms, latency
+6 s ± 2 s -> 600 ms ± 200 ms, breaker open 60 s -> 3 s; the 200 ms retry interval
+is kept). A single attempt can finish inside the timeout (the jittered delay
+ranges over 400-800 ms), so a publish may still succeed before the breaker
+trips; the test publishes until one fails. The publish that fails has had
+nothing but failed attempts since the last success, so it took 11 timeouts
+before the breaker rejected the 12th attempt."""
 
 import time
 
@@ -60,10 +62,13 @@ class KafkaBreakerTest(rt.ProcTestCase):
         r, _ = publish(0)
         self.assertEqual(r.status, 204, r)
 
-        mock.control("PUT", "/brokers/all/latency", {"latency_ms": 800, "jitter_ms": 200})
-        # 11 attempts time out (11 x 500 ms + 10 x 200 ms back-off), the 11th failure trips the breaker and the
-        # next attempt is rejected: a permanent error that ends the retry loop.
-        r, took = publish(1)
+        mock.control("PUT", "/brokers/all/latency", {"latency_ms": 600, "jitter_ms": 200})
+        # Each publish retries until an attempt succeeds or the 11th consecutive timeout trips the breaker and the
+        # next attempt is rejected: a permanent error that ends the retry loop with a 500. Bounded: 8 publishes.
+        for i in range(8):
+            r, took = publish(1 + i, timeout=120)
+            if r.status != 204:
+                break
         self.assertEqual(r.status, 500, r)
         self.assertEqual(r.json()["errorCode"], "ERR_PUBSUB_PUBLISH_MESSAGE", r)
         self.assertIn("circuit breaker is open", r.json()["message"])
