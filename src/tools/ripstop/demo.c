@@ -660,34 +660,76 @@ static int mkdirs(const char *path) {
     return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* --check: validate the scenario and its run file, print the plan, start nothing. */
+static int print_plan(struct demo *d, const char *path) {
+    char err[1024];
+    if (rs_runner_check_file(d->scn.run_file, err, sizeof err) != 0) {
+        fprintf(stderr, "ripstop demo: %s\n", err);
+        return 1;
+    }
+    const rs_scenario_t *s = &d->scn;
+    printf("scenario %s (%s)%s: seed %lu, run file %s\n", s->name, path, d->quick ? ", quick" : "", s->seed,
+           s->run_file);
+    printf("warm-up %.1f s, then load %.3g req/s per target for %.1f s (timeout %.1f s):", (double)s->warmup_ms / 1000,
+           s->rate, (double)s->load_ms / 1000, (double)s->timeout_ms / 1000);
+    for (int i = 0; i < s->ntargets; i++) printf(" %s=%s%s", s->targets[i].name, s->targets[i].app, s->targets[i].path);
+    printf("\n");
+    static const char *const types[] = {"kafka-latency", "kafka-down", "kill", "http"};
+    for (int i = 0; i < s->nactions; i++) {
+        const rs_action_t *a = &s->actions[i];
+        printf("  %6.1f s", (double)a->start_ms / 1000);
+        if (a->stop_ms >= 0) printf(" .. %6.1f s", (double)a->stop_ms / 1000);
+        else printf("           ");
+        printf("  %-14s %-6s %s", a->name, a->kind, types[a->type]);
+        if (a->type == RS_ACT_KAFKA_LATENCY)
+            printf(" %lld ms +- %lld ms on brokers %s", (long long)a->latency_ms, (long long)a->jitter_ms, a->brokers);
+        if (a->type == RS_ACT_KILL) {
+            printf(" signal %d:", a->signal);
+            for (int k = 0; k < a->nkills; k++)
+                printf(" %s#%d%s", a->kills[k].app, a->kills[k].instance, a->kills[k].sidecar ? "(sidecar)" : "");
+        }
+        printf("\n");
+    }
+    for (char **e = s->env; e && *e; e++) printf("env %s\n", *e);
+    char *crit = json_dumps(s->criteria, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(4));
+    printf("drain: settle %.1f s, timeout %.1f s; verify: %s\n", (double)s->settle_ms / 1000,
+           (double)s->drain_timeout_ms / 1000, crit ? crit : "{}");
+    free(crit);
+    return 0;
+}
+
 static void usage(FILE *o) {
     fprintf(o, "usage: ripstop demo [--quick] [--out DIR] [--scenario FILE] [--dashboard-port N] [--linger SECONDS]\n"
+               "                    [--check]\n"
                "  Starts the order system with its infrastructure, runs the chaos scenario against both\n"
                "  frontends, prints the verdict and writes DIR/report.html, verdict.json, recording.json.\n"
-               "  Exit 0 only when the verdict holds. See docs/demo.md.\n");
+               "  Exit 0 only when the verdict holds. --check validates the scenario and prints its plan.\n"
+               "  --linger keeps the dashboard up that long after the verdict. See docs/demo.md.\n");
 }
 
 int rs_cmd_demo(int argc, char **argv) {
     struct demo *d = rs_xcalloc(1, sizeof *d);
     char scenario[PATH_MAX] = "";
-    int dash_port = 0;
+    int dash_port = 0, check = 0;
     snprintf(d->out, sizeof d->out, "demo-out");
     static const struct option opts[] = {{"quick", no_argument, 0, 'q'},
                                          {"out", required_argument, 0, 'o'},
                                          {"scenario", required_argument, 0, 's'},
                                          {"dashboard-port", required_argument, 0, 'p'},
                                          {"linger", required_argument, 0, 'l'},
+                                         {"check", no_argument, 0, 'c'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     optind = 1;
     int ch;
-    while ((ch = getopt_long(argc, argv, "qo:s:p:l:h", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "qo:s:p:l:ch", opts, NULL)) != -1) {
         switch (ch) {
         case 'q': d->quick = 1; break;
         case 'o': snprintf(d->out, sizeof d->out, "%s", optarg); break;
         case 's': snprintf(scenario, sizeof scenario, "%s", optarg); break;
         case 'p': dash_port = atoi(optarg); break;
         case 'l': d->linger_ms = (int64_t)(atof(optarg) * 1000); break;
+        case 'c': check = 1; break;
         case 'h': usage(stdout); free(d); return 0;
         default: usage(stderr); free(d); return 2;
         }
@@ -709,6 +751,12 @@ int rs_cmd_demo(int argc, char **argv) {
         rs_scenario_free(&d->scn);
         free(d);
         return 1;
+    }
+    if (check) {
+        int rc = print_plan(d, scenario);
+        rs_scenario_free(&d->scn);
+        free(d);
+        return rc;
     }
     char logs[PATH_MAX];
     snprintf(logs, sizeof logs, "%.*s/logs", PATH_MAX - 8, d->out);
