@@ -219,6 +219,10 @@ int rs_http_server_listen(rs_http_server_t *s, const char *addr, int port) {
     struct evhttp_bound_socket *sock = evhttp_bind_socket_with_handle(s->http, addr, (ev_uint16_t)port);
     if (!sock) return -1;
     evutil_socket_t fd = evhttp_bound_socket_get_fd(sock);
+    /* libevent listens with a backlog of 128: a burst of thousands of connects (5,000 waiting invocations)
+     * then overflows the accept queue and clients wait out SYN retransmits (1 s, 3 s, 7 s...). Listening
+     * again only raises the queue's length, as Go's net package does (somaxconn). */
+    if (listen(fd, SOMAXCONN) != 0) RS_WARN("http", "cannot raise the listen backlog: %s", strerror(errno));
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
     if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) return -1;
