@@ -80,6 +80,7 @@ struct demo {
     json_t *breaker;            /* [{t_ms, value}] */
     json_t *loyalty_lock, *loyalty_nolock;
     int blobs_lock, blobs_nolock, blobs_inflight;
+    int actions_inflight;
     /* drain */
     int64_t drain_start, stable_since, next_drain_probe;
     long last_totals;
@@ -244,12 +245,20 @@ static void observe(struct demo *d) {
 
 /* ---------- actions ---------- */
 
+struct action_call {
+    struct demo *d;
+    char what[];
+};
+
 static void on_action_http(void *arg, rs_http_response_t *resp) {
-    char *what = arg;
-    if (resp->result != RS_HTTP_OK || resp->status >= 300)
-        fprintf(stderr, "ripstop demo: %s failed: %s (status %d) %.200s\n", what, resp->error, resp->status,
+    struct action_call *ac = arg;
+    if (resp->result != RS_HTTP_OK || resp->status >= 300) {
+        fprintf(stderr, "ripstop demo: %s failed: %s (status %d) %.200s\n", ac->what, resp->error, resp->status,
                 resp->body.data ? resp->body.data : "");
-    free(what);
+        event_text(ac->d, "%s failed (status %d)", ac->what, resp->status);
+    }
+    ac->d->actions_inflight--;
+    free(ac);
 }
 
 /* Expands ${RIPSTOP_CHAOS_API} and ${RIPSTOP_KAFKA_CONTROL} in a URL. */
@@ -281,11 +290,15 @@ static void send_action_http(struct demo *d, const char *label, const char *meth
     rs_kvlist_set(&h, "Content-Type", "application/json");
     rs_http_request_t req = {.method = method, .url = url, .headers = &h, .body = b, .body_len = b ? strlen(b) : 0,
                              .timeout_ms = 10000};
-    char *what = rs_xmalloc(strlen(label) + strlen(url) + 8);
-    sprintf(what, "%s (%s)", label, url);
-    if (!rs_http_send(d->http, &req, on_action_http, what)) {
-        fprintf(stderr, "ripstop demo: %s: cannot send\n", what);
-        free(what);
+    size_t wl = strlen(label) + strlen(url) + 8;
+    struct action_call *ac = rs_xmalloc(sizeof *ac + wl);
+    ac->d = d;
+    snprintf(ac->what, wl, "%s (%s)", label, url);
+    d->actions_inflight++;
+    if (!rs_http_send(d->http, &req, on_action_http, ac)) {
+        fprintf(stderr, "ripstop demo: %s: cannot send\n", ac->what);
+        d->actions_inflight--;
+        free(ac);
     }
     rs_kvlist_free(&h);
     free(b);
@@ -621,6 +634,17 @@ static void step_verify(struct demo *d) {
     d->done_ms = rs_now_ms();
 }
 
+/* Lets every request we started finish (bounded), so their state is freed by their own callbacks. */
+static void settle_inflight(struct demo *d, int64_t ms) {
+    int64_t until = rs_now_ms() + ms;
+    for (;;) {
+        int n = d->breaker_inflight + d->loyalty_inflight + d->blobs_inflight + d->actions_inflight;
+        for (int i = 0; i < d->scn.ntargets; i++) n += d->warm_inflight[i];
+        if (n <= 0 || rs_now_ms() >= until) return;
+        event_base_loop(d->base, EVLOOP_ONCE);
+    }
+}
+
 /* ---------- command ---------- */
 
 static void on_tick(evutil_socket_t fd, short what, void *arg) {
@@ -876,6 +900,7 @@ int rs_cmd_demo(int argc, char **argv) {
         fprintf(stderr, "ripstop demo: interrupted\n");
         d->exit_code = 130;
     }
+    settle_inflight(d, d->cancel ? 2000 : 15000);
 out:
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
