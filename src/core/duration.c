@@ -2,6 +2,7 @@
 #include "core/duration.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,9 +25,11 @@ int rs_duration_parse_go(const char *s, int64_t *out_ms) {
     double total_ns = 0;
     while (*s) {
         if (!isdigit((unsigned char)*s) && *s != '.') return -1;
+        /* Go takes digits with at most a fraction: no exponent, hex, inf or nan, which strtod would. */
+        size_t n = strspn(s, "0123456789.");
         char *end;
         double v = strtod(s, &end);
-        if (end == s) return -1;
+        if (end == s || (size_t)(end - s) != n) return -1;
         s = end;
         double unit;
         if (strncmp(s, "ns", 2) == 0) unit = 1, s += 2;
@@ -39,6 +42,7 @@ int rs_duration_parse_go(const char *s, int64_t *out_ms) {
         else return -1;
         total_ns += v * unit;
     }
+    if (total_ns >= 9223372036854775808.0) return -1; /* past int64 nanoseconds: Go's "invalid duration" */
     int64_t ms = (int64_t)(total_ns / 1e6);
     *out_ms = neg ? -ms : ms;
     return 0;
@@ -47,7 +51,10 @@ int rs_duration_parse_go(const char *s, int64_t *out_ms) {
 static int parse_with_bare_unit(const char *s, int64_t *out_ms, int64_t bare_scale) {
     if (!s) return -1;
     if (is_bare_int(s)) {
-        *out_ms = strtoll(s, NULL, 10) * bare_scale;
+        errno = 0;
+        long long v = strtoll(s, NULL, 10);
+        if (errno == ERANGE || v > INT64_MAX / bare_scale || v < INT64_MIN / bare_scale) return -1;
+        *out_ms = v * bare_scale;
         return 0;
     }
     return rs_duration_parse_go(s, out_ms);

@@ -25,6 +25,20 @@ TEST(go_durations) {
     ASSERT_EQ(rs_duration_parse_go("5", &ms), -1);
     ASSERT_EQ(rs_duration_parse_go("5x", &ms), -1);
     ASSERT_EQ(rs_duration_parse_go("", &ms), -1);
+    /* Go's number syntax only, and nothing past int64 nanoseconds (~292 years): an error, never UB */
+    ASSERT_EQ(rs_duration_parse_go("1e3s", &ms), -1);
+    ASSERT_EQ(rs_duration_parse_go("0x10s", &ms), -1);
+    ASSERT_EQ(rs_duration_parse_go("1e999h", &ms), -1);
+    ASSERT_EQ(rs_duration_parse_go("2562047h", &ms), 0);
+    ASSERT_EQ(ms, 2562047LL * 3600000);
+    ASSERT_EQ(rs_duration_parse_go("2562048h", &ms), -1);
+    ASSERT_EQ(rs_duration_parse_go("-2562048h", &ms), -1);
+    ASSERT_EQ(rs_duration_parse_go("1.s", &ms), 0);
+    ASSERT_EQ(ms, 1000);
+    ASSERT_EQ(rs_duration_parse_s_default("9223372036854776", &ms), -1);
+    ASSERT_EQ(rs_duration_parse_s_default("99999999999999999999", &ms), -1);
+    ASSERT_EQ(rs_duration_parse_ms_default("-9223372036854775808", &ms), 0);
+    ASSERT_EQ(rs_duration_parse_ms_default("99999999999999999999", &ms), -1);
     ASSERT_EQ(rs_duration_parse_ms_default("5000", &ms), 0);
     ASSERT_EQ(ms, 5000);
     ASSERT_EQ(rs_duration_parse_s_default("10", &ms), 0);
