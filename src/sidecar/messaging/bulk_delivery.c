@@ -235,9 +235,7 @@ static bulk_op_t *op_for(rs_bulk_batcher_t *b, bulk_op_t **ops, size_t *nops, co
     op->e = rs_xcalloc(cap, sizeof *op->e);
     if (path) {
         op->path = rs_strdup(path);
-        size_t n = strlen(b->sc->app_base_url) + strlen(path) + 1;
-        op->url = rs_xmalloc(n);
-        snprintf(op->url, n, "%s%s", b->sc->app_base_url, path);
+        op->url = rs_delivery_app_url(b->sc, path);
     }
     op->next = b->ops;
     if (b->ops) b->ops->prev = op;

@@ -192,6 +192,14 @@ static void run_done(void *op, const rs_outcome_t *final) {
 /* ---- start ---- */
 
 /* A metadata entry becomes a header only if it cannot break the request or shadow a header the sidecar sets. */
+char *rs_delivery_app_url(const rs_sidecar_t *sc, const char *route) {
+    const char *slash = route[0] == '/' ? "" : "/";
+    size_t n = strlen(sc->app_base_url) + strlen(route) + 2;
+    char *url = rs_xmalloc(n);
+    snprintf(url, n, "%s%s%s", sc->app_base_url, slash, route);
+    return url;
+}
+
 int rs_delivery_header_safe(const char *k, const char *v) {
     static const char *const reserved[] = {"content-type", "content-length", "transfer-encoding", "connection",
                                            "host", "expect", "te", "upgrade", "keep-alive", "dapr-api-token",
@@ -252,9 +260,7 @@ void rs_delivery_start(rs_sidecar_t *sc, rs_delivery_set_t *set, const rs_subscr
         drop(d);
         return;
     }
-    size_t ulen = strlen(sc->app_base_url) + strlen(route) + 1;
-    d->url = rs_xmalloc(ulen);
-    snprintf(d->url, ulen, "%s%s", sc->app_base_url, route);
+    d->url = rs_delivery_app_url(sc, route);
 
     for (size_t i = 0; i < m->metadata.len; i++) {
         const rs_kv_t *kv = &m->metadata.items[i];

@@ -34,6 +34,10 @@ rs_app_verdict_t rs_delivery_classify(int status, const char *body, size_t len);
  *  headers the sidecar sets itself: Content-Type, traceparent, dapr-api-token, hop-by-hop ...). */
 int rs_delivery_header_safe(const char *k, const char *v);
 
+/** The app URL for a subscription route: the app's base URL, then the route with a '/' put first when it has none
+ *  ("orders" -> /orders), as Dapr's app channel does. The caller frees it. */
+char *rs_delivery_app_url(const rs_sidecar_t *sc, const char *route);
+
 typedef struct rs_delivery rs_delivery_t;
 
 /** The deliveries in flight for one sidecar, so shutdown can stop them. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Subscriptions: programmatic parsing, declarative conversion, merge, routing; delivery verdicts; topic scopes. */
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,6 +144,21 @@ static int allowed(const char *k1, const char *v1, const char *k2, const char *v
     return r;
 }
 
+TEST(app_urls) {
+    /* Dapr's app channel puts a '/' before a route without one; a route that has one is kept as written. */
+    static rs_sidecar_t sc;
+    snprintf(sc.app_base_url, sizeof sc.app_base_url, "http://127.0.0.1:6001");
+    const char *cases[][2] = {{"/orders", "http://127.0.0.1:6001/orders"},
+                              {"orders", "http://127.0.0.1:6001/orders"},
+                              {"a/b?x=1", "http://127.0.0.1:6001/a/b?x=1"},
+                              {"//x", "http://127.0.0.1:6001//x"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *u = rs_delivery_app_url(&sc, cases[i][0]);
+        ASSERT_STREQ(u, cases[i][1]);
+        free(u);
+    }
+}
+
 TEST(topic_scopes) {
     ASSERT_TRUE(allowed(NULL, NULL, NULL, NULL, "a", "t", RS_TOPIC_PUBLISH));
     ASSERT_TRUE(allowed("allowedTopics", "t1, t2", NULL, NULL, "a", "t2", RS_TOPIC_PUBLISH));
@@ -163,6 +179,7 @@ int main(void) {
     RUN(declarative_and_merge);
     RUN(no_match_without_default);
     RUN(verdicts);
+    RUN(app_urls);
     RUN(topic_scopes);
     return TEST_SUMMARY();
 }
