@@ -6,7 +6,7 @@
 # test reads.
 set -uo pipefail
 dir=${1:?usage: $0 DIR}
-pattern='==[0-9]+==ERROR: (AddressSanitizer|LeakSanitizer)|runtime error: '
+pattern='==[0-9]+==ERROR: (AddressSanitizer|LeakSanitizer)|:[0-9]+(:[0-9]+)?: runtime error: '
 mapfile -t files < <(grep -rlIE "$pattern" "$dir" 2>/dev/null | sort)
 if [ ${#files[@]} -eq 0 ]; then
   echo "sanitizer reports: none under $dir"

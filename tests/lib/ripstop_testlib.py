@@ -97,7 +97,7 @@ def request(method, port, path, body=None, headers=None, timeout=10.0, host="127
 # AddressSanitizer / LeakSanitizer / UndefinedBehaviorSanitizer reports, as they start in a log. A child's report
 # does not always fail the test that started it (a leak only changes the exit code at shutdown; a report in a
 # process killed later is easy to miss), so ProcTestCase and main() look for them in every Proc's log.
-SANITIZER_REPORT = re.compile(r"==\d+==ERROR: (?:AddressSanitizer|LeakSanitizer)|runtime error: ")
+SANITIZER_REPORT = re.compile(r"==\d+==ERROR: (?:AddressSanitizer|LeakSanitizer)|:\d+(?::\d+)?: runtime error: ")
 _all_procs = []
 
 
