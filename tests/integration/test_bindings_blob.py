@@ -23,37 +23,9 @@ import urllib.parse
 
 import ripstop_testlib as T
 
-# Azurite's published development account (from its README); not a secret.
-DEV_ACCOUNT = "devstoreaccount1"
-DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-
-
-class Azurite:
-    """azurite-blob on a free loopback port with its own data folder; restartable on the same port/folder."""
-
-    def __init__(self):
-        self.bin = os.path.join(T.SRC, "node_modules", ".bin", "azurite-blob")
-        if not os.path.exists(self.bin):
-            raise FileNotFoundError("Azurite is not installed: run scripts/setup.sh (npm ci)")
-        self.port = T.free_port()
-        self.dir = tempfile.mkdtemp(prefix="ripstop-azurite-")
-        self.proc = None
-        self.start()
-
-    def start(self):
-        argv = [self.bin, "--blobHost", "127.0.0.1", "--blobPort", str(self.port), "--location", self.dir,
-                "--skipApiVersionCheck", "--loose", "--silent", "--disableTelemetry"]
-        self.proc = T.Proc(f"azurite-{self.port}", argv, logdir=self.dir)
-        T.wait_for(lambda: T.port_open(self.port), 30, what=f"azurite on {self.port}")
-
-    def stop(self):
-        if self.proc:
-            self.proc.stop()
-            self.proc = None
-
-    @property
-    def endpoint(self):
-        return f"http://127.0.0.1:{self.port}"
+DEV_ACCOUNT = T.AZURITE_ACCOUNT
+DEV_KEY = T.AZURITE_KEY
+Azurite = T.Azurite
 
 
 class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):

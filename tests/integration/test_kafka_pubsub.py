@@ -11,39 +11,7 @@ import time
 
 import ripstop_testlib as rt
 
-
-class KafkaMock:
-    """A kafka-mock process on free loopback ports; `control()` talks to its control API."""
-
-    def __init__(self, brokers=1, topics=()):
-        self.dir = tempfile.mkdtemp(prefix="ripstop-kafka-")
-        bfile = os.path.join(self.dir, "bootstrap")
-        cfile = os.path.join(self.dir, "control")
-        argv = [rt.binary("kafka-mock"), "--brokers", str(brokers), "--bootstrap-file", bfile,
-                "--control-file", cfile, "--log-level", "warn"]
-        for t in topics:
-            argv += ["--topic", t]
-        self.proc = rt.Proc("kafka-mock", argv, logdir=self.dir)
-
-        def ready():
-            if not self.proc.alive():
-                raise RuntimeError("kafka-mock exited:\n" + self.proc.log())
-            return os.path.exists(bfile) and os.path.exists(cfile)
-
-        rt.wait_for(ready, 10, what="kafka-mock files")
-        with open(bfile) as f:
-            self.bootstrap = f.read().strip()
-        with open(cfile) as f:
-            self.control_port = int(f.read().strip())
-
-    def control(self, method, path, body=None):
-        r = rt.request(method, self.control_port, path, body)
-        if r.status >= 300:
-            raise AssertionError(f"kafka-mock {method} {path}: {r}")
-        return r.json() if r.body else None
-
-    def stop(self):
-        return self.proc.stop()
+KafkaMock = rt.KafkaMock
 
 
 def kafka_component_yaml(name, mock, extra=""):

@@ -195,6 +195,75 @@ class Redis:
         return subprocess.run(argv + [str(a) for a in args], capture_output=True, text=True, timeout=10).stdout.strip()
 
 
+# Azurite's published development account (from its README); not a secret.
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+class Azurite:
+    """azurite-blob (npm, installed by scripts/setup.sh) on a free loopback port with its own
+    data folder; stop() and start() again keep the port and the data."""
+
+    def __init__(self):
+        self.bin = os.path.join(SRC, "node_modules", ".bin", "azurite-blob")
+        if not os.path.exists(self.bin):
+            raise FileNotFoundError("Azurite is not installed: run scripts/setup.sh (npm ci)")
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="ripstop-azurite-")
+        self.proc = None
+        self.start()
+
+    def start(self):
+        argv = [self.bin, "--blobHost", "127.0.0.1", "--blobPort", str(self.port), "--location", self.dir,
+                "--skipApiVersionCheck", "--loose", "--silent", "--disableTelemetry"]
+        self.proc = Proc(f"azurite-{self.port}", argv, logdir=self.dir)
+        wait_for(lambda: port_open(self.port), 30, what=f"azurite on {self.port}")
+
+    def stop(self):
+        if self.proc:
+            self.proc.stop()
+            self.proc = None
+
+    @property
+    def endpoint(self):
+        return f"http://127.0.0.1:{self.port}"
+
+
+class KafkaMock:
+    """A kafka-mock process (librdkafka's mock cluster) on free loopback ports;
+    `bootstrap` is its broker list and `control()` talks to its control API."""
+
+    def __init__(self, brokers=1, topics=()):
+        self.dir = tempfile.mkdtemp(prefix="ripstop-kafka-")
+        bfile = os.path.join(self.dir, "bootstrap")
+        cfile = os.path.join(self.dir, "control")
+        argv = [binary("kafka-mock"), "--brokers", str(brokers), "--bootstrap-file", bfile,
+                "--control-file", cfile, "--log-level", "warn"]
+        for t in topics:
+            argv += ["--topic", t]
+        self.proc = Proc("kafka-mock", argv, logdir=self.dir)
+
+        def ready():
+            if not self.proc.alive():
+                raise RuntimeError("kafka-mock exited:\n" + self.proc.log())
+            return os.path.exists(bfile) and os.path.exists(cfile)
+
+        wait_for(ready, 10, what="kafka-mock files")
+        with open(bfile) as f:
+            self.bootstrap = f.read().strip()
+        with open(cfile) as f:
+            self.control_port = int(f.read().strip())
+
+    def control(self, method, path, body=None):
+        r = request(method, self.control_port, path, body)
+        if r.status >= 300:
+            raise AssertionError(f"kafka-mock {method} {path}: {r}")
+        return r.json() if r.body else None
+
+    def stop(self):
+        return self.proc.stop()
+
+
 _nameres_db = None
 
 

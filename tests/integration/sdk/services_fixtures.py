@@ -12,63 +12,14 @@ import ripstop_testlib as T
 DEPLOY = os.path.join(T.SRC, "deploy", "local")
 RESOURCES = os.path.join(DEPLOY, "resources")
 SECRETS_FILE = os.path.join(DEPLOY, "secrets.json")
-DEV_ACCOUNT = "devstoreaccount1"
+DEV_ACCOUNT = T.AZURITE_ACCOUNT
+Azurite = T.Azurite
+KafkaMock = T.KafkaMock
 
 
 def secret(name):
     with open(SECRETS_FILE) as f:
         return json.load(f)[name]
-
-
-class Azurite:
-    """azurite-blob on a free loopback port with its own data folder."""
-
-    def __init__(self):
-        self.bin = os.path.join(T.SRC, "node_modules", ".bin", "azurite-blob")
-        if not os.path.exists(self.bin):
-            raise FileNotFoundError("Azurite is not installed: run scripts/setup.sh (npm ci)")
-        self.port = T.free_port()
-        self.dir = tempfile.mkdtemp(prefix="ripstop-azurite-")
-        self.proc = None
-        self.start()
-
-    def start(self):
-        """Starts (or restarts, same port and data) Azurite."""
-        argv = [self.bin, "--blobHost", "127.0.0.1", "--blobPort", str(self.port), "--location", self.dir,
-                "--skipApiVersionCheck", "--loose", "--silent", "--disableTelemetry"]
-        self.proc = T.Proc(f"azurite-{self.port}", argv, logdir=self.dir)
-        T.wait_for(lambda: T.port_open(self.port), 30, what=f"azurite on {self.port}")
-
-    def stop(self):
-        if self.proc:
-            self.proc.stop()
-            self.proc = None
-
-    @property
-    def endpoint(self):
-        return f"http://127.0.0.1:{self.port}"
-
-
-class KafkaMock:
-    """kafka-mock (librdkafka's mock cluster) on free loopback ports."""
-
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="ripstop-kafka-")
-        bfile = os.path.join(self.dir, "bootstrap")
-        argv = [T.binary("kafka-mock"), "--brokers", "1", "--bootstrap-file", bfile, "--log-level", "warn"]
-        self.proc = T.Proc("kafka-mock", argv, logdir=self.dir)
-
-        def ready():
-            if not self.proc.alive():
-                raise RuntimeError("kafka-mock exited:\n" + self.proc.log())
-            return os.path.exists(bfile) and os.path.getsize(bfile) > 0
-
-        T.wait_for(ready, 10, what="kafka-mock bootstrap file")
-        with open(bfile) as f:
-            self.bootstrap = f.read().strip()
-
-    def stop(self):
-        self.proc.stop()
 
 
 def blob_yaml(name, container, azurite):
