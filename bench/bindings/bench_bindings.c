@@ -53,9 +53,11 @@ static long perform(CURL *e, const char *method, const char *url, struct curl_sl
     return st;
 }
 
+/* Each worker thread's request buffer, freed when the worker ends. */
+static __thread char *body;
+static __thread size_t cap;
+
 static long via_sidecar(CURL *e, int is_get, const char *name) {
-    static __thread char *body;
-    static __thread size_t cap;
     size_t need = (size_t)size + 256;
     if (cap < need) {
         body = realloc(body, need);
@@ -113,6 +115,9 @@ static void *worker(void *arg) {
         if (st != (w->is_get || w->via_sidecar ? 200 : 201)) w->failed++;
     }
     curl_easy_cleanup(e);
+    free(body);
+    body = NULL;
+    cap = 0;
     return NULL;
 }
 

@@ -111,6 +111,14 @@ class VerdictTest(unittest.TestCase):
         self.assertFalse(self.checks(v)["lock-no-lost-orders"])
         self.assertEqual(v["lost"]["lock"], 1)
 
+    def test_absurd_numbers_fail_cleanly(self):
+        # A corrupt store must make the check fail, not overflow the arithmetic.
+        rec = story()
+        rec["loyalty"]["lock"]["3"]["orderCount"] = -2 ** 63
+        rec["loyalty"]["lock"]["4"]["loyaltyPoints"] = 1e308
+        v, _ = self.verify(rec)
+        self.assertFalse(self.checks(v)["lock-exact"])
+
     def test_points_mismatch_fails(self):
         rec = story()
         rec["loyalty"]["lock"]["2"]["loyaltyPoints"] += 1

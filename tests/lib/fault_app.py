@@ -135,6 +135,7 @@ async def serve_conn(state, reader, writer):
                         work.cancel()
                         break
                     eof.cancel()
+                    await asyncio.gather(eof, return_exceptions=True)  # let the read end before the next one
                 status, payload, extra = await work
             finally:
                 state.inflight -= 1

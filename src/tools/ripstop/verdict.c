@@ -25,9 +25,16 @@ double rs_percentile(double *v, size_t n, double p) {
     return v[rank - 1];
 }
 
+/* Numbers come from recordings and state stores that may be corrupt; the
+ * counts and totals they hold are far below 1e12, so anything beyond is
+ * clamped there (the checks then fail) instead of overflowing a long. */
+#define NUM_LIMIT 1e12
+
 static double num(const json_t *o, const char *key, double dflt) {
     json_t *v = json_object_get(o, key);
-    return json_is_number(v) ? json_number_value(v) : dflt;
+    double d = json_is_number(v) ? json_number_value(v) : dflt;
+    if (d != d) return dflt; /* NaN */
+    return d > NUM_LIMIT ? NUM_LIMIT : d < -NUM_LIMIT ? -NUM_LIMIT : d;
 }
 
 static const char *str(const json_t *o, const char *key, const char *dflt) {
