@@ -25,9 +25,8 @@ static rs_azure_cred_t cred;
 static char *payload;
 
 typedef struct {
-    int id, n, via_sidecar, is_get, failed;
-    int64_t *lat;
-} worker_t;
+    int via_sidecar, is_get;
+} phase_t;
 
 static size_t sink(char *p, size_t s, size_t n, void *arg) {
     (void)p;
@@ -102,43 +101,29 @@ static long direct(CURL *e, int is_get, const char *name) {
     return st;
 }
 
-static void *worker(void *arg) {
-    worker_t *w = arg;
+static int client(void *ctx, int id, int n, int64_t *lat) {
+    const phase_t *ph = ctx;
+    int failed = 0;
     CURL *e = curl_easy_init();
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     char name[64];
-    for (int i = 0; i < w->n; i++) {
-        snprintf(name, sizeof name, "%s-%d-%d", w->via_sidecar ? "s" : "d", w->id, i);
+    for (int i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "%s-%d-%d", ph->via_sidecar ? "s" : "d", id, i);
         int64_t t0 = bu_now_us();
-        long st = w->via_sidecar ? via_sidecar(e, w->is_get, name) : direct(e, w->is_get, name);
-        w->lat[i] = bu_now_us() - t0;
-        if (st != (w->is_get || w->via_sidecar ? 200 : 201)) w->failed++;
+        long st = ph->via_sidecar ? via_sidecar(e, ph->is_get, name) : direct(e, ph->is_get, name);
+        lat[i] = bu_now_us() - t0;
+        if (st != (ph->is_get || ph->via_sidecar ? 200 : 201)) failed++;
     }
     curl_easy_cleanup(e);
     free(body);
     body = NULL;
     cap = 0;
-    return NULL;
+    return failed;
 }
 
 static bu_stats_t run_phase(int via_sidecar_, int is_get, int *failed) {
-    pthread_t th[256];
-    worker_t ws[256];
-    int per = n_req / conc;
-    int64_t *lat = calloc((size_t)per * conc, sizeof *lat);
-    int64_t t0 = bu_now_us();
-    for (int i = 0; i < conc; i++) {
-        ws[i] = (worker_t){.id = i, .n = per, .via_sidecar = via_sidecar_, .is_get = is_get, .lat = lat + (size_t)i * per};
-        pthread_create(&th[i], NULL, worker, &ws[i]);
-    }
-    *failed = 0;
-    for (int i = 0; i < conc; i++) {
-        pthread_join(th[i], NULL);
-        *failed += ws[i].failed;
-    }
-    bu_stats_t s = bu_stats(lat, (size_t)per * conc, bu_now_us() - t0);
-    free(lat);
-    return s;
+    phase_t ph = {via_sidecar_, is_get};
+    return bu_run_clients(conc, n_req / conc, client, &ph, failed);
 }
 
 /* Two passes of one side, interleaved with the other side's (see main); rates combine as total ops / total time. */

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,5 +165,39 @@ bu_stats_t bu_stats(int64_t *lat_us, size_t n, int64_t wall_us) {
     if (i99 >= n) i99 = n - 1;
     s.p99_ms = (double)lat_us[i99] / 1000.0;
     s.max_ms = (double)lat_us[n - 1] / 1000.0;
+    return s;
+}
+
+struct client_thread {
+    bu_client_fn fn;
+    void *ctx;
+    int id, n, failed;
+    int64_t *lat;
+};
+
+static void *client_main(void *arg) {
+    struct client_thread *t = arg;
+    t->failed = t->fn(t->ctx, t->id, t->n, t->lat);
+    return NULL;
+}
+
+bu_stats_t bu_run_clients(int threads, int per_thread, bu_client_fn fn, void *ctx, int *failed) {
+    pthread_t th[256];
+    struct client_thread ts[256];
+    if (threads < 1) threads = 1;
+    if (threads > 256) threads = 256;
+    int64_t *lat = calloc((size_t)per_thread * threads, sizeof *lat);
+    int64_t t0 = bu_now_us();
+    for (int i = 0; i < threads; i++) {
+        ts[i] = (struct client_thread){fn, ctx, i, per_thread, 0, lat + (size_t)i * per_thread};
+        pthread_create(&th[i], NULL, client_main, &ts[i]);
+    }
+    *failed = 0;
+    for (int i = 0; i < threads; i++) {
+        pthread_join(th[i], NULL);
+        *failed += ts[i].failed;
+    }
+    bu_stats_t s = bu_stats(lat, (size_t)per_thread * threads, bu_now_us() - t0);
+    free(lat);
     return s;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Helpers for the pub/sub benchmark: child processes, a minimal blocking
- * HTTP/1.1 keep-alive client (one per thread), and latency statistics. */
-#ifndef RS_BENCH_PUBSUB_UTIL_H
-#define RS_BENCH_PUBSUB_UTIL_H
+/* Helpers shared by the benchmarks: child processes, a minimal blocking
+ * HTTP/1.1 keep-alive client (one per thread), client threads, and latency
+ * statistics. */
+#ifndef RS_BENCH_UTIL_H
+#define RS_BENCH_UTIL_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -42,5 +43,12 @@ typedef struct {
 
 /** Sorts lat_us (n values) and summarises them with the wall time the run took. */
 bu_stats_t bu_stats(int64_t *lat_us, size_t n, int64_t wall_us);
+
+/** One client thread's work: n requests, the latency of request i in lat[i] (µs).
+ *  Returns how many failed. `id` is the thread's number (0..threads-1). */
+typedef int (*bu_client_fn)(void *ctx, int id, int n, int64_t *lat);
+/** Runs `threads` (1..256) client threads of `per_thread` requests each, waits for them, and
+ *  summarises every latency over the phase's wall time; *failed gets the total failures. */
+bu_stats_t bu_run_clients(int threads, int per_thread, bu_client_fn fn, void *ctx, int *failed);
 
 #endif

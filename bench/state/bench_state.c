@@ -18,57 +18,39 @@ static int n_req = 20000, conc = 16;
 static const char *VALUE = "{\"customer\":\"c-42\",\"orders\":17,\"total\":1234.5,\"tier\":\"gold\"}";
 
 typedef struct {
-    int port, id, n, is_get, failed;
-    int64_t *lat;
-} worker_t;
+    int port, is_get;
+} phase_t;
 
-static void *worker(void *arg) {
-    worker_t *w = arg;
+static int client(void *ctx, int id, int n, int64_t *lat) {
+    const phase_t *ph = ctx;
+    int failed = 0;
     bu_conn_t c;
-    if (bu_connect(&c, w->port) != 0) {
-        w->failed = w->n;
-        return NULL;
-    }
+    if (bu_connect(&c, ph->port) != 0) return n;
     char path[128], body[256];
-    for (int i = 0; i < w->n; i++) {
+    for (int i = 0; i < n; i++) {
         int64_t t0 = bu_now_us();
         int st;
-        if (w->is_get) {
-            snprintf(path, sizeof path, "/v1.0/state/statestore/k%d-%d", w->id, i % 100);
+        if (ph->is_get) {
+            snprintf(path, sizeof path, "/v1.0/state/statestore/k%d-%d", id, i % 100);
             st = bu_request(&c, "GET", path, NULL, NULL, 0);
         } else {
-            int n = snprintf(body, sizeof body, "[{\"key\":\"k%d-%d\",\"value\":%s}]", w->id, i % 100, VALUE);
-            st = bu_request(&c, "POST", "/v1.0/state/statestore", "application/json", body, (size_t)n);
+            int len = snprintf(body, sizeof body, "[{\"key\":\"k%d-%d\",\"value\":%s}]", id, i % 100, VALUE);
+            st = bu_request(&c, "POST", "/v1.0/state/statestore", "application/json", body, (size_t)len);
         }
-        w->lat[i] = bu_now_us() - t0;
-        if (st != (w->is_get ? 200 : 204)) w->failed++;
+        lat[i] = bu_now_us() - t0;
+        if (st != (ph->is_get ? 200 : 204)) failed++;
         if (st < 0) { /* broken connection: reconnect and go on */
             bu_close(&c);
-            if (bu_connect(&c, w->port) != 0) break;
+            if (bu_connect(&c, ph->port) != 0) break;
         }
     }
     bu_close(&c);
-    return NULL;
+    return failed;
 }
 
 static bu_stats_t run_phase(int port, int is_get, int *failed) {
-    pthread_t th[256];
-    worker_t ws[256];
-    int per = n_req / conc;
-    int64_t *lat = calloc((size_t)per * conc, sizeof *lat);
-    int64_t t0 = bu_now_us();
-    for (int i = 0; i < conc; i++) {
-        ws[i] = (worker_t){.port = port, .id = i, .n = per, .is_get = is_get, .lat = lat + (size_t)i * per};
-        pthread_create(&th[i], NULL, worker, &ws[i]);
-    }
-    *failed = 0;
-    for (int i = 0; i < conc; i++) {
-        pthread_join(th[i], NULL);
-        *failed += ws[i].failed;
-    }
-    bu_stats_t s = bu_stats(lat, (size_t)per * conc, bu_now_us() - t0);
-    free(lat);
-    return s;
+    phase_t ph = {port, is_get};
+    return bu_run_clients(conc, n_req / conc, client, &ph, failed);
 }
 
 /* Runs redis-benchmark for one command and returns its requests per second (CSV "rps" column), or 0. */
