@@ -53,6 +53,22 @@ class KafkaMockCliTest(rt.ProcTestCase):
         m = kp.KafkaMock(brokers=2)
         self.assertEqual(m.stop(), 0)
 
+    def test_seed_from_environment(self):
+        old = os.environ.get("KAFKA_MOCK_SEED")
+        os.environ["KAFKA_MOCK_SEED"] = "42"
+        try:
+            m = self.track(kp.KafkaMock(brokers=1))
+        finally:
+            if old is None:
+                del os.environ["KAFKA_MOCK_SEED"]
+            else:
+                os.environ["KAFKA_MOCK_SEED"] = old
+        self.assertEqual(m.control("GET", "/state")["seed"], 42)
+        r = subprocess.run([rt.binary("kafka-mock"), "--brokers", "1"], capture_output=True, text=True, timeout=10,
+                           env=dict(os.environ, KAFKA_MOCK_SEED="nope"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("KAFKA_MOCK_SEED", r.stderr)
+
     def test_bad_flags_exit_2(self):
         for argv in (["--brokers", "0"], ["--brokers", "x"], ["--topic", "t:0"], ["--control-port", "70000"],
                      ["--log-level", "loud"], ["stray"]):

@@ -26,7 +26,7 @@ static void usage(FILE *out) {
             "  --bootstrap-file PATH    also write the bootstrap address to PATH\n"
             "  --control-port N         control API port on 127.0.0.1 (default 0 = a free port)\n"
             "  --control-file PATH      also write the control port to PATH\n"
-            "  --seed N                 seed of the latency jitter (default 1)\n"
+            "  --seed N                 seed of the latency jitter (default: $KAFKA_MOCK_SEED, else 1)\n"
             "  --jitter-interval-ms N   how often jittered latencies are re-drawn (default 250)\n"
             "  --log-level LEVEL        debug|info|warn|error (default info)\n"
             "Prints the bootstrap address on the first line of stdout and 'control: http://127.0.0.1:PORT' on the\n"
@@ -76,6 +76,9 @@ int main(int argc, char **argv) {
         {"help", no_argument, NULL, O_HELP},                  {NULL, 0, NULL, 0},
     };
     long long brokers = 3, cport = 0, seed = 1, jitter_ms = 250;
+    /* A launcher (ripstop demo via the runner) passes its scenario's seed this way. */
+    const char *seed_env = getenv("KAFKA_MOCK_SEED");
+    if (seed_env && *seed_env && parse_int_arg("KAFKA_MOCK_SEED", seed_env, 0, (long long)1 << 62, &seed)) return 2;
     const char *bfile = NULL, *cfile = NULL;
     rs_strlist_t topics = {0};
     int c;

@@ -836,6 +836,10 @@ int rs_cmd_demo(int argc, char **argv) {
                            .log_dir = logs, .console = 0, .ready_timeout_ms = 120000,
                            .on_event = on_runner_event, .on_event_arg = d, .cancel = &d->cancel,
                            .extra_env = (const char *const *)d->scn.env};
+    /* kafka-mock's latency jitter follows the scenario's seed too (the runner passes our environment on). */
+    char seed_text[32];
+    snprintf(seed_text, sizeof seed_text, "%lu", d->scn.seed);
+    setenv("KAFKA_MOCK_SEED", seed_text, 1);
     d->runner = rs_runner_start(&ro, err, sizeof err);
     if (!d->runner) {
         fprintf(stderr, "ripstop demo: cannot start the order system: %s\n  logs: %s\n", err, logs);
