@@ -76,14 +76,6 @@ const char *rs_kvlist_get_ci(const rs_kvlist_t *l, const char *key) {
     return NULL;
 }
 
-const char *rs_kvlist_get_any(const rs_kvlist_t *l, const char *const *keys) {
-    for (; *keys; keys++) {
-        const char *v = rs_kvlist_get(l, *keys);
-        if (v) return v;
-    }
-    return NULL;
-}
-
 int rs_kvlist_copy(rs_kvlist_t *dst, const rs_kvlist_t *src) {
     for (size_t i = 0; i < src->len; i++) rs_kvlist_set(dst, src->items[i].key, src->items[i].value);
     return 0;

@@ -24,8 +24,6 @@ int rs_kvlist_add(rs_kvlist_t *l, const char *key, const char *value);
 const char *rs_kvlist_get(const rs_kvlist_t *l, const char *key);
 /** Returns the value for key compared case-insensitively, or NULL. */
 const char *rs_kvlist_get_ci(const rs_kvlist_t *l, const char *key);
-/** Returns the first value among several alias keys (NULL-terminated list), or NULL. */
-const char *rs_kvlist_get_any(const rs_kvlist_t *l, const char *const *keys);
 /** Copies every item of src into dst (set semantics). */
 int rs_kvlist_copy(rs_kvlist_t *dst, const rs_kvlist_t *src);
 void rs_kvlist_free(rs_kvlist_t *l);

@@ -24,7 +24,6 @@ struct rs_http_client {
     struct event_base *base;
     CURLM *multi;
     struct event *timer;
-    int pending;
     struct rs_http_call *calls; /* in flight, for cleanup on free */
     CURL *easy_pool[EASY_POOL_MAX];
     int easy_pooled;
@@ -47,14 +46,12 @@ static void link_call(rs_http_client_t *c, rs_http_call_t *call) {
     call->next = c->calls;
     if (c->calls) c->calls->prev = call;
     c->calls = call;
-    c->pending++;
 }
 
 static void unlink_call(rs_http_client_t *c, rs_http_call_t *call) {
     if (call->prev) call->prev->next = call->next;
     else c->calls = call->next;
     if (call->next) call->next->prev = call->prev;
-    c->pending--;
 }
 
 struct sock_ctx {
@@ -315,4 +312,3 @@ void rs_http_cancel(rs_http_call_t *call) {
     free_call(call);
 }
 
-int rs_http_client_pending(const rs_http_client_t *c) { return c->pending; }

@@ -55,7 +55,5 @@ void rs_http_client_free(rs_http_client_t *c);
 rs_http_call_t *rs_http_send(rs_http_client_t *c, const rs_http_request_t *req, rs_http_done_fn done, void *arg);
 /** Aborts a pending call; its callback will not run. The handle is invalid afterwards. */
 void rs_http_cancel(rs_http_call_t *call);
-/** Number of calls in flight (for tests and metrics). */
-int rs_http_client_pending(const rs_http_client_t *c);
 
 #endif

@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 #include "core/log.h"
+#include "sidecar/components/component.h"
 #include "sidecar/sidecar.h"
 
 enum {
@@ -73,7 +74,10 @@ static void usage(FILE *out) {
             "  --metrics-port PORT         Prometheus /metrics port (default 9090; 0 disables)\n"
             "  --max-body-size SIZE        request body limit, e.g. 4Mi (default 4Mi)\n"
             "  --help, --version\n\n"
-            "environment: DAPR_API_TOKEN (required on inbound calls), APP_API_TOKEN (sent to the app)\n");
+            "environment: DAPR_API_TOKEN (required on inbound calls), APP_API_TOKEN (sent to the app)\n\n"
+            "component types:");
+    for (const rs_component_type_t *const *t = rs_component_types(); *t; t++) fprintf(out, " %s", (*t)->type);
+    fprintf(out, "\n");
 }
 
 /* Kubernetes-style quantities: 4Mi, 512Ki, 1G, 1000 (bytes). */

@@ -41,6 +41,9 @@ class FlagsAndStartup(t.ProcTestCase):
         r = run_ripstopd("--help")
         self.assertEqual(r.returncode, 0)
         self.assertIn("--resources-path", r.stdout)
+        for t in ("state.redis", "lock.redis", "pubsub.kafka", "pubsub.redis", "bindings.azure.blobstorage",
+                  "bindings.cron", "bindings.localstorage", "secretstores.local.file", "secretstores.local.env"):
+            self.assertIn(t, r.stdout)
         r = run_ripstopd("-version")  # Go-style single dash, as daprd accepts
         self.assertEqual(r.returncode, 0)
         self.assertTrue(r.stdout.startswith("ripstopd "))

@@ -393,20 +393,3 @@ void rs_resources_free(rs_resources_t *r) {
     free_doc(&r->configuration);
     memset(r, 0, sizeof *r);
 }
-
-static int collect_json(void *arg, const char *file, struct fy_document *doc, char *err, size_t errlen) {
-    (void)file;
-    (void)err;
-    (void)errlen;
-    json_array_append_new((json_t *)arg, rs_yaml_to_json(fy_document_root(doc)));
-    return 0;
-}
-
-json_t *rs_yaml_load_file(const char *path, char *err, size_t errlen) {
-    json_t *docs = json_array();
-    if (rs_yaml_each_document(path, collect_json, docs, err, errlen) != 0) {
-        json_decref(docs);
-        return NULL;
-    }
-    return docs;
-}

@@ -85,8 +85,5 @@ int rs_resources_load(rs_resources_t *out, const rs_strlist_t *paths, const char
                       char *err, size_t errlen);
 void rs_resources_free(rs_resources_t *r);
 
-/** Converts a YAML file's documents to JSON (helper for tools: run files, scenarios).
- *  Returns a JSON array of documents, or NULL with "file:line: reason" in err. */
-json_t *rs_yaml_load_file(const char *path, char *err, size_t errlen);
 
 #endif

@@ -100,8 +100,6 @@ TEST(kvlist) {
     ASSERT_EQ(l.len, 2);
     ASSERT_STREQ(rs_kvlist_get(&l, "A"), "2");
     ASSERT_STREQ(rs_kvlist_get_ci(&l, "B"), "3");
-    static const char *const aliases[] = {"x", "b", NULL};
-    ASSERT_STREQ(rs_kvlist_get_any(&l, aliases), "3");
     rs_kvlist_free(&l);
 }
 
