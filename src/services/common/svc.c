@@ -69,3 +69,21 @@ void rs_svc_random_hex(char *out, size_t nbytes) {
     for (size_t i = 0; i < nbytes; i++) sprintf(out + 2 * i, "%02x", buf[i]);
     out[2 * nbytes] = '\0';
 }
+
+dapr_app_t *rs_svc_app_new(void) {
+    dapr_error_t err;
+    dapr_app_options_t aopt = {.port = (int)rs_svc_env_long("APP_PORT", RS_SVC_DEFAULT_PORT, 1, 65535)};
+    dapr_app_t *app = dapr_app_new(&aopt, &err);
+    if (!app) {
+        char e[640];
+        rs_svc_log("cannot listen: %s", dapr_error_str(&err, e, sizeof e));
+    }
+    return app;
+}
+
+int rs_svc_app_run(dapr_app_t *app) {
+    int rc = dapr_app_run(app);
+    rs_svc_log("stopped");
+    dapr_app_free(app);
+    return rc;
+}

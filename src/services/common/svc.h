@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "dapr/app.h"
+
 /** The port a service listens on when APP_PORT is not set (`dapr run` and `ripstop run` set it; a
  *  Kubernetes pod may not, and each pod has its own network namespace). */
 #define RS_SVC_DEFAULT_PORT 8080
@@ -26,5 +28,12 @@ long rs_svc_env_long(const char *name, long def, long min, long max);
 
 /** Writes 2*nbytes random lowercase hex characters and a NUL into out (size >= 2*nbytes+1). */
 void rs_svc_random_hex(char *out, size_t nbytes);
+
+/** The service's app server on $APP_PORT (default RS_SVC_DEFAULT_PORT). Returns NULL after logging
+ *  why it cannot listen. */
+dapr_app_t *rs_svc_app_new(void);
+
+/** Serves until SIGTERM/SIGINT, logs "stopped", frees the app, and returns the exit code. */
+int rs_svc_app_run(dapr_app_t *app);
 
 #endif

@@ -68,14 +68,8 @@ int main(void) {
     }
     const char *route = rs_svc_env("AUDIT_ROUTE", "/order");
 
-    dapr_error_t err;
-    dapr_app_options_t aopt = {.port = (int)rs_svc_env_long("APP_PORT", RS_SVC_DEFAULT_PORT, 1, 65535)};
-    dapr_app_t *app = dapr_app_new(&aopt, &err);
-    if (!app) {
-        char e[640];
-        rs_svc_log("cannot listen: %s", dapr_error_str(&err, e, sizeof e));
-        return 1;
-    }
+    dapr_app_t *app = rs_svc_app_new();
+    if (!app) return 1;
     if (strcmp(rs_svc_env("AUDIT_SUBSCRIBE", "0"), "1") == 0) {
         dapr_app_subscribe(app, rs_svc_env("ORDER_PUBSUB", "order-queue"), rs_svc_env("ORDER_TOPIC", "order"), route,
                            on_order, &au);
@@ -84,9 +78,7 @@ int main(void) {
     }
     rs_svc_log("listening on port %d, orders on POST %s go to %d binding(s)", dapr_app_port(app), route,
                au.nbindings);
-    int rc = dapr_app_run(app);
-    rs_svc_log("stopped");
-    dapr_app_free(app);
+    int rc = rs_svc_app_run(app);
     dapr_client_free(au.client);
     free(list);
     return rc == 0 ? 0 : 1;

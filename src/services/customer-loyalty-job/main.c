@@ -383,20 +383,13 @@ int main(void) {
     pthread_mutex_init(&jb.pass_mu, NULL);
     jb.client = dapr_client_new(NULL);
 
-    dapr_error_t err;
-    dapr_app_options_t aopt = {.port = (int)rs_svc_env_long("APP_PORT", RS_SVC_DEFAULT_PORT, 1, 65535)};
-    dapr_app_t *app = dapr_app_new(&aopt, &err);
-    if (!app) {
-        rs_svc_log("cannot listen: %s", errs(&err));
-        return 1;
-    }
+    dapr_app_t *app = rs_svc_app_new();
+    if (!app) return 1;
     dapr_app_binding(app, route, on_tick, &jb);
     rs_svc_log("listening on port %d: %s mode, cron route %s, binding %s, store %s, list size %d%s%s", dapr_app_port(app),
                jb.lock_mode ? "lock" : "no-lock", route, jb.binding, jb.store, jb.list_size,
                jb.lock_mode ? ", lock owner " : "", jb.lock_mode ? jb.owner : "");
-    int rc = dapr_app_run(app);
-    rs_svc_log("stopped");
-    dapr_app_free(app);
+    int rc = rs_svc_app_run(app);
     dapr_client_free(jb.client);
     return rc == 0 ? 0 : 1;
 }

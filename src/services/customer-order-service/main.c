@@ -54,20 +54,12 @@ int main(void) {
         .pubsub = rs_svc_env("ORDER_PUBSUB", "order-queue"),
         .topic = rs_svc_env("ORDER_TOPIC", "order"),
     };
-    dapr_error_t err;
-    dapr_app_options_t aopt = {.port = (int)rs_svc_env_long("APP_PORT", RS_SVC_DEFAULT_PORT, 1, 65535)};
-    dapr_app_t *app = dapr_app_new(&aopt, &err);
-    if (!app) {
-        char e[640];
-        rs_svc_log("cannot listen: %s", dapr_error_str(&err, e, sizeof e));
-        return 1;
-    }
+    dapr_app_t *app = rs_svc_app_new();
+    if (!app) return 1;
     dapr_app_route(app, "POST", "/order", on_order, &os);
     rs_svc_log("listening on port %d, publishing to %s/%s via %s", dapr_app_port(app), os.pubsub, os.topic,
                dapr_client_base_url(os.client));
-    int rc = dapr_app_run(app);
-    rs_svc_log("stopped");
-    dapr_app_free(app);
+    int rc = rs_svc_app_run(app);
     dapr_client_free(os.client);
     return rc == 0 ? 0 : 1;
 }

@@ -110,21 +110,13 @@ int main(void) {
     snprintf(fe.id_prefix, sizeof fe.id_prefix, "%s-%s", rs_svc_env("FRONTEND_ID", rs_svc_env("APP_ID", "frontend")),
              hex);
 
-    dapr_error_t err;
-    dapr_app_options_t aopt = {.port = (int)rs_svc_env_long("APP_PORT", RS_SVC_DEFAULT_PORT, 1, 65535)};
-    dapr_app_t *app = dapr_app_new(&aopt, &err);
-    if (!app) {
-        char e[640];
-        rs_svc_log("cannot listen: %s", dapr_error_str(&err, e, sizeof e));
-        return 1;
-    }
+    dapr_app_t *app = rs_svc_app_new();
+    if (!app) return 1;
     dapr_app_route(app, "GET", "/", on_order, &fe);
     dapr_app_route(app, "GET", "/healthz", on_health, NULL);
     rs_svc_log("listening on port %d, mode %s, target %s%s, order ids %s-<n>", dapr_app_port(app), mode,
                dapr_client_base_url(fe.client), fe.direct ? fe.order_path : "", fe.id_prefix);
-    int rc = dapr_app_run(app);
-    rs_svc_log("stopped");
-    dapr_app_free(app);
+    int rc = rs_svc_app_run(app);
     dapr_client_free(fe.client);
     free(base);
     free(fe.order_path);
