@@ -4,14 +4,32 @@
  * In one run it starts a tiny evhttp app (a thread of this process), a callee
  * ripstopd in front of it and a caller ripstopd, then drives GET /ping both
  * directly at the app and through caller -> callee -> app
- * (/v1.0/invoke/callee/method/ping), with keep-alive connections:
- *   - open loop at a fixed rate (default 1,000 req/s): latency p50/p99 each way
- *     and the difference ("added");
- *   - closed loop at saturation (C connections, each sending back to back):
- *     throughput each way and the ratio.
- * Nothing is asserted; the figures go to docs/performance.md.
+ * (/v1.0/invoke/callee/method/ping), with keep-alive connections.
  *
- * Usage: bench_invoke [--rate R] [--seconds S] [--concurrency C] [--ripstopd PATH] */
+ * Method. The machine is shared and noisy, so direct and via are never compared
+ * across a long gap: each load runs in rounds of four phases in ABBA order
+ * (direct, via, via, direct), so a slow drift in background load hits both sides
+ * alike, and a burst shows up as one odd round rather than a skewed result.
+ * Every phase opens fresh connections, runs 1 s of unrecorded warm-up, then S s
+ * measured.
+ *   - open loop at a fixed rate (default 1,000 req/s, 64 connections): the
+ *     latencies of all direct phases and of all via phases are pooled; p50, p99
+ *     and p99.9 of each, and "added" = via - direct at p50 and p99. Each round
+ *     also prints its phases' p50/p99 and the p99 of its two via phases, to show
+ *     the spread between rounds;
+ *   - closed loop at saturation (C connections, each sending back to back): each
+ *     phase's req/s; per round the ratio mean(via) / mean(direct) of that ABBA
+ *     block; the headline "throughput ratio via/direct" is the median over
+ *     rounds. Sidecar CPU per request (from /proc/<pid>/stat) is summed over all
+ *     via phases, warm-ups included, and divided by the requests they completed;
+ *   - once, last: saturation through a third caller ripstopd whose calls run
+ *     under a timeout + retry + circuit-breaker policy, against the mean via
+ *     throughput above.
+ * The 1-minute load average at start and end and the CPU count are printed so a
+ * reader can judge how busy the machine was. Nothing is asserted; the figures go
+ * to docs/performance.md. Defaults (2 rounds, 3 s) take about 70 s.
+ *
+ * Usage: bench_invoke [--rate R] [--seconds S] [--concurrency C] [--rounds N] [--ripstopd PATH] */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -245,9 +263,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg) {
     evtimer_add(d->tick, &tv);
 }
 
+/* One measured phase. `lat` holds its latencies, sorted, and is the caller's to free. */
 typedef struct {
-    double p50_us, p99_us, rps;
-    int64_t errors;
+    double rps, seconds;
+    int64_t completed, errors;
+    int64_t total; /* requests completed including the warm-up, for CPU per request */
+    int64_t *lat;
+    size_t nlat;
 } result_t;
 
 static int cmp64(const void *a, const void *b) {
@@ -255,8 +277,16 @@ static int cmp64(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* The q-quantile of n sorted samples (nearest rank below), 0 when there are none. */
+static double pct(const int64_t *sorted, size_t n, double q) {
+    if (n == 0) return 0.0;
+    size_t i = (size_t)((double)n * q);
+    return (double)sorted[i < n ? i : n - 1];
+}
+
 static result_t drive(int port, const char *path, int nconns, double rate, double seconds) {
     driver_t d = {0};
+    result_t r = {0};
     struct event_config *ec = event_config_new();
     event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
     d.base = event_base_new_with_config(ec);
@@ -293,36 +323,79 @@ static result_t drive(int port, const char *path, int nconns, double rate, doubl
             event_free(d.tick);
             d.tick = NULL;
         }
+        r.total += d.completed;
         if (phase == 1) {
-            double took = (double)(now_us() - start) / 1e6;
-            result_t r = {0};
-            r.rps = (double)d.completed / took;
+            r.seconds = (double)(now_us() - start) / 1e6;
+            r.rps = (double)d.completed / r.seconds;
+            r.completed = d.completed;
             r.errors = d.errors;
-            if (d.nlat) {
-                qsort(d.lat, d.nlat, sizeof *d.lat, cmp64);
-                r.p50_us = (double)d.lat[d.nlat / 2];
-                r.p99_us = (double)d.lat[(size_t)((double)d.nlat * 0.99)];
-            }
-            for (int i = 0; i < nconns; i++) evhttp_connection_free(d.conns[i].conn);
-            free(d.conns);
-            free(d.lat);
-            event_base_free(d.base);
-            return r;
         }
     }
-    return (result_t){0};
+    qsort(d.lat, d.nlat, sizeof *d.lat, cmp64);
+    r.lat = d.lat;
+    r.nlat = d.nlat;
+    for (int i = 0; i < nconns; i++) evhttp_connection_free(d.conns[i].conn);
+    free(d.conns);
+    event_base_free(d.base);
+    return r;
 }
 
+/* Latency samples of several phases pooled together. */
+typedef struct {
+    int64_t *lat;
+    size_t n;
+    int64_t completed, errors;
+    double seconds;
+} pool_t;
+
+static void pool_add(pool_t *p, const result_t *r) {
+    p->lat = realloc(p->lat, (p->n + r->nlat + 1) * sizeof *p->lat);
+    memcpy(p->lat + p->n, r->lat, r->nlat * sizeof *r->lat);
+    p->n += r->nlat;
+    p->completed += r->completed;
+    p->errors += r->errors;
+    p->seconds += r->seconds;
+}
+
+static double load1(void) {
+    double l = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &l) != 1) l = -1;
+        fclose(f);
+    }
+    return l;
+}
+
+static double median(double *v, int n) {
+    if (n <= 0) return 0.0;
+    for (int i = 1; i < n; i++) /* insertion sort: a handful of rounds */
+        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            double t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+#define VIA_PATH "/v1.0/invoke/callee/method/ping"
+
 int main(int argc, char **argv) {
-    double rate = 1000, seconds = 5;
-    int concurrency = 32;
+    double rate = 1000, seconds = 3;
+    int concurrency = 32, rounds = 2;
     const char *ripstopd = getenv("RIPSTOPD") ? getenv("RIPSTOPD") : RIPSTOPD_PATH;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--rate") == 0) rate = atof(argv[i + 1]);
         else if (strcmp(argv[i], "--seconds") == 0) seconds = atof(argv[i + 1]);
         else if (strcmp(argv[i], "--concurrency") == 0) concurrency = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--rounds") == 0) rounds = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--ripstopd") == 0) ripstopd = argv[i + 1];
     }
+    if (rounds < 1) rounds = 1;
+    if (rate <= 0) rate = 1000;
+    if (concurrency < 1) concurrency = 1;
+    setvbuf(stdout, NULL, _IOLBF, 0); /* progress stays visible when redirected */
+    double load_start = load1();
     signal(SIGPIPE, SIG_IGN);
     char dir[] = "/tmp/ripstop-bench-invoke-XXXXXX";
     if (!mkdtemp(dir)) {
@@ -375,8 +448,7 @@ int main(int argc, char **argv) {
     pid_t caller = spawn(caller_argv, log2);
     pid_t caller2 = spawn(policy_argv, log3);
     int rc = 0;
-    if (wait_status(caller_port, "/v1.0/invoke/callee/method/ping", 200, 20) != 0 ||
-        wait_status(policy_port, "/v1.0/invoke/callee/method/ping", 200, 20) != 0) {
+    if (wait_status(caller_port, VIA_PATH, 200, 20) != 0 || wait_status(policy_port, VIA_PATH, 200, 20) != 0) {
         fprintf(stderr, "sidecars did not come up (logs in %s)\n", dir);
         rc = 1;
         goto out;
@@ -385,39 +457,105 @@ int main(int argc, char **argv) {
     printf("bench_invoke: GET /ping, %d-byte answer; app = evhttp thread; via = caller ripstopd -> callee ripstopd "
            "-> app\n",
            2);
-    result_t d1 = drive(app_port, "/ping", 64, rate, seconds);
-    result_t s1 = drive(caller_port, "/v1.0/invoke/callee/method/ping", 64, rate, seconds);
-    printf("fixed rate %.0f req/s for %.0fs:\n", rate, seconds);
-    printf("  direct       p50 %7.1f us  p99 %7.1f us  (%.0f req/s, %lld errors)\n", d1.p50_us, d1.p99_us, d1.rps,
-           (long long)d1.errors);
-    printf("  via sidecars p50 %7.1f us  p99 %7.1f us  (%.0f req/s, %lld errors)\n", s1.p50_us, s1.p99_us, s1.rps,
-           (long long)s1.errors);
-    printf("  added        p50 %7.3f ms  p99 %7.3f ms\n", (s1.p50_us - d1.p50_us) / 1000.0,
-           (s1.p99_us - d1.p99_us) / 1000.0);
-    result_t d2 = drive(app_port, "/ping", concurrency, 0, seconds);
-    int64_t cpu_caller = cpu_us(caller), cpu_callee = cpu_us(callee);
-    result_t s2 = drive(caller_port, "/v1.0/invoke/callee/method/ping", concurrency, 0, seconds);
-    cpu_caller = cpu_us(caller) - cpu_caller;
-    cpu_callee = cpu_us(callee) - cpu_callee;
-    double nreq = s2.rps * (seconds + 1.0); /* the warm-up second ran the same load */
-    printf("saturation, %d connections for %.0fs:\n", concurrency, seconds);
-    printf("  direct       %8.0f req/s  p50 %7.1f us  p99 %7.1f us  (%lld errors)\n", d2.rps, d2.p50_us, d2.p99_us,
-           (long long)d2.errors);
-    printf("  via sidecars %8.0f req/s  p50 %7.1f us  p99 %7.1f us  (%lld errors)\n", s2.rps, s2.p50_us, s2.p99_us,
-           (long long)s2.errors);
-    printf("  throughput ratio via/direct: %.1f %%\n", d2.rps > 0 ? 100.0 * s2.rps / d2.rps : 0.0);
+    printf("method: %d round(s) of direct, via, via, direct (ABBA) per load; each phase 1 s warm-up + %.0f s "
+           "measured\n",
+           rounds, seconds);
+
+    /* Fixed rate: latencies of all direct phases and of all via phases are pooled. */
+    static const int via_in_abba[4] = {0, 1, 1, 0};
+    pool_t fd = {0}, fv = {0};
+    printf("fixed rate %.0f req/s, 64 connections, %.0f s per phase:\n", rate, seconds);
+    for (int r = 0; r < rounds; r++) {
+        pool_t rv = {0};
+        printf("  round %d: p50/p99 us:", r + 1);
+        fflush(stdout);
+        for (int k = 0; k < 4; k++) {
+            int via = via_in_abba[k];
+            result_t x = drive(via ? caller_port : app_port, via ? VIA_PATH : "/ping", 64, rate, seconds);
+            pool_add(via ? &fv : &fd, &x);
+            if (via) pool_add(&rv, &x);
+            printf(" %s %.0f/%.0f", via ? "via" : "direct", pct(x.lat, x.nlat, 0.50), pct(x.lat, x.nlat, 0.99));
+            fflush(stdout);
+            free(x.lat);
+        }
+        qsort(rv.lat, rv.n, sizeof *rv.lat, cmp64);
+        printf("; via p99 of the round %.1f us\n", pct(rv.lat, rv.n, 0.99));
+        free(rv.lat);
+    }
+    qsort(fd.lat, fd.n, sizeof *fd.lat, cmp64);
+    qsort(fv.lat, fv.n, sizeof *fv.lat, cmp64);
+    printf("  direct       p50 %7.1f us  p99 %7.1f us  p99.9 %7.1f us  (%zu samples, %.0f req/s, %lld errors)\n",
+           pct(fd.lat, fd.n, 0.50), pct(fd.lat, fd.n, 0.99), pct(fd.lat, fd.n, 0.999), fd.n,
+           fd.seconds > 0 ? (double)fd.completed / fd.seconds : 0.0, (long long)fd.errors);
+    printf("  via sidecars p50 %7.1f us  p99 %7.1f us  p99.9 %7.1f us  (%zu samples, %.0f req/s, %lld errors)\n",
+           pct(fv.lat, fv.n, 0.50), pct(fv.lat, fv.n, 0.99), pct(fv.lat, fv.n, 0.999), fv.n,
+           fv.seconds > 0 ? (double)fv.completed / fv.seconds : 0.0, (long long)fv.errors);
+    printf("  added        p50 %7.3f ms  p99 %7.3f ms\n",
+           (pct(fv.lat, fv.n, 0.50) - pct(fd.lat, fd.n, 0.50)) / 1000.0,
+           (pct(fv.lat, fv.n, 0.99) - pct(fd.lat, fd.n, 0.99)) / 1000.0);
+    free(fd.lat);
+    free(fv.lat);
+
+    /* Saturation: each round's ratio compares phases run next to each other; the headline is the median. */
+    printf("saturation, %d connections, %.0f s per phase:\n", concurrency, seconds);
+    double *ratios = calloc((size_t)rounds, sizeof *ratios);
+    pool_t sd = {0}, sv = {0};
+    int64_t cpu_caller = 0, cpu_callee = 0, via_total = 0;
+    for (int r = 0; r < rounds; r++) {
+        double sum[2] = {0, 0};
+        printf("  round %d: req/s:", r + 1);
+        fflush(stdout);
+        for (int k = 0; k < 4; k++) {
+            int via = via_in_abba[k];
+            int64_t c0 = via ? cpu_us(caller) : 0, e0 = via ? cpu_us(callee) : 0;
+            result_t x = drive(via ? caller_port : app_port, via ? VIA_PATH : "/ping", concurrency, 0, seconds);
+            if (via) {
+                cpu_caller += cpu_us(caller) - c0;
+                cpu_callee += cpu_us(callee) - e0;
+                via_total += x.total; /* the warm-up ran the same load on the same sidecars */
+            }
+            sum[via] += x.rps;
+            pool_add(via ? &sv : &sd, &x);
+            printf(" %s %.0f", via ? "via" : "direct", x.rps);
+            fflush(stdout);
+            free(x.lat);
+        }
+        ratios[r] = sum[0] > 0 ? sum[1] / sum[0] : 0.0; /* the means of two phases each: the halves cancel */
+        printf("; ratio %.1f %%\n", 100.0 * ratios[r]);
+    }
+    qsort(sd.lat, sd.n, sizeof *sd.lat, cmp64);
+    qsort(sv.lat, sv.n, sizeof *sv.lat, cmp64);
+    double sd_rps = sd.seconds > 0 ? (double)sd.completed / sd.seconds : 0.0;
+    double sv_rps = sv.seconds > 0 ? (double)sv.completed / sv.seconds : 0.0;
+    printf("  direct       %8.0f req/s  p50 %7.1f us  p99 %7.1f us  (all direct phases; %lld errors)\n", sd_rps,
+           pct(sd.lat, sd.n, 0.50), pct(sd.lat, sd.n, 0.99), (long long)sd.errors);
+    printf("  via sidecars %8.0f req/s  p50 %7.1f us  p99 %7.1f us  (all via phases; %lld errors)\n", sv_rps,
+           pct(sv.lat, sv.n, 0.50), pct(sv.lat, sv.n, 0.99), (long long)sv.errors);
+    double lo = 1e9, hi = 0;
+    for (int r = 0; r < rounds; r++) {
+        lo = ratios[r] < lo ? ratios[r] : lo;
+        hi = ratios[r] > hi ? ratios[r] : hi;
+    }
+    printf("  throughput ratio via/direct: %.1f %% (median of %d round(s); rounds range %.1f-%.1f %%)\n",
+           100.0 * median(ratios, rounds), rounds, 100.0 * lo, 100.0 * hi);
+    free(ratios);
+    free(sd.lat);
+    free(sv.lat);
+
     int64_t cpu_policy = cpu_us(caller2);
-    result_t p2 = drive(policy_port, "/v1.0/invoke/callee/method/ping", concurrency, 0, seconds);
+    result_t p2 = drive(policy_port, VIA_PATH, concurrency, 0, seconds);
     cpu_policy = cpu_us(caller2) - cpu_policy;
-    double npol = p2.rps * (seconds + 1.0);
     printf("  via sidecars, caller with timeout+retry+breaker policy: %8.0f req/s  p50 %7.1f us  p99 %7.1f us "
            "(%lld errors; %.1f %% of no-policy; caller CPU %.1f us/request)\n",
-           p2.rps, p2.p50_us, p2.p99_us, (long long)p2.errors, s2.rps > 0 ? 100.0 * p2.rps / s2.rps : 0.0,
-           npol > 0 ? (double)cpu_policy / npol : 0.0);
-    printf("  sidecar CPU per request: caller %.1f us, callee %.1f us (%ld CPUs; other load on the machine "
-           "lowers the ratio)\n",
-           nreq > 0 ? (double)cpu_caller / nreq : 0.0, nreq > 0 ? (double)cpu_callee / nreq : 0.0,
-           sysconf(_SC_NPROCESSORS_ONLN));
+           p2.rps, pct(p2.lat, p2.nlat, 0.50), pct(p2.lat, p2.nlat, 0.99), (long long)p2.errors,
+           sv_rps > 0 ? 100.0 * p2.rps / sv_rps : 0.0, p2.total > 0 ? (double)cpu_policy / (double)p2.total : 0.0);
+    free(p2.lat);
+    printf("  sidecar CPU per request: caller %.1f us, callee %.1f us (all via phases incl. warm-up; other load on "
+           "the machine lowers the ratio)\n",
+           via_total > 0 ? (double)cpu_caller / (double)via_total : 0.0,
+           via_total > 0 ? (double)cpu_callee / (double)via_total : 0.0);
+    printf("machine: %ld CPUs; 1-min load average %.2f at start, %.2f at end\n", sysconf(_SC_NPROCESSORS_ONLN),
+           load_start, load1());
 out:
     kill(caller, SIGTERM);
     kill(caller2, SIGTERM);
