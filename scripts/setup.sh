@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 debs=(
   build-essential cmake pkg-config
-  libevent-dev libcurl4-openssl-dev libhiredis-dev librdkafka-dev libfyaml-dev
+  libevent-dev libcurl4-openssl-dev libhttp-parser-dev libhiredis-dev librdkafka-dev libfyaml-dev
   libjansson-dev libxml2-dev libssl-dev uuid-dev libsqlite3-dev
   redis-server python3 curl procps iproute2 chromium tzdata
 )

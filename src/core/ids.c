@@ -2,10 +2,61 @@
 #include "core/ids.h"
 
 #include <ctype.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 #include <uuid/uuid.h>
+
+/* Trace ids, jitter and replica choice need unpredictable, well-spread
+ * numbers, not secrets, and are drawn on every invocation: a per-thread
+ * xoshiro256** seeded once from the kernel costs a few nanoseconds where
+ * OpenSSL's RAND_bytes cost a few percent of a sidecar's CPU. */
+static __thread uint64_t rng_state[4];
+static __thread int rng_seeded;
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static uint64_t splitmix64(uint64_t *x) {
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static uint64_t rng_next(void) {
+    if (!rng_seeded) {
+        uint64_t seed = 0;
+        if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed) { /* no entropy source: still distinct */
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            seed = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^ ((uint64_t)getpid() << 32);
+        }
+        for (int i = 0; i < 4; i++) rng_state[i] = splitmix64(&seed);
+        rng_seeded = 1;
+    }
+    uint64_t *s = rng_state;
+    uint64_t result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+void rs_random_bytes(void *out, size_t n) {
+    unsigned char *p = out;
+    while (n) {
+        uint64_t v = rng_next();
+        size_t k = n < sizeof v ? n : sizeof v;
+        memcpy(p, &v, k);
+        p += k;
+        n -= k;
+    }
+}
 
 void rs_uuid(char out[37]) {
     uuid_t u;
@@ -13,10 +64,20 @@ void rs_uuid(char out[37]) {
     uuid_unparse_lower(u, out);
 }
 
+void rs_hex_encode(const void *in, size_t n, char *out) {
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *b = in;
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[b[i] >> 4];
+        out[2 * i + 1] = hex[b[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
 static void random_hex(char *out, size_t nbytes) {
     unsigned char raw[32];
-    if (RAND_bytes(raw, (int)nbytes) != 1) memset(raw, 0x5a, nbytes);
-    for (size_t i = 0; i < nbytes; i++) sprintf(out + 2 * i, "%02x", raw[i]);
+    rs_random_bytes(raw, nbytes);
+    rs_hex_encode(raw, nbytes, out);
 }
 
 void rs_traceparent_new(char out[56]) {
@@ -38,10 +99,6 @@ int rs_traceparent_valid(const char *s) {
     return 1;
 }
 
-double rs_random_unit(void) {
-    uint64_t v = 0;
-    if (RAND_bytes((unsigned char *)&v, sizeof v) != 1) return 0.5;
-    return (double)(v >> 11) / (double)(1ULL << 53);
-}
+double rs_random_unit(void) { return (double)(rng_next() >> 11) / (double)(1ULL << 53); }
 
 uint32_t rs_random_below(uint32_t n) { return (uint32_t)(rs_random_unit() * n) % n; }

@@ -3,6 +3,7 @@
 #ifndef RS_CORE_IDS_H
 #define RS_CORE_IDS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /** Writes a lowercase random (v4) UUID, 36 characters + NUL. */
@@ -11,7 +12,12 @@ void rs_uuid(char out[37]);
 void rs_traceparent_new(char out[56]);
 /** Returns 1 if `s` is a well-formed W3C traceparent. */
 int rs_traceparent_valid(const char *s);
-/** Uniform random double in [0,1), from a cryptographic source. */
+/** Fills `out` with `n` random bytes from a fast per-thread generator seeded from the kernel.
+ *  Unpredictable enough for ids and jitter; not for keys or tokens. */
+void rs_random_bytes(void *out, size_t n);
+/** Writes `n` bytes as 2n lowercase hex digits and a NUL. */
+void rs_hex_encode(const void *in, size_t n, char *out);
+/** Uniform random double in [0,1), from rs_random_bytes' generator. */
 double rs_random_unit(void);
 /** Uniform random integer in [0, n). n must be > 0. */
 uint32_t rs_random_below(uint32_t n);

@@ -1,314 +1,110 @@
 /* SPDX-License-Identifier: MIT */
-/* libcurl multi on libevent, following curl's documented socket-action
- * pattern: curl tells us which sockets to watch (socket callback) and when to
- * wake it (timer callback); we tell curl when a socket is ready. Completed
- * transfers are read off curl_multi_info_read and handed to their callbacks. */
+/* rs_http_send picks a transport per URL (transport.h): plain http:// to an
+ * IP address goes over the h1 keep-alive pool, anything else through libcurl. */
 #include "http/client.h"
 
-#include <curl/curl.h>
-#include <event2/event_struct.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include "core/clock.h"
-#include "core/log.h"
-
-#define DEFAULT_MAX_RESPONSE (64u * 1024 * 1024)
-/* Easy handles kept for reuse: creating one per call showed up as a few percent
- * of a sidecar's CPU per proxied request. */
-#define EASY_POOL_MAX 256
+#include "http/transport.h"
 
 struct rs_http_client {
     struct event_base *base;
-    CURLM *multi;
-    struct event *timer;
-    struct rs_http_call *calls; /* in flight, for cleanup on free */
-    CURL *easy_pool[EASY_POOL_MAX];
-    int easy_pooled;
+    rs_h1_client_t *h1;
+    rs_curl_client_t *curl; /* created on first use: most processes never need it */
 };
-
-struct rs_http_call {
-    rs_http_client_t *client;
-    CURL *easy;
-    struct curl_slist *hdrs;
-    char *body;
-    rs_http_response_t resp;
-    rs_http_done_fn done;
-    void *arg;
-    int64_t start_us;
-    int too_large;
-    struct rs_http_call *prev, *next;
-};
-
-static void link_call(rs_http_client_t *c, rs_http_call_t *call) {
-    call->next = c->calls;
-    if (c->calls) c->calls->prev = call;
-    c->calls = call;
-}
-
-static void unlink_call(rs_http_client_t *c, rs_http_call_t *call) {
-    if (call->prev) call->prev->next = call->next;
-    else c->calls = call->next;
-    if (call->next) call->next->prev = call->prev;
-}
-
-struct sock_ctx {
-    struct event ev;  /* embedded: re-assigned, not re-allocated, when curl changes what it waits for */
-    int assigned;
-    rs_http_client_t *client;
-};
-
-static CURL *take_easy(rs_http_client_t *c) {
-    return c->easy_pooled ? c->easy_pool[--c->easy_pooled] : curl_easy_init();
-}
-
-static void give_back_easy(rs_http_client_t *c, CURL *e) {
-    if (!e) return;
-    if (c->easy_pooled < EASY_POOL_MAX) {
-        curl_easy_reset(e); /* forgets options; connections live in the multi handle's cache */
-        c->easy_pool[c->easy_pooled++] = e;
-    } else {
-        curl_easy_cleanup(e);
-    }
-}
-
-static void free_call(rs_http_call_t *call) {
-    curl_slist_free_all(call->hdrs);
-    give_back_easy(call->client, call->easy);
-    free(call->body);
-    rs_kvlist_free(&call->resp.headers);
-    rs_buf_free(&call->resp.body);
-    free(call);
-}
-
-static void check_done(rs_http_client_t *c) {
-    CURLMsg *msg;
-    int left;
-    while ((msg = curl_multi_info_read(c->multi, &left))) {
-        if (msg->msg != CURLMSG_DONE) continue;
-        rs_http_call_t *call = NULL;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&call);
-        CURLcode rc = msg->data.result;
-        curl_multi_remove_handle(c->multi, msg->easy_handle);
-        unlink_call(c, call);
-        rs_http_response_t *r = &call->resp;
-        r->latency_us = rs_now_us() - call->start_us;
-        if (rc == CURLE_OK) {
-            long st = 0;
-            curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &st);
-            r->result = RS_HTTP_OK;
-            r->status = (int)st;
-        } else {
-            if (call->too_large) r->result = RS_HTTP_ERR_TOO_LARGE;
-            else if (rc == CURLE_OPERATION_TIMEDOUT) r->result = RS_HTTP_ERR_TIMEOUT;
-            else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST) r->result = RS_HTTP_ERR_CONNECT;
-            else r->result = RS_HTTP_ERR_TRANSPORT;
-            snprintf(r->error, sizeof r->error, "%s", call->too_large ? "response too large" : curl_easy_strerror(rc));
-        }
-        call->done(call->arg, r);
-        free_call(call);
-    }
-}
-
-static void on_socket_ready(evutil_socket_t fd, short what, void *arg) {
-    rs_http_client_t *c = arg;
-    int flags = 0, running;
-    if (what & EV_READ) flags |= CURL_CSELECT_IN;
-    if (what & EV_WRITE) flags |= CURL_CSELECT_OUT;
-    curl_multi_socket_action(c->multi, fd, flags, &running);
-    check_done(c);
-}
-
-static void on_timer(evutil_socket_t fd, short what, void *arg) {
-    rs_http_client_t *c = arg;
-    int running;
-    (void)fd;
-    (void)what;
-    curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_done(c);
-}
-
-static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp) {
-    rs_http_client_t *c = userp;
-    struct sock_ctx *sc = socketp;
-    (void)easy;
-    if (what == CURL_POLL_REMOVE) {
-        if (sc) {
-            if (sc->assigned) event_del(&sc->ev);
-            free(sc);
-            curl_multi_assign(c->multi, s, NULL);
-        }
-        return 0;
-    }
-    short kind = EV_PERSIST;
-    if (what & CURL_POLL_IN) kind |= EV_READ;
-    if (what & CURL_POLL_OUT) kind |= EV_WRITE;
-    if (!sc) {
-        sc = calloc(1, sizeof *sc);
-        if (!sc) return -1;
-        sc->client = c;
-        curl_multi_assign(c->multi, s, sc);
-    } else if (sc->assigned) {
-        event_del(&sc->ev);
-    }
-    event_assign(&sc->ev, c->base, s, kind, on_socket_ready, c);
-    sc->assigned = 1;
-    event_add(&sc->ev, NULL);
-    return 0;
-}
-
-static int timer_cb(CURLM *multi, long timeout_ms, void *userp) {
-    rs_http_client_t *c = userp;
-    (void)multi;
-    if (timeout_ms < 0) {
-        evtimer_del(c->timer);
-        return 0;
-    }
-    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-    evtimer_add(c->timer, &tv);
-    return 0;
-}
-
-static size_t on_body(char *ptr, size_t size, size_t n, void *arg) {
-    rs_http_call_t *call = arg;
-    if (rs_buf_append(&call->resp.body, ptr, size * n) != 0) {
-        call->too_large = 1;
-        return 0; /* makes curl abort the transfer */
-    }
-    return size * n;
-}
-
-static size_t on_header(char *line, size_t size, size_t n, void *arg) {
-    rs_http_call_t *call = arg;
-    size_t len = size * n;
-    if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
-        /* A new response (e.g. after 100 Continue): keep only the last one's headers. */
-        rs_kvlist_free(&call->resp.headers);
-        return len;
-    }
-    const char *colon = memchr(line, ':', len);
-    if (!colon) return len;
-    char *key = strndup(line, (size_t)(colon - line));
-    const char *v = colon + 1;
-    const char *end = line + len;
-    while (v < end && (*v == ' ' || *v == '\t')) v++;
-    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ')) end--;
-    char *val = strndup(v, (size_t)(end - v));
-    if (key && val) rs_kvlist_add(&call->resp.headers, key, val);
-    free(key);
-    free(val);
-    return len;
-}
 
 rs_http_client_t *rs_http_client_new(struct event_base *base) {
-    static int global_done;
-    if (!global_done) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        global_done = 1;
-    }
     rs_http_client_t *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->base = base;
-    c->multi = curl_multi_init();
-    c->timer = evtimer_new(base, on_timer, c);
-    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
-    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
-    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
-    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, 512L);
+    c->h1 = rs_h1_client_new(base);
+    if (!c->h1) {
+        free(c);
+        return NULL;
+    }
     return c;
 }
 
 void rs_http_client_free(rs_http_client_t *c) {
     if (!c) return;
-    while (c->calls) rs_http_cancel(c->calls);
-    while (c->easy_pooled) curl_easy_cleanup(c->easy_pool[--c->easy_pooled]);
-    curl_multi_cleanup(c->multi);
-    event_free(c->timer);
+    rs_h1_client_free(c->h1);
+    rs_curl_client_free(c->curl);
     free(c);
 }
 
-rs_http_call_t *rs_http_send(rs_http_client_t *c, const rs_http_request_t *req, rs_http_done_fn done, void *arg) {
-    rs_http_call_t *call = calloc(1, sizeof *call);
-    if (!call) return NULL;
-    call->client = c;
-    call->done = done;
-    call->arg = arg;
-    call->start_us = rs_now_us();
-    rs_buf_init(&call->resp.body, req->max_response ? req->max_response : DEFAULT_MAX_RESPONSE);
-    call->easy = take_easy(c);
-    if (!call->easy) {
-        free(call);
-        return NULL;
-    }
-    CURL *e = call->easy;
-    curl_easy_setopt(e, CURLOPT_URL, req->url);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, call);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, call);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, call);
-    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (req->timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
-
-    const char *method = req->method ? req->method : "GET";
-    if (strcmp(method, "GET") == 0) {
-        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-    } else if (strcmp(method, "HEAD") == 0) {
-        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+/* Fills `d` when `url` is http://<IPv4 or [IPv6]>[:port][/target]; returns 0 then, -1 otherwise. */
+static int h1_dest_from_url(const char *url, rs_h1_dest_t *d) {
+    if (strncmp(url, "http://", 7) != 0) return -1;
+    const char *host = url + 7;
+    const char *host_end = host + strcspn(host, "/?#");
+    if (*host_end == '#') return -1; /* fragments are not sent; leave odd URLs to curl */
+    char ip[64];
+    const char *p;
+    int v6 = host[0] == '[';
+    if (v6) {
+        const char *close = memchr(host, ']', (size_t)(host_end - host));
+        if (!close || (size_t)(close - host - 1) >= sizeof ip) return -1;
+        memcpy(ip, host + 1, (size_t)(close - host - 1));
+        ip[close - host - 1] = '\0';
+        p = close + 1;
     } else {
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+        p = memchr(host, ':', (size_t)(host_end - host));
+        if (!p) p = host_end;
+        if ((size_t)(p - host) >= sizeof ip) return -1;
+        memcpy(ip, host, (size_t)(p - host));
+        ip[p - host] = '\0';
     }
-    if (req->body_len || (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0)) {
-        call->body = malloc(req->body_len + 1);
-        if (!call->body) {
-            free_call(call);
-            return NULL;
-        }
-        if (req->body_len) memcpy(call->body, req->body, req->body_len);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, call->body);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-        if (strcmp(method, "POST") != 0) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+    long port = 80;
+    if (p < host_end) {
+        if (*p != ':' || p + 1 == host_end) return -1;
+        char *end;
+        port = strtol(p + 1, &end, 10);
+        if (end != host_end || port < 1 || port > 65535) return -1;
     }
-    /* Suppress curl's defaults that the caller did not ask for. */
-    call->hdrs = curl_slist_append(call->hdrs, "Expect:");
-    int has_ct = 0, has_accept = 0;
-    if (req->headers) {
-        for (size_t i = 0; i < req->headers->len; i++) {
-            const rs_kv_t *h = &req->headers->items[i];
-            if (strcasecmp(h->key, "content-type") == 0) has_ct = 1;
-            if (strcasecmp(h->key, "accept") == 0) has_accept = 1;
-            char *line = NULL;
-            if (h->value[0]) {
-                if (asprintf(&line, "%s: %s", h->key, h->value) < 0) line = NULL;
-            } else if (asprintf(&line, "%s;", h->key) < 0) {
-                line = NULL; /* curl's syntax for a header with an empty value */
-            }
-            if (line) call->hdrs = curl_slist_append(call->hdrs, line);
-            free(line);
-        }
+    memset(d, 0, sizeof *d);
+    if (v6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&d->addr;
+        if (inet_pton(AF_INET6, ip, &a->sin6_addr) != 1) return -1;
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons((uint16_t)port);
+        d->addr_len = sizeof *a;
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&d->addr;
+        if (inet_pton(AF_INET, ip, &a->sin_addr) != 1) return -1; /* a DNS name: curl resolves it */
+        a->sin_family = AF_INET;
+        a->sin_port = htons((uint16_t)port);
+        d->addr_len = sizeof *a;
     }
-    if (!has_ct && call->body) call->hdrs = curl_slist_append(call->hdrs, "Content-Type:");
-    if (!has_accept) call->hdrs = curl_slist_append(call->hdrs, "Accept:");
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, call->hdrs);
+    if ((size_t)(host_end - host) >= sizeof d->host) return -1;
+    memcpy(d->host, host, (size_t)(host_end - host));
+    d->host[host_end - host] = '\0';
+    d->target = *host_end ? host_end : "/";
+    return 0;
+}
 
-    if (curl_multi_add_handle(c->multi, e) != CURLM_OK) {
-        free_call(call);
-        return NULL;
+rs_http_call_t *rs_http_send(rs_http_client_t *c, const rs_http_request_t *req, rs_http_done_fn done, void *arg) {
+    rs_h1_dest_t dest;
+    if (h1_dest_from_url(req->url, &dest) == 0) {
+        if (dest.target[0] == '?') { /* "http://host?q" means path "/" with a query */
+            char *t = NULL;
+            if (asprintf(&t, "/%s", dest.target) < 0) return NULL;
+            dest.target = t;
+            rs_http_call_t *call = rs_h1_send(c->h1, &dest, req, done, arg);
+            free(t);
+            return call;
+        }
+        return rs_h1_send(c->h1, &dest, req, done, arg);
     }
-    link_call(c, call);
-    return call;
+    if (!c->curl && !(c->curl = rs_curl_client_new(c->base))) return NULL;
+    return rs_curl_send(c->curl, req, done, arg);
 }
 
 void rs_http_cancel(rs_http_call_t *call) {
     if (!call) return;
-    rs_http_client_t *c = call->client;
-    curl_multi_remove_handle(c->multi, call->easy);
-    unlink_call(c, call);
-    free_call(call);
+    if (call->via == RS_HTTP_VIA_H1) rs_h1_cancel(call);
+    else rs_curl_cancel(call);
 }
-

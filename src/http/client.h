@@ -45,7 +45,8 @@ typedef struct {
     int64_t latency_us;
 } rs_http_response_t;
 
-/** Called once with the outcome. The response is owned by the client and valid only during the call. */
+/** Called once with the outcome. The response is owned by the client and valid only during the call; the
+ *  callback may take the body (rs_buf_steal) or the headers (copy the struct, then zero resp->headers). */
 typedef void (*rs_http_done_fn)(void *arg, rs_http_response_t *resp);
 
 rs_http_client_t *rs_http_client_new(struct event_base *base);

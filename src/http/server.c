@@ -1,27 +1,65 @@
 /* SPDX-License-Identifier: MIT */
-/* evhttp glue: turns an evhttp_request into an rs_http_req_t, runs the
- * handler chain, and guarantees exactly one completion per request even when
- * the client disconnects while a handler is still working (async replies). */
+/* The inbound HTTP/1.1 server: connections accepted by a libevent listener,
+ * requests parsed by Debian's http-parser, replies written straight to the
+ * socket.
+ *
+ * Why not evhttp: a sidecar answers every request by making another one, so
+ * per-request overhead counts twice. evhttp stops and restarts reading a
+ * connection around every request, arms a write event for every reply, and
+ * needs a second event to notice a client hanging up while an async handler
+ * works; each of those is an epoll_ctl call. Here a connection's read event is
+ * registered once for its whole life: it reads requests, and while a request
+ * is with the handlers it notices the client going away (EOF) and keeps any
+ * pipelined bytes for later. A reply is one writev(); only a reply that does
+ * not fit the socket buffer waits for a write event.
+ *
+ * Every request is finished exactly once (server.h). A connection whose
+ * client hangs up while its request is pending is closed at once; the
+ * request is marked gone and keeps only a NULL connection until the handler
+ * replies. */
 #include "http/server.h"
 
 #include <errno.h>
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
 #include <event2/http.h>
-#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <http_parser.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
-#include <sys/queue.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "core/buf.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "http/wire.h"
 
 #define MAX_HANDLERS 32
+#define MAX_LISTENERS 8
+#define READ_CHUNK 16384
+/* Request line + headers; larger is answered 431 (http-parser's own cap is 80 KiB). */
 #define MAX_HEADERS_SIZE (64 * 1024)
+/* Idle keep-alive connections are closed after this; handlers time themselves. */
+#define IDLE_TIMEOUT_S 3600
+/* After a reply that closes the connection, unread input is drained this long so the client reads the reply
+ * instead of a reset. */
+#define LINGER_S 5
+/* Pipelined bytes held while a request is with the handlers; more stops reading until the reply. */
+#define MAX_PENDING (1024 * 1024)
+
+typedef struct rs_http_conn conn_t;
 
 struct handler {
     rs_http_handler_fn fn;
@@ -30,20 +68,56 @@ struct handler {
 
 struct rs_http_server {
     struct event_base *base;
-    struct evhttp *http;
+    size_t max_body;
+    struct evconnlistener *listeners[MAX_LISTENERS];
+    int nlisteners;
     struct handler handlers[MAX_HANDLERS];
     int nhandlers;
     rs_http_observer_fn observer;
     void *observer_arg;
+    conn_t *conns; /* every open connection, closed on free */
+    time_t date_at;
+    char date[40]; /* the Date header, formatted once a second */
 };
 
 struct req_private {
     rs_http_req_t pub;
     const char *route;
-    struct event *watch; /* notices the client hanging up while a handler works */
-    int in_dispatch;     /* the handler chain is running: finish() must not free yet */
+    int in_dispatch; /* the handler chain is running: finish() must not free yet */
     int finished;
+    int keep_alive;  /* the client allows another request on this connection */
+    int http10;
 };
+
+struct rs_http_conn {
+    rs_http_server_t *srv;
+    int fd;
+    struct event on_read;  /* EV_READ|EV_PERSIST with the idle timeout, for the connection's life */
+    struct event on_write; /* only while a reply waits for room in the socket */
+    struct event resume;   /* parses pipelined bytes after a reply, from the loop */
+    char peer[64];
+    http_parser parser;
+    /* the request being parsed */
+    rs_buf_t url, field, value, body;
+    rs_kvlist_t headers;
+    int in_value;
+    int expect_continue;
+    int reject; /* 413/431/405 decided while parsing */
+    struct req_private *cur; /* handed to the handlers, not answered yet */
+    rs_buf_t pending;        /* bytes that arrived while `cur` was pending */
+    int read_paused;
+    /* the reply being written */
+    char *out;
+    size_t out_len, out_off;
+    int closing;   /* close once `out` is written */
+    int lingering; /* reply written; draining input until EOF */
+    conn_t *prev, *next;
+};
+
+static http_parser_settings parser_settings;
+static void conn_feed(conn_t *c, const char *data, size_t len);
+
+/* ---------- connections ---------- */
 
 static void free_req(rs_http_req_t *r) {
     free(r->path);
@@ -55,71 +129,250 @@ static void free_req(rs_http_req_t *r) {
     free(r);
 }
 
-/* The connection went away before we replied: libevent frees its request
- * right after this, so forget it and let the handler know. */
-static void on_conn_close(struct evhttp_connection *evcon, void *arg) {
-    rs_http_req_t *r = arg;
-    struct req_private *p = (struct req_private *)r;
-    (void)evcon;
-    if (p->watch) event_free(p->watch); /* before the fd is closed and its number reused */
-    p->watch = NULL;
-    r->gone = 1;
-    r->ev_ = NULL;
-    if (r->on_close_) r->on_close_(r, r->on_close_arg_);
+static void reset_parse_state(conn_t *c) {
+    rs_buf_reset(&c->url);
+    rs_buf_reset(&c->field);
+    rs_buf_reset(&c->value);
+    rs_buf_reset(&c->body);
+    rs_kvlist_free(&c->headers);
+    c->in_value = 0;
+    c->expect_continue = 0;
+    c->reject = 0;
 }
 
-/* evhttp stops reading a connection while its request is being handled, so
- * it would notice a hang-up only when the reply is written. Peek at the
- * socket instead: EOF or an error means the client is gone, and freeing the
- * connection runs on_conn_close. Pipelined bytes end the watch. */
-static void on_client_readable(evutil_socket_t fd, short what, void *arg) {
-    rs_http_req_t *r = arg;
-    struct req_private *p = (struct req_private *)r;
-    char c;
+/* Closes the connection. A request still with the handlers is marked gone and told, once. */
+static void conn_close(conn_t *c) {
+    rs_http_server_t *s = c->srv;
+    if (c->prev) c->prev->next = c->next;
+    else s->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    event_del(&c->on_read);
+    event_del(&c->on_write);
+    event_del(&c->resume);
+    close(c->fd);
+    struct req_private *p = c->cur;
+    c->cur = NULL;
+    reset_parse_state(c);
+    rs_buf_free(&c->url);
+    rs_buf_free(&c->field);
+    rs_buf_free(&c->value);
+    rs_buf_free(&c->body);
+    rs_buf_free(&c->pending);
+    free(c->out);
+    free(c);
+    if (p) {
+        rs_http_req_t *r = &p->pub;
+        r->gone = 1;
+        r->conn_ = NULL;
+        if (r->on_close_) r->on_close_(r, r->on_close_arg_); /* may reply, which then only frees r */
+    }
+}
+
+/* Stops sending: the peer gets the reply, then EOF; its remaining input is read and dropped. */
+static void conn_linger(conn_t *c) {
+    shutdown(c->fd, SHUT_WR);
+    c->lingering = 1;
+    c->read_paused = 0;
+    struct timeval tv = {LINGER_S, 0};
+    event_add(&c->on_read, &tv);
+}
+
+/* Writes what is left of `out`; afterwards resumes reading or closes. Returns -1 if the connection is gone. */
+static int conn_flush(conn_t *c) {
+    while (c->out_off < c->out_len) {
+        ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+        if (n > 0) {
+            c->out_off += (size_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            event_add(&c->on_write, NULL);
+            return 0;
+        } else {
+            conn_close(c);
+            return -1;
+        }
+    }
+    free(c->out);
+    c->out = NULL;
+    c->out_len = c->out_off = 0;
+    if (c->closing) {
+        conn_linger(c);
+        return 0;
+    }
+    if (c->read_paused) {
+        c->read_paused = 0;
+        struct timeval tv = {IDLE_TIMEOUT_S, 0};
+        event_add(&c->on_read, &tv);
+    }
+    if (c->pending.len) event_active(&c->resume, 0, 0);
+    return 0;
+}
+
+/* Queues bytes for the client: sent at once when nothing is waiting, else after what is. */
+static int conn_send(conn_t *c, const struct iovec *iov, int n) {
+    size_t total = 0;
+    for (int i = 0; i < n; i++) total += iov[i].iov_len;
+    size_t skip = 0;
+    if (!c->out) { /* the usual case: the socket has room for the whole reply */
+        ssize_t w;
+        do w = writev(c->fd, iov, n);
+        while (w < 0 && errno == EINTR);
+        if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return -1;
+        skip = w > 0 ? (size_t)w : 0;
+        if (skip == total) return 0;
+    }
+    char *grown = realloc(c->out, c->out_len + (total - skip));
+    if (!grown) return -1;
+    c->out = grown;
+    for (int i = 0; i < n; i++) {
+        const char *b = iov[i].iov_base;
+        size_t l = iov[i].iov_len;
+        if (skip >= l) {
+            skip -= l;
+            continue;
+        }
+        memcpy(c->out + c->out_len, b + skip, l - skip);
+        c->out_len += l - skip;
+        skip = 0;
+    }
+    event_add(&c->on_write, NULL);
+    return 0;
+}
+
+static void on_writable(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
     (void)what;
-    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n > 0) return;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-        event_add(p->watch, NULL);
+    conn_flush(arg);
+}
+
+static void on_resume(evutil_socket_t fd, short what, void *arg) {
+    conn_t *c = arg;
+    (void)fd;
+    (void)what;
+    if (c->cur || c->closing || !c->pending.len) return;
+    size_t len = 0;
+    char *data = rs_buf_steal(&c->pending, &len);
+    rs_buf_init(&c->pending, SIZE_MAX);
+    conn_feed(c, data, len);
+    free(data);
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg) {
+    conn_t *c = arg;
+    char buf[READ_CHUNK];
+    if (what & EV_TIMEOUT) {
+        /* idle (or lingering) too long; a pending request keeps its connection */
+        if (!c->cur) conn_close(c);
         return;
     }
-    if (r->ev_) {
-        struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev_);
-        if (evcon) evhttp_connection_free(evcon); /* calls on_conn_close: r may be freed by the handler */
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+    if (n <= 0) { /* EOF or reset: with a request pending, the client has hung up */
+        conn_close(c);
+        return;
     }
+    if (c->lingering) return;
+    if (c->cur || c->out || c->pending.len) { /* pipelined: keep it, in order, until the reply is out */
+        if (rs_buf_append(&c->pending, buf, (size_t)n) != 0) {
+            conn_close(c);
+            return;
+        }
+        if (!c->cur && !c->out) event_active(&c->resume, 0, 0);
+        else if (c->pending.len > MAX_PENDING) { /* stop reading (and so noticing hang-ups) until the reply */
+            event_del(&c->on_read);
+            c->read_paused = 1;
+        }
+        return;
+    }
+    conn_feed(c, buf, (size_t)n);
+}
+
+/* ---------- replies ---------- */
+
+static const char *reason_phrase(int status) {
+    const char *s = http_status_str((enum http_status)status);
+    return s && s[0] != '<' ? s : "Status";
+}
+
+static const char *http_date(rs_http_server_t *s) {
+    time_t now = time(NULL);
+    if (now != s->date_at) {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(s->date, sizeof s->date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        s->date_at = now;
+    }
+    return s->date;
+}
+
+/* Headers the server writes itself. */
+static int is_framing_header(const char *name) {
+    return strcasecmp(name, "content-length") == 0 || strcasecmp(name, "transfer-encoding") == 0 ||
+           strcasecmp(name, "connection") == 0 || strcasecmp(name, "keep-alive") == 0;
+}
+
+/* Formats and sends one response. `close_after` ends the connection once it is written. */
+static void conn_respond(conn_t *c, int status, const rs_kvlist_t *headers, const void *body, size_t len,
+                         int head, int keep_alive, int http10) {
+    rs_buf_t h;
+    rs_buf_init(&h, SIZE_MAX);
+    int rc = rs_buf_printf(&h, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status, reason_phrase(status), http_date(c->srv));
+    if (headers) {
+        for (size_t i = 0; i < headers->len && rc == 0; i++) {
+            const rs_kv_t *kv = &headers->items[i];
+            if (is_framing_header(kv->key) || strcasecmp(kv->key, "date") == 0) continue;
+            rc = rs_http_wire_header(&h, kv->key, kv->value);
+        }
+    }
+    int bodyless = (status >= 100 && status < 200) || status == 204 || status == 304;
+    if (rc == 0 && !bodyless) rc = rs_buf_printf(&h, "Content-Length: %zu\r\n", len);
+    if (rc == 0 && !keep_alive) rc = rs_buf_puts(&h, "Connection: close\r\n");
+    else if (rc == 0 && http10) rc = rs_buf_puts(&h, "Connection: keep-alive\r\n");
+    if (rc == 0) rc = rs_buf_puts(&h, "\r\n");
+    struct iovec iov[2] = {{h.data, h.len}, {(void *)body, (bodyless || head) ? 0 : len}};
+    if (!keep_alive) c->closing = 1;
+    if (rc != 0 || conn_send(c, iov, iov[1].iov_len ? 2 : 1) != 0) {
+        rs_buf_free(&h);
+        conn_close(c);
+        return;
+    }
+    rs_buf_free(&h);
+    if (!c->out) {
+        if (c->closing) conn_linger(c);
+        else if (c->pending.len) event_active(&c->resume, 0, 0);
+    }
+}
+
+/* Answers a request the parser rejected before any handler saw it, and ends the connection. */
+static void conn_reject(conn_t *c, int status, const char *code, const char *msg) {
+    char body[512];
+    int n = snprintf(body, sizeof body, "{\"errorCode\":\"%s\",\"message\":\"%s\"}", code, msg);
+    rs_kvlist_t h = {0};
+    rs_kvlist_add(&h, "Content-Type", "application/json");
+    conn_respond(c, status, &h, body, (size_t)n, c->parser.method == HTTP_HEAD, 0, 0);
+    rs_kvlist_free(&h);
 }
 
 static void finish(rs_http_req_t *r, int status) {
     struct req_private *p = (struct req_private *)r;
-    if (p->watch) event_free(p->watch);
-    p->watch = NULL;
-    if (r->ev_) {
-        struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev_);
-        if (evcon) evhttp_connection_set_closecb(evcon, NULL, NULL);
-    }
-    if (r->srv_->observer)
+    if (r->srv_ && r->srv_->observer)
         r->srv_->observer(r->srv_->observer_arg, r->method, p->route ? p->route : "other", r->gone ? 499 : status,
                           rs_now_us() - r->start_us_);
-    if (p->in_dispatch) { /* answered synchronously: on_request frees it after the chain returns */
+    if (r->conn_) r->conn_->cur = NULL;
+    r->conn_ = NULL;
+    if (p->in_dispatch) { /* answered synchronously: dispatch frees it after the chain returns */
         p->finished = 1;
         return;
     }
     free_req(r);
 }
 
-static const char *method_name(enum evhttp_cmd_type t) {
-    switch (t) {
-    case EVHTTP_REQ_GET: return "GET";
-    case EVHTTP_REQ_POST: return "POST";
-    case EVHTTP_REQ_HEAD: return "HEAD";
-    case EVHTTP_REQ_PUT: return "PUT";
-    case EVHTTP_REQ_DELETE: return "DELETE";
-    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
-    case EVHTTP_REQ_TRACE: return "TRACE";
-    case EVHTTP_REQ_CONNECT: return "CONNECT";
-    case EVHTTP_REQ_PATCH: return "PATCH";
-    }
-    return "GET";
+/* ---------- requests ---------- */
+
+static int method_allowed(enum http_method m) {
+    return m == HTTP_GET || m == HTTP_POST || m == HTTP_HEAD || m == HTTP_PUT || m == HTTP_DELETE ||
+           m == HTTP_OPTIONS || m == HTTP_PATCH;
 }
 
 static void parse_query(rs_http_req_t *r) {
@@ -132,47 +385,42 @@ static void parse_query(rs_http_req_t *r) {
     evhttp_clear_headers(&q);
 }
 
-static void on_request(struct evhttp_request *ev, void *arg) {
-    rs_http_server_t *s = arg;
+/* Builds the request from the parse state and runs the handler chain. */
+static void dispatch(conn_t *c) {
+    rs_http_server_t *s = c->srv;
     struct req_private *p = calloc(1, sizeof *p);
     if (!p) {
-        evhttp_send_error(ev, 500, "out of memory");
+        conn_reject(c, 500, "ERR_INTERNAL", "out of memory");
         return;
     }
     rs_http_req_t *r = &p->pub;
-    r->ev_ = ev;
     r->srv_ = s;
+    r->conn_ = c;
     r->start_us_ = rs_now_us();
-    r->method = method_name(evhttp_request_get_command(ev));
-
-    const char *uri = evhttp_request_get_uri(ev);
+    r->method = http_method_str((enum http_method)c->parser.method);
+    p->keep_alive = http_should_keep_alive(&c->parser);
+    p->http10 = c->parser.http_major == 1 && c->parser.http_minor == 0;
+    if (c->parser.upgrade) p->keep_alive = 0; /* no protocol switches here: answer, then close */
+    const char *uri = c->url.data ? c->url.data : "/";
+    if (strncasecmp(uri, "http://", 7) == 0 || strncasecmp(uri, "https://", 8) == 0) { /* absolute form */
+        const char *slash = strchr(strstr(uri, "//") + 2, '/');
+        uri = slash ? slash : "/";
+    }
     const char *q = strchr(uri, '?');
     size_t plen = q ? (size_t)(q - uri) : strlen(uri);
     r->raw_path = strndup(uri, plen);
-    r->path = evhttp_uridecode(r->raw_path, 0, NULL);
+    r->path = r->raw_path ? evhttp_uridecode(r->raw_path, 0, NULL) : NULL;
     if (q) r->query = strdup(q + 1);
     parse_query(r);
-
-    struct evkeyvalq *hdrs = evhttp_request_get_input_headers(ev);
-    for (struct evkeyval *kv = hdrs->tqh_first; kv; kv = kv->next.tqe_next) rs_kvlist_add(&r->headers, kv->key, kv->value);
-
-    struct evbuffer *in = evhttp_request_get_input_buffer(ev);
-    r->body_len = evbuffer_get_length(in);
-    r->body = malloc(r->body_len + 1);
-    if (r->body) {
-        evbuffer_remove(in, r->body, r->body_len);
-        r->body[r->body_len] = '\0';
-    }
-
-    struct evhttp_connection *evcon = evhttp_request_get_connection(ev);
-    if (evcon) {
-        char *addr = NULL;
-        ev_uint16_t port = 0;
-        evhttp_connection_get_peer(evcon, &addr, &port);
-        snprintf(r->peer, sizeof r->peer, "%s", addr ? addr : "");
-        evhttp_connection_set_closecb(evcon, on_conn_close, r);
-    }
-
+    r->headers = c->headers;
+    memset(&c->headers, 0, sizeof c->headers);
+    size_t blen = 0;
+    r->body = rs_buf_steal(&c->body, &blen);
+    rs_buf_init(&c->body, s->max_body);
+    if (!r->body) r->body = calloc(1, 1);
+    r->body_len = blen;
+    snprintf(r->peer, sizeof r->peer, "%s", c->peer);
+    c->cur = p;
     if (!r->path || !r->raw_path || !r->body) {
         rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "malformed request line");
         return;
@@ -182,50 +430,209 @@ static void on_request(struct evhttp_request *ev, void *arg) {
     for (int i = 0; i < s->nhandlers && !taken; i++) taken = s->handlers[i].fn(r, s->handlers[i].ctx);
     if (!taken) rs_http_reply_error(r, 404, "ERR_NOT_FOUND", "no route for %s %s", r->method, r->path);
     p->in_dispatch = 0;
-    if (p->finished) {
-        free_req(r);
+    if (p->finished) free_req(r);
+}
+
+/* Parses bytes from the client; dispatches at most one request, then waits for its reply. */
+static void conn_feed(conn_t *c, const char *data, size_t len) {
+    if (HTTP_PARSER_ERRNO(&c->parser) == HPE_PAUSED) http_parser_pause(&c->parser, 0);
+    size_t used = http_parser_execute(&c->parser, &parser_settings, data, len);
+    enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
+    if (c->reject) {
+        int st = c->reject;
+        conn_reject(c, st,
+                    st == 413   ? "ERR_REQUEST_TOO_LARGE"
+                    : st == 431 ? "ERR_HEADERS_TOO_LARGE"
+                                : "ERR_METHOD_NOT_ALLOWED",
+                    st == 413   ? "request body too large"
+                    : st == 431 ? "request headers too large"
+                                : "method not allowed");
         return;
     }
-    /* An asynchronous handler holds the request: watch for the client going away meanwhile. */
-    if (evcon && r->ev_) {
-        struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
-        evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
-        if (fd >= 0) {
-            p->watch = event_new(s->base, fd, EV_READ, on_client_readable, r);
-            if (p->watch) event_add(p->watch, NULL);
+    if (e == HPE_PAUSED) { /* a whole request: keep what follows it for after the reply */
+        if (used < len && rs_buf_append(&c->pending, data + used, len - used) != 0) {
+            conn_close(c);
+            return;
         }
+        dispatch(c);
+        return;
     }
+    if (e == HPE_HEADER_OVERFLOW) {
+        conn_reject(c, 431, "ERR_HEADERS_TOO_LARGE", "request headers too large");
+    } else if (e != HPE_OK) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "malformed request: %s", http_errno_description(e));
+        conn_reject(c, 400, "ERR_MALFORMED_REQUEST", msg);
+    }
+}
+
+/* ---------- http-parser callbacks ---------- */
+
+static int on_message_begin(http_parser *p) {
+    reset_parse_state(p->data);
+    return 0;
+}
+
+static int on_url(http_parser *p, const char *at, size_t len) {
+    conn_t *c = p->data;
+    if (rs_buf_append(&c->url, at, len) != 0) {
+        c->reject = 431;
+        return -1;
+    }
+    return 0;
+}
+
+static int flush_header(conn_t *c) {
+    if (c->field.len) {
+        const char *v = c->value.data ? c->value.data : "";
+        size_t vl = c->value.len;
+        while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t')) vl--;
+        char *val = strndup(v, vl);
+        int rc = val ? rs_kvlist_add(&c->headers, c->field.data, val) : -1;
+        free(val);
+        if (rc != 0) return -1;
+    }
+    rs_buf_reset(&c->field);
+    rs_buf_reset(&c->value);
+    c->in_value = 0;
+    return 0;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t len) {
+    conn_t *c = p->data;
+    if (c->in_value && flush_header(c) != 0) return -1;
+    if (rs_buf_append(&c->field, at, len) != 0) {
+        c->reject = 431;
+        return -1;
+    }
+    return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t len) {
+    conn_t *c = p->data;
+    c->in_value = 1;
+    if (rs_buf_append(&c->value, at, len) != 0) {
+        c->reject = 431;
+        return -1;
+    }
+    return 0;
+}
+
+static int on_headers_complete(http_parser *p) {
+    conn_t *c = p->data;
+    if (flush_header(c) != 0) return -1;
+    if (p->nread > MAX_HEADERS_SIZE) {
+        c->reject = 431;
+        return -1;
+    }
+    if (!method_allowed((enum http_method)p->method)) {
+        c->reject = 405;
+        return -1;
+    }
+    if (!(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX && p->content_length > c->srv->max_body) {
+        c->reject = 413;
+        return -1;
+    }
+    const char *expect = rs_kvlist_get_ci(&c->headers, "expect");
+    if (expect && strcasecmp(expect, "100-continue") == 0 && p->http_minor >= 1) {
+        static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        struct iovec iov = {(void *)cont, sizeof cont - 1};
+        if (conn_send(c, &iov, 1) != 0) return -1;
+    }
+    return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t len) {
+    conn_t *c = p->data;
+    if (rs_buf_append(&c->body, at, len) != 0) {
+        c->reject = 413;
+        return -1;
+    }
+    return 0;
+}
+
+static int on_message_complete(http_parser *p) {
+    http_parser_pause(p, 1); /* one request at a time: the next waits for this one's reply */
+    return 0;
+}
+
+static http_parser_settings parser_settings = {
+    .on_message_begin = on_message_begin,
+    .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+/* ---------- listening ---------- */
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg) {
+    rs_http_server_t *s = arg;
+    (void)l;
+    conn_t *c = calloc(1, sizeof *c);
+    if (!c) {
+        close(fd);
+        return;
+    }
+    evutil_make_socket_nonblocking(fd);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->srv = s;
+    c->fd = fd;
+    char host[INET6_ADDRSTRLEN] = "";
+    if (getnameinfo(sa, (socklen_t)salen, host, sizeof host, NULL, 0, NI_NUMERICHOST) == 0)
+        snprintf(c->peer, sizeof c->peer, "%s", host);
+    rs_buf_init(&c->url, MAX_HEADERS_SIZE);
+    rs_buf_init(&c->field, MAX_HEADERS_SIZE);
+    rs_buf_init(&c->value, MAX_HEADERS_SIZE);
+    rs_buf_init(&c->body, s->max_body);
+    rs_buf_init(&c->pending, SIZE_MAX);
+    http_parser_init(&c->parser, HTTP_REQUEST);
+    c->parser.data = c;
+    event_assign(&c->on_read, s->base, fd, EV_READ | EV_PERSIST, on_readable, c);
+    event_assign(&c->on_write, s->base, fd, EV_WRITE, on_writable, c);
+    event_assign(&c->resume, s->base, -1, 0, on_resume, c);
+    struct timeval tv = {IDLE_TIMEOUT_S, 0};
+    event_add(&c->on_read, &tv);
+    c->next = s->conns;
+    if (s->conns) s->conns->prev = c;
+    s->conns = c;
+}
+
+static void on_accept_error(struct evconnlistener *l, void *arg) {
+    (void)l;
+    (void)arg;
+    RS_WARN("http", "accept: %s", strerror(errno)); /* e.g. out of file descriptors; the listener goes on */
 }
 
 rs_http_server_t *rs_http_server_new(struct event_base *base, size_t max_body) {
     rs_http_server_t *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->base = base;
-    s->http = evhttp_new(base);
-    if (!s->http) {
-        free(s);
-        return NULL;
-    }
-    evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
-                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-    evhttp_set_max_body_size(s->http, (ev_ssize_t)max_body);
-    evhttp_set_max_headers_size(s->http, MAX_HEADERS_SIZE);
-    evhttp_set_timeout(s->http, 3600); /* idle keep-alive connections; handlers time themselves */
-    evhttp_set_gencb(s->http, on_request, s);
+    s->max_body = max_body;
     return s;
 }
 
 int rs_http_server_listen(rs_http_server_t *s, const char *addr, int port) {
-    struct evhttp_bound_socket *sock = evhttp_bind_socket_with_handle(s->http, addr, (ev_uint16_t)port);
-    if (!sock) return -1;
-    evutil_socket_t fd = evhttp_bound_socket_get_fd(sock);
-    /* libevent listens with a backlog of 128: a burst of thousands of connects (5,000 waiting invocations)
-     * then overflows the accept queue and clients wait out SYN retransmits (1 s, 3 s, 7 s...). Listening
-     * again only raises the queue's length, as Go's net package does (somaxconn). */
-    if (listen(fd, SOMAXCONN) != 0) RS_WARN("http", "cannot raise the listen backlog: %s", strerror(errno));
+    if (s->nlisteners == MAX_LISTENERS) return -1;
+    char portstr[16];
+    snprintf(portstr, sizeof portstr, "%d", port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *ai = NULL;
+    if (getaddrinfo(addr, portstr, &hints, &ai) != 0 || !ai) return -1;
+    /* SOMAXCONN, not libevent's usual 128: a burst of thousands of connects (5,000 waiting invocations) would
+     * otherwise overflow the accept queue and clients would wait out SYN retransmits (1 s, 3 s, 7 s...). */
+    struct evconnlistener *l =
+        evconnlistener_new_bind(s->base, on_accept, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+                                SOMAXCONN, ai->ai_addr, (int)ai->ai_addrlen);
+    freeaddrinfo(ai);
+    if (!l) return -1;
+    evconnlistener_set_error_cb(l, on_accept_error);
+    s->listeners[s->nlisteners++] = l;
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) return -1;
+    if (getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&ss, &len) != 0) return -1;
     if (ss.ss_family == AF_INET) return ntohs(((struct sockaddr_in *)&ss)->sin_port);
     if (ss.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
     return -1;
@@ -246,9 +653,14 @@ void rs_http_server_set_observer(rs_http_server_t *s, rs_http_observer_fn fn, vo
 
 void rs_http_server_free(rs_http_server_t *s) {
     if (!s) return;
-    evhttp_free(s->http);
+    for (int i = 0; i < s->nlisteners; i++) evconnlistener_free(s->listeners[i]);
+    for (conn_t *c = s->conns; c; c = c->next) /* requests still pending finish after the server is gone */
+        if (c->cur) c->cur->pub.srv_ = NULL;
+    while (s->conns) conn_close(s->conns);
     free(s);
 }
+
+/* ---------- the request API ---------- */
 
 const char *rs_http_req_header(const rs_http_req_t *r, const char *name) { return rs_kvlist_get_ci(&r->headers, name); }
 
@@ -260,14 +672,12 @@ void rs_http_req_on_close(rs_http_req_t *r, rs_http_close_fn fn, void *arg) {
 void rs_http_req_set_route(rs_http_req_t *r, const char *route) { ((struct req_private *)r)->route = route; }
 
 void rs_http_reply(rs_http_req_t *r, int status, const rs_kvlist_t *headers, const void *body, size_t len) {
-    if (!r->gone && r->ev_) {
-        struct evkeyvalq *out = evhttp_request_get_output_headers(r->ev_);
-        if (headers)
-            for (size_t i = 0; i < headers->len; i++) evhttp_add_header(out, headers->items[i].key, headers->items[i].value);
-        struct evbuffer *b = evbuffer_new();
-        if (b && body && len) evbuffer_add(b, body, len);
-        evhttp_send_reply(r->ev_, status, NULL, b);
-        if (b) evbuffer_free(b);
+    struct req_private *p = (struct req_private *)r;
+    conn_t *c = r->gone ? NULL : r->conn_;
+    if (c) {
+        c->cur = NULL;
+        r->conn_ = NULL;
+        conn_respond(c, status, headers, body, len, strcmp(r->method, "HEAD") == 0, p->keep_alive, p->http10);
     }
     finish(r, status);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The inbound HTTP server: libevent's evhttp behind a handler chain.
+/* The inbound HTTP/1.1 server (libevent loop, Debian's http-parser) behind a handler chain.
  *
  * Handlers are tried in the order they were added; each returns 1 if it took
  * the request and 0 to pass it on (h2o's on_req model). A handler that takes a
@@ -35,8 +35,8 @@ struct rs_http_req {
     int gone;                /* the client hung up; replies are dropped */
     void *user;              /* free for the handler's use */
     /* private */
-    struct evhttp_request *ev_;
-    rs_http_server_t *srv_;
+    struct rs_http_conn *conn_; /* NULL once replied or gone */
+    rs_http_server_t *srv_;     /* NULL once the server is freed */
     rs_http_close_fn on_close_;
     void *on_close_arg_;
     int64_t start_us_;

@@ -1,6 +1,13 @@
-# rs_http: the HTTP server (libevent evhttp) and async client (libcurl multi on the same loop).
+# rs_http: the HTTP server (libevent evhttp) and the async client on the same loop:
+# an HTTP/1.1 keep-alive pool for http:// to IP addresses (Debian's http-parser)
+# and libcurl multi for everything else.
+find_library(HTTP_PARSER_LIB http_parser REQUIRED)
+find_path(HTTP_PARSER_INCLUDE http_parser.h REQUIRED)
 add_library(rs_http STATIC
   src/http/server.c
   src/http/client.c
+  src/http/h1_client.c
+  src/http/curl_client.c
 )
-target_link_libraries(rs_http PUBLIC rs_core PkgConfig::LIBEVENT PkgConfig::CURL)
+target_include_directories(rs_http PRIVATE ${HTTP_PARSER_INCLUDE})
+target_link_libraries(rs_http PUBLIC rs_core PkgConfig::LIBEVENT PkgConfig::CURL ${HTTP_PARSER_LIB})

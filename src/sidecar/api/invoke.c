@@ -11,7 +11,6 @@
  * retry can land on another replica. Request bodies are kept by the request
  * until the reply, so every attempt replays them. */
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,22 +81,14 @@ static int is_hop_by_hop(const char *name, const char *connection) {
     return 0;
 }
 
-/* W3C trace context: keep the caller's trace id and flags, start a new span. One random draw and a
- * table-driven hex encode: this runs on every call. */
+/* W3C trace context: keep the caller's trace id and flags, start a new span. This runs on every call. */
 static void child_traceparent(const char *in, char out[56]) {
-    static const char hex[] = "0123456789abcdef";
     unsigned char raw[24];
-    if (RAND_bytes(raw, sizeof raw) != 1) memset(raw, 0x5a, sizeof raw);
+    rs_random_bytes(raw, sizeof raw);
     int keep = in && rs_traceparent_valid(in);
     char trace[33], span[17];
-    for (int i = 0; i < 16; i++) {
-        trace[2 * i] = hex[raw[i] >> 4];
-        trace[2 * i + 1] = hex[raw[i] & 15];
-    }
-    for (int i = 0; i < 8; i++) {
-        span[2 * i] = hex[raw[16 + i] >> 4];
-        span[2 * i + 1] = hex[raw[16 + i] & 15];
-    }
+    rs_hex_encode(raw, 16, trace);
+    rs_hex_encode(raw + 16, 8, span);
     memcpy(out, "00-", 3);
     memcpy(out + 3, keep ? in + 3 : trace, 32);
     out[35] = '-';
@@ -183,7 +174,8 @@ static void on_response(void *arg, rs_http_response_t *resp) {
     if (resp->result == RS_HTTP_OK) {
         op->have_resp = 1;
         op->status = resp->status;
-        rs_kvlist_copy(&op->resp_headers, &resp->headers);
+        op->resp_headers = resp->headers; /* taken, not copied (client.h allows it) */
+        memset(&resp->headers, 0, sizeof resp->headers);
         op->resp_body = rs_buf_steal(&resp->body, &op->resp_len);
         if (resp->status >= 200 && resp->status <= 399) rs_outcome_ok(&o);
         else rs_outcome_error(&o, resp->status, 0, "received non-successful status code in response: %d", resp->status);

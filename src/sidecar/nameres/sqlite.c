@@ -148,6 +148,11 @@ static int exec_sql(rs_nameres_t *n, const char *sql, char *err, size_t errlen) 
     return 0;
 }
 
+static int is_busy(sqlite3 *db) {
+    int code = sqlite3_errcode(db) & 0xff;
+    return code == SQLITE_BUSY || code == SQLITE_LOCKED;
+}
+
 static int do_register(rs_nameres_t *n, char *err, size_t errlen) {
     char sql[256];
     snprintf(sql, sizeof sql, "REPLACE INTO %s (registration_id, address, app_id, namespace, last_update) "
@@ -231,7 +236,14 @@ rs_nameres_t *rs_nameres_new(struct event_base *base, rs_nameres_config_t *cfg, 
              "INSERT OR IGNORE INTO %s (key, value) VALUES ('nr-migrations', '1');",
              n->cfg.disable_wal ? "" : "PRAGMA journal_mode=WAL;", n->cfg.table, n->cfg.table, n->cfg.table,
              n->cfg.metadata_table, n->cfg.metadata_table);
-    if (exec_sql(n, sql, err, errlen) != 0) {
+    /* Sidecars started together all create the schema and switch the file to
+     * WAL at once; that switch can answer SQLITE_BUSY without waiting on the
+     * busy handler, so retry for a while before giving up. */
+    int64_t give_up = rs_now_ms() + 5000;
+    int rc;
+    while ((rc = exec_sql(n, sql, err, errlen)) != 0 && is_busy(n->db) && rs_now_ms() < give_up)
+        sqlite3_sleep(20 + (int)(rs_now_ms() % 30)); /* spread the retries of processes started together */
+    if (rc != 0) {
         rs_nameres_free(n);
         return NULL;
     }

@@ -92,6 +92,34 @@ TEST(trace_ids) {
     ASSERT_EQ(strlen(u), 36);
 }
 
+TEST(random_numbers) {
+    char a[56], b[56];
+    rs_traceparent_new(a);
+    rs_traceparent_new(b);
+    ASSERT_TRUE(strcmp(a, b) != 0); /* two draws differ */
+    char hex[9];
+    rs_hex_encode("\x00\x7f\xa5\xff", 4, hex);
+    ASSERT_STREQ(hex, "007fa5ff");
+    /* spread: 10,000 draws of rs_random_below(10) land in every bucket, none far from 1,000 */
+    int bucket[10] = {0};
+    for (int i = 0; i < 10000; i++) bucket[rs_random_below(10)]++;
+    for (int i = 0; i < 10; i++) ASSERT_TRUE(bucket[i] > 800 && bucket[i] < 1200);
+    double lo = 1, hi = 0;
+    for (int i = 0; i < 10000; i++) {
+        double u = rs_random_unit();
+        ASSERT_TRUE(u >= 0 && u < 1);
+        if (u < lo) lo = u;
+        if (u > hi) hi = u;
+    }
+    ASSERT_TRUE(lo < 0.01 && hi > 0.99);
+    /* every byte value appears in 64 KiB of rs_random_bytes */
+    static unsigned char buf[65536];
+    int seen[256] = {0};
+    rs_random_bytes(buf, sizeof buf);
+    for (size_t i = 0; i < sizeof buf; i++) seen[buf[i]] = 1;
+    for (int i = 0; i < 256; i++) ASSERT_TRUE(seen[i]);
+}
+
 TEST(kvlist) {
     rs_kvlist_t l = {0};
     rs_kvlist_set(&l, "A", "1");
@@ -109,6 +137,7 @@ int main(void) {
     RUN(json_unquote);
     RUN(go_bools);
     RUN(trace_ids);
+    RUN(random_numbers);
     RUN(kvlist);
     return TEST_SUMMARY();
 }
