@@ -34,14 +34,25 @@ int rs_buf_append(rs_buf_t *b, const void *p, size_t n) {
 int rs_buf_puts(rs_buf_t *b, const char *s) { return rs_buf_append(b, s, strlen(s)); }
 
 int rs_buf_printf(rs_buf_t *b, const char *fmt, ...) {
+    if (grow(b, b->len) != 0) return -1; /* make sure there is a buffer to try first */
+    size_t room = b->alloc - b->len;     /* includes the NUL's place */
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(b->data + b->len, room, fmt, ap); /* usually fits: one formatting pass */
     va_end(ap);
-    if (n < 0 || grow(b, b->len + (size_t)n) != 0) return -1;
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
+    if (n < 0 || b->len + (size_t)n > b->cap) { /* over the cap: leave the buffer as it was */
+        b->data[b->len] = '\0';
+        return -1;
+    }
+    if ((size_t)n >= room) {
+        if (grow(b, b->len + (size_t)n) != 0) {
+            b->data[b->len] = '\0';
+            return -1;
+        }
+        va_start(ap, fmt);
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
     b->len += (size_t)n;
     return 0;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "core/str.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,3 +134,10 @@ int rs_parse_int64(const char *s, long long *out) {
 }
 
 int rs_has_prefix(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
+
+int rs_str_in_ci(const char *s, const char *const *list) {
+    int first = tolower((unsigned char)s[0]);
+    for (; *list; list++)
+        if (tolower((unsigned char)(*list)[0]) == first && strcasecmp(s, *list) == 0) return 1;
+    return 0;
+}

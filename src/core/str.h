@@ -53,5 +53,8 @@ int rs_parse_bool(const char *s, int *out);
 int rs_parse_int64(const char *s, long long *out);
 /** Returns 1 if s starts with prefix. */
 int rs_has_prefix(const char *s, const char *prefix);
+/** Returns 1 if `s` equals one of `list` (NULL-terminated) ignoring ASCII case. Cheap on misses: it
+ *  compares first letters before whole names (header filters run on every proxied header). */
+int rs_str_in_ci(const char *s, const char *const *list);
 
 #endif

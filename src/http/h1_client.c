@@ -435,9 +435,7 @@ static http_parser_settings parser_settings = {
 static int is_framing_header(const char *name) {
     static const char *const own[] = {"content-length", "transfer-encoding", "connection", "keep-alive",
                                       "expect", "upgrade", "te", NULL};
-    for (int i = 0; own[i]; i++)
-        if (strcasecmp(name, own[i]) == 0) return 1;
-    return 0;
+    return rs_str_in_ci(name, own);
 }
 
 static int format_request(h1_call_t *call, const rs_h1_dest_t *d, const rs_http_request_t *req) {

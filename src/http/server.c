@@ -308,8 +308,9 @@ static const char *http_date(rs_http_server_t *s) {
 
 /* Headers the server writes itself. */
 static int is_framing_header(const char *name) {
-    return strcasecmp(name, "content-length") == 0 || strcasecmp(name, "transfer-encoding") == 0 ||
-           strcasecmp(name, "connection") == 0 || strcasecmp(name, "keep-alive") == 0;
+    static const char *const own[] = {"content-length", "transfer-encoding", "connection", "keep-alive", "date",
+                                      NULL};
+    return rs_str_in_ci(name, own);
 }
 
 /* Formats and sends one response. `close_after` ends the connection once it is written. */
@@ -321,7 +322,7 @@ static void conn_respond(conn_t *c, int status, const rs_kvlist_t *headers, cons
     if (headers) {
         for (size_t i = 0; i < headers->len && rc == 0; i++) {
             const rs_kv_t *kv = &headers->items[i];
-            if (is_framing_header(kv->key) || strcasecmp(kv->key, "date") == 0) continue;
+            if (is_framing_header(kv->key)) continue;
             rc = rs_http_wire_header(&h, kv->key, kv->value);
         }
     }

@@ -66,8 +66,7 @@ static int is_hop_by_hop(const char *name, const char *connection) {
     static const char *const fixed[] = {"connection", "keep-alive", "proxy-connection", "transfer-encoding",
                                         "upgrade", "http2-settings", "te", "trailer", "proxy-authorization",
                                         "proxy-authenticate", NULL};
-    for (int i = 0; fixed[i]; i++)
-        if (strcasecmp(name, fixed[i]) == 0) return 1;
+    if (rs_str_in_ci(name, fixed)) return 1;
     if (connection) { /* headers named by Connection are hop-by-hop too */
         size_t n = strlen(name);
         for (const char *p = connection; *p;) {
@@ -108,9 +107,7 @@ static void build_headers(invoke_op_t *op, const char *caller, const char *host_
         static const char *const drop[] = {"host", "content-length", "expect", "dapr-app-id", "dapr-api-token",
                                            "dapr-caller-app-id", "dapr-callee-app-id", "dapr-caller-namespace",
                                            "traceparent", HOP_HEADER, NULL};
-        int skip = 0;
-        for (int k = 0; drop[k] && !skip; k++) skip = strcasecmp(h->key, drop[k]) == 0;
-        if (!skip) rs_kvlist_add(&op->headers, h->key, h->value);
+        if (!rs_str_in_ci(h->key, drop)) rs_kvlist_add(&op->headers, h->key, h->value);
     }
     char tp[56];
     child_traceparent(rs_http_req_header(r, "traceparent"), tp);

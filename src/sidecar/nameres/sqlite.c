@@ -234,7 +234,9 @@ rs_nameres_t *rs_nameres_new(struct event_base *base, rs_nameres_config_t *cfg, 
              "CREATE INDEX IF NOT EXISTS %s_app_id ON %s (app_id);"
              "CREATE TABLE IF NOT EXISTS %s (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);"
              "INSERT OR IGNORE INTO %s (key, value) VALUES ('nr-migrations', '1');",
-             n->cfg.disable_wal ? "" : "PRAGMA journal_mode=WAL;", n->cfg.table, n->cfg.table, n->cfg.table,
+             /* heartbeats run on the event loop: in WAL mode, NORMAL skips the fsync per commit (a row lost
+              * to a power cut is re-written by the next heartbeat) */
+             n->cfg.disable_wal ? "" : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", n->cfg.table, n->cfg.table, n->cfg.table,
              n->cfg.metadata_table, n->cfg.metadata_table);
     /* Sidecars started together all create the schema and switch the file to
      * WAL at once; that switch can answer SQLITE_BUSY without waiting on the
