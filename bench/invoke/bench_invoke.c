@@ -6,28 +6,42 @@
  * directly at the app and through caller -> callee -> app
  * (/v1.0/invoke/callee/method/ping), with keep-alive connections.
  *
- * Method. The machine is shared and noisy, so direct and via are never compared
- * across a long gap: each load runs in rounds of four phases in ABBA order
- * (direct, via, via, direct), so a slow drift in background load hits both sides
- * alike, and a burst shows up as one odd round rather than a skewed result.
- * Every phase opens fresh connections, runs 1 s of unrecorded warm-up, then S s
- * measured.
+ * The relay baseline. On a small shared machine much of what the via path adds
+ * is not ripstopd's work but the price of two more processes on the path: each
+ * hop is one more wake-up and one more loopback TCP round trip. So the same
+ * request is also sent through two minimal TCP byte relays (relay.c: per
+ * connection, one connection onward and a plain copy both ways, no HTTP; each
+ * relay on its own thread and epoll loop, so they are scheduled like two extra
+ * processes): driver -> relay A -> relay B -> app. That path is the floor any
+ * two-hop proxy pays here; "relay - direct" is that floor and "via - relay" is
+ * what ripstopd costs above it.
+ *
+ * Method. The machine is shared and noisy, so the paths are never compared
+ * across a long gap: each load runs in rounds of six phases in a symmetric order
+ * (direct, via, relay, relay, via, direct), so a slow drift in background load
+ * hits every path alike, and a burst shows up as one odd round rather than a
+ * skewed result. Every phase opens fresh connections, runs 1 s of unrecorded
+ * warm-up, then S s measured.
  *   - open loop at a fixed rate (default 1,000 req/s, 64 connections): the
- *     latencies of all direct phases and of all via phases are pooled; p50, p99
- *     and p99.9 of each, and "added" = via - direct at p50 and p99. Each round
- *     also prints its phases' p50/p99 and the p99 of its two via phases, to show
+ *     latencies of all direct, of all via and of all relay phases are pooled;
+ *     p50, p99 and p99.9 of each, "added" = via - direct at p50 and p99, and the
+ *     floor split: "added by two relays (the floor)" = relay - direct and
+ *     "ripstopd over the floor" = via - relay. Each round also prints its phases'
+ *     p50/p99 and the p99 of its two via and of its two relay phases, to show
  *     the spread between rounds;
  *   - closed loop at saturation (C connections, each sending back to back): each
- *     phase's req/s; per round the ratio mean(via) / mean(direct) of that ABBA
- *     block; the headline "throughput ratio via/direct" is the median over
- *     rounds. Sidecar CPU per request (from /proc/<pid>/stat) is summed over all
+ *     phase's req/s; per round the ratio mean(via) / mean(direct) of that
+ *     symmetric block; the headline "throughput ratio via/direct" is the median
+ *     over rounds. Likewise "relay/direct" (the ceiling any two-hop proxy reaches
+ *     here) and "via/relay" (ripstopd against that ceiling), medians over rounds.
+ *     Sidecar CPU per request (from /proc/<pid>/stat) is summed over all
  *     via phases, warm-ups included, and divided by the requests they completed;
  *   - once, last: saturation through a third caller ripstopd whose calls run
  *     under a timeout + retry + circuit-breaker policy, against the mean via
  *     throughput above.
  * The 1-minute load average at start and end and the CPU count are printed so a
  * reader can judge how busy the machine was. Nothing is asserted; the figures go
- * to docs/performance.md. Defaults (2 rounds, 3 s) take about 70 s.
+ * to docs/performance.md. Defaults (2 rounds, 3 s) take about 100 s.
  *
  * Usage: bench_invoke [--rate R] [--seconds S] [--concurrency C] [--rounds N] [--ripstopd PATH] */
 #include <arpa/inet.h>
@@ -50,6 +64,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "relay.h"
 
 extern char **environ;
 
@@ -448,6 +464,14 @@ int main(int argc, char **argv) {
     pid_t caller = spawn(caller_argv, log2);
     pid_t caller2 = spawn(policy_argv, log3);
     int rc = 0;
+    /* relay A -> relay B -> app: two hops that do nothing but copy bytes */
+    relay_t *relay_b = relay_start(0, app_port);
+    relay_t *relay_a = relay_b ? relay_start(0, relay_port(relay_b)) : NULL;
+    if (!relay_a || wait_status(relay_port(relay_a), "/ping", 200, 10) != 0) {
+        fprintf(stderr, "relays did not come up\n");
+        rc = 1;
+        goto out;
+    }
     if (wait_status(caller_port, VIA_PATH, 200, 20) != 0 || wait_status(policy_port, VIA_PATH, 200, 20) != 0) {
         fprintf(stderr, "sidecars did not come up (logs in %s)\n", dir);
         rc = 1;
@@ -457,91 +481,132 @@ int main(int argc, char **argv) {
     printf("bench_invoke: GET /ping, %d-byte answer; app = evhttp thread; via = caller ripstopd -> callee ripstopd "
            "-> app\n",
            2);
-    printf("method: %d round(s) of direct, via, via, direct (ABBA) per load; each phase 1 s warm-up + %.0f s "
+    printf("relay = relay A -> relay B -> app: two TCP byte relays (threads of this process, one epoll loop each, "
+           "no HTTP), the floor of any two-hop proxy\n");
+    printf("method: %d round(s) of direct, via, relay, relay, via, direct per load; each phase 1 s warm-up + %.0f s "
            "measured\n",
            rounds, seconds);
 
-    /* Fixed rate: latencies of all direct phases and of all via phases are pooled. */
-    static const int via_in_abba[4] = {0, 1, 1, 0};
-    pool_t fd = {0}, fv = {0};
+    /* The paths, and the symmetric order of a round's phases (a drift in background load hits all alike). */
+    enum { DIRECT, VIA, RELAY };
+    static const char *const kind_name[3] = {"direct", "via", "relay"};
+    const int kind_port[3] = {app_port, caller_port, relay_port(relay_a)};
+    static const char *const kind_path[3] = {"/ping", VIA_PATH, "/ping"};
+    static const int order[6] = {DIRECT, VIA, RELAY, RELAY, VIA, DIRECT};
+
+    /* Fixed rate: latencies of all phases of one path are pooled. */
+    pool_t fp[3] = {{0}};
     printf("fixed rate %.0f req/s, 64 connections, %.0f s per phase:\n", rate, seconds);
     for (int r = 0; r < rounds; r++) {
-        pool_t rv = {0};
+        pool_t rv = {0}, rr = {0};
         printf("  round %d: p50/p99 us:", r + 1);
         fflush(stdout);
-        for (int k = 0; k < 4; k++) {
-            int via = via_in_abba[k];
-            result_t x = drive(via ? caller_port : app_port, via ? VIA_PATH : "/ping", 64, rate, seconds);
-            pool_add(via ? &fv : &fd, &x);
-            if (via) pool_add(&rv, &x);
-            printf(" %s %.0f/%.0f", via ? "via" : "direct", pct(x.lat, x.nlat, 0.50), pct(x.lat, x.nlat, 0.99));
+        for (int k = 0; k < 6; k++) {
+            int kind = order[k];
+            result_t x = drive(kind_port[kind], kind_path[kind], 64, rate, seconds);
+            pool_add(&fp[kind], &x);
+            if (kind == VIA) pool_add(&rv, &x);
+            if (kind == RELAY) pool_add(&rr, &x);
+            printf(" %s %.0f/%.0f", kind_name[kind], pct(x.lat, x.nlat, 0.50), pct(x.lat, x.nlat, 0.99));
             fflush(stdout);
             free(x.lat);
         }
         qsort(rv.lat, rv.n, sizeof *rv.lat, cmp64);
-        printf("; via p99 of the round %.1f us\n", pct(rv.lat, rv.n, 0.99));
+        qsort(rr.lat, rr.n, sizeof *rr.lat, cmp64);
+        printf("; via p99 of the round %.1f us; relay p99 of the round %.1f us\n", pct(rv.lat, rv.n, 0.99),
+               pct(rr.lat, rr.n, 0.99));
         free(rv.lat);
+        free(rr.lat);
     }
-    qsort(fd.lat, fd.n, sizeof *fd.lat, cmp64);
-    qsort(fv.lat, fv.n, sizeof *fv.lat, cmp64);
-    printf("  direct       p50 %7.1f us  p99 %7.1f us  p99.9 %7.1f us  (%zu samples, %.0f req/s, %lld errors)\n",
-           pct(fd.lat, fd.n, 0.50), pct(fd.lat, fd.n, 0.99), pct(fd.lat, fd.n, 0.999), fd.n,
-           fd.seconds > 0 ? (double)fd.completed / fd.seconds : 0.0, (long long)fd.errors);
-    printf("  via sidecars p50 %7.1f us  p99 %7.1f us  p99.9 %7.1f us  (%zu samples, %.0f req/s, %lld errors)\n",
-           pct(fv.lat, fv.n, 0.50), pct(fv.lat, fv.n, 0.99), pct(fv.lat, fv.n, 0.999), fv.n,
-           fv.seconds > 0 ? (double)fv.completed / fv.seconds : 0.0, (long long)fv.errors);
-    printf("  added        p50 %7.3f ms  p99 %7.3f ms\n",
-           (pct(fv.lat, fv.n, 0.50) - pct(fd.lat, fd.n, 0.50)) / 1000.0,
-           (pct(fv.lat, fv.n, 0.99) - pct(fd.lat, fd.n, 0.99)) / 1000.0);
-    free(fd.lat);
-    free(fv.lat);
+    for (int k = 0; k < 3; k++) qsort(fp[k].lat, fp[k].n, sizeof *fp[k].lat, cmp64);
+    static const char *const fixed_label[3] = {"direct      ", "via sidecars", "via relays  "};
+    for (int k = 0; k < 3; k++) {
+        const pool_t *p = &fp[k];
+        printf("  %s p50 %7.1f us  p99 %7.1f us  p99.9 %7.1f us  (%zu samples, %.0f req/s, %lld errors)\n",
+               fixed_label[k], pct(p->lat, p->n, 0.50), pct(p->lat, p->n, 0.99), pct(p->lat, p->n, 0.999), p->n,
+               p->seconds > 0 ? (double)p->completed / p->seconds : 0.0, (long long)p->errors);
+    }
+    double p50[3], p99[3];
+    for (int k = 0; k < 3; k++) {
+        p50[k] = pct(fp[k].lat, fp[k].n, 0.50);
+        p99[k] = pct(fp[k].lat, fp[k].n, 0.99);
+    }
+    printf("  added        p50 %7.3f ms  p99 %7.3f ms\n", (p50[VIA] - p50[DIRECT]) / 1000.0,
+           (p99[VIA] - p99[DIRECT]) / 1000.0);
+    printf("  added by two relays (the floor) p50 %7.3f ms  p99 %7.3f ms  (relay - direct)\n",
+           (p50[RELAY] - p50[DIRECT]) / 1000.0, (p99[RELAY] - p99[DIRECT]) / 1000.0);
+    printf("  ripstopd over the floor         p50 %7.3f ms  p99 %7.3f ms  (via - relay)\n",
+           (p50[VIA] - p50[RELAY]) / 1000.0, (p99[VIA] - p99[RELAY]) / 1000.0);
+    for (int k = 0; k < 3; k++) free(fp[k].lat);
 
-    /* Saturation: each round's ratio compares phases run next to each other; the headline is the median. */
+    /* Saturation: each round's ratios compare phases run next to each other; the headlines are medians. */
     printf("saturation, %d connections, %.0f s per phase:\n", concurrency, seconds);
     double *ratios = calloc((size_t)rounds, sizeof *ratios);
-    pool_t sd = {0}, sv = {0};
+    double *relay_ratios = calloc((size_t)rounds, sizeof *relay_ratios); /* relay / direct */
+    double *over_ratios = calloc((size_t)rounds, sizeof *over_ratios);   /* via / relay */
+    pool_t sp[3] = {{0}};
     int64_t cpu_caller = 0, cpu_callee = 0, via_total = 0;
     for (int r = 0; r < rounds; r++) {
-        double sum[2] = {0, 0};
+        double sum[3] = {0, 0, 0};
         printf("  round %d: req/s:", r + 1);
         fflush(stdout);
-        for (int k = 0; k < 4; k++) {
-            int via = via_in_abba[k];
+        for (int k = 0; k < 6; k++) {
+            int kind = order[k], via = kind == VIA;
             int64_t c0 = via ? cpu_us(caller) : 0, e0 = via ? cpu_us(callee) : 0;
-            result_t x = drive(via ? caller_port : app_port, via ? VIA_PATH : "/ping", concurrency, 0, seconds);
+            result_t x = drive(kind_port[kind], kind_path[kind], concurrency, 0, seconds);
             if (via) {
                 cpu_caller += cpu_us(caller) - c0;
                 cpu_callee += cpu_us(callee) - e0;
                 via_total += x.total; /* the warm-up ran the same load on the same sidecars */
             }
-            sum[via] += x.rps;
-            pool_add(via ? &sv : &sd, &x);
-            printf(" %s %.0f", via ? "via" : "direct", x.rps);
+            sum[kind] += x.rps;
+            pool_add(&sp[kind], &x);
+            printf(" %s %.0f", kind_name[kind], x.rps);
             fflush(stdout);
             free(x.lat);
         }
-        ratios[r] = sum[0] > 0 ? sum[1] / sum[0] : 0.0; /* the means of two phases each: the halves cancel */
-        printf("; ratio %.1f %%\n", 100.0 * ratios[r]);
+        /* the means of two phases each: the halves cancel */
+        ratios[r] = sum[DIRECT] > 0 ? sum[VIA] / sum[DIRECT] : 0.0;
+        relay_ratios[r] = sum[DIRECT] > 0 ? sum[RELAY] / sum[DIRECT] : 0.0;
+        over_ratios[r] = sum[RELAY] > 0 ? sum[VIA] / sum[RELAY] : 0.0;
+        printf("; ratio %.1f %%; relay/direct %.1f %%; via/relay %.1f %%\n", 100.0 * ratios[r],
+               100.0 * relay_ratios[r], 100.0 * over_ratios[r]);
     }
-    qsort(sd.lat, sd.n, sizeof *sd.lat, cmp64);
-    qsort(sv.lat, sv.n, sizeof *sv.lat, cmp64);
-    double sd_rps = sd.seconds > 0 ? (double)sd.completed / sd.seconds : 0.0;
-    double sv_rps = sv.seconds > 0 ? (double)sv.completed / sv.seconds : 0.0;
-    printf("  direct       %8.0f req/s  p50 %7.1f us  p99 %7.1f us  (all direct phases; %lld errors)\n", sd_rps,
-           pct(sd.lat, sd.n, 0.50), pct(sd.lat, sd.n, 0.99), (long long)sd.errors);
+    double s_rps[3];
+    for (int k = 0; k < 3; k++) {
+        qsort(sp[k].lat, sp[k].n, sizeof *sp[k].lat, cmp64);
+        s_rps[k] = sp[k].seconds > 0 ? (double)sp[k].completed / sp[k].seconds : 0.0;
+    }
+    double sv_rps = s_rps[VIA];
+    printf("  direct       %8.0f req/s  p50 %7.1f us  p99 %7.1f us  (all direct phases; %lld errors)\n", s_rps[DIRECT],
+           pct(sp[DIRECT].lat, sp[DIRECT].n, 0.50), pct(sp[DIRECT].lat, sp[DIRECT].n, 0.99),
+           (long long)sp[DIRECT].errors);
     printf("  via sidecars %8.0f req/s  p50 %7.1f us  p99 %7.1f us  (all via phases; %lld errors)\n", sv_rps,
-           pct(sv.lat, sv.n, 0.50), pct(sv.lat, sv.n, 0.99), (long long)sv.errors);
-    double lo = 1e9, hi = 0;
-    for (int r = 0; r < rounds; r++) {
-        lo = ratios[r] < lo ? ratios[r] : lo;
-        hi = ratios[r] > hi ? ratios[r] : hi;
+           pct(sp[VIA].lat, sp[VIA].n, 0.50), pct(sp[VIA].lat, sp[VIA].n, 0.99), (long long)sp[VIA].errors);
+    printf("  via relays   %8.0f req/s  p50 %7.1f us  p99 %7.1f us  (all relay phases; %lld errors)\n", s_rps[RELAY],
+           pct(sp[RELAY].lat, sp[RELAY].n, 0.50), pct(sp[RELAY].lat, sp[RELAY].n, 0.99),
+           (long long)sp[RELAY].errors);
+    double *all_ratios[3] = {ratios, relay_ratios, over_ratios};
+    double lo[3], hi[3];
+    for (int k = 0; k < 3; k++) {
+        lo[k] = 1e9;
+        hi[k] = 0;
+        for (int r = 0; r < rounds; r++) {
+            lo[k] = all_ratios[k][r] < lo[k] ? all_ratios[k][r] : lo[k];
+            hi[k] = all_ratios[k][r] > hi[k] ? all_ratios[k][r] : hi[k];
+        }
     }
     printf("  throughput ratio via/direct: %.1f %% (median of %d round(s); rounds range %.1f-%.1f %%)\n",
-           100.0 * median(ratios, rounds), rounds, 100.0 * lo, 100.0 * hi);
+           100.0 * median(ratios, rounds), rounds, 100.0 * lo[0], 100.0 * hi[0]);
+    printf("  relay/direct: %.1f %% (the ceiling any two-hop proxy reaches here; median of %d round(s); rounds range "
+           "%.1f-%.1f %%)\n",
+           100.0 * median(relay_ratios, rounds), rounds, 100.0 * lo[1], 100.0 * hi[1]);
+    printf("  via/relay: %.1f %% (ripstopd against that ceiling; median of %d round(s); rounds range %.1f-%.1f %%)\n",
+           100.0 * median(over_ratios, rounds), rounds, 100.0 * lo[2], 100.0 * hi[2]);
     free(ratios);
-    free(sd.lat);
-    free(sv.lat);
-
+    free(relay_ratios);
+    free(over_ratios);
+    for (int k = 0; k < 3; k++) free(sp[k].lat);
     int64_t cpu_policy = cpu_us(caller2);
     result_t p2 = drive(policy_port, VIA_PATH, concurrency, 0, seconds);
     cpu_policy = cpu_us(caller2) - cpu_policy;
@@ -557,6 +622,8 @@ int main(int argc, char **argv) {
     printf("machine: %ld CPUs; 1-min load average %.2f at start, %.2f at end\n", sysconf(_SC_NPROCESSORS_ONLN),
            load_start, load1());
 out:
+    relay_stop(relay_a);
+    relay_stop(relay_b);
     kill(caller, SIGTERM);
     kill(caller2, SIGTERM);
     kill(callee, SIGTERM);
