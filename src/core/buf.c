@@ -70,6 +70,7 @@ void rs_buf_free(rs_buf_t *b) {
 
 char *rs_buf_steal(rs_buf_t *b, size_t *len) {
     if (grow(b, b->len) != 0) return NULL;
+    b->data[b->len] = '\0'; /* a buffer never appended to has just been allocated */
     char *p = b->data;
     if (len) *len = b->len;
     b->data = NULL;

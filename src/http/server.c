@@ -76,6 +76,7 @@ struct rs_http_server {
     rs_http_observer_fn observer;
     void *observer_arg;
     conn_t *conns; /* every open connection, closed on free */
+    struct req_private *reqs; /* every request not yet finished, told when the server is freed */
     time_t date_at;
     char date[40]; /* the Date header, formatted once a second */
 };
@@ -87,6 +88,7 @@ struct req_private {
     int finished;
     int keep_alive;  /* the client allows another request on this connection */
     int http10;
+    struct req_private *prev, *next;
 };
 
 struct rs_http_conn {
@@ -101,6 +103,8 @@ struct rs_http_conn {
     rs_buf_t url, field, value, body;
     rs_kvlist_t headers;
     int in_value;
+    size_t header_bytes; /* request line + headers so far (http-parser counts too late to cap them) */
+    int in_body;         /* headers done: header callbacks now bring chunked trailers, which are dropped */
     int expect_continue;
     int reject; /* 413/431/405 decided while parsing */
     struct req_private *cur; /* handed to the handlers, not answered yet */
@@ -120,6 +124,12 @@ static void conn_feed(conn_t *c, const char *data, size_t len);
 /* ---------- connections ---------- */
 
 static void free_req(rs_http_req_t *r) {
+    struct req_private *p = (struct req_private *)r;
+    if (r->srv_) { /* unlink from the server's list */
+        if (p->prev) p->prev->next = p->next;
+        else r->srv_->reqs = p->next;
+        if (p->next) p->next->prev = p->prev;
+    }
     free(r->path);
     free(r->raw_path);
     free(r->query);
@@ -136,6 +146,8 @@ static void reset_parse_state(conn_t *c) {
     rs_buf_reset(&c->body);
     rs_kvlist_free(&c->headers);
     c->in_value = 0;
+    c->header_bytes = 0;
+    c->in_body = 0;
     c->expect_continue = 0;
     c->reject = 0;
 }
@@ -177,6 +189,21 @@ static void conn_linger(conn_t *c) {
     event_add(&c->on_read, &tv);
 }
 
+/* The reply is all out: close, or go on reading (a paused read resumes) and parse what is waiting. */
+static void conn_reply_written(conn_t *c) {
+    if (c->closing) {
+        conn_linger(c);
+        return;
+    }
+    if (c->cur) return; /* a 100 Continue went out; the request is still to come */
+    if (c->read_paused) {
+        c->read_paused = 0;
+        struct timeval tv = {IDLE_TIMEOUT_S, 0};
+        event_add(&c->on_read, &tv);
+    }
+    if (c->pending.len) event_active(&c->resume, 0, 0);
+}
+
 /* Writes what is left of `out`; afterwards resumes reading or closes. Returns -1 if the connection is gone. */
 static int conn_flush(conn_t *c) {
     while (c->out_off < c->out_len) {
@@ -196,16 +223,7 @@ static int conn_flush(conn_t *c) {
     free(c->out);
     c->out = NULL;
     c->out_len = c->out_off = 0;
-    if (c->closing) {
-        conn_linger(c);
-        return 0;
-    }
-    if (c->read_paused) {
-        c->read_paused = 0;
-        struct timeval tv = {IDLE_TIMEOUT_S, 0};
-        event_add(&c->on_read, &tv);
-    }
-    if (c->pending.len) event_active(&c->resume, 0, 0);
+    conn_reply_written(c);
     return 0;
 }
 
@@ -339,10 +357,7 @@ static void conn_respond(conn_t *c, int status, const rs_kvlist_t *headers, cons
         return;
     }
     rs_buf_free(&h);
-    if (!c->out) {
-        if (c->closing) conn_linger(c);
-        else if (c->pending.len) event_active(&c->resume, 0, 0);
-    }
+    if (!c->out) conn_reply_written(c);
 }
 
 /* Answers a request the parser rejected before any handler saw it, and ends the connection. */
@@ -351,8 +366,11 @@ static void conn_reject(conn_t *c, int status, const char *code, const char *msg
     int n = snprintf(body, sizeof body, "{\"errorCode\":\"%s\",\"message\":\"%s\"}", code, msg);
     rs_kvlist_t h = {0};
     rs_kvlist_add(&h, "Content-Type", "application/json");
-    conn_respond(c, status, &h, body, (size_t)n, c->parser.method == HTTP_HEAD, 0, 0);
+    rs_http_server_t *s = c->srv;
+    /* always with the body: after a parse error the parser's idea of the method is only a guess */
+    conn_respond(c, status, &h, body, (size_t)n, 0, 0, 0);
     rs_kvlist_free(&h);
+    if (s->observer) s->observer(s->observer_arg, "other", "other", status, 0);
 }
 
 static void finish(rs_http_req_t *r, int status) {
@@ -397,6 +415,9 @@ static void dispatch(conn_t *c) {
     rs_http_req_t *r = &p->pub;
     r->srv_ = s;
     r->conn_ = c;
+    p->next = s->reqs;
+    if (s->reqs) s->reqs->prev = p;
+    s->reqs = p;
     r->start_us_ = rs_now_us();
     r->method = http_method_str((enum http_method)c->parser.method);
     p->keep_alive = http_should_keep_alive(&c->parser);
@@ -444,9 +465,11 @@ static void conn_feed(conn_t *c, const char *data, size_t len) {
         conn_reject(c, st,
                     st == 413   ? "ERR_REQUEST_TOO_LARGE"
                     : st == 431 ? "ERR_HEADERS_TOO_LARGE"
+                    : st == 505 ? "ERR_HTTP_VERSION"
                                 : "ERR_METHOD_NOT_ALLOWED",
                     st == 413   ? "request body too large"
                     : st == 431 ? "request headers too large"
+                    : st == 505 ? "only HTTP/1.x is served"
                                 : "method not allowed");
         return;
     }
@@ -474,8 +497,19 @@ static int on_message_begin(http_parser *p) {
     return 0;
 }
 
+/* Counts request line and header bytes; 4 covers each line's ": " / CRLF. Over the cap means 431. */
+static int count_header_bytes(conn_t *c, size_t len) {
+    c->header_bytes += len + 4;
+    if (c->header_bytes > MAX_HEADERS_SIZE) {
+        c->reject = 431;
+        return -1;
+    }
+    return 0;
+}
+
 static int on_url(http_parser *p, const char *at, size_t len) {
     conn_t *c = p->data;
+    if (count_header_bytes(c, len) != 0) return -1;
     if (rs_buf_append(&c->url, at, len) != 0) {
         c->reject = 431;
         return -1;
@@ -501,6 +535,8 @@ static int flush_header(conn_t *c) {
 
 static int on_header_field(http_parser *p, const char *at, size_t len) {
     conn_t *c = p->data;
+    if (c->in_body) return 0;
+    if (count_header_bytes(c, len) != 0) return -1;
     if (c->in_value && flush_header(c) != 0) return -1;
     if (rs_buf_append(&c->field, at, len) != 0) {
         c->reject = 431;
@@ -511,6 +547,8 @@ static int on_header_field(http_parser *p, const char *at, size_t len) {
 
 static int on_header_value(http_parser *p, const char *at, size_t len) {
     conn_t *c = p->data;
+    if (c->in_body) return 0;
+    if (count_header_bytes(c, len) != 0) return -1;
     c->in_value = 1;
     if (rs_buf_append(&c->value, at, len) != 0) {
         c->reject = 431;
@@ -522,8 +560,9 @@ static int on_header_value(http_parser *p, const char *at, size_t len) {
 static int on_headers_complete(http_parser *p) {
     conn_t *c = p->data;
     if (flush_header(c) != 0) return -1;
-    if (p->nread > MAX_HEADERS_SIZE) {
-        c->reject = 431;
+    c->in_body = 1;
+    if (p->http_major != 1) {
+        c->reject = 505;
         return -1;
     }
     if (!method_allowed((enum http_method)p->method)) {
@@ -655,9 +694,8 @@ void rs_http_server_set_observer(rs_http_server_t *s, rs_http_observer_fn fn, vo
 void rs_http_server_free(rs_http_server_t *s) {
     if (!s) return;
     for (int i = 0; i < s->nlisteners; i++) evconnlistener_free(s->listeners[i]);
-    for (conn_t *c = s->conns; c; c = c->next) /* requests still pending finish after the server is gone */
-        if (c->cur) c->cur->pub.srv_ = NULL;
-    while (s->conns) conn_close(s->conns);
+    while (s->conns) conn_close(s->conns); /* pending requests are told they are gone */
+    for (struct req_private *p = s->reqs; p; p = p->next) p->pub.srv_ = NULL; /* they finish after the server */
     free(s);
 }
 
