@@ -11,8 +11,8 @@
  * hop is one more wake-up and one more loopback TCP round trip. So the same
  * request is also sent through two minimal TCP byte relays (relay.c: per
  * connection, one connection onward and a plain copy both ways, no HTTP; each
- * relay on its own thread and epoll loop, so they are scheduled like two extra
- * processes): driver -> relay A -> relay B -> app. That path is the floor any
+ * relay is a process of its own with one epoll loop, so a hop pays the same
+ * process switches as a sidecar): driver -> relay A -> relay B -> app. That path is the floor any
  * two-hop proxy pays here; "relay - direct" is that floor and "via - relay" is
  * what ripstopd costs above it.
  *
@@ -481,7 +481,7 @@ int main(int argc, char **argv) {
     printf("bench_invoke: GET /ping, %d-byte answer; app = evhttp thread; via = caller ripstopd -> callee ripstopd "
            "-> app\n",
            2);
-    printf("relay = relay A -> relay B -> app: two TCP byte relays (threads of this process, one epoll loop each, "
+    printf("relay = relay A -> relay B -> app: two TCP byte relays (child processes, one epoll loop each, "
            "no HTTP), the floor of any two-hop proxy\n");
     printf("method: %d round(s) of direct, via, relay, relay, via, direct per load; each phase 1 s warm-up + %.0f s "
            "measured\n",

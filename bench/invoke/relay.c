@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pthread.h>
+#include <sys/wait.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +50,7 @@ struct pair {
 struct relay {
     int listen_fd, stop_fd, ep;
     int port, target_port;
-    pthread_t thread;
+    pid_t pid;
     end_t listen_end, stop_end;
     pair_t *pairs;   /* open pairs */
     pair_t *garbage; /* closed during the current batch, chained through next */
@@ -201,7 +201,7 @@ static void collect_garbage(struct relay *r) {
     }
 }
 
-static void *relay_thread(void *arg) {
+static void *relay_loop(void *arg) {
     struct relay *r = arg;
     struct epoll_event evs[64];
     for (int running = 1; running;) {
@@ -240,13 +240,16 @@ relay_t *relay_start(int listen_port, int target_port) {
         bind(r->listen_fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(r->listen_fd, 512) != 0 ||
         getsockname(r->listen_fd, (struct sockaddr *)&a, &len) != 0 ||
         epoll_ctl(r->ep, EPOLL_CTL_ADD, r->listen_fd, &el) != 0 ||
-        epoll_ctl(r->ep, EPOLL_CTL_ADD, r->stop_fd, &es) != 0 ||
-        pthread_create(&r->thread, NULL, relay_thread, r) != 0) {
+        epoll_ctl(r->ep, EPOLL_CTL_ADD, r->stop_fd, &es) != 0 || (r->pid = fork()) < 0) {
         if (r->listen_fd >= 0) close(r->listen_fd);
         if (r->stop_fd >= 0) close(r->stop_fd);
         if (r->ep >= 0) close(r->ep);
         free(r);
         return NULL;
+    }
+    if (r->pid == 0) { /* the relay process: a sidecar is a process too, so it pays the same switches */
+        relay_loop(r);
+        _exit(0);
     }
     r->port = ntohs(a.sin_port);
     return r;
@@ -261,7 +264,8 @@ void relay_stop(relay_t *r) {
     uint64_t one = 1;
     while (write(r->stop_fd, &one, sizeof one) < 0 && errno == EINTR) {
     }
-    pthread_join(r->thread, NULL);
+    while (waitpid(r->pid, NULL, 0) < 0 && errno == EINTR) { /* the eventfd is shared with the child: it stops */
+    }
     close(r->listen_fd);
     close(r->stop_fd);
     close(r->ep);
