@@ -236,17 +236,24 @@ static void attempt_abort(rs_attempt_t *a, void *arg) {
 }
 
 static void reply_passthrough(invoke_op_t *op) {
-    rs_kvlist_t h = {0};
-    const char *connection = rs_kvlist_get_ci(&op->resp_headers, "connection");
-    for (size_t i = 0; i < op->resp_headers.len; i++) {
-        const rs_kv_t *kv = &op->resp_headers.items[i];
-        if (is_hop_by_hop(kv->key, connection) || strcasecmp(kv->key, "content-length") == 0 ||
-            strcasecmp(kv->key, "date") == 0)
+    /* Filter the response headers in place (this runs on every call; no copy). */
+    rs_kvlist_t *h = &op->resp_headers;
+    const char *c = rs_kvlist_get_ci(h, "connection");
+    char *connection = c ? rs_strdup(c) : NULL; /* the Connection entry itself may be dropped below */
+    size_t kept = 0;
+    for (size_t i = 0; i < h->len; i++) {
+        rs_kv_t kv = h->items[i];
+        if (is_hop_by_hop(kv.key, connection) || strcasecmp(kv.key, "content-length") == 0 ||
+            strcasecmp(kv.key, "date") == 0) {
+            free(kv.key);
+            free(kv.value);
             continue;
-        rs_kvlist_add(&h, kv->key, kv->value);
+        }
+        h->items[kept++] = kv;
     }
-    rs_http_reply(op->req, op->status, &h, op->resp_body, op->resp_len);
-    rs_kvlist_free(&h);
+    h->len = kept;
+    free(connection);
+    rs_http_reply(op->req, op->status, h, op->resp_body, op->resp_len);
 }
 
 static void run_done(void *arg, const rs_outcome_t *final) {
