@@ -71,8 +71,7 @@ struct h1_call {
     int resent;          /* already re-sent once after a stale connection */
     int head;            /* HEAD: the response has no body */
     http_parser parser;
-    rs_buf_t field, value; /* header line being assembled (http-parser may split it) */
-    int in_value;
+    rs_http_header_acc_t hdr; /* the response header being assembled */
     int got_bytes;       /* any response byte arrived on the current connection */
     int complete, keep_alive, too_large;
     rs_http_response_t resp;
@@ -112,8 +111,7 @@ static void free_call(h1_call_t *call) {
     if (call->timer_set) event_del(&call->timer);
     event_del(&call->later);
     free(call->out);
-    rs_buf_free(&call->field);
-    rs_buf_free(&call->value);
+    rs_http_header_acc_free(&call->hdr);
     rs_kvlist_free(&call->resp.headers);
     rs_buf_free(&call->resp.body);
     free(call);
@@ -217,6 +215,20 @@ static h1_conn_t *open_conn(rs_h1_client_t *c, h1_peer_t *peer, int *err) {
     return conn;
 }
 
+/* A reused connection that the server closed just as the request went out (no response byte yet):
+ * returns 1 after moving the call to a fresh connection, once per call; 0 if that does not apply. */
+static int resend_if_stale(h1_conn_t *conn, int from_send) {
+    h1_call_t *call = conn->call;
+    if (!conn->served || call->resent || call->got_bytes) return 0;
+    call->resent = 1;
+    close_conn(conn);
+    int err = 0;
+    h1_conn_t *fresh = open_conn(call->client, call->peer, &err);
+    if (!fresh) fail(call, RS_HTTP_ERR_CONNECT, from_send, "connect: %s", strerror(err));
+    else start_on_conn(call, fresh, from_send);
+    return 1;
+}
+
 /* Sends what is left of the call's request; waits for room when the socket is full. */
 static void write_request(h1_conn_t *conn, int from_send) {
     h1_call_t *call = conn->call;
@@ -231,19 +243,7 @@ static void write_request(h1_conn_t *conn, int from_send) {
             return;
         } else {
             int err = errno;
-            /* A reused connection the server has just closed: send once more on a fresh one. */
-            if (conn->served && !call->resent && !call->got_bytes) {
-                call->resent = 1;
-                close_conn(conn);
-                int e2 = 0;
-                h1_conn_t *fresh = open_conn(call->client, call->peer, &e2);
-                if (!fresh) {
-                    fail(call, RS_HTTP_ERR_CONNECT, from_send, "connect: %s", strerror(e2));
-                    return;
-                }
-                start_on_conn(call, fresh, from_send);
-                return;
-            }
+            if (resend_if_stale(conn, from_send)) return;
             fail(call, RS_HTTP_ERR_TRANSPORT, from_send, "send: %s", strerror(err));
             return;
         }
@@ -256,9 +256,7 @@ static void start_on_conn(h1_call_t *call, h1_conn_t *conn, int from_send) {
     call->out_off = 0;
     call->got_bytes = 0;
     call->complete = call->keep_alive = 0;
-    call->in_value = 0;
-    rs_buf_reset(&call->field);
-    rs_buf_reset(&call->value);
+    rs_http_header_acc_reset(&call->hdr);
     rs_kvlist_free(&call->resp.headers);
     rs_buf_reset(&call->resp.body);
     http_parser_init(&call->parser, HTTP_RESPONSE);
@@ -320,14 +318,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg) {
         int err = errno;
         if (!conn->connected) {
             fail(call, RS_HTTP_ERR_CONNECT, 0, "connect: %s", strerror(err));
-        } else if (conn->served && !call->resent && !call->got_bytes) {
-            call->resent = 1;
-            close_conn(conn);
-            int e2 = 0;
-            h1_conn_t *fresh = open_conn(call->client, call->peer, &e2);
-            if (!fresh) fail(call, RS_HTTP_ERR_CONNECT, 0, "connect: %s", strerror(e2));
-            else start_on_conn(call, fresh, 0);
-        } else {
+        } else if (!resend_if_stale(conn, 0)) {
             fail(call, RS_HTTP_ERR_TRANSPORT, 0, "recv: %s", strerror(err));
         }
         return;
@@ -338,14 +329,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg) {
             complete_call(call, 1);
         } else if (call->too_large) {
             fail(call, RS_HTTP_ERR_TOO_LARGE, 0, "response larger than %zu bytes", call->resp.body.cap);
-        } else if (conn->served && !call->resent && !call->got_bytes) {
-            call->resent = 1;
-            close_conn(conn);
-            int e2 = 0;
-            h1_conn_t *fresh = open_conn(call->client, call->peer, &e2);
-            if (!fresh) fail(call, RS_HTTP_ERR_CONNECT, 0, "connect: %s", strerror(e2));
-            else start_on_conn(call, fresh, 0);
-        } else {
+        } else if (!resend_if_stale(conn, 0)) {
             fail(call, RS_HTTP_ERR_TRANSPORT, 0, "connection closed before the response was complete");
         }
         return;
@@ -364,38 +348,19 @@ static void on_readable(evutil_socket_t fd, short what, void *arg) {
 
 /* ---------- response parsing (http-parser callbacks) ---------- */
 
-/* Stores the header assembled so far, if any. */
-static int flush_header(h1_call_t *call) {
-    if (call->field.len) {
-        const char *v = call->value.data ? call->value.data : "";
-        size_t vl = call->value.len;
-        while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t')) vl--;
-        char *val = strndup(v, vl);
-        int rc = val ? rs_kvlist_add(&call->resp.headers, call->field.data, val) : -1;
-        free(val);
-        if (rc != 0) return -1;
-    }
-    rs_buf_reset(&call->field);
-    rs_buf_reset(&call->value);
-    call->in_value = 0;
-    return 0;
-}
-
 static int on_header_field(http_parser *p, const char *at, size_t len) {
     h1_call_t *call = p->data;
-    if (call->in_value && flush_header(call) != 0) return -1;
-    return rs_buf_append(&call->field, at, len);
+    return rs_http_header_acc_field(&call->hdr, at, len, &call->resp.headers);
 }
 
 static int on_header_value(http_parser *p, const char *at, size_t len) {
     h1_call_t *call = p->data;
-    call->in_value = 1;
-    return rs_buf_append(&call->value, at, len);
+    return rs_http_header_acc_value(&call->hdr, at, len);
 }
 
 static int on_headers_complete(http_parser *p) {
     h1_call_t *call = p->data;
-    if (flush_header(call) != 0) return -1;
+    if (rs_http_header_acc_end(&call->hdr, &call->resp.headers) != 0) return -1;
     /* 1 tells http-parser there is no body: HEAD, and 204/304 even when they carry a Content-Length */
     return call->head || p->status_code == 204 || p->status_code == 304 ? 1 : 0;
 }
@@ -485,8 +450,7 @@ rs_http_call_t *rs_h1_send(rs_h1_client_t *c, const rs_h1_dest_t *dest, const rs
     call->arg = arg;
     call->start_us = rs_now_us();
     call->head = req->method && strcmp(req->method, "HEAD") == 0;
-    rs_buf_init(&call->field, HTTP_MAX_HEADER_SIZE);
-    rs_buf_init(&call->value, HTTP_MAX_HEADER_SIZE);
+    rs_http_header_acc_init(&call->hdr, HTTP_MAX_HEADER_SIZE);
     rs_buf_init(&call->resp.body, req->max_response ? req->max_response : RS_HTTP_DEFAULT_MAX_RESPONSE);
     event_assign(&call->later, c->base, -1, 0, on_later, call);
     evtimer_assign(&call->timer, c->base, on_timeout, call);

@@ -100,9 +100,9 @@ struct rs_http_conn {
     char peer[64];
     http_parser parser;
     /* the request being parsed */
-    rs_buf_t url, field, value, body;
+    rs_buf_t url, body;
+    rs_http_header_acc_t hdr; /* the header being assembled */
     rs_kvlist_t headers;
-    int in_value;
     size_t header_bytes; /* request line + headers so far (http-parser counts too late to cap them) */
     int in_body;         /* headers done: header callbacks now bring chunked trailers, which are dropped */
     int expect_continue;
@@ -141,11 +141,9 @@ static void free_req(rs_http_req_t *r) {
 
 static void reset_parse_state(conn_t *c) {
     rs_buf_reset(&c->url);
-    rs_buf_reset(&c->field);
-    rs_buf_reset(&c->value);
+    rs_http_header_acc_reset(&c->hdr);
     rs_buf_reset(&c->body);
     rs_kvlist_free(&c->headers);
-    c->in_value = 0;
     c->header_bytes = 0;
     c->in_body = 0;
     c->expect_continue = 0;
@@ -166,8 +164,7 @@ static void conn_close(conn_t *c) {
     c->cur = NULL;
     reset_parse_state(c);
     rs_buf_free(&c->url);
-    rs_buf_free(&c->field);
-    rs_buf_free(&c->value);
+    rs_http_header_acc_free(&c->hdr);
     rs_buf_free(&c->body);
     rs_buf_free(&c->pending);
     free(c->out);
@@ -517,28 +514,11 @@ static int on_url(http_parser *p, const char *at, size_t len) {
     return 0;
 }
 
-static int flush_header(conn_t *c) {
-    if (c->field.len) {
-        const char *v = c->value.data ? c->value.data : "";
-        size_t vl = c->value.len;
-        while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t')) vl--;
-        char *val = strndup(v, vl);
-        int rc = val ? rs_kvlist_add(&c->headers, c->field.data, val) : -1;
-        free(val);
-        if (rc != 0) return -1;
-    }
-    rs_buf_reset(&c->field);
-    rs_buf_reset(&c->value);
-    c->in_value = 0;
-    return 0;
-}
-
 static int on_header_field(http_parser *p, const char *at, size_t len) {
     conn_t *c = p->data;
     if (c->in_body) return 0;
     if (count_header_bytes(c, len) != 0) return -1;
-    if (c->in_value && flush_header(c) != 0) return -1;
-    if (rs_buf_append(&c->field, at, len) != 0) {
+    if (rs_http_header_acc_field(&c->hdr, at, len, &c->headers) != 0) {
         c->reject = 431;
         return -1;
     }
@@ -549,8 +529,7 @@ static int on_header_value(http_parser *p, const char *at, size_t len) {
     conn_t *c = p->data;
     if (c->in_body) return 0;
     if (count_header_bytes(c, len) != 0) return -1;
-    c->in_value = 1;
-    if (rs_buf_append(&c->value, at, len) != 0) {
+    if (rs_http_header_acc_value(&c->hdr, at, len) != 0) {
         c->reject = 431;
         return -1;
     }
@@ -559,7 +538,7 @@ static int on_header_value(http_parser *p, const char *at, size_t len) {
 
 static int on_headers_complete(http_parser *p) {
     conn_t *c = p->data;
-    if (flush_header(c) != 0) return -1;
+    if (rs_http_header_acc_end(&c->hdr, &c->headers) != 0) return -1;
     c->in_body = 1;
     if (p->http_major != 1) {
         c->reject = 505;
@@ -625,8 +604,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     if (getnameinfo(sa, (socklen_t)salen, host, sizeof host, NULL, 0, NI_NUMERICHOST) == 0)
         snprintf(c->peer, sizeof c->peer, "%s", host);
     rs_buf_init(&c->url, MAX_HEADERS_SIZE);
-    rs_buf_init(&c->field, MAX_HEADERS_SIZE);
-    rs_buf_init(&c->value, MAX_HEADERS_SIZE);
+    rs_http_header_acc_init(&c->hdr, MAX_HEADERS_SIZE);
     rs_buf_init(&c->body, s->max_body);
     rs_buf_init(&c->pending, SIZE_MAX);
     http_parser_init(&c->parser, HTTP_REQUEST);

@@ -8,6 +8,7 @@ add_library(rs_http STATIC
   src/http/client.c
   src/http/h1_client.c
   src/http/curl_client.c
+  src/http/wire.c
 )
 target_include_directories(rs_http PRIVATE ${HTTP_PARSER_INCLUDE})
 target_link_libraries(rs_http PUBLIC rs_core PkgConfig::LIBEVENT PkgConfig::CURL ${HTTP_PARSER_LIB})
