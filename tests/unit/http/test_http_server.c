@@ -15,19 +15,17 @@
 #include <event2/event.h>
 #include <jansson.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/clock.h"
 #include "http/server.h"
+#include "http_test_util.h"
 #include "test.h"
 
 #define DEFAULT_MAX_BODY (32u * 1024 * 1024)
@@ -73,8 +71,7 @@ typedef struct {
 } obs_t;
 
 static struct {
-    struct event_base *base;
-    struct event *tick, *timer, *kick;
+    struct event *timer, *kick;
     rs_http_server_t *srv;
     int port;
     cli_t *clis;
@@ -97,25 +94,6 @@ static struct {
     obs_t obs[MAX_OBS];
     int nobs;
 } fx;
-
-/* Runs the loop until cond holds; fails the test (and returns) at the deadline. */
-#define WAIT_FOR(cond, ms)                                                                                    \
-    do {                                                                                                      \
-        int64_t dl_ = rs_now_ms() + (ms);                                                                     \
-        while (!(cond)) {                                                                                     \
-            if (rs_now_ms() >= dl_) {                                                                         \
-                TEST_FAIL_AT("timed out after %d ms waiting for %s", (int)(ms), #cond);                      \
-                return;                                                                                       \
-            }                                                                                                 \
-            event_base_loop(fx.base, EVLOOP_ONCE);                                                            \
-        }                                                                                                     \
-    } while (0)
-
-/* Runs the loop for a bounded time, to see that something does NOT happen. */
-static void run_for(int ms) {
-    int64_t dl = rs_now_ms() + ms;
-    while (rs_now_ms() < dl) event_base_loop(fx.base, EVLOOP_ONCE);
-}
 
 static void on_cli_read(evutil_socket_t fd, short what, void *arg) {
     cli_t *c = arg;
@@ -174,13 +152,12 @@ static cli_t *cli_connect(void) {
         close(fd);
         return NULL;
     }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    ht_set_nodelay(fd);
     evutil_make_socket_nonblocking(fd);
     cli_t *c = calloc(1, sizeof *c);
     c->fd = fd;
-    c->rev = event_new(fx.base, fd, EV_READ | EV_PERSIST, on_cli_read, c);
-    c->wev = event_new(fx.base, fd, EV_WRITE | EV_PERSIST, on_cli_write, c);
+    c->rev = event_new(ht_base, fd, EV_READ | EV_PERSIST, on_cli_read, c);
+    c->wev = event_new(ht_base, fd, EV_WRITE | EV_PERSIST, on_cli_write, c);
     event_add(c->rev, NULL);
     c->next = fx.clis;
     fx.clis = c;
@@ -201,46 +178,11 @@ static void cli_sends(cli_t *c, const char *s) { cli_send(c, s, strlen(s)); }
 /* Closes the client's end; with rst, as a reset instead of a FIN. */
 static void cli_close(cli_t *c, int rst) {
     if (c->fd < 0) return;
-    if (rst) {
-        struct linger lg = {.l_onoff = 1, .l_linger = 0};
-        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-    }
+    if (rst) ht_set_rst_on_close(c->fd);
     event_del(c->rev);
     event_del(c->wev);
     close(c->fd);
     c->fd = -1;
-}
-
-/* Finds header `name` (case-insensitive) in a header block; copies its value. */
-static int head_get(const char *head, const char *name, char *out, size_t n) {
-    size_t nl = strlen(name);
-    for (const char *p = head; p && *p; p = strstr(p, "\r\n"), p = p ? p + 2 : NULL) {
-        if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
-            const char *v = p + nl + 1;
-            while (*v == ' ' || *v == '\t') v++;
-            const char *e = strstr(v, "\r\n");
-            size_t len = e ? (size_t)(e - v) : strlen(v);
-            snprintf(out, n, "%.*s", (int)len, v);
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* 1 if the header block has exactly this line (case-sensitive). */
-static int head_has_line(const char *head, const char *line) {
-    size_t ll = strlen(line);
-    for (const char *p = head; p && *p; p = strstr(p, "\r\n"), p = p ? p + 2 : NULL)
-        if (strncmp(p, line, ll) == 0 && p[ll] == '\r') return 1;
-    return 0;
-}
-
-static int head_count(const char *head, const char *name) {
-    int n = 0;
-    size_t nl = strlen(name);
-    for (const char *p = head; p && *p; p = strstr(p, "\r\n"), p = p ? p + 2 : NULL)
-        if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') n++;
-    return n;
 }
 
 /* Parses one response at c->off. Returns 1 (and *out), 0 if more bytes are needed, -1 if malformed. */
@@ -261,8 +203,7 @@ static int try_parse(cli_t *c, int head_req, resp_t **out) {
     r->status = status;
     snprintf(r->line, sizeof r->line, "%.*s", (int)(eol - start), start);
     r->head = strndup(eol + 2, (size_t)(end + 2 - (eol + 2)));
-    char v[64];
-    r->clen = head_get(r->head, "Content-Length", v, sizeof v) ? atol(v) : -1;
+    r->clen = head_clen(r->head);
     size_t blen = 0;
     if ((status >= 100 && status < 200) || status == 204 || status == 304 || head_req) {
         blen = 0;
@@ -294,26 +235,20 @@ static resp_t *read_resp(cli_t *c, int head_req, int ms) {
                    rc < 0 ? "malformed" : "incomplete", c->eof, c->reset, c->in_len - c->off, c->in ? c->in + c->off : "");
             return NULL;
         }
-        event_base_loop(fx.base, EVLOOP_ONCE);
+        event_base_loop(ht_base, EVLOOP_ONCE);
     }
 }
 
 /* Waits until the server ends the connection: 1 for FIN, -1 for a reset, 0 at the deadline. */
 static int wait_end(cli_t *c, int ms) {
-    int64_t dl = rs_now_ms() + ms;
-    while (!c->eof && !c->reset && rs_now_ms() < dl) event_base_loop(fx.base, EVLOOP_ONCE);
+    LOOP_WHILE(!c->eof && !c->reset, ms);
     return c->eof ? 1 : c->reset ? -1 : 0;
 }
 
 /* Waits until everything queued on c has been written. */
 static int wait_flushed(cli_t *c, int ms) {
-    int64_t dl = rs_now_ms() + ms;
-    while (c->out_off < c->out_len && !c->werr && rs_now_ms() < dl) event_base_loop(fx.base, EVLOOP_ONCE);
+    LOOP_WHILE(c->out_off < c->out_len && !c->werr, ms);
     return c->out_off == c->out_len;
-}
-
-static void fill_pattern(char *p, size_t n, unsigned seed) {
-    for (size_t i = 0; i < n; i++) p[i] = (char)((i * 131u + (i >> 9) * 7u + seed) & 0xff);
 }
 
 /* ------------------------------------------------------------- handlers -- */
@@ -361,6 +296,14 @@ static void unhold(rs_http_req_t *r) {
         }
 }
 
+/* rs_http_reply with headers given as a NULL-terminated name, value, name, value... list. */
+static void reply_with(rs_http_req_t *r, int status, const char *const *kv, const void *body, size_t len) {
+    rs_kvlist_t h = {0};
+    for (; kv[0]; kv += 2) rs_kvlist_add(&h, kv[0], kv[1]);
+    rs_http_reply(r, status, &h, body, len);
+    rs_kvlist_free(&h);
+}
+
 /* Answers every held request of `kind`, oldest first, with "async:<path>". */
 static void reply_kind(int kind) {
     for (int i = 0; i < fx.nheld;) {
@@ -373,10 +316,7 @@ static void reply_kind(int kind) {
         fx.nheld--;
         char body[600];
         int n = snprintf(body, sizeof body, "async:%s", r->path);
-        rs_kvlist_t h = {0};
-        rs_kvlist_add(&h, "X-Async", kind == HOLD_TIMER ? "timer" : "kick");
-        rs_http_reply(r, 200, &h, body, (size_t)n);
-        rs_kvlist_free(&h);
+        reply_with(r, 200, (const char *[]){"X-Async", kind == HOLD_TIMER ? "timer" : "kick", NULL}, body, (size_t)n);
     }
 }
 
@@ -451,51 +391,42 @@ static int h_main(rs_http_req_t *r, void *ctx) {
         return 1;
     }
     if (strcmp(r->path, "/status/304") == 0) {
-        rs_kvlist_t h = {0};
-        rs_kvlist_add(&h, "ETag", "\"v1\"");
-        rs_http_reply(r, 304, &h, "junk", 4);
-        rs_kvlist_free(&h);
+        reply_with(r, 304, (const char *[]){"ETag", "\"v1\"", NULL}, "junk", 4);
         return 1;
     }
     if (strcmp(r->path, "/inject") == 0) {
-        rs_kvlist_t h = {0};
-        rs_kvlist_add(&h, "X-Before", "1");
-        rs_kvlist_add(&h, "X-Split", "ok\r\nX-Injected: 1");
-        rs_kvlist_add(&h, "X-Split-Lf", "ok\nX-Injected-Lf: 1");
-        rs_kvlist_add(&h, "X-Split-Cr", "ok\rX-Injected-Cr: 1");
-        rs_kvlist_add(&h, "X-Name\r\nX-Injected-Name", "1");
-        rs_kvlist_add(&h, "X-Body", "x\r\n\r\nHTTP/1.1 200 OK\r\nX-Smuggled: 1\r\nContent-Length: 0");
-        /* framing is the server's: these must not replace its own */
-        rs_kvlist_add(&h, "Content-Length", "999");
-        rs_kvlist_add(&h, "Transfer-Encoding", "chunked");
-        rs_kvlist_add(&h, "Connection", "close");
-        rs_kvlist_add(&h, "X-After", "2");
-        rs_http_reply(r, 200, &h, "clean", 5);
-        rs_kvlist_free(&h);
+        static const char *const h[] = {
+            "X-Before", "1",
+            "X-Split", "ok\r\nX-Injected: 1",
+            "X-Split-Lf", "ok\nX-Injected-Lf: 1",
+            "X-Split-Cr", "ok\rX-Injected-Cr: 1",
+            "X-Name\r\nX-Injected-Name", "1",
+            "X-Body", "x\r\n\r\nHTTP/1.1 200 OK\r\nX-Smuggled: 1\r\nContent-Length: 0",
+            /* framing is the server's: these must not replace its own */
+            "Content-Length", "999",
+            "Transfer-Encoding", "chunked",
+            "Connection", "close",
+            "X-After", "2",
+            NULL,
+        };
+        reply_with(r, 200, h, "clean", 5);
         return 1;
     }
     if (strcmp(r->path, "/echo") == 0) {
-        rs_kvlist_t h = {0};
-        rs_kvlist_add(&h, "Content-Type", "application/octet-stream");
-        rs_http_reply(r, 200, &h, r->body, r->body_len);
-        rs_kvlist_free(&h);
+        reply_with(r, 200, (const char *[]){"Content-Type", "application/octet-stream", NULL}, r->body, r->body_len);
         return 1;
     }
     rs_http_req_set_route(r, "/main/{x}");
     char body[600];
     int n = snprintf(body, sizeof body, "%s %s", r->method, r->path);
-    rs_kvlist_t h = {0};
-    rs_kvlist_add(&h, "X-Handler", "main");
-    rs_kvlist_add(&h, "x-lower-reply", "MiXeD");
-    rs_http_reply(r, 200, &h, body, (size_t)n);
-    rs_kvlist_free(&h);
+    reply_with(r, 200, (const char *[]){"X-Handler", "main", "x-lower-reply", "MiXeD", NULL}, body, (size_t)n);
     return 1;
 }
 
 /* (Re)creates the server with max_body, listening on 127.0.0.1 on a free port. */
 static int start_server(size_t max_body) {
     if (fx.srv) rs_http_server_free(fx.srv);
-    fx.srv = rs_http_server_new(fx.base, max_body);
+    fx.srv = rs_http_server_new(ht_base, max_body);
     if (!fx.srv) return -1;
     fx.port = rs_http_server_listen(fx.srv, "127.0.0.1", 0);
     if (fx.port <= 0) return -1;
@@ -505,16 +436,39 @@ static int start_server(size_t max_body) {
     return 0;
 }
 
+/* Declares c, a fresh connection; fails the case without one. */
+#define CONNECT(c)                                                                                            \
+    cli_t *c = cli_connect();                                                                                 \
+    ASSERT_TRUE(c != NULL)
+
+/* The next reply on c into r (head_req as read_resp takes it); fails the case without one. */
+#define READ_RESP(r, c, head_req)                                                                             \
+    do {                                                                                                      \
+        (r) = read_resp((c), (head_req), 5000);                                                               \
+        ASSERT_TRUE((r) != NULL);                                                                             \
+    } while (0)
+
+/* Sends the request string req on c and reads its reply into r. */
+#define EXCHANGE(r, c, req)                                                                                   \
+    do {                                                                                                      \
+        cli_sends((c), (req));                                                                                \
+        READ_RESP(r, c, 0);                                                                                   \
+    } while (0)
+
+/* r answered st with body s. */
+#define ASSERT_REPLY(r, st, s)                                                                                \
+    do {                                                                                                      \
+        ASSERT_EQ((r)->status, (st));                                                                         \
+        ASSERT_STREQ((r)->body, (s));                                                                         \
+    } while (0)
+
 /* One GET on a fresh connection answers 200: the server still serves. */
 #define ASSERT_STILL_SERVES()                                                                                 \
     do {                                                                                                      \
-        cli_t *c_ = cli_connect();                                                                            \
-        ASSERT_TRUE(c_ != NULL);                                                                              \
-        cli_sends(c_, "GET /alive HTTP/1.1\r\nHost: t\r\n\r\n");                                              \
-        resp_t *r_ = read_resp(c_, 0, 5000);                                                                  \
-        ASSERT_TRUE(r_ != NULL);                                                                              \
-        ASSERT_EQ(r_->status, 200);                                                                           \
-        ASSERT_STREQ(r_->body, "GET /alive");                                                                 \
+        CONNECT(c_);                                                                                          \
+        resp_t *r_;                                                                                           \
+        EXCHANGE(r_, c_, "GET /alive HTTP/1.1\r\nHost: t\r\n\r\n");                                             \
+        ASSERT_REPLY(r_, 200, "GET /alive");                                                                  \
         cli_close(c_, 0);                                                                                     \
     } while (0)
 
@@ -528,7 +482,7 @@ static int obs_find(const char *route, int status) {
 /* A JSON error reply: Content-Type and the errorCode. */
 static int is_json_error(const resp_t *r, const char *code) {
     char ct[128];
-    if (!head_get(r->head, "Content-Type", ct, sizeof ct) || strncmp(ct, "application/json", 16) != 0) return 0;
+    if (!head_get(r->head, "Content-Type", ct, sizeof ct, HT_RAW) || strncmp(ct, "application/json", 16) != 0) return 0;
     json_t *j = json_loadb(r->body, r->body_len, 0, NULL);
     if (!j) return 0;
     const char *got = json_string_value(json_object_get(j, "errorCode"));
@@ -541,18 +495,16 @@ static int is_json_error(const resp_t *r, const char *code) {
 
 /* 1. GET with a query string: what the handler sees, and the reply on the wire. */
 TEST(get_with_query) {
-    cli_t *c = cli_connect();
-    ASSERT_TRUE(c != NULL);
-    cli_sends(c, "GET /a%20b/c+d?x=1&y=a%20b&z=c+d&x=2 HTTP/1.1\r\n"
-                 "Host: test\r\n"
-                 "X-Mixed-Case: Value One\r\n"
-                 "x-lower: v\r\n"
-                 "X-Dup: 1\r\n"
-                 "X-Dup: 2\r\n"
-                 "X-Pad:   padded \t\r\n"
-                 "\r\n");
-    resp_t *r = read_resp(c, 0, 5000);
-    ASSERT_TRUE(r != NULL);
+    CONNECT(c);
+    resp_t *r;
+    EXCHANGE(r, c, "GET /a%20b/c+d?x=1&y=a%20b&z=c+d&x=2 HTTP/1.1\r\n"
+                   "Host: test\r\n"
+                   "X-Mixed-Case: Value One\r\n"
+                   "x-lower: v\r\n"
+                   "X-Dup: 1\r\n"
+                   "X-Dup: 2\r\n"
+                   "X-Pad:   padded \t\r\n"
+                   "\r\n");
     time_t now = time(NULL);
 
     ASSERT_EQ(fx.main_calls, 1);
@@ -594,7 +546,7 @@ TEST(get_with_query) {
     ASSERT_EQ(head_count(r->head, "Date"), 1);
     ASSERT_EQ(head_count(r->head, "Connection"), 0); /* HTTP/1.1 keep-alive is the default */
     char date[64];
-    ASSERT_TRUE(head_get(r->head, "Date", date, sizeof date));
+    ASSERT_TRUE(head_get(r->head, "Date", date, sizeof date, HT_RAW));
     struct tm tm = {0};
     const char *end = strptime(date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
     ASSERT_TRUE(end != NULL && *end == '\0');
@@ -603,9 +555,7 @@ TEST(get_with_query) {
     ASSERT_EQ(c->in_len, c->off); /* nothing after the body */
 
     /* the same connection, no query string at all */
-    cli_sends(c, "GET /plain HTTP/1.1\r\nHost: test\r\n\r\n");
-    r = read_resp(c, 0, 5000);
-    ASSERT_TRUE(r != NULL);
+    EXCHANGE(r, c, "GET /plain HTTP/1.1\r\nHost: test\r\n\r\n");
     ASSERT_STREQ(r->body, "GET /plain");
     if (fx.body[0] != '\0') TEST_FAIL_AT("empty request body is not NUL-terminated: first byte 0x%02x", fx.body[0] & 0xff);
     ASSERT_EQ(fx.has_query, 0);
@@ -615,26 +565,19 @@ TEST(get_with_query) {
 
 /* 2. The handler chain, the 404 fallback, routes and the observer. */
 TEST(handler_chain_and_observer) {
-    cli_t *c = cli_connect();
-    ASSERT_TRUE(c != NULL);
-    cli_sends(c, "GET /first HTTP/1.1\r\nHost: t\r\n\r\n");
-    resp_t *r = read_resp(c, 0, 5000);
-    ASSERT_TRUE(r != NULL);
-    ASSERT_EQ(r->status, 200);
-    ASSERT_STREQ(r->body, "first");
+    CONNECT(c);
+    resp_t *r;
+    EXCHANGE(r, c, "GET /first HTTP/1.1\r\nHost: t\r\n\r\n");
+    ASSERT_REPLY(r, 200, "first");
     ASSERT_EQ(fx.first_calls, 1);
     ASSERT_EQ(fx.main_calls, 0); /* taken: the chain stops */
 
-    cli_sends(c, "POST /x/42 HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
-    r = read_resp(c, 0, 5000);
-    ASSERT_TRUE(r != NULL);
+    EXCHANGE(r, c, "POST /x/42 HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
     ASSERT_STREQ(r->body, "POST /x/42");
     ASSERT_EQ(fx.first_calls, 2); /* declined, then the second took it */
     ASSERT_EQ(fx.main_calls, 1);
 
-    cli_sends(c, "DELETE /none/here HTTP/1.1\r\nHost: t\r\n\r\n");
-    r = read_resp(c, 0, 5000);
-    ASSERT_TRUE(r != NULL);
+    EXCHANGE(r, c, "DELETE /none/here HTTP/1.1\r\nHost: t\r\n\r\n");
     ASSERT_EQ(r->status, 404);
     ASSERT_STREQ(r->line, "HTTP/1.1 404 Not Found");
     ASSERT_TRUE(is_json_error(r, "ERR_NOT_FOUND"));
@@ -643,9 +586,7 @@ TEST(handler_chain_and_observer) {
 
     /* async, answered 30 ms later by a timer: the latency covers the wait */
     fx.timer_ms = 30;
-    cli_sends(c, "GET /async/t/1 HTTP/1.1\r\nHost: t\r\n\r\n");
-    r = read_resp(c, 0, 5000);
-    ASSERT_TRUE(r != NULL);
+    EXCHANGE(r, c, "GET /async/t/1 HTTP/1.1\r\nHost: t\r\n\r\n");
     ASSERT_STREQ(r->body, "async:/async/t/1");
 
     ASSERT_EQ(fx.nobs, 4);
@@ -666,15 +607,13 @@ TEST(handler_chain_and_observer) {
 
 /* 3. Keep-alive: reuse, Connection: close, HTTP/1.0 with and without keep-alive. */
 TEST(keep_alive) {
-    cli_t *c = cli_connect();
-    ASSERT_TRUE(c != NULL);
+    CONNECT(c);
     for (int i = 0; i < 3; i++) {
         char req[128], want[64];
         snprintf(req, sizeof req, "GET /ka/%d HTTP/1.1\r\nHost: t\r\n\r\n", i);
         snprintf(want, sizeof want, "GET /ka/%d", i);
-        cli_sends(c, req);
-        resp_t *r = read_resp(c, 0, 5000);
-        ASSERT_TRUE(r != NULL);
+        resp_t *r;
+        EXCHANGE(r, c, req);
         ASSERT_STREQ(r->body, want);
         ASSERT_EQ(head_count(r->head, "Connection"), 0);
     }
@@ -682,31 +621,24 @@ TEST(keep_alive) {
     ASSERT_EQ(fx.main_calls, 3);
 
     /* Connection: close is answered with Connection: close, then FIN */
-    cli_sends(c, "GET /ka/close HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
-    resp_t *r = read_resp(c, 0, 5000);
-    ASSERT_TRUE(r != NULL);
+    resp_t *r;
+    EXCHANGE(r, c, "GET /ka/close HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
     ASSERT_STREQ(r->body, "GET /ka/close");
     ASSERT_TRUE(head_has_line(r->head, "Connection: close"));
     ASSERT_EQ(wait_end(c, 5000), 1);
     ASSERT_EQ(c->in_len, c->off);
 
     /* HTTP/1.0 without keep-alive: closed after the reply */
-    cli_t *c10 = cli_connect();
-    ASSERT_TRUE(c10 != NULL);
-    cli_sends(c10, "GET /ka/10 HTTP/1.0\r\n\r\n");
-    r = read_resp(c10, 0, 5000);
-    ASSERT_TRUE(r != NULL);
+    CONNECT(c10);
+    EXCHANGE(r, c10, "GET /ka/10 HTTP/1.0\r\n\r\n");
     ASSERT_STREQ(r->body, "GET /ka/10");
     ASSERT_TRUE(r->clen == (long)strlen("GET /ka/10"));
     ASSERT_EQ(wait_end(c10, 5000), 1);
 
     /* HTTP/1.0 with Connection: keep-alive stays open and is told so */
-    cli_t *k10 = cli_connect();
-    ASSERT_TRUE(k10 != NULL);
+    CONNECT(k10);
     for (int i = 0; i < 2; i++) {
-        cli_sends(k10, "GET /ka/10k HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
-        r = read_resp(k10, 0, 5000);
-        ASSERT_TRUE(r != NULL);
+        EXCHANGE(r, k10, "GET /ka/10k HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
         ASSERT_STREQ(r->body, "GET /ka/10k");
         ASSERT_TRUE(head_has_line(r->head, "Connection: keep-alive"));
     }
@@ -714,9 +646,7 @@ TEST(keep_alive) {
     ASSERT_EQ(k10->eof, 0);
     ASSERT_EQ(k10->reset, 0);
     /* and a later HTTP/1.0 request without it ends that connection */
-    cli_sends(k10, "GET /ka/10end HTTP/1.0\r\n\r\n");
-    r = read_resp(k10, 0, 5000);
-    ASSERT_TRUE(r != NULL);
+    EXCHANGE(r, k10, "GET /ka/10end HTTP/1.0\r\n\r\n");
     ASSERT_STREQ(r->body, "GET /ka/10end");
     ASSERT_EQ(wait_end(k10, 5000), 1);
 }
@@ -727,8 +657,7 @@ static const char pipeline3[] = "GET /p/1 HTTP/1.1\r\nHost: t\r\n\r\n"
 
 /* Sends pre-formatted requests in one send and checks the replies' bodies, in order. */
 static void pipeline_check(const char *reqs, const char *const *want, int n, size_t piece) {
-    cli_t *c = cli_connect();
-    ASSERT_TRUE(c != NULL);
+    CONNECT(c);
     size_t len = strlen(reqs);
     if (!piece) {
         cli_send(c, reqs, len);
@@ -736,66 +665,63 @@ static void pipeline_check(const char *reqs, const char *const *want, int n, siz
         for (size_t o = 0; o < len; o += piece) {
             cli_send(c, reqs + o, len - o < piece ? len - o : piece);
             ASSERT_TRUE(wait_flushed(c, 5000));
-            event_base_loop(fx.base, EVLOOP_NONBLOCK);
+            event_base_loop(ht_base, EVLOOP_NONBLOCK);
         }
     }
     for (int i = 0; i < n; i++) {
         resp_t *r = read_resp(c, 0, 5000);
         if (!r) TEST_FAIL_AT("reply %d of %d missing", i + 1, n);
         ASSERT_TRUE(r != NULL);
-        ASSERT_EQ(r->status, 200);
-        ASSERT_STREQ(r->body, want[i]);
+        ASSERT_REPLY(r, 200, want[i]);
     }
     run_for(30);
     ASSERT_EQ(c->in_len, c->off); /* nothing more */
     ASSERT_EQ(c->eof, 0);
 }
 
+/* pipeline_check, and the case ends at its first failure. */
+#define PIPELINE(reqs, want, piece)                                                                           \
+    do {                                                                                                      \
+        pipeline_check((reqs), (want), (int)(sizeof(want) / sizeof(want)[0]), (piece));                       \
+        if (test_current_failed) return;                                                                      \
+    } while (0)
+
 /* 4. Pipelining: three requests in one send, answered in order, sync and async. */
 TEST(pipelining) {
     const char *sync_want[] = {"GET /p/1", "hello", "GET /p/3"};
-    pipeline_check(pipeline3, sync_want, 3, 0);
-    if (test_current_failed) return;
-    pipeline_check(pipeline3, sync_want, 3, 7);
-    if (test_current_failed) return;
+    PIPELINE(pipeline3, sync_want, 0);
+    PIPELINE(pipeline3, sync_want, 7);
 
     fx.timer_ms = 10;
     const char *timer_reqs = "GET /async/t/1 HTTP/1.1\r\nHost: t\r\n\r\n"
                              "POST /async/t/2 HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc"
                              "GET /async/t/3 HTTP/1.1\r\nHost: t\r\n\r\n";
     const char *timer_want[] = {"async:/async/t/1", "async:/async/t/2", "async:/async/t/3"};
-    pipeline_check(timer_reqs, timer_want, 3, 0);
-    if (test_current_failed) return;
+    PIPELINE(timer_reqs, timer_want, 0);
     ASSERT_STREQ(fx.path, "/async/t/3");
 
     const char *kick_reqs = "GET /async/k/1 HTTP/1.1\r\nHost: t\r\n\r\n"
                             "GET /async/k/2 HTTP/1.1\r\nHost: t\r\n\r\n"
                             "GET /async/k/3 HTTP/1.1\r\nHost: t\r\n\r\n";
     const char *kick_want[] = {"async:/async/k/1", "async:/async/k/2", "async:/async/k/3"};
-    pipeline_check(kick_reqs, kick_want, 3, 0);
-    if (test_current_failed) return;
+    PIPELINE(kick_reqs, kick_want, 0);
 
     const char *mixed_reqs = "GET /async/k/1 HTTP/1.1\r\nHost: t\r\n\r\n"
                              "GET /m/2 HTTP/1.1\r\nHost: t\r\n\r\n"
                              "GET /async/t/3 HTTP/1.1\r\nHost: t\r\n\r\n"
                              "GET /m/4 HTTP/1.1\r\nHost: t\r\n\r\n";
     const char *mixed_want[] = {"async:/async/k/1", "GET /m/2", "async:/async/t/3", "GET /m/4"};
-    pipeline_check(mixed_reqs, mixed_want, 4, 0);
-    if (test_current_failed) return;
-    pipeline_check(mixed_reqs, mixed_want, 4, 5);
-    if (test_current_failed) return;
+    PIPELINE(mixed_reqs, mixed_want, 0);
+    PIPELINE(mixed_reqs, mixed_want, 5);
 
     /* Connection: close in the middle: the third is never answered */
-    cli_t *c = cli_connect();
-    ASSERT_TRUE(c != NULL);
-    cli_sends(c, "GET /p/a HTTP/1.1\r\nHost: t\r\n\r\n"
-                 "GET /p/b HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
-                 "GET /p/c HTTP/1.1\r\nHost: t\r\n\r\n");
-    resp_t *r = read_resp(c, 0, 5000);
-    ASSERT_TRUE(r != NULL);
+    CONNECT(c);
+    resp_t *r;
+    EXCHANGE(r, c, "GET /p/a HTTP/1.1\r\nHost: t\r\n\r\n"
+                   "GET /p/b HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+                   "GET /p/c HTTP/1.1\r\nHost: t\r\n\r\n");
     ASSERT_STREQ(r->body, "GET /p/a");
-    r = read_resp(c, 0, 5000);
-    ASSERT_TRUE(r != NULL);
+    READ_RESP(r, c, 0);
     ASSERT_STREQ(r->body, "GET /p/b");
     ASSERT_TRUE(head_has_line(r->head, "Connection: close"));
     ASSERT_EQ(wait_end(c, 5000), 1);
@@ -807,8 +733,7 @@ TEST(pipelining) {
  * the server stops reading while it waits, and must start again once the first reply is out. */
 TEST(pipelined_big_body_behind_async) {
     enum { BODY = 8 * 1024 * 1024 };
-    cli_t *c = cli_connect();
-    ASSERT_TRUE(c != NULL);
+    CONNECT(c);
     char head[160];
     snprintf(head, sizeof head, "GET /hold/first HTTP/1.1\r\nHost: t\r\n\r\nPOST /echo HTTP/1.1\r\nHost: t\r\n"
                                 "Content-Length: %d\r\n\r\n", (int)BODY);
@@ -849,8 +774,7 @@ TEST(bodies) {
     enum { MIB = 1024 * 1024 };
     char *big = malloc(MIB);
     fill_pattern(big, MIB, 11);
-    cli_t *c = cli_connect();
-    ASSERT_TRUE(c != NULL);
+    CONNECT(c);
     char head[128];
     snprintf(head, sizeof head, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n", MIB);
     cli_sends(c, head);
@@ -873,26 +797,20 @@ TEST(bodies) {
                                   "0\r\nX-Trailer: t\r\n\r\n";
     for (size_t o = 0; o < sizeof chunked - 1; o += 9) {
         cli_send(c, chunked + o, sizeof chunked - 1 - o < 9 ? sizeof chunked - 1 - o : 9);
-        event_base_loop(fx.base, EVLOOP_NONBLOCK);
+        event_base_loop(ht_base, EVLOOP_NONBLOCK);
     }
-    r = read_resp(c, 0, 5000);
-    ASSERT_TRUE(r != NULL);
+    READ_RESP(r, c, 0);
     ASSERT_EQ(fx.body_len, 17);
     ASSERT_STREQ(fx.body, "hello, 0123456789");
     ASSERT_STREQ(r->body, "hello, 0123456789");
 
     /* Expect: 100-continue: the interim reply comes before the body is sent */
     int calls = fx.main_calls;
-    cli_sends(c, "PUT /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 11\r\n\r\n");
-    r = read_resp(c, 0, 5000);
-    ASSERT_TRUE(r != NULL);
+    EXCHANGE(r, c, "PUT /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 11\r\n\r\n");
     ASSERT_STREQ(r->line, "HTTP/1.1 100 Continue");
     ASSERT_EQ(fx.main_calls, calls);
-    cli_sends(c, "hello world");
-    r = read_resp(c, 0, 5000);
-    ASSERT_TRUE(r != NULL);
-    ASSERT_EQ(r->status, 200);
-    ASSERT_STREQ(r->body, "hello world");
+    EXCHANGE(r, c, "hello world");
+    ASSERT_REPLY(r, 200, "hello world");
     ASSERT_STREQ(fx.method, "PUT");
     run_for(20);
     ASSERT_EQ(c->in_len, c->off); /* one 100, not two */
@@ -922,11 +840,10 @@ TEST(limits) {
     memset(body, 'b', sizeof body);
     int n = snprintf(buf, sizeof buf, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1024\r\n\r\n");
     memcpy(buf + n, body, 1024);
-    cli_t *c = cli_connect();
-    ASSERT_TRUE(c != NULL);
+    CONNECT(c);
     cli_send(c, buf, (size_t)n + 1024);
-    resp_t *r = read_resp(c, 0, 5000);
-    ASSERT_TRUE(r != NULL);
+    resp_t *r;
+    READ_RESP(r, c, 0);
     ASSERT_EQ(r->status, 200);
     ASSERT_EQ(r->body_len, 1024);
     n = snprintf(buf, sizeof buf, "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n");
@@ -934,8 +851,7 @@ TEST(limits) {
     n += 1024;
     n += snprintf(buf + n, sizeof buf - (size_t)n, "\r\n0\r\n\r\n");
     cli_send(c, buf, (size_t)n);
-    r = read_resp(c, 0, 5000);
-    ASSERT_TRUE(r != NULL);
+    READ_RESP(r, c, 0);
     ASSERT_EQ(r->status, 200);
     ASSERT_EQ(r->body_len, 1024);
     int calls = fx.main_calls;
@@ -1060,43 +976,37 @@ TEST(limits) {
 
 /* 7. HEAD gets Content-Length without the body; 204 and 304 get neither; the connection goes on. */
 TEST(head_and_bodyless) {
-    cli_t *c = cli_connect();
-    ASSERT_TRUE(c != NULL);
+    CONNECT(c);
     /* pipelined, so any stray body byte would be read as the start of the next reply */
     cli_sends(c, "HEAD /h HTTP/1.1\r\nHost: t\r\n\r\n"
                  "GET /status/204 HTTP/1.1\r\nHost: t\r\n\r\n"
                  "GET /status/204body HTTP/1.1\r\nHost: t\r\n\r\n"
                  "GET /status/304 HTTP/1.1\r\nHost: t\r\n\r\n"
                  "GET /after HTTP/1.1\r\nHost: t\r\n\r\n");
-    resp_t *r = read_resp(c, 1, 5000);
-    ASSERT_TRUE(r != NULL);
+    resp_t *r;
+    READ_RESP(r, c, 1);
     ASSERT_EQ(r->status, 200);
     ASSERT_EQ(r->clen, (long)strlen("HEAD /h"));
     ASSERT_STREQ(fx.obs[0].method, "HEAD");
     for (int i = 0; i < 3; i++) {
-        r = read_resp(c, 0, 5000);
-        ASSERT_TRUE(r != NULL);
+        READ_RESP(r, c, 0);
         ASSERT_EQ(r->status, i < 2 ? 204 : 304);
         ASSERT_EQ(head_count(r->head, "Content-Length"), 0);
         ASSERT_EQ(head_count(r->head, "Transfer-Encoding"), 0);
         if (i == 2) ASSERT_TRUE(head_has_line(r->head, "ETag: \"v1\""));
     }
-    r = read_resp(c, 0, 5000);
-    ASSERT_TRUE(r != NULL);
-    ASSERT_EQ(r->status, 200);
-    ASSERT_STREQ(r->body, "GET /after");
+    READ_RESP(r, c, 0);
+    ASSERT_REPLY(r, 200, "GET /after");
     run_for(30);
     ASSERT_EQ(c->in_len, c->off);
     ASSERT_EQ(c->eof, 0);
 
     /* a HEAD to a 404 (JSON body) is framed the same way */
     cli_sends(c, "HEAD /none HTTP/1.1\r\nHost: t\r\n\r\nGET /after2 HTTP/1.1\r\nHost: t\r\n\r\n");
-    r = read_resp(c, 1, 5000);
-    ASSERT_TRUE(r != NULL);
+    READ_RESP(r, c, 1);
     ASSERT_EQ(r->status, 404);
     ASSERT_TRUE(r->clen > 0);
-    r = read_resp(c, 0, 5000);
-    ASSERT_TRUE(r != NULL);
+    READ_RESP(r, c, 0);
     ASSERT_STREQ(r->body, "GET /after2");
 }
 
@@ -1105,8 +1015,7 @@ TEST(async_hangup) {
     for (int variant = 0; variant < 3; variant++) { /* FIN, reset, reply from inside on_close */
         fx.closes = 0;
         fx.nobs = 0;
-        cli_t *c = cli_connect();
-        ASSERT_TRUE(c != NULL);
+        CONNECT(c);
         cli_sends(c, variant == 2 ? "GET /hold/reply-in-close HTTP/1.1\r\nHost: t\r\n\r\n"
                                   : "GET /hold/x HTTP/1.1\r\nHost: t\r\n\r\n");
         WAIT_FOR(fx.nheld == 1, 5000);
@@ -1138,8 +1047,7 @@ TEST(async_hangup) {
     /* a pipelined request behind the held one does not outlive the hang-up either */
     fx.closes = 0;
     int calls = fx.main_calls;
-    cli_t *c = cli_connect();
-    ASSERT_TRUE(c != NULL);
+    CONNECT(c);
     cli_sends(c, "GET /hold/p HTTP/1.1\r\nHost: t\r\n\r\nGET /behind HTTP/1.1\r\nHost: t\r\n\r\n");
     WAIT_FOR(fx.nheld == 1, 5000);
     cli_close(c, 0);
@@ -1154,8 +1062,7 @@ TEST(async_hangup) {
 
 /* 9. The server is freed while a handler holds a request. */
 TEST(free_with_pending) {
-    cli_t *c = cli_connect();
-    ASSERT_TRUE(c != NULL);
+    CONNECT(c);
     cli_sends(c, "GET /hold/free HTTP/1.1\r\nHost: t\r\n\r\n");
     WAIT_FOR(fx.nheld == 1, 5000);
     rs_http_req_t *req = fx.held[0].r;
@@ -1175,8 +1082,7 @@ TEST(free_with_pending) {
 /* 9b. As 9, but the client had already hung up before the server was freed: the request is gone, its
  * connection already closed, and the handler replies only after the server is freed. */
 TEST(free_after_hangup_with_pending) {
-    cli_t *c = cli_connect();
-    ASSERT_TRUE(c != NULL);
+    CONNECT(c);
     cli_sends(c, "GET /hold/free2 HTTP/1.1\r\nHost: t\r\n\r\n");
     WAIT_FOR(fx.nheld == 1, 5000);
     rs_http_req_t *req = fx.held[0].r;
@@ -1197,13 +1103,10 @@ TEST(free_after_hangup_with_pending) {
 
 /* 10. A handler header that would split the reply is left out. */
 TEST(header_injection) {
-    cli_t *c = cli_connect();
-    ASSERT_TRUE(c != NULL);
-    cli_sends(c, "GET /inject HTTP/1.1\r\nHost: t\r\n\r\n");
-    resp_t *r = read_resp(c, 0, 5000);
-    ASSERT_TRUE(r != NULL);
-    ASSERT_EQ(r->status, 200);
-    ASSERT_STREQ(r->body, "clean");
+    CONNECT(c);
+    resp_t *r;
+    EXCHANGE(r, c, "GET /inject HTTP/1.1\r\nHost: t\r\n\r\n");
+    ASSERT_REPLY(r, 200, "clean");
     ASSERT_TRUE(head_has_line(r->head, "X-Before: 1"));
     ASSERT_TRUE(head_has_line(r->head, "X-After: 2"));
     ASSERT_TRUE(strstr(r->head, "Injected") == NULL);
@@ -1225,9 +1128,7 @@ TEST(header_injection) {
     run_for(30);
     ASSERT_EQ(c->in_len, c->off);
     ASSERT_EQ(c->eof, 0); /* the handler's Connection: close did not end it */
-    cli_sends(c, "GET /next HTTP/1.1\r\nHost: t\r\n\r\n");
-    r = read_resp(c, 0, 5000);
-    ASSERT_TRUE(r != NULL);
+    EXCHANGE(r, c, "GET /next HTTP/1.1\r\nHost: t\r\n\r\n");
     ASSERT_STREQ(r->body, "GET /next");
 }
 
@@ -1256,7 +1157,7 @@ TEST(concurrent_300) {
             TEST_FAIL_AT("timed out: %d of %d replies", done, N * PER);
             return;
         }
-        event_base_loop(fx.base, EVLOOP_ONCE);
+        event_base_loop(ht_base, EVLOOP_ONCE);
         for (int i = 0; i < N; i++) {
             cli_t *c = cs[i];
             resp_t *r = NULL;
@@ -1292,20 +1193,11 @@ TEST(concurrent_300) {
 
 /* ----------------------------------------------------------------- main -- */
 
-static void on_tick(evutil_socket_t fd, short what, void *arg) {
-    (void)fd;
-    (void)what;
-    (void)arg; /* only wakes EVLOOP_ONCE so deadlines are checked */
-}
-
 static int setup(void) {
     memset(&fx, 0, sizeof fx);
-    fx.base = event_base_new();
-    fx.tick = event_new(fx.base, -1, EV_PERSIST, on_tick, NULL);
-    struct timeval tv = {0, 20000};
-    event_add(fx.tick, &tv);
-    fx.timer = evtimer_new(fx.base, on_timer, NULL);
-    fx.kick = event_new(fx.base, -1, 0, on_kick, NULL);
+    ht_loop_new();
+    fx.timer = evtimer_new(ht_base, on_timer, NULL);
+    fx.kick = event_new(ht_base, -1, 0, on_kick, NULL);
     fx.timer_ms = 5;
     return start_server(DEFAULT_MAX_BODY);
 }
@@ -1338,47 +1230,15 @@ static void teardown(void) {
     rs_kvlist_free(&fx.args);
     rs_kvlist_free(&fx.headers);
     free(fx.body);
-    event_free(fx.tick);
     event_free(fx.timer);
     event_free(fx.kick);
-    event_base_free(fx.base);
+    ht_loop_free();
 }
 
-static const char *current;
-
-static void on_alarm(int sig) {
-    (void)sig;
-    static const char msg[] = "FAIL: test hung (alarm): ";
-    if (write(2, msg, sizeof msg - 1) < 0 || write(2, current, strlen(current)) < 0 || write(2, "\n", 1) < 0) _exit(2);
-    _exit(2);
-}
-
-/* RUN plus a fixture per case and the hang guard. */
-#define RUN_CASE(name)                                                                                        \
-    do {                                                                                                      \
-        current = #name;                                                                                      \
-        if (setup() != 0) {                                                                                   \
-            printf("FAIL %s (setup)\n", #name);                                                               \
-            test_failed_total++;                                                                              \
-            break;                                                                                            \
-        }                                                                                                     \
-        alarm(90);                                                                                            \
-        RUN(name);                                                                                            \
-        alarm(0);                                                                                             \
-        teardown();                                                                                           \
-        fflush(stdout);                                                                                       \
-    } while (0)
+#define RUN_CASE(name) HT_RUN_CASE(name, setup(), teardown(), 90, RUN(name))
 
 int main(void) {
-    signal(SIGPIPE, SIG_IGN); /* as ripstopd does: a peer that hung up must not kill us */
-    signal(SIGALRM, on_alarm);
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    /* 300 connections, both ends in this process */
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 2048) {
-        rl.rlim_cur = rl.rlim_max < 2048 ? rl.rlim_max : 2048;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
+    ht_main_init(2048); /* 300 connections, both ends in this process */
     RUN_CASE(get_with_query);
     RUN_CASE(handler_chain_and_observer);
     RUN_CASE(keep_alive);
