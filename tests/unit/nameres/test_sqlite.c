@@ -2,9 +2,12 @@
 /* nameresolution.sqlite: configuration, register/resolve/remove, stale rows, cleanup direction. */
 #include <jansson.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "sidecar/nameres/nameres.h"
 #include "test.h"
 
@@ -139,11 +142,78 @@ TEST(stale_rows_are_ignored_and_cleanup_deletes_only_them) {
     event_base_free(base);
 }
 
+/* Sidecars started together all create the schema and switch a fresh file to WAL at the same moment;
+ * each must come up (a start-up failed with "database is locked" before set-up retried). Real processes,
+ * because SQLite's file locks are per process. */
+TEST(processes_starting_together_on_a_fresh_file_all_register) {
+    char fresh[300];
+    snprintf(fresh, sizeof fresh, "%s-fresh", dbpath);
+    enum { N = 8, ROUNDS = 5 };
+    for (int round = 0; round < ROUNDS; round++) {
+        char p[320];
+        unlink(fresh);
+        snprintf(p, sizeof p, "%s-wal", fresh);
+        unlink(p);
+        snprintf(p, sizeof p, "%s-shm", fresh);
+        unlink(p);
+        int go[2];
+        ASSERT_EQ(pipe(go), 0);
+        pid_t kids[N];
+        for (int i = 0; i < N; i++) {
+            kids[i] = fork();
+            if (kids[i] == 0) { /* wait for the start signal, then open and register like a sidecar */
+                char b;
+                close(go[1]);
+                rs_log_set_level(RS_LOG_WARN); /* 8 x 5 "registered" lines say nothing */
+                if (read(go[0], &b, 1) != 0) _exit(3);
+                char conf[512], err[256], id[32], addr[32];
+                snprintf(conf, sizeof conf,
+                         "{\"spec\":{\"nameResolution\":{\"component\":\"sqlite\",\"configuration\":"
+                         "{\"connectionString\":\"%s\"}}}}",
+                         fresh);
+                json_t *j = json_loads(conf, 0, NULL);
+                rs_nameres_config_t c;
+                if (!j || rs_nameres_config_parse(j, &c, err, sizeof err) != 0) _exit(2);
+                json_decref(j);
+                snprintf(id, sizeof id, "app%d", i);
+                snprintf(addr, sizeof addr, "127.0.0.1:%d", 2000 + i);
+                rs_nameres_t *n = rs_nameres_new(NULL, &c, id, addr, err, sizeof err);
+                if (!n) {
+                    fprintf(stderr, "child %d: %s\n", i, err);
+                    _exit(1);
+                }
+                _exit(0); /* no remove: the row stays for the parent to count */
+            }
+        }
+        close(go[0]);
+        close(go[1]); /* EOF in every child at once: the start signal */
+        int ok = 0;
+        for (int i = 0; i < N; i++) {
+            int st = 0;
+            waitpid(kids[i], &st, 0);
+            if (WIFEXITED(st) && WEXITSTATUS(st) == 0) ok++;
+        }
+        ASSERT_EQ(ok, N);
+        char saved[256];
+        snprintf(saved, sizeof saved, "%s", dbpath);
+        snprintf(dbpath, sizeof dbpath, "%s", fresh);
+        ASSERT_EQ(count_rows("1=1"), N);
+        snprintf(dbpath, sizeof dbpath, "%s", saved);
+    }
+    char p[320];
+    unlink(fresh);
+    snprintf(p, sizeof p, "%s-wal", fresh);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", fresh);
+    unlink(p);
+}
+
 int main(void) {
     snprintf(dbpath, sizeof dbpath, "/tmp/ripstop-nameres-unit-%d.db", (int)getpid());
     RUN(config_defaults_and_errors);
     RUN(register_resolve_replicas_and_remove);
     RUN(stale_rows_are_ignored_and_cleanup_deletes_only_them);
+    RUN(processes_starting_together_on_a_fresh_file_all_register);
     char p[300];
     unlink(dbpath);
     snprintf(p, sizeof p, "%s-wal", dbpath);
