@@ -142,6 +142,16 @@ TEST(stale_rows_are_ignored_and_cleanup_deletes_only_them) {
     event_base_free(base);
 }
 
+/* Removes a database file and its WAL companions. */
+static void remove_db(const char *path) {
+    char p[320];
+    unlink(path);
+    snprintf(p, sizeof p, "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", path);
+    unlink(p);
+}
+
 /* Sidecars started together all create the schema and switch a fresh file to WAL at the same moment;
  * each must come up (a start-up failed with "database is locked" before set-up retried). Real processes,
  * because SQLite's file locks are per process. */
@@ -150,12 +160,7 @@ TEST(processes_starting_together_on_a_fresh_file_all_register) {
     snprintf(fresh, sizeof fresh, "%s-fresh", dbpath);
     enum { N = 8, ROUNDS = 5 };
     for (int round = 0; round < ROUNDS; round++) {
-        char p[320];
-        unlink(fresh);
-        snprintf(p, sizeof p, "%s-wal", fresh);
-        unlink(p);
-        snprintf(p, sizeof p, "%s-shm", fresh);
-        unlink(p);
+        remove_db(fresh);
         int go[2];
         ASSERT_EQ(pipe(go), 0);
         pid_t kids[N];
@@ -200,12 +205,7 @@ TEST(processes_starting_together_on_a_fresh_file_all_register) {
         ASSERT_EQ(count_rows("1=1"), N);
         snprintf(dbpath, sizeof dbpath, "%s", saved);
     }
-    char p[320];
-    unlink(fresh);
-    snprintf(p, sizeof p, "%s-wal", fresh);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", fresh);
-    unlink(p);
+    remove_db(fresh);
 }
 
 int main(void) {
@@ -214,11 +214,6 @@ int main(void) {
     RUN(register_resolve_replicas_and_remove);
     RUN(stale_rows_are_ignored_and_cleanup_deletes_only_them);
     RUN(processes_starting_together_on_a_fresh_file_all_register);
-    char p[300];
-    unlink(dbpath);
-    snprintf(p, sizeof p, "%s-wal", dbpath);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", dbpath);
-    unlink(p);
+    remove_db(dbpath);
     return TEST_SUMMARY();
 }
