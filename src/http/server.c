@@ -105,7 +105,6 @@ struct rs_http_conn {
     rs_kvlist_t headers;
     size_t header_bytes; /* request line + headers so far (http-parser counts too late to cap them) */
     int in_body;         /* headers done: header callbacks now bring chunked trailers, which are dropped */
-    int expect_continue;
     int reject; /* 413/431/405 decided while parsing */
     struct req_private *cur; /* handed to the handlers, not answered yet */
     rs_buf_t pending;        /* bytes that arrived while `cur` was pending */
@@ -146,7 +145,6 @@ static void reset_parse_state(conn_t *c) {
     rs_kvlist_free(&c->headers);
     c->header_bytes = 0;
     c->in_body = 0;
-    c->expect_continue = 0;
     c->reject = 0;
 }
 
