@@ -327,14 +327,20 @@ TEST(mock_latency_and_outage_are_visible_to_publishers) {
     int64_t base_ms = publish_one_ms(&c, "faults", &p, 10000); /* warms up metadata and connections */
     ASSERT_TRUE(base_ms >= 0);
     ASSERT_EQ(p.ok, 1);
-    base_ms = publish_one_ms(&c, "faults", &p, 10000);
-    ASSERT_TRUE(base_ms >= 0 && base_ms < 300);
+    /* No wall-clock bound on a normal publish (a loaded machine may take long): the injected latency is
+     * checked against the mock's guaranteed minimum below, and against the quickest of three normal ones. */
+    for (int i = 0; i < 3; i++) {
+        int64_t t = publish_one_ms(&c, "faults", &p, 10000);
+        ASSERT_TRUE(t >= 0);
+        if (i == 0 || t < base_ms) base_ms = t;
+    }
 
     ASSERT_EQ(kh_control(&mock, "PUT", "/brokers/all/latency", "{\"latency_ms\":400,\"jitter_ms\":50}", out, sizeof out),
               200);
     ASSERT_TRUE(strstr(out, "\"latency_ms\":400") != NULL);
     int64_t slow = publish_one_ms(&c, "faults", &p, 10000);
-    ASSERT_TRUE(slow >= 340); /* at least latency - jitter */
+    ASSERT_TRUE(slow >= 340);     /* at least latency - jitter */
+    ASSERT_TRUE(slow > base_ms);  /* and slower than the quickest normal publish */
     ASSERT_EQ(kh_control(&mock, "PUT", "/brokers/all/latency", "{\"latency_ms\":0}", out, sizeof out), 200);
 
     /* All brokers down: the publish cannot complete; once they are up again it succeeds. */

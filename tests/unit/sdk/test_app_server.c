@@ -123,9 +123,7 @@ TEST(slow_handler_does_not_block_others) {
     for (int i = 0; i < 500 && !atomic_load(&slow_entered); i++) usleep(10000); /* bounded: 5 s */
     ASSERT_TRUE(atomic_load(&slow_entered));
     dapr_response_t r = {0};
-    long t0 = now_ms();
     ASSERT_EQ(dapr_client_request(c, "GET", "/fast", NULL, 0, NULL, 0, &r, NULL), 0);
-    long fast_ms = now_ms() - t0;
     ASSERT_EQ(r.status, 201);
     ASSERT_STREQ(dapr_response_header(&r, "x-test"), "fast");
     ASSERT_STREQ(dapr_response_header(&r, "Content-Type"), "application/json");
@@ -134,7 +132,6 @@ TEST(slow_handler_does_not_block_others) {
     /* The slow request finished only because /fast ran while it was still waiting. */
     ASSERT_EQ(slow.status, 200);
     ASSERT_STREQ(slow.body, "released");
-    ASSERT_TRUE(fast_ms < 2000);
     dapr_client_free(c);
     dapr_app_free(app);
 }
