@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -79,6 +80,7 @@ static inline int kh_mock_start(kh_mock_t *m, const char *const *extra) {
     argv[argc] = NULL;
     m->pid = fork();
     if (m->pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a test that crashes must not leave its broker running */
         FILE *lf = freopen(logf, "w", stdout);
         (void)lf;
         dup2(fileno(stdout), 2);
