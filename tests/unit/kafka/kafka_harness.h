@@ -96,6 +96,9 @@ static inline int kh_mock_start(kh_mock_t *m, const char *const *extra) {
         if (waitpid(m->pid, NULL, WNOHANG) == m->pid) return -1;
         usleep(20000);
     }
+    kill(m->pid, SIGKILL); /* it never got ready: do not leave it running */
+    waitpid(m->pid, NULL, 0);
+    m->pid = 0;
     return -1;
 }
 
