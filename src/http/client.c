@@ -5,7 +5,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,17 +87,7 @@ static int h1_dest_from_url(const char *url, rs_h1_dest_t *d) {
 
 rs_http_call_t *rs_http_send(rs_http_client_t *c, const rs_http_request_t *req, rs_http_done_fn done, void *arg) {
     rs_h1_dest_t dest;
-    if (h1_dest_from_url(req->url, &dest) == 0) {
-        if (dest.target[0] == '?') { /* "http://host?q" means path "/" with a query */
-            char *t = NULL;
-            if (asprintf(&t, "/%s", dest.target) < 0) return NULL;
-            dest.target = t;
-            rs_http_call_t *call = rs_h1_send(c->h1, &dest, req, done, arg);
-            free(t);
-            return call;
-        }
-        return rs_h1_send(c->h1, &dest, req, done, arg);
-    }
+    if (h1_dest_from_url(req->url, &dest) == 0) return rs_h1_send(c->h1, &dest, req, done, arg);
     if (!c->curl && !(c->curl = rs_curl_client_new(c->base))) return NULL;
     return rs_curl_send(c->curl, req, done, arg);
 }

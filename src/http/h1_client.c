@@ -407,7 +407,7 @@ static int format_request(h1_call_t *call, const rs_h1_dest_t *d, const rs_http_
     const char *method = req->method ? req->method : "GET";
     rs_buf_t b;
     rs_buf_init(&b, SIZE_MAX);
-    int rc = rs_buf_printf(&b, "%s %s HTTP/1.1\r\n", method, d->target);
+    int rc = rs_buf_printf(&b, "%s %s%s HTTP/1.1\r\n", method, d->target[0] == '?' ? "/" : "", d->target);
     int has_host = 0;
     if (req->headers) {
         for (size_t i = 0; i < req->headers->len && rc == 0; i++) {

@@ -190,7 +190,6 @@ static void conn_reply_written(conn_t *c) {
         conn_linger(c);
         return;
     }
-    if (c->cur) return; /* a 100 Continue went out; the request is still to come */
     if (c->read_paused) {
         c->read_paused = 0;
         struct timeval tv = {IDLE_TIMEOUT_S, 0};

@@ -28,7 +28,8 @@ struct rs_http_call {
 
 typedef struct rs_h1_client rs_h1_client_t;
 
-/** Where an h1 request goes: the address, the Host header value and the request target ("/path?query"). */
+/** Where an h1 request goes: the address, the Host header value and the request target ("/path?query";
+ *  a bare "?query" means the path "/"). */
 typedef struct {
     struct sockaddr_storage addr;
     socklen_t addr_len;
