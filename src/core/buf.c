@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "core/buf.h"
+#include "core/str.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,6 +33,30 @@ int rs_buf_append(rs_buf_t *b, const void *p, size_t n) {
 }
 
 int rs_buf_puts(rs_buf_t *b, const char *s) { return rs_buf_append(b, s, strlen(s)); }
+
+char *rs_buf_extend(rs_buf_t *b, size_t n) {
+    if (grow(b, b->len + n) != 0) return NULL;
+    char *at = b->data + b->len;
+    b->len += n;
+    b->data[b->len] = '\0';
+    return at;
+}
+
+int rs_buf_reserve(rs_buf_t *b, size_t n) {
+    if (b->len + n > b->cap) n = b->cap - b->len; /* never more than the cap allows */
+    if (b->len + n + 1 <= b->alloc) return 0;
+    char *p = realloc(b->data, b->len + n + 1); /* exactly: the caller knows the size */
+    if (!p) return -1;
+    b->data = p;
+    b->alloc = b->len + n + 1;
+    return 0;
+}
+
+int rs_buf_put_uint(rs_buf_t *b, unsigned long long v) {
+    char digits[21];
+    size_t n = rs_utoa(v, digits);
+    return rs_buf_append(b, digits, n);
+}
 
 int rs_buf_printf(rs_buf_t *b, const char *fmt, ...) {
     if (grow(b, b->len) != 0) return -1; /* make sure there is a buffer to try first */

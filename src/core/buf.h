@@ -20,6 +20,14 @@ void rs_buf_init(rs_buf_t *b, size_t cap);
 int rs_buf_append(rs_buf_t *b, const void *p, size_t n);
 /** Appends a C string. */
 int rs_buf_puts(rs_buf_t *b, const char *s);
+/** Appends an unsigned number in decimal (no printf: used for every Content-Length). */
+int rs_buf_put_uint(rs_buf_t *b, unsigned long long v);
+/** Makes the buffer `n` bytes longer and returns where those bytes go, for the caller to fill (the NUL
+ *  after them is written); NULL, with the buffer unchanged, if the cap would be exceeded. */
+char *rs_buf_extend(rs_buf_t *b, size_t n);
+/** Makes room for exactly `n` more bytes (within the cap), so appends up to that size do not reallocate:
+ *  one allocation of the right size when the caller can add up what it will write. */
+int rs_buf_reserve(rs_buf_t *b, size_t n);
 /** Appends printf-style text. */
 int rs_buf_printf(rs_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /** Empties the buffer, keeping its memory. */

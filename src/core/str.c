@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,22 +44,66 @@ char *rs_strdup(const char *s) {
     return p;
 }
 
-int rs_kvlist_add(rs_kvlist_t *l, const char *key, const char *value) {
+/* Header names are ASCII: no locale lookup per character. */
+static inline int ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : (unsigned char)c; }
+
+/* One block "key\0value\0": headers are added and freed on every request. */
+static rs_kv_t kv_make(const char *key, size_t klen, const char *value, size_t vlen) {
+    char *block = rs_xmalloc(klen + vlen + 2);
+    memcpy(block, key, klen);
+    block[klen] = '\0';
+    memcpy(block + klen + 1, value, vlen);
+    block[klen + 1 + vlen] = '\0';
+    return (rs_kv_t){block, block + klen + 1};
+}
+
+static rs_kv_t *kvlist_slot(rs_kvlist_t *l) {
     if (l->len == l->alloc) {
-        l->alloc = l->alloc ? l->alloc * 2 : 8;
+        l->alloc = l->alloc ? l->alloc * 2 : 16; /* 16: a request's headers usually fit at once */
         l->items = rs_xrealloc(l->items, l->alloc * sizeof *l->items);
     }
-    l->items[l->len].key = rs_strdup(key);
-    l->items[l->len].value = rs_strdup(value ? value : "");
-    l->len++;
+    return &l->items[l->len++];
+}
+
+void rs_kvlist_init_refs(rs_kvlist_t *l) {
+    memset(l, 0, sizeof *l);
+    l->refs = 1;
+}
+
+int rs_kvlist_add_n(rs_kvlist_t *l, const char *key, size_t klen, const char *value, size_t vlen) {
+    if (l->refs) {
+        fputs("fatal: rs_kvlist_add_n on a list in reference mode\n", stderr);
+        abort();
+    }
+    *kvlist_slot(l) = kv_make(key, klen, value, vlen);
     return 0;
 }
 
+int rs_kvlist_add(rs_kvlist_t *l, const char *key, const char *value) {
+    if (!value) value = "";
+    if (l->refs) {
+        *kvlist_slot(l) = (rs_kv_t){(char *)key, (char *)value};
+        return 0;
+    }
+    return rs_kvlist_add_n(l, key, strlen(key), value, strlen(value));
+}
+
+void rs_kv_free(rs_kv_t *kv) {
+    free(kv->key); /* the value lives in the same block */
+    kv->key = kv->value = NULL;
+}
+
 int rs_kvlist_set(rs_kvlist_t *l, const char *key, const char *value) {
+    if (!value) value = "";
     for (size_t i = 0; i < l->len; i++) {
         if (strcmp(l->items[i].key, key) == 0) {
-            free(l->items[i].value);
-            l->items[i].value = rs_strdup(value ? value : "");
+            if (l->refs) {
+                l->items[i].value = (char *)value;
+                return 0;
+            }
+            rs_kv_t kv = kv_make(key, strlen(key), value, strlen(value));
+            rs_kv_free(&l->items[i]);
+            l->items[i] = kv;
             return 0;
         }
     }
@@ -72,8 +117,10 @@ const char *rs_kvlist_get(const rs_kvlist_t *l, const char *key) {
 }
 
 const char *rs_kvlist_get_ci(const rs_kvlist_t *l, const char *key) {
+    int first = ascii_lower(key[0]); /* header lookups run many times per request: cheap test first */
     for (size_t i = 0; i < l->len; i++)
-        if (strcasecmp(l->items[i].key, key) == 0) return l->items[i].value;
+        if (ascii_lower(l->items[i].key[0]) == first && strcasecmp(l->items[i].key, key) == 0)
+            return l->items[i].value;
     return NULL;
 }
 
@@ -83,10 +130,7 @@ int rs_kvlist_copy(rs_kvlist_t *dst, const rs_kvlist_t *src) {
 }
 
 void rs_kvlist_free(rs_kvlist_t *l) {
-    for (size_t i = 0; i < l->len; i++) {
-        free(l->items[i].key);
-        free(l->items[i].value);
-    }
+    for (size_t i = 0; i < l->len && !l->refs; i++) rs_kv_free(&l->items[i]);
     free(l->items);
     memset(l, 0, sizeof *l);
 }
@@ -135,9 +179,41 @@ int rs_parse_int64(const char *s, long long *out) {
 
 int rs_has_prefix(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
 
-int rs_str_in_ci(const char *s, const char *const *list) {
-    int first = tolower((unsigned char)s[0]);
-    for (; *list; list++)
-        if (tolower((unsigned char)(*list)[0]) == first && strcasecmp(s, *list) == 0) return 1;
+int rs_name_set_has(rs_name_set_t *set, const char *name) {
+    unsigned long long lengths = atomic_load_explicit(&set->lengths, memory_order_relaxed);
+    if (!lengths) { /* first use: every thread computes the same value, so a race is harmless */
+        for (const char *const *n = set->names; *n; n++) lengths |= 1ULL << (strlen(*n) % 64);
+        atomic_store_explicit(&set->lengths, lengths, memory_order_relaxed);
+    }
+    size_t len = strlen(name);
+    if (!(lengths & (1ULL << (len % 64)))) return 0;
+    int first = ascii_lower(name[0]);
+    for (const char *const *n = set->names; *n; n++)
+        if (ascii_lower((*n)[0]) == first && strlen(*n) == len && strcasecmp(name, *n) == 0) return 1;
     return 0;
+}
+
+size_t rs_utoa(unsigned long long v, char out[21]) {
+    char rev[20];
+    size_t n = 0;
+    do rev[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    for (size_t i = 0; i < n; i++) out[i] = rev[n - 1 - i];
+    out[n] = '\0';
+    return n;
+}
+
+long rs_str_join(char *out, size_t cap, const char *const *parts) {
+    size_t len = 0;
+    for (; *parts; parts++) {
+        size_t n = strlen(*parts);
+        if (len + n >= cap) {
+            if (cap) out[0] = '\0';
+            return -1;
+        }
+        memcpy(out + len, *parts, n);
+        len += n;
+    }
+    if (cap) out[len] = '\0';
+    return cap ? (long)len : -1;
 }

@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+/* An item's key and value share one allocation owned by `key` (`value` points
+ * into it): free an item with rs_kv_free, never its value on its own. */
 typedef struct {
     char *key;
     char *value;
@@ -14,18 +16,30 @@ typedef struct {
 typedef struct {
     rs_kv_t *items;
     size_t len, alloc;
+    int refs; /* reference mode (rs_kvlist_init_refs): items point at strings owned elsewhere */
 } rs_kvlist_t;
 
-/** Sets key to value (copies both), replacing an existing equal key. Returns 0 or -1 (OOM). */
+/** Puts an empty list in reference mode: add and set store the pointers they are given, and free releases
+ *  only the list itself. The strings must outlive the list. For per-request header lists made of strings
+ *  that are alive anyway (the request's own headers, the caller's buffers): nothing is copied.
+ *  rs_kvlist_add_n, which copies by nature, must not be used on such a list. */
+void rs_kvlist_init_refs(rs_kvlist_t *l);
+
+/** Sets key to value (copies both, unless in reference mode), replacing an existing equal key. Returns 0. */
 int rs_kvlist_set(rs_kvlist_t *l, const char *key, const char *value);
 /** Appends without looking for an existing key (for repeated headers). */
 int rs_kvlist_add(rs_kvlist_t *l, const char *key, const char *value);
+/** rs_kvlist_add with lengths: copies key[0..klen) and value[0..vlen), which need no NUL. */
+int rs_kvlist_add_n(rs_kvlist_t *l, const char *key, size_t klen, const char *value, size_t vlen);
+/** Frees one item taken out of a list (its key and value). */
+void rs_kv_free(rs_kv_t *kv);
 /** Returns the value for key (exact match), or NULL. */
 const char *rs_kvlist_get(const rs_kvlist_t *l, const char *key);
 /** Returns the value for key compared case-insensitively, or NULL. */
 const char *rs_kvlist_get_ci(const rs_kvlist_t *l, const char *key);
 /** Copies every item of src into dst (set semantics). */
 int rs_kvlist_copy(rs_kvlist_t *dst, const rs_kvlist_t *src);
+/** Frees the items (unless in reference mode) and the list; the list is empty, in copying mode, after. */
 void rs_kvlist_free(rs_kvlist_t *l);
 
 typedef struct {
@@ -53,8 +67,20 @@ int rs_parse_bool(const char *s, int *out);
 int rs_parse_int64(const char *s, long long *out);
 /** Returns 1 if s starts with prefix. */
 int rs_has_prefix(const char *s, const char *prefix);
-/** Returns 1 if `s` equals one of `list` (NULL-terminated) ignoring ASCII case. Cheap on misses: it
- *  compares first letters before whole names (header filters run on every proxied header). */
-int rs_str_in_ci(const char *s, const char *const *list);
+/** A fixed set of names (HTTP header names), matched case-insensitively. Most names that are not in it are
+ *  turned away by their length alone, so testing every header of every request against a few sets stays
+ *  cheap. Define one at file scope: `static rs_name_set_t hop = RS_NAME_SET("connection", "te");` */
+typedef struct {
+    const char *const *names;          /* NULL-terminated */
+    _Atomic unsigned long long lengths; /* bit n: some name is n bytes long (mod 64); 0 until first use */
+} rs_name_set_t;
+#define RS_NAME_SET(...) {(const char *const[]){__VA_ARGS__, NULL}, 0}
+/** 1 if `name` is in the set (ASCII case ignored), else 0. */
+int rs_name_set_has(rs_name_set_t *set, const char *name);
+/** Writes v in decimal and a NUL to out; returns the digits' count. A printf-free path for per-request use. */
+size_t rs_utoa(unsigned long long v, char out[21]);
+/** Concatenates the NULL-terminated `parts` into out (NUL-terminated); returns the length, or -1 if the
+ *  result would not fit in `cap` bytes (out is then an empty string). */
+long rs_str_join(char *out, size_t cap, const char *const *parts);
 
 #endif

@@ -57,6 +57,7 @@ struct h1_conn {
     struct event on_write; /* waits for connect() to finish or for room to write */
     int connected;
     int served;            /* responses read; a reused connection may have been closed by the server */
+    rs_http_header_acc_t hdr; /* the response header being assembled (kept: no allocation per call) */
     h1_call_t *call;       /* NULL while idle */
     h1_conn_t *next_idle;
 };
@@ -71,7 +72,6 @@ struct h1_call {
     int resent;          /* already re-sent once after a stale connection */
     int head;            /* HEAD: the response has no body */
     http_parser parser;
-    rs_http_header_acc_t hdr; /* the response header being assembled */
     int got_bytes;       /* any response byte arrived on the current connection */
     int complete, keep_alive, too_large;
     rs_http_response_t resp;
@@ -111,7 +111,6 @@ static void free_call(h1_call_t *call) {
     if (call->timer_set) event_del(&call->timer);
     event_del(&call->later);
     free(call->out);
-    rs_http_header_acc_free(&call->hdr);
     rs_kvlist_free(&call->resp.headers);
     rs_buf_free(&call->resp.body);
     free(call);
@@ -145,6 +144,7 @@ static void close_conn(h1_conn_t *conn) {
     event_del(&conn->on_read);
     event_del(&conn->on_write);
     close(conn->fd);
+    rs_http_header_acc_free(&conn->hdr);
     free(conn);
 }
 
@@ -201,6 +201,7 @@ static h1_conn_t *open_conn(rs_h1_client_t *c, h1_peer_t *peer, int *err) {
     conn->client = c;
     conn->peer = peer;
     conn->fd = fd;
+    rs_http_header_acc_init(&conn->hdr, HTTP_MAX_HEADER_SIZE);
     event_assign(&conn->on_read, c->base, fd, EV_READ | EV_PERSIST, on_readable, conn);
     event_assign(&conn->on_write, c->base, fd, EV_WRITE, on_writable, conn);
     if (connect(fd, (struct sockaddr *)&peer->addr, peer->addr_len) == 0) {
@@ -256,7 +257,7 @@ static void start_on_conn(h1_call_t *call, h1_conn_t *conn, int from_send) {
     call->out_off = 0;
     call->got_bytes = 0;
     call->complete = call->keep_alive = 0;
-    rs_http_header_acc_reset(&call->hdr);
+    rs_http_header_acc_reset(&conn->hdr);
     rs_kvlist_free(&call->resp.headers);
     rs_buf_reset(&call->resp.body);
     http_parser_init(&call->parser, HTTP_RESPONSE);
@@ -350,17 +351,17 @@ static void on_readable(evutil_socket_t fd, short what, void *arg) {
 
 static int on_header_field(http_parser *p, const char *at, size_t len) {
     h1_call_t *call = p->data;
-    return rs_http_header_acc_field(&call->hdr, at, len, &call->resp.headers);
+    return rs_http_header_acc_field(&call->conn->hdr, at, len, &call->resp.headers);
 }
 
 static int on_header_value(http_parser *p, const char *at, size_t len) {
     h1_call_t *call = p->data;
-    return rs_http_header_acc_value(&call->hdr, at, len);
+    return rs_http_header_acc_value(&call->conn->hdr, at, len);
 }
 
 static int on_headers_complete(http_parser *p) {
     h1_call_t *call = p->data;
-    if (rs_http_header_acc_end(&call->hdr, &call->resp.headers) != 0) return -1;
+    if (rs_http_header_acc_end(&call->conn->hdr, &call->resp.headers) != 0) return -1;
     /* 1 tells http-parser there is no body: HEAD, and 204/304 even when they carry a Content-Length */
     return call->head || p->status_code == 204 || p->status_code == 304 ? 1 : 0;
 }
@@ -397,30 +398,40 @@ static http_parser_settings parser_settings = {
 /* ---------- requests ---------- */
 
 /* Headers the transport writes itself (framing and connection management). */
-static int is_framing_header(const char *name) {
-    static const char *const own[] = {"content-length", "transfer-encoding", "connection", "keep-alive",
-                                      "expect", "upgrade", "te", NULL};
-    return rs_str_in_ci(name, own);
-}
+static rs_name_set_t framing_headers =
+    RS_NAME_SET("content-length", "transfer-encoding", "connection", "keep-alive", "expect", "upgrade", "te");
 
 static int format_request(h1_call_t *call, const rs_h1_dest_t *d, const rs_http_request_t *req) {
     const char *method = req->method ? req->method : "GET";
     rs_buf_t b;
     rs_buf_init(&b, SIZE_MAX);
-    int rc = rs_buf_printf(&b, "%s %s%s HTTP/1.1\r\n", method, d->target[0] == '?' ? "/" : "", d->target);
+    /* sized up front and written with appends, not printf: this runs for every proxied request */
+    size_t size = strlen(method) + strlen(d->target) + 16 + sizeof "Host: \r\n" + strlen(d->host) +
+                  sizeof "Content-Length: 18446744073709551615\r\n\r\n" + req->body_len;
+    for (size_t i = 0; req->headers && i < req->headers->len; i++)
+        size += strlen(req->headers->items[i].key) + strlen(req->headers->items[i].value) + 4;
+    int rc = rs_buf_reserve(&b, size);
+    if (rc == 0) rc = rs_buf_puts(&b, method);
+    if (rc == 0) rc = rs_buf_puts(&b, d->target[0] == '?' ? " /" : " ");
+    if (rc == 0) rc = rs_buf_puts(&b, d->target);
+    if (rc == 0) rc = rs_buf_puts(&b, " HTTP/1.1\r\n");
     int has_host = 0;
     if (req->headers) {
         for (size_t i = 0; i < req->headers->len && rc == 0; i++) {
             const rs_kv_t *h = &req->headers->items[i];
-            if (is_framing_header(h->key)) continue;
-            if (strcasecmp(h->key, "host") == 0) has_host = 1;
+            if (rs_name_set_has(&framing_headers, h->key)) continue;
+            if (!has_host && strcasecmp(h->key, "host") == 0) has_host = 1;
             rc = rs_http_wire_header(&b, h->key, h->value);
         }
     }
-    if (rc == 0 && !has_host) rc = rs_buf_printf(&b, "Host: %s\r\n", d->host);
+    if (rc == 0 && !has_host) rc = rs_http_wire_header(&b, "Host", d->host);
     int wants_length = req->body_len || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
                        strcmp(method, "PATCH") == 0;
-    if (rc == 0 && wants_length) rc = rs_buf_printf(&b, "Content-Length: %zu\r\n", req->body_len);
+    if (rc == 0 && wants_length) {
+        rc = rs_buf_puts(&b, "Content-Length: ");
+        if (rc == 0) rc = rs_buf_put_uint(&b, req->body_len);
+        if (rc == 0) rc = rs_buf_append(&b, "\r\n", 2);
+    }
     if (rc == 0) rc = rs_buf_append(&b, "\r\n", 2);
     if (rc == 0 && req->body_len) rc = rs_buf_append(&b, req->body, req->body_len);
     if (rc != 0) {
@@ -450,7 +461,6 @@ rs_http_call_t *rs_h1_send(rs_h1_client_t *c, const rs_h1_dest_t *dest, const rs
     call->arg = arg;
     call->start_us = rs_now_us();
     call->head = req->method && strcmp(req->method, "HEAD") == 0;
-    rs_http_header_acc_init(&call->hdr, HTTP_MAX_HEADER_SIZE);
     rs_buf_init(&call->resp.body, req->max_response ? req->max_response : RS_HTTP_DEFAULT_MAX_RESPONSE);
     event_assign(&call->later, c->base, -1, 0, on_later, call);
     evtimer_assign(&call->timer, c->base, on_timeout, call);

@@ -83,6 +83,8 @@ struct rs_http_server {
 
 struct req_private {
     rs_http_req_t pub;
+    char *path_decoded;  /* pub.path when it had escapes; else pub.path shares raw_path's block */
+    char empty_body[1];  /* pub.body when there is none: no allocation for the usual GET */
     const char *route;
     int in_dispatch; /* the handler chain is running: finish() must not free yet */
     int finished;
@@ -129,10 +131,9 @@ static void free_req(rs_http_req_t *r) {
         else r->srv_->reqs = p->next;
         if (p->next) p->next->prev = p->prev;
     }
-    free(r->path);
-    free(r->raw_path);
-    free(r->query);
-    free(r->body);
+    free(r->raw_path); /* with path and query in the same block */
+    free(p->path_decoded);
+    if (r->body != p->empty_body) free(r->body);
     rs_kvlist_free(&r->query_args);
     rs_kvlist_free(&r->headers);
     free(r);
@@ -319,27 +320,39 @@ static const char *http_date(rs_http_server_t *s) {
 }
 
 /* Headers the server writes itself. */
-static int is_framing_header(const char *name) {
-    static const char *const own[] = {"content-length", "transfer-encoding", "connection", "keep-alive", "date",
-                                      NULL};
-    return rs_str_in_ci(name, own);
-}
+static rs_name_set_t framing_headers =
+    RS_NAME_SET("content-length", "transfer-encoding", "connection", "keep-alive", "date");
 
 /* Formats and sends one response. `close_after` ends the connection once it is written. */
 static void conn_respond(conn_t *c, int status, const rs_kvlist_t *headers, const void *body, size_t len,
                          int head, int keep_alive, int http10) {
     rs_buf_t h;
     rs_buf_init(&h, SIZE_MAX);
-    int rc = rs_buf_printf(&h, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status, reason_phrase(status), http_date(c->srv));
+    /* sized up front and written with appends, not printf: this runs for every reply */
+    size_t size = 128 + sizeof "Content-Length: 18446744073709551615\r\nConnection: keep-alive\r\n\r\n";
+    for (size_t i = 0; headers && i < headers->len; i++)
+        size += strlen(headers->items[i].key) + strlen(headers->items[i].value) + 4;
+    int rc = rs_buf_reserve(&h, size);
+    if (rc == 0) rc = rs_buf_puts(&h, "HTTP/1.1 ");
+    if (rc == 0) rc = rs_buf_put_uint(&h, (unsigned)status);
+    if (rc == 0) rc = rs_buf_puts(&h, " ");
+    if (rc == 0) rc = rs_buf_puts(&h, reason_phrase(status));
+    if (rc == 0) rc = rs_buf_puts(&h, "\r\nDate: ");
+    if (rc == 0) rc = rs_buf_puts(&h, http_date(c->srv));
+    if (rc == 0) rc = rs_buf_puts(&h, "\r\n");
     if (headers) {
         for (size_t i = 0; i < headers->len && rc == 0; i++) {
             const rs_kv_t *kv = &headers->items[i];
-            if (is_framing_header(kv->key)) continue;
+            if (rs_name_set_has(&framing_headers, kv->key)) continue;
             rc = rs_http_wire_header(&h, kv->key, kv->value);
         }
     }
     int bodyless = (status >= 100 && status < 200) || status == 204 || status == 304;
-    if (rc == 0 && !bodyless) rc = rs_buf_printf(&h, "Content-Length: %zu\r\n", len);
+    if (rc == 0 && !bodyless) {
+        rc = rs_buf_puts(&h, "Content-Length: ");
+        if (rc == 0) rc = rs_buf_put_uint(&h, len);
+        if (rc == 0) rc = rs_buf_puts(&h, "\r\n");
+    }
     if (rc == 0 && !keep_alive) rc = rs_buf_puts(&h, "Connection: close\r\n");
     else if (rc == 0 && http10) rc = rs_buf_puts(&h, "Connection: keep-alive\r\n");
     if (rc == 0) rc = rs_buf_puts(&h, "\r\n");
@@ -423,19 +436,32 @@ static void dispatch(conn_t *c) {
         uri = slash ? slash : "/";
     }
     const char *q = strchr(uri, '?');
-    size_t plen = q ? (size_t)(q - uri) : strlen(uri);
-    r->raw_path = strndup(uri, plen);
-    r->path = r->raw_path ? evhttp_uridecode(r->raw_path, 0, NULL) : NULL;
-    if (q) r->query = strdup(q + 1);
-    parse_query(r);
+    size_t plen = q ? (size_t)(q - uri) : strlen(uri), qlen = q ? strlen(q + 1) : 0;
+    /* One block "raw_path\0path\0query\0" (path only when it has no escapes to decode). */
+    char *block = malloc(2 * plen + qlen + 3);
+    if (block) {
+        r->raw_path = memcpy(block, uri, plen);
+        block[plen] = '\0';
+        if (!memchr(uri, '%', plen)) {
+            r->path = memcpy(block + plen + 1, uri, plen);
+            r->path[plen] = '\0';
+        } else {
+            r->path = p->path_decoded = evhttp_uridecode(r->raw_path, 0, NULL);
+        }
+        if (q) r->query = memcpy(block + 2 * plen + 2, q + 1, qlen + 1);
+        parse_query(r);
+    }
     r->headers = c->headers;
     memset(&c->headers, 0, sizeof c->headers);
-    size_t blen = 0;
-    r->body = rs_buf_steal(&c->body, &blen);
-    rs_buf_init(&c->body, s->max_body);
-    if (!r->body) r->body = calloc(1, 1);
-    r->body_len = blen;
-    snprintf(r->peer, sizeof r->peer, "%s", c->peer);
+    if (c->body.len) {
+        size_t blen = 0;
+        r->body = rs_buf_steal(&c->body, &blen);
+        rs_buf_init(&c->body, s->max_body);
+        r->body_len = blen;
+    } else {
+        r->body = p->empty_body;
+    }
+    memcpy(r->peer, c->peer, sizeof r->peer);
     c->cur = p;
     if (!r->path || !r->raw_path || !r->body) {
         rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "malformed request line");

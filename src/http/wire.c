@@ -6,10 +6,18 @@
 
 int rs_http_wire_header(rs_buf_t *b, const char *name, const char *value) {
     if (strpbrk(name, "\r\n:") || strpbrk(value, "\r\n")) return 0;
-    if (rs_buf_append(b, name, strlen(name)) != 0 || rs_buf_append(b, ": ", 2) != 0 ||
-        rs_buf_append(b, value, strlen(value)) != 0)
-        return -1;
-    return rs_buf_append(b, "\r\n", 2);
+    size_t nl = strlen(name), vl = strlen(value);
+    char *at = rs_buf_extend(b, nl + vl + 4);
+    if (!at) return -1;
+    memcpy(at, name, nl);
+    at += nl;
+    *at++ = ':';
+    *at++ = ' ';
+    memcpy(at, value, vl);
+    at += vl;
+    *at++ = '\r';
+    *at = '\n';
+    return 0;
 }
 
 void rs_http_header_acc_init(rs_http_header_acc_t *a, size_t cap) {
@@ -34,10 +42,7 @@ int rs_http_header_acc_end(rs_http_header_acc_t *a, rs_kvlist_t *into) {
         const char *v = a->value.data ? a->value.data : "";
         size_t vl = a->value.len;
         while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t')) vl--;
-        char *val = strndup(v, vl);
-        int rc = val ? rs_kvlist_add(into, a->field.data, val) : -1;
-        free(val);
-        if (rc != 0) return -1;
+        if (rs_kvlist_add_n(into, a->field.data, a->field.len, v, vl) != 0) return -1;
     }
     rs_http_header_acc_reset(a);
     return 0;

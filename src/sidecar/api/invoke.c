@@ -38,7 +38,11 @@ typedef struct invoke_op {
     char *method;       /* as received, still percent-encoded, no leading '/' */
     int local;          /* deliver to our own app */
     int hop;            /* we are the callee side of a sidecar-to-sidecar hop */
-    rs_kvlist_t headers;/* outbound headers, the same for every attempt */
+    /* Outbound headers, the same for every attempt. A list in reference mode: its strings are the
+     * request's own headers (alive until the reply, and no attempt runs after it) and the buffers below. */
+    rs_kvlist_t headers;
+    char traceparent[56];
+    char forwarded[512];
     rs_run_t *run;
     rs_attempt_t *attempt;
     rs_http_call_t *call;
@@ -51,6 +55,7 @@ typedef struct invoke_op {
     size_t resp_len;
     int64_t start_us;
     struct invoke_op *prev, *next;
+    char strings[]; /* app_id and method live here: one allocation per call */
 } invoke_op_t;
 
 typedef struct {
@@ -62,11 +67,20 @@ typedef struct {
 
 /* ---------- headers ---------- */
 
+static rs_name_set_t hop_by_hop = RS_NAME_SET("connection", "keep-alive", "proxy-connection", "transfer-encoding",
+                                               "upgrade", "http2-settings", "te", "trailer", "proxy-authorization",
+                                               "proxy-authenticate");
+
+/* Request headers the sidecar replaces or that only describe this hop. */
+static rs_name_set_t not_forwarded =
+    RS_NAME_SET("host", "content-length", "expect", "dapr-app-id", "dapr-api-token", "dapr-caller-app-id",
+                "dapr-callee-app-id", "dapr-caller-namespace", "traceparent", HOP_HEADER);
+
+/* Response headers our server writes itself for the reply. */
+static rs_name_set_t written_by_server = RS_NAME_SET("content-length", "date");
+
 static int is_hop_by_hop(const char *name, const char *connection) {
-    static const char *const fixed[] = {"connection", "keep-alive", "proxy-connection", "transfer-encoding",
-                                        "upgrade", "http2-settings", "te", "trailer", "proxy-authorization",
-                                        "proxy-authenticate", NULL};
-    if (rs_str_in_ci(name, fixed)) return 1;
+    if (rs_name_set_has(&hop_by_hop, name)) return 1;
     if (connection) { /* headers named by Connection are hop-by-hop too */
         size_t n = strlen(name);
         for (const char *p = connection; *p;) {
@@ -103,15 +117,11 @@ static void build_headers(invoke_op_t *op, const char *caller, const char *host_
     const char *connection = rs_http_req_header(r, "connection");
     for (size_t i = 0; i < r->headers.len; i++) {
         const rs_kv_t *h = &r->headers.items[i];
-        if (is_hop_by_hop(h->key, connection)) continue;
-        static const char *const drop[] = {"host", "content-length", "expect", "dapr-app-id", "dapr-api-token",
-                                           "dapr-caller-app-id", "dapr-callee-app-id", "dapr-caller-namespace",
-                                           "traceparent", HOP_HEADER, NULL};
-        if (!rs_str_in_ci(h->key, drop)) rs_kvlist_add(&op->headers, h->key, h->value);
+        if (!is_hop_by_hop(h->key, connection) && !rs_name_set_has(&not_forwarded, h->key))
+            rs_kvlist_add(&op->headers, h->key, h->value);
     }
-    char tp[56];
-    child_traceparent(rs_http_req_header(r, "traceparent"), tp);
-    rs_kvlist_add(&op->headers, "traceparent", tp);
+    child_traceparent(rs_http_req_header(r, "traceparent"), op->traceparent);
+    rs_kvlist_add(&op->headers, "traceparent", op->traceparent);
     rs_kvlist_add(&op->headers, "dapr-caller-app-id", caller);
     rs_kvlist_add(&op->headers, "dapr-caller-namespace", "");
     rs_kvlist_add(&op->headers, "dapr-callee-app-id", op->app_id);
@@ -122,11 +132,11 @@ static void build_headers(invoke_op_t *op, const char *caller, const char *host_
         rs_kvlist_add(&op->headers, HOP_HEADER, "1");
         if (sc->cfg.api_token) rs_kvlist_add(&op->headers, "dapr-api-token", sc->cfg.api_token);
         const char *host = rs_http_req_header(r, "host");
-        char fwd[512];
-        snprintf(fwd, sizeof fwd, "for=%s;by=127.0.0.1;host=%s", r->peer, host_name);
+        const char *fwd[] = {"for=", r->peer, ";by=127.0.0.1;host=", host_name, NULL};
+        rs_str_join(op->forwarded, sizeof op->forwarded, fwd);
         rs_kvlist_add(&op->headers, "X-Forwarded-For", r->peer);
         if (host) rs_kvlist_add(&op->headers, "X-Forwarded-Host", host);
-        rs_kvlist_add(&op->headers, "Forwarded", fwd);
+        rs_kvlist_add(&op->headers, "Forwarded", op->forwarded);
     }
 }
 
@@ -145,16 +155,14 @@ static void op_free(invoke_ctx_t *ctx, invoke_op_t *op) {
     if (op->next) op->next->prev = op->prev;
     clear_resp(op);
     rs_kvlist_free(&op->headers);
-    free(op->app_id);
-    free(op->method);
     free(op);
 }
 
 static void count_result(invoke_op_t *op, int status) {
     rs_metrics_t *m = op->sc->metrics;
     if (!m || op->hop) return;
-    char st[16];
-    snprintf(st, sizeof st, "%d", status);
+    char st[21];
+    rs_utoa((unsigned)status, st);
     const char *labels[] = {"destination_app_id", op->app_id, "status", st, NULL};
     rs_metrics_inc(m, "dapr_service_invocation_res_recv_total", "Number of responses received by service invocation.",
                    labels, 1);
@@ -191,6 +199,7 @@ static void attempt_start(rs_attempt_t *a, void *arg) {
     clear_resp(op);
     rs_outcome_t o;
     char url[8192];
+    long url_len; /* built by joining, not snprintf: this runs for every call */
     const char *q = op->req->query;
     if (op->local) {
         if (!sc->app_base_url[0]) {
@@ -198,7 +207,8 @@ static void attempt_start(rs_attempt_t *a, void *arg) {
             rs_attempt_done(a, &o);
             return;
         }
-        snprintf(url, sizeof url, "%s/%s%s%s", sc->app_base_url, op->method, q ? "?" : "", q ? q : "");
+        const char *parts[] = {sc->app_base_url, "/", op->method, q ? "?" : "", q ? q : "", NULL};
+        url_len = rs_str_join(url, sizeof url, parts);
     } else {
         char why[256];
         if (!sc->nameres || rs_nameres_resolve(sc->nameres, op->app_id, op->peer, sizeof op->peer, why, sizeof why) != 0) {
@@ -207,10 +217,11 @@ static void attempt_start(rs_attempt_t *a, void *arg) {
             rs_attempt_done(a, &o);
             return;
         }
-        snprintf(url, sizeof url, "http://%s/v1.0/invoke/%s/method/%s%s%s", op->peer, op->app_id, op->method,
-                 q ? "?" : "", q ? q : "");
+        const char *parts[] = {"http://", op->peer, "/v1.0/invoke/", op->app_id, "/method/", op->method,
+                               q ? "?" : "", q ? q : "", NULL};
+        url_len = rs_str_join(url, sizeof url, parts);
     }
-    if (strlen(url) >= sizeof url - 1) {
+    if (url_len < 0) {
         rs_outcome_error(&o, 0, 1, "URL too long");
         rs_attempt_done(a, &o);
         return;
@@ -243,10 +254,8 @@ static void reply_passthrough(invoke_op_t *op) {
     size_t kept = 0;
     for (size_t i = 0; i < h->len; i++) {
         rs_kv_t kv = h->items[i];
-        if (is_hop_by_hop(kv.key, connection) || strcasecmp(kv.key, "content-length") == 0 ||
-            strcasecmp(kv.key, "date") == 0) {
-            free(kv.key);
-            free(kv.value);
+        if (is_hop_by_hop(kv.key, connection) || rs_name_set_has(&written_by_server, kv.key)) {
+            rs_kv_free(&kv);
             continue;
         }
         h->items[kept++] = kv;
@@ -260,13 +269,14 @@ static void run_done(void *arg, const rs_outcome_t *final) {
     invoke_op_t *op = arg;
     invoke_ctx_t *ctx = op->req->user;
     op->run = NULL;
+    /* Reply first, count after: the caller should not wait for bookkeeping. */
     if (op->have_resp && (final->kind == RS_OUTCOME_OK || final->kind == RS_OUTCOME_ERROR)) {
-        count_result(op, op->status);
         reply_passthrough(op); /* the last attempt's status, headers and body, unchanged */
+        count_result(op, op->status);
     } else {
-        count_result(op, 500);
         rs_http_reply_error(op->req, 500, "ERR_DIRECT_INVOKE", "failed to invoke, id: %s, err: %s", op->app_id,
                             final->error);
+        count_result(op, 500);
     }
     op_free(ctx, op);
 }
@@ -389,11 +399,13 @@ static int on_invoke(rs_http_req_t *r, void *arg) {
     }
     if (hop) rs_http_req_set_route(r, ROUTE_HOP);
 
-    invoke_op_t *op = rs_xcalloc(1, sizeof *op);
+    size_t id_len = strlen(app_id), method_len = strlen(method);
+    invoke_op_t *op = rs_xcalloc(1, sizeof *op + id_len + 1 + method_len + 1);
     op->sc = sc;
     op->req = r;
-    op->app_id = rs_strdup(app_id);
-    op->method = rs_strdup(method);
+    op->app_id = memcpy(op->strings, app_id, id_len + 1);
+    op->method = memcpy(op->strings + id_len + 1, method, method_len + 1);
+    rs_kvlist_init_refs(&op->headers);
     op->local = local;
     op->hop = hop;
     op->start_us = rs_now_us();

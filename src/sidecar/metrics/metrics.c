@@ -30,6 +30,7 @@ typedef struct {
 
 typedef struct {
     char *name;
+    const char *name_seen; /* the pointer the family was first asked for by (callers pass literals) */
     char *help;
     mtype_t type;
     series_t *slots; /* open addressing, power-of-two size */
@@ -86,6 +87,8 @@ void rs_metrics_free(rs_metrics_t *m) {
 }
 
 static family_t *family(rs_metrics_t *m, const char *name, const char *help, mtype_t type) {
+    for (size_t i = 0; i < m->nfams; i++) /* the same literal again: one string compare, not one per family */
+        if (m->fams[i].name_seen == name && strcmp(m->fams[i].name, name) == 0) return &m->fams[i];
     for (size_t i = 0; i < m->nfams; i++)
         if (strcmp(m->fams[i].name, name) == 0) return &m->fams[i];
     if (!help) return NULL;
@@ -96,6 +99,7 @@ static family_t *family(rs_metrics_t *m, const char *name, const char *help, mty
     family_t *f = &m->fams[m->nfams++];
     memset(f, 0, sizeof *f);
     f->name = rs_strdup(name);
+    f->name_seen = name;
     f->help = rs_strdup(help);
     f->type = type;
     return f;
@@ -277,8 +281,8 @@ void rs_metrics_serve(rs_metrics_t *m, rs_http_server_t *srv) { rs_http_server_a
 void rs_metrics_http_observer(void *arg, const char *method, const char *route, int status, int64_t latency_us) {
     rs_metrics_t *m = arg;
     if (!m) return;
-    char st[16];
-    snprintf(st, sizeof st, "%d", status);
+    char st[21];
+    rs_utoa((unsigned)status, st);
     const char *labels[] = {"method", method, "path", route ? route : "other", "status", st, NULL};
     rs_metrics_inc(m, "dapr_http_server_request_count", "Number of HTTP requests started in server.", labels, 1);
     rs_metrics_observe(m, "dapr_http_server_latency", "HTTP server latency in milliseconds by route.", labels,

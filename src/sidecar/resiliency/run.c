@@ -9,6 +9,8 @@
  * op's own rs_attempt_done call. */
 #include "sidecar/resiliency/run.h"
 
+#include <event2/event.h>
+#include <event2/event_struct.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +40,7 @@ struct rs_run {
     int64_t retries;
     rs_outcome_t last;
     struct event *timeout_ev; /* per-attempt timeout */
-    struct event *decide_ev;  /* deferred: look at `last`, then retry or finish */
+    struct event decide_ev;   /* deferred: look at `last`, then retry or finish (inside: no allocation) */
     struct event *retry_ev;   /* back-off timer */
 };
 
@@ -50,7 +52,7 @@ static void breaker_report(rs_run_t *run, int success) {
 
 static void run_free(rs_run_t *run) {
     if (run->timeout_ev) event_free(run->timeout_ev);
-    if (run->decide_ev) event_free(run->decide_ev);
+    event_del(&run->decide_ev);
     if (run->retry_ev) event_free(run->retry_ev);
     rs_policy_release(run->policy);
     free(run);
@@ -67,7 +69,7 @@ static void start_attempt(rs_run_t *run) {
             run->last.permanent = 1;
             snprintf(run->last.error, sizeof run->last.error, "%s",
                      rc == 1 ? "circuit breaker is open" : "too many requests");
-            event_active(run->decide_ev, 0, 0);
+            event_active(&run->decide_ev, 0, 0);
             return;
         }
         run->in_breaker = 1;
@@ -92,7 +94,7 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg) {
     run->last.kind = RS_OUTCOME_TIMEOUT;
     snprintf(run->last.error, sizeof run->last.error, "context deadline exceeded");
     rs_policy_note_activation(run->policy, "timeout", "");
-    event_active(run->decide_ev, 0, 0);
+    event_active(&run->decide_ev, 0, 0);
 }
 
 static void on_retry_timer(evutil_socket_t fd, short what, void *arg) {
@@ -149,10 +151,10 @@ rs_run_t *rs_run_start(struct event_base *base, struct rs_policy *policy, rs_att
     run->op = op;
     run->attempt.run = run;
     /* Timers only for the kinds the policy has: most calls run with no policy at all. */
-    run->decide_ev = event_new(base, -1, 0, on_decide, run);
+    event_assign(&run->decide_ev, base, -1, 0, on_decide, run);
     if (policy && policy->timeout_ms > 0) run->timeout_ev = evtimer_new(base, on_timeout, run);
     if (policy && policy->has_retry) run->retry_ev = evtimer_new(base, on_retry_timer, run);
-    if (!run->decide_ev || (policy && policy->timeout_ms > 0 && !run->timeout_ev) ||
+    if ((policy && policy->timeout_ms > 0 && !run->timeout_ev) ||
         (policy && policy->has_retry && !run->retry_ev)) {
         run_free(run);
         return NULL;
@@ -174,7 +176,7 @@ void rs_attempt_done(rs_attempt_t *a, const rs_outcome_t *outcome) {
     if (run->timeout_ev) evtimer_del(run->timeout_ev);
     breaker_report(run, outcome->kind == RS_OUTCOME_OK);
     run->last = *outcome;
-    event_active(run->decide_ev, 0, 0);
+    event_active(&run->decide_ev, 0, 0);
 }
 
 void rs_run_cancel(rs_run_t *run) {

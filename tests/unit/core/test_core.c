@@ -58,6 +58,68 @@ TEST(buffer_cap) {
     rs_buf_free(&b);
 }
 
+TEST(buffer_building) {
+    rs_buf_t b;
+    rs_buf_init(&b, 64);
+    ASSERT_EQ(rs_buf_reserve(&b, 40), 0);
+    ASSERT_TRUE(b.alloc >= 41);
+    char *before = b.data;
+    ASSERT_EQ(rs_buf_puts(&b, "Content-Length: "), 0);
+    ASSERT_EQ(rs_buf_put_uint(&b, 0), 0);
+    ASSERT_EQ(rs_buf_puts(&b, " "), 0);
+    ASSERT_EQ(rs_buf_put_uint(&b, 18446744073709551615ULL), 0);
+    ASSERT_TRUE(b.data == before); /* the reservation held: no reallocation */
+    ASSERT_STREQ(b.data, "Content-Length: 0 18446744073709551615");
+    char *at = rs_buf_extend(&b, 3);
+    ASSERT_TRUE(at != NULL);
+    memcpy(at, "\r\n!", 3);
+    ASSERT_EQ(b.len, 41);
+    ASSERT_STREQ(b.data + 38, "\r\n!");
+    ASSERT_TRUE(rs_buf_extend(&b, 24) == NULL); /* over the cap of 64: refused, contents unchanged */
+    ASSERT_EQ(b.len, 41);
+    ASSERT_EQ(rs_buf_reserve(&b, 1000), 0); /* asks past the cap: room up to the cap, not an error */
+    ASSERT_TRUE(b.alloc >= 65);
+    before = b.data;
+    ASSERT_TRUE(rs_buf_extend(&b, 23) != NULL); /* exactly to the cap, in the room reserved */
+    ASSERT_TRUE(b.data == before);
+    rs_buf_free(&b);
+}
+
+TEST(number_and_join) {
+    char num[21];
+    ASSERT_EQ(rs_utoa(0, num), 1);
+    ASSERT_STREQ(num, "0");
+    ASSERT_EQ(rs_utoa(404, num), 3);
+    ASSERT_STREQ(num, "404");
+    ASSERT_EQ(rs_utoa(18446744073709551615ULL, num), 20);
+    ASSERT_STREQ(num, "18446744073709551615");
+    char out[16];
+    const char *fits[] = {"http://", "a", "/b", "", NULL};
+    ASSERT_EQ(rs_str_join(out, sizeof out, fits), 10);
+    ASSERT_STREQ(out, "http://a/b");
+    const char *exact[] = {"0123456789", "abcde", NULL}; /* 15 bytes and the NUL: just fits */
+    ASSERT_EQ(rs_str_join(out, sizeof out, exact), 15);
+    const char *too_long[] = {"0123456789", "abcdef", NULL};
+    ASSERT_EQ(rs_str_join(out, sizeof out, too_long), -1);
+    ASSERT_STREQ(out, "");
+}
+
+static rs_name_set_t test_names = RS_NAME_SET("connection", "te", "keep-alive", "dapr-app-id");
+
+TEST(name_set) {
+    ASSERT_EQ(rs_name_set_has(&test_names, "connection"), 1);
+    ASSERT_EQ(rs_name_set_has(&test_names, "Connection"), 1);
+    ASSERT_EQ(rs_name_set_has(&test_names, "TE"), 1);
+    ASSERT_EQ(rs_name_set_has(&test_names, "Keep-Alive"), 1);
+    ASSERT_EQ(rs_name_set_has(&test_names, "DAPR-APP-ID"), 1);
+    ASSERT_EQ(rs_name_set_has(&test_names, "traceparent"), 0); /* same length as dapr-app-id */
+    ASSERT_EQ(rs_name_set_has(&test_names, "dapr-app-iD2"), 0);
+    ASSERT_EQ(rs_name_set_has(&test_names, "connectio"), 0);
+    ASSERT_EQ(rs_name_set_has(&test_names, "t"), 0);
+    ASSERT_EQ(rs_name_set_has(&test_names, ""), 0);
+    ASSERT_EQ(rs_name_set_has(&test_names, "tf"), 0);
+}
+
 TEST(json_unquote) {
     size_t n = 99;
     char *s = rs_json_unquote("\"a\\u0000b\\n\"", 12, &n); /* "a\u0000b\n" */
@@ -128,6 +190,40 @@ TEST(kvlist) {
     ASSERT_EQ(l.len, 2);
     ASSERT_STREQ(rs_kvlist_get(&l, "A"), "2");
     ASSERT_STREQ(rs_kvlist_get_ci(&l, "B"), "3");
+    ASSERT_TRUE(rs_kvlist_get_ci(&l, "c") == NULL);
+    /* lengths, no NUL needed; the key and value are copied */
+    const char raw[] = "X-Trace: abc, more";
+    rs_kvlist_add_n(&l, raw, 7, raw + 9, 3);
+    ASSERT_STREQ(rs_kvlist_get(&l, "X-Trace"), "abc");
+    ASSERT_STREQ(rs_kvlist_get_ci(&l, "x-trace"), "abc");
+    for (int i = 0; i < 40; i++) rs_kvlist_add(&l, "many", "x"); /* the array grows past its first size */
+    ASSERT_EQ(l.len, 43);
+    rs_kv_t taken = l.items[0]; /* an item taken out is freed on its own */
+    l.items[0] = l.items[--l.len];
+    ASSERT_STREQ(taken.value, "2");
+    rs_kv_free(&taken);
+    ASSERT_TRUE(taken.key == NULL);
+    rs_kvlist_free(&l);
+    ASSERT_EQ(l.len, 0);
+}
+
+TEST(kvlist_reference_mode) {
+    char value[8] = "one";
+    char token[8] = "secret";
+    rs_kvlist_t l;
+    rs_kvlist_init_refs(&l);
+    rs_kvlist_add(&l, "k", value);
+    rs_kvlist_add(&l, "empty", NULL);
+    rs_kvlist_set(&l, "token", token);
+    ASSERT_TRUE(rs_kvlist_get(&l, "k") == value); /* the pointer given, not a copy */
+    ASSERT_STREQ(rs_kvlist_get(&l, "empty"), "");
+    rs_kvlist_set(&l, "token", value); /* replaced in place, still a reference */
+    ASSERT_TRUE(rs_kvlist_get(&l, "token") == value);
+    ASSERT_EQ(l.len, 3);
+    rs_kvlist_free(&l); /* frees the array only: the strings are ours (ASan would report a bad free) */
+    ASSERT_EQ(l.refs, 0);
+    rs_kvlist_add(&l, "k", value); /* after free the list copies again */
+    ASSERT_TRUE(rs_kvlist_get(&l, "k") != value);
     rs_kvlist_free(&l);
 }
 
@@ -139,5 +235,9 @@ int main(void) {
     RUN(trace_ids);
     RUN(random_numbers);
     RUN(kvlist);
+    RUN(kvlist_reference_mode);
+    RUN(buffer_building);
+    RUN(number_and_join);
+    RUN(name_set);
     return TEST_SUMMARY();
 }
