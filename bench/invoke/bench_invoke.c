@@ -43,7 +43,15 @@
  * reader can judge how busy the machine was. Nothing is asserted; the figures go
  * to docs/performance.md. Defaults (2 rounds, 3 s) take about 100 s.
  *
- * Usage: bench_invoke [--rate R] [--seconds S] [--concurrency C] [--rounds N] [--ripstopd PATH] */
+ * Scheduling. The sidecars run under ripstopd's default policy, SCHED_BATCH (a
+ * sidecar woken by a peer does not preempt it; see src/sidecar/main.c), or the
+ * one --sched-policy names; the relays run under the same policy, so the floor
+ * stays the cost of two more processes of the same kind. "--sched-policy normal"
+ * measures both under the kernel's default.
+ *
+ * Usage: bench_invoke [--rate R] [--seconds S] [--concurrency C] [--rounds N] [--ripstopd PATH]
+ *                     [--sched-policy batch|normal] */
+#define _GNU_SOURCE /* SCHED_BATCH */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -53,6 +61,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdint.h>
@@ -400,13 +409,20 @@ int main(int argc, char **argv) {
     double rate = 1000, seconds = 3;
     int concurrency = 32, rounds = 2;
     const char *ripstopd = getenv("RIPSTOPD") ? getenv("RIPSTOPD") : RIPSTOPD_PATH;
+    const char *sched_name = "batch";
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--rate") == 0) rate = atof(argv[i + 1]);
         else if (strcmp(argv[i], "--seconds") == 0) seconds = atof(argv[i + 1]);
         else if (strcmp(argv[i], "--concurrency") == 0) concurrency = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--rounds") == 0) rounds = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--ripstopd") == 0) ripstopd = argv[i + 1];
+        else if (strcmp(argv[i], "--sched-policy") == 0) sched_name = argv[i + 1];
     }
+    if (strcmp(sched_name, "batch") != 0 && strcmp(sched_name, "normal") != 0) {
+        fprintf(stderr, "bench_invoke: --sched-policy is batch or normal\n");
+        return 2;
+    }
+    int sched_policy = strcmp(sched_name, "batch") == 0 ? SCHED_BATCH : SCHED_OTHER;
     if (rounds < 1) rounds = 1;
     if (rate <= 0) rate = 1000;
     if (concurrency < 1) concurrency = 1;
@@ -455,18 +471,18 @@ int main(int argc, char **argv) {
     snprintf(cp1, sizeof cp1, "%d", callee_port);
     snprintf(cp2, sizeof cp2, "%d", caller_port);
     char *callee_argv[] = {(char *)ripstopd, "--app-id", "callee", "--app-port", ap, "--dapr-http-port", cp1,
-                           "--metrics-port", "0", "--config", cfg, "--log-level", "warn", NULL};
+                           "--metrics-port", "0", "--config", cfg, "--log-level", "warn", "--sched-policy", (char *)sched_name, NULL};
     char *caller_argv[] = {(char *)ripstopd, "--app-id", "caller", "--dapr-http-port", cp2, "--metrics-port", "0",
-                           "--config", cfg, "--log-level", "warn", NULL};
+                           "--config", cfg, "--log-level", "warn", "--sched-policy", (char *)sched_name, NULL};
     char *policy_argv[] = {(char *)ripstopd, "--app-id", "caller2", "--dapr-http-port", cp3, "--metrics-port", "0",
-                           "--config", cfg, "--resources-path", resdir, "--log-level", "warn", NULL};
+                           "--config", cfg, "--resources-path", resdir, "--log-level", "warn", "--sched-policy", (char *)sched_name, NULL};
     pid_t callee = spawn(callee_argv, log1);
     pid_t caller = spawn(caller_argv, log2);
     pid_t caller2 = spawn(policy_argv, log3);
     int rc = 0;
     /* relay A -> relay B -> app: two hops that do nothing but copy bytes */
-    relay_t *relay_b = relay_start(0, app_port);
-    relay_t *relay_a = relay_b ? relay_start(0, relay_port(relay_b)) : NULL;
+    relay_t *relay_b = relay_start(0, app_port, sched_policy);
+    relay_t *relay_a = relay_b ? relay_start(0, relay_port(relay_b), sched_policy) : NULL;
     if (!relay_a || wait_status(relay_port(relay_a), "/ping", 200, 10) != 0) {
         fprintf(stderr, "relays did not come up\n");
         rc = 1;
@@ -483,6 +499,8 @@ int main(int argc, char **argv) {
            2);
     printf("relay = relay A -> relay B -> app: two TCP byte relays (child processes, one epoll loop each, "
            "no HTTP), the floor of any two-hop proxy\n");
+    printf("scheduling: sidecars and relays under %s\n",
+           sched_policy == SCHED_BATCH ? "SCHED_BATCH (ripstopd's default)" : "SCHED_OTHER (--sched-policy normal)");
     printf("method: %d round(s) of direct, via, relay, relay, via, direct per load; each phase 1 s warm-up + %.0f s "
            "measured\n",
            rounds, seconds);
@@ -494,8 +512,13 @@ int main(int argc, char **argv) {
     static const char *const kind_path[3] = {"/ping", VIA_PATH, "/ping"};
     static const int order[6] = {DIRECT, VIA, RELAY, RELAY, VIA, DIRECT};
 
+    /* CPU used by a path's two hops (both sidecars, or both relays), to compare their work per request. */
+    pid_t hop_pid[3][2] = {{0, 0}, {caller, callee}, {relay_pid(relay_a), relay_pid(relay_b)}};
+#define HOPS_CPU(kind) (hop_pid[kind][0] ? cpu_us(hop_pid[kind][0]) + cpu_us(hop_pid[kind][1]) : 0)
+
     /* Fixed rate: latencies of all phases of one path are pooled. */
     pool_t fp[3] = {{0}};
+    int64_t fixed_cpu[3] = {0, 0, 0}, fixed_total[3] = {0, 0, 0};
     printf("fixed rate %.0f req/s, 64 connections, %.0f s per phase:\n", rate, seconds);
     for (int r = 0; r < rounds; r++) {
         pool_t rv = {0}, rr = {0};
@@ -503,7 +526,10 @@ int main(int argc, char **argv) {
         fflush(stdout);
         for (int k = 0; k < 6; k++) {
             int kind = order[k];
+            int64_t cpu0 = HOPS_CPU(kind);
             result_t x = drive(kind_port[kind], kind_path[kind], 64, rate, seconds);
+            fixed_cpu[kind] += HOPS_CPU(kind) - cpu0;
+            fixed_total[kind] += x.total;
             pool_add(&fp[kind], &x);
             if (kind == VIA) pool_add(&rv, &x);
             if (kind == RELAY) pool_add(&rr, &x);
@@ -537,6 +563,10 @@ int main(int argc, char **argv) {
            (p50[RELAY] - p50[DIRECT]) / 1000.0, (p99[RELAY] - p99[DIRECT]) / 1000.0);
     printf("  ripstopd over the floor         p50 %7.3f ms  p99 %7.3f ms  (via - relay)\n",
            (p50[VIA] - p50[RELAY]) / 1000.0, (p99[VIA] - p99[RELAY]) / 1000.0);
+    printf("  CPU per request and hop at this rate: sidecar %.1f us, relay %.1f us (user + system, warm-ups "
+           "included)\n",
+           fixed_total[VIA] > 0 ? (double)fixed_cpu[VIA] / 2.0 / (double)fixed_total[VIA] : 0.0,
+           fixed_total[RELAY] > 0 ? (double)fixed_cpu[RELAY] / 2.0 / (double)fixed_total[RELAY] : 0.0);
     for (int k = 0; k < 3; k++) free(fp[k].lat);
 
     /* Saturation: each round's ratios compare phases run next to each other; the headlines are medians. */
@@ -545,15 +575,19 @@ int main(int argc, char **argv) {
     double *relay_ratios = calloc((size_t)rounds, sizeof *relay_ratios); /* relay / direct */
     double *over_ratios = calloc((size_t)rounds, sizeof *over_ratios);   /* via / relay */
     pool_t sp[3] = {{0}};
-    int64_t cpu_caller = 0, cpu_callee = 0, via_total = 0;
+    int64_t cpu_caller = 0, cpu_callee = 0, via_total = 0, cpu_relays = 0, relay_total = 0;
     for (int r = 0; r < rounds; r++) {
         double sum[3] = {0, 0, 0};
         printf("  round %d: req/s:", r + 1);
         fflush(stdout);
         for (int k = 0; k < 6; k++) {
             int kind = order[k], via = kind == VIA;
-            int64_t c0 = via ? cpu_us(caller) : 0, e0 = via ? cpu_us(callee) : 0;
+            int64_t c0 = via ? cpu_us(caller) : 0, e0 = via ? cpu_us(callee) : 0, r0 = HOPS_CPU(kind);
             result_t x = drive(kind_port[kind], kind_path[kind], concurrency, 0, seconds);
+            if (kind == RELAY) {
+                cpu_relays += HOPS_CPU(kind) - r0;
+                relay_total += x.total;
+            }
             if (via) {
                 cpu_caller += cpu_us(caller) - c0;
                 cpu_callee += cpu_us(callee) - e0;
@@ -619,6 +653,8 @@ int main(int argc, char **argv) {
            "the machine lowers the ratio)\n",
            via_total > 0 ? (double)cpu_caller / (double)via_total : 0.0,
            via_total > 0 ? (double)cpu_callee / (double)via_total : 0.0);
+    printf("  relay CPU per request: %.1f us each (all relay phases incl. warm-up): a hop's kernel work alone\n",
+           relay_total > 0 ? (double)cpu_relays / 2.0 / (double)relay_total : 0.0);
     printf("machine: %ld CPUs; 1-min load average %.2f at start, %.2f at end\n", sysconf(_SC_NPROCESSORS_ONLN),
            load_start, load1());
 out:

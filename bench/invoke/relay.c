@@ -4,11 +4,12 @@
  * is empty, and watched for writability only while bytes wait for it, so the
  * usual exchange (small request, small answer) costs one read and one write per
  * hop and no epoll_ctl. */
-#define _GNU_SOURCE /* accept4 */
+#define _GNU_SOURCE /* accept4, SCHED_BATCH */
 #include "relay.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/wait.h>
@@ -220,7 +221,7 @@ static void *relay_loop(void *arg) {
     return NULL;
 }
 
-relay_t *relay_start(int listen_port, int target_port) {
+relay_t *relay_start(int listen_port, int target_port, int sched_policy) {
     struct relay *r = calloc(1, sizeof *r);
     if (!r) return NULL;
     r->target_port = target_port;
@@ -248,6 +249,8 @@ relay_t *relay_start(int listen_port, int target_port) {
         return NULL;
     }
     if (r->pid == 0) { /* the relay process: a sidecar is a process too, so it pays the same switches */
+        struct sched_param none = {0};
+        sched_setscheduler(0, sched_policy, &none);
         relay_loop(r);
         _exit(0);
     }
@@ -258,6 +261,8 @@ relay_t *relay_start(int listen_port, int target_port) {
 int relay_port(const relay_t *r) {
     return r->port;
 }
+
+pid_t relay_pid(const relay_t *r) { return r->pid; }
 
 void relay_stop(relay_t *r) {
     if (!r) return;

@@ -7,16 +7,23 @@
 #ifndef RS_BENCH_RELAY_H
 #define RS_BENCH_RELAY_H
 
+#include <sys/types.h>
+
 typedef struct relay relay_t;
 
 /** Listens on 127.0.0.1:listen_port (0 = any free port) and relays every accepted
- *  connection to 127.0.0.1:target_port, in a child process. The socket is
- *  listening when this returns. Returns the handle (the caller's, to pass to
- *  relay_stop), or NULL if the port cannot be bound or the process not started. */
-relay_t *relay_start(int listen_port, int target_port);
+ *  connection to 127.0.0.1:target_port, in a child process that runs under the
+ *  Linux scheduling policy `sched_policy` (SCHED_OTHER or SCHED_BATCH: the same as
+ *  the sidecars it stands for). The socket is listening when this returns.
+ *  Returns the handle (the caller's, to pass to relay_stop), or NULL if the port
+ *  cannot be bound or the process not started. */
+relay_t *relay_start(int listen_port, int target_port, int sched_policy);
 
 /** The port the relay listens on (the one picked when 0 was asked for). */
 int relay_port(const relay_t *r);
+
+/** The relay process, for reading its CPU time. */
+pid_t relay_pid(const relay_t *r);
 
 /** Stops the relay process and waits for it (it closes every relayed connection,
  *  both sides, as it exits), closes the listening socket and frees the handle.

@@ -20,6 +20,13 @@ void rs_buf_init(rs_buf_t *b, size_t cap);
 int rs_buf_append(rs_buf_t *b, const void *p, size_t n);
 /** Appends a C string. */
 int rs_buf_puts(rs_buf_t *b, const char *s);
+/** Appends one byte (inline: parsers call it per field). */
+static inline int rs_buf_putc(rs_buf_t *b, char c) {
+    if (b->len + 2 > b->alloc || b->len + 1 > b->cap) return rs_buf_append(b, &c, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+    return 0;
+}
 /** Appends an unsigned number in decimal (no printf: used for every Content-Length). */
 int rs_buf_put_uint(rs_buf_t *b, unsigned long long v);
 /** Makes the buffer `n` bytes longer and returns where those bytes go, for the caller to fill (the NUL

@@ -188,7 +188,7 @@ int rs_name_set_has(rs_name_set_t *set, const char *name) {
     size_t len = strlen(name);
     if (!(lengths & (1ULL << (len % 64)))) return 0;
     int first = ascii_lower(name[0]);
-    for (const char *const *n = set->names; *n; n++)
+    for (const char *const *n = set->names; *n; n++) /* first letter, then length, then the whole name */
         if (ascii_lower((*n)[0]) == first && strlen(*n) == len && strcasecmp(name, *n) == 0) return 1;
     return 0;
 }

@@ -71,7 +71,7 @@ int rs_has_prefix(const char *s, const char *prefix);
  *  turned away by their length alone, so testing every header of every request against a few sets stays
  *  cheap. Define one at file scope: `static rs_name_set_t hop = RS_NAME_SET("connection", "te");` */
 typedef struct {
-    const char *const *names;          /* NULL-terminated */
+    const char *const *names;           /* NULL-terminated */
     _Atomic unsigned long long lengths; /* bit n: some name is n bytes long (mod 64); 0 until first use */
 } rs_name_set_t;
 #define RS_NAME_SET(...) {(const char *const[]){__VA_ARGS__, NULL}, 0}

@@ -351,7 +351,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg) {
 
 static int on_header_field(http_parser *p, const char *at, size_t len) {
     h1_call_t *call = p->data;
-    return rs_http_header_acc_field(&call->conn->hdr, at, len, &call->resp.headers);
+    return rs_http_header_acc_field(&call->conn->hdr, at, len);
 }
 
 static int on_header_value(http_parser *p, const char *at, size_t len) {
@@ -361,7 +361,7 @@ static int on_header_value(http_parser *p, const char *at, size_t len) {
 
 static int on_headers_complete(http_parser *p) {
     h1_call_t *call = p->data;
-    if (rs_http_header_acc_end(&call->conn->hdr, &call->resp.headers) != 0) return -1;
+    if (rs_http_header_acc_copy(&call->conn->hdr, &call->resp.headers) != 0) return -1;
     /* 1 tells http-parser there is no body: HEAD, and 204/304 even when they carry a Content-Length */
     return call->head || p->status_code == 204 || p->status_code == 304 ? 1 : 0;
 }
@@ -420,7 +420,7 @@ static int format_request(h1_call_t *call, const rs_h1_dest_t *d, const rs_http_
         for (size_t i = 0; i < req->headers->len && rc == 0; i++) {
             const rs_kv_t *h = &req->headers->items[i];
             if (rs_name_set_has(&framing_headers, h->key)) continue;
-            if (!has_host && strcasecmp(h->key, "host") == 0) has_host = 1;
+            if (!has_host && (h->key[0] | 0x20) == 'h' && strcasecmp(h->key, "host") == 0) has_host = 1;
             rc = rs_http_wire_header(&b, h->key, h->value);
         }
     }

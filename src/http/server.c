@@ -84,6 +84,7 @@ struct rs_http_server {
 struct req_private {
     rs_http_req_t pub;
     char *path_decoded;  /* pub.path when it had escapes; else pub.path shares raw_path's block */
+    char *header_block;  /* the strings pub.headers points at (a list in reference mode) */
     char empty_body[1];  /* pub.body when there is none: no allocation for the usual GET */
     const char *route;
     int in_dispatch; /* the handler chain is running: finish() must not free yet */
@@ -103,8 +104,9 @@ struct rs_http_conn {
     http_parser parser;
     /* the request being parsed */
     rs_buf_t url, body;
-    rs_http_header_acc_t hdr; /* the header being assembled */
-    rs_kvlist_t headers;
+    rs_http_header_acc_t hdr; /* the headers being assembled */
+    rs_kvlist_t headers;      /* once complete: a list in reference mode into header_block */
+    char *header_block;
     size_t header_bytes; /* request line + headers so far (http-parser counts too late to cap them) */
     int in_body;         /* headers done: header callbacks now bring chunked trailers, which are dropped */
     int reject; /* 413/431/405 decided while parsing */
@@ -133,6 +135,7 @@ static void free_req(rs_http_req_t *r) {
     }
     free(r->raw_path); /* with path and query in the same block */
     free(p->path_decoded);
+    free(p->header_block); /* after the list (reference mode) that points into it */
     if (r->body != p->empty_body) free(r->body);
     rs_kvlist_free(&r->query_args);
     rs_kvlist_free(&r->headers);
@@ -144,6 +147,8 @@ static void reset_parse_state(conn_t *c) {
     rs_http_header_acc_reset(&c->hdr);
     rs_buf_reset(&c->body);
     rs_kvlist_free(&c->headers);
+    free(c->header_block);
+    c->header_block = NULL;
     c->header_bytes = 0;
     c->in_body = 0;
     c->reject = 0;
@@ -380,11 +385,17 @@ static void conn_reject(conn_t *c, int status, const char *code, const char *msg
     if (s->observer) s->observer(s->observer_arg, "other", "other", status, 0);
 }
 
-static void finish(rs_http_req_t *r, int status) {
+/* Reports the request to the observer (metrics). Called before the reply is written: the write wakes the
+ * client, which the kernel often runs on this CPU next (a sync wake-up), so work after it delays the client. */
+static void observe(rs_http_req_t *r, int status) {
     struct req_private *p = (struct req_private *)r;
     if (r->srv_ && r->srv_->observer)
         r->srv_->observer(r->srv_->observer_arg, r->method, p->route ? p->route : "other", r->gone ? 499 : status,
                           rs_now_us() - r->start_us_);
+}
+
+static void finish(rs_http_req_t *r) {
+    struct req_private *p = (struct req_private *)r;
     if (r->conn_) r->conn_->cur = NULL;
     r->conn_ = NULL;
     if (p->in_dispatch) { /* answered synchronously: dispatch frees it after the chain returns */
@@ -453,6 +464,8 @@ static void dispatch(conn_t *c) {
     }
     r->headers = c->headers;
     memset(&c->headers, 0, sizeof c->headers);
+    p->header_block = c->header_block;
+    c->header_block = NULL;
     if (c->body.len) {
         size_t blen = 0;
         r->body = rs_buf_steal(&c->body, &blen);
@@ -541,7 +554,7 @@ static int on_header_field(http_parser *p, const char *at, size_t len) {
     conn_t *c = p->data;
     if (c->in_body) return 0;
     if (count_header_bytes(c, len) != 0) return -1;
-    if (rs_http_header_acc_field(&c->hdr, at, len, &c->headers) != 0) {
+    if (rs_http_header_acc_field(&c->hdr, at, len) != 0) {
         c->reject = 431;
         return -1;
     }
@@ -561,7 +574,8 @@ static int on_header_value(http_parser *p, const char *at, size_t len) {
 
 static int on_headers_complete(http_parser *p) {
     conn_t *c = p->data;
-    if (rs_http_header_acc_end(&c->hdr, &c->headers) != 0) return -1;
+    c->header_block = rs_http_header_acc_take(&c->hdr, &c->headers);
+    if (!c->header_block) return -1;
     c->in_body = 1;
     if (p->http_major != 1) {
         c->reject = 505;
@@ -714,12 +728,13 @@ void rs_http_req_set_route(rs_http_req_t *r, const char *route) { ((struct req_p
 void rs_http_reply(rs_http_req_t *r, int status, const rs_kvlist_t *headers, const void *body, size_t len) {
     struct req_private *p = (struct req_private *)r;
     conn_t *c = r->gone ? NULL : r->conn_;
+    observe(r, status);
     if (c) {
         c->cur = NULL;
         r->conn_ = NULL;
         conn_respond(c, status, headers, body, len, strcmp(r->method, "HEAD") == 0, p->keep_alive, p->http10);
     }
-    finish(r, status);
+    finish(r);
 }
 
 void rs_http_reply_json(rs_http_req_t *r, int status, json_t *v) {

@@ -21,39 +21,82 @@ int rs_http_wire_header(rs_buf_t *b, const char *name, const char *value) {
 }
 
 void rs_http_header_acc_init(rs_http_header_acc_t *a, size_t cap) {
-    rs_buf_init(&a->field, cap);
-    rs_buf_init(&a->value, cap);
-    a->in_value = 0;
+    memset(a, 0, sizeof *a);
+    rs_buf_init(&a->block, cap);
 }
 
 void rs_http_header_acc_reset(rs_http_header_acc_t *a) {
-    rs_buf_reset(&a->field);
-    rs_buf_reset(&a->value);
+    rs_buf_reset(&a->block);
+    a->count = a->value_at = 0;
+    a->in_name = a->in_value = 0;
+}
+
+void rs_http_header_acc_free(rs_http_header_acc_t *a) { rs_buf_free(&a->block); }
+
+/* Ends the name in progress; an empty value follows until value pieces come. */
+static int end_name(rs_http_header_acc_t *a) {
+    if (rs_buf_putc(&a->block, '\0') != 0) return -1; /* the NUL after the name */
+    a->value_at = a->block.len;
+    a->in_name = 0;
+    a->in_value = 1;
+    return 0;
+}
+
+static int end_header(rs_http_header_acc_t *a) {
+    size_t len = a->block.len;
+    while (len > a->value_at && (a->block.data[len - 1] == ' ' || a->block.data[len - 1] == '\t')) len--;
+    a->block.len = len;
+    if (rs_buf_putc(&a->block, '\0') != 0) return -1; /* the NUL after the value */
     a->in_value = 0;
+    a->count++;
+    return 0;
 }
 
-void rs_http_header_acc_free(rs_http_header_acc_t *a) {
-    rs_buf_free(&a->field);
-    rs_buf_free(&a->value);
+int rs_http_header_acc_field(rs_http_header_acc_t *a, const char *at, size_t len) {
+    if (a->in_value && end_header(a) != 0) return -1;
+    a->in_name = 1;
+    return rs_buf_append(&a->block, at, len);
 }
 
-int rs_http_header_acc_end(rs_http_header_acc_t *a, rs_kvlist_t *into) {
-    if (a->field.len) {
-        const char *v = a->value.data ? a->value.data : "";
-        size_t vl = a->value.len;
-        while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t')) vl--;
-        if (rs_kvlist_add_n(into, a->field.data, a->field.len, v, vl) != 0) return -1;
+int rs_http_header_acc_value(rs_http_header_acc_t *a, const char *at, size_t len) {
+    if (a->in_name && end_name(a) != 0) return -1;
+    if (!a->in_value) return 0; /* a value with no name: http-parser never sends one */
+    return rs_buf_append(&a->block, at, len);
+}
+
+/* Finishes the last header. */
+static int acc_finish(rs_http_header_acc_t *a) {
+    if (a->in_name && end_name(a) != 0) return -1;
+    if (a->in_value && end_header(a) != 0) return -1;
+    return 0;
+}
+
+/* Lists the block's headers in `out`: add copies, or points into the block (reference mode). */
+static void list_block(const char *p, size_t count, rs_kvlist_t *out) {
+    for (size_t i = 0; i < count; i++) {
+        size_t kl = strlen(p);
+        const char *v = p + kl + 1;
+        size_t vl = strlen(v);
+        if (out->refs) rs_kvlist_add(out, p, v);
+        else rs_kvlist_add_n(out, p, kl, v, vl);
+        p = v + vl + 1;
     }
+}
+
+int rs_http_header_acc_copy(rs_http_header_acc_t *a, rs_kvlist_t *out) {
+    if (acc_finish(a) != 0) return -1;
+    if (a->count) list_block(a->block.data, a->count, out);
     rs_http_header_acc_reset(a);
     return 0;
 }
 
-int rs_http_header_acc_field(rs_http_header_acc_t *a, const char *at, size_t len, rs_kvlist_t *into) {
-    if (a->in_value && rs_http_header_acc_end(a, into) != 0) return -1;
-    return rs_buf_append(&a->field, at, len);
-}
-
-int rs_http_header_acc_value(rs_http_header_acc_t *a, const char *at, size_t len) {
-    a->in_value = 1;
-    return rs_buf_append(&a->value, at, len);
+char *rs_http_header_acc_take(rs_http_header_acc_t *a, rs_kvlist_t *out) {
+    rs_kvlist_init_refs(out);
+    if (acc_finish(a) != 0) return NULL;
+    size_t used = a->block.len, count = a->count;
+    char *block = rs_buf_steal(&a->block, NULL);
+    rs_http_header_acc_reset(a);
+    rs_buf_reserve(&a->block, used); /* the next request's headers are likely the same size: one allocation */
+    if (block && count) list_block(block, count, out);
+    return block;
 }

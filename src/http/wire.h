@@ -16,21 +16,29 @@
 int rs_http_wire_header(rs_buf_t *b, const char *name, const char *value);
 
 /** Assembles headers from http-parser's callbacks, which may split a name or a value over several calls
- *  (one per read). A name that follows a value ends the previous header. */
+ *  (one per read). Headers go into one block, "name\0value\0" each, so a request's headers cost one
+ *  allocation rather than one per header. A name piece that follows a value starts the next header; a value's
+ *  trailing blanks are trimmed. */
 typedef struct {
-    rs_buf_t field, value;
-    int in_value;
+    rs_buf_t block;  /* finished headers, then the one in progress */
+    size_t count;    /* finished headers */
+    size_t value_at; /* where the value in progress starts */
+    int in_name, in_value;
 } rs_http_header_acc_t;
 
-/** `cap`: most bytes of one name or one value. */
+/** `cap`: most bytes of all headers together (names, values and a NUL after each). */
 void rs_http_header_acc_init(rs_http_header_acc_t *a, size_t cap);
+/** Forgets everything assembled (keeps the memory). */
 void rs_http_header_acc_reset(rs_http_header_acc_t *a);
 void rs_http_header_acc_free(rs_http_header_acc_t *a);
-/** A piece of a header name; a finished previous header goes to `into`. -1: over the cap or out of memory. */
-int rs_http_header_acc_field(rs_http_header_acc_t *a, const char *at, size_t len, rs_kvlist_t *into);
+/** A piece of a header name. -1: over the cap. */
+int rs_http_header_acc_field(rs_http_header_acc_t *a, const char *at, size_t len);
 /** A piece of a header value. -1: over the cap. */
 int rs_http_header_acc_value(rs_http_header_acc_t *a, const char *at, size_t len);
-/** The headers are complete: the last one goes to `into` (trailing blanks of its value trimmed). */
-int rs_http_header_acc_end(rs_http_header_acc_t *a, rs_kvlist_t *into);
+/** The headers are complete: lists them in `out` (which must be empty) as copies, and resets. */
+int rs_http_header_acc_copy(rs_http_header_acc_t *a, rs_kvlist_t *out);
+/** The headers are complete: hands over the block (free() it after `out`) and lists it in `out`, which must
+ *  be empty, in reference mode (str.h); resets. NULL, with `out` empty, when out of memory. */
+char *rs_http_header_acc_take(rs_http_header_acc_t *a, rs_kvlist_t *out);
 
 #endif

@@ -79,6 +79,20 @@ class FlagsAndStartup(t.ProcTestCase):
 
 
 class Api(t.ProcTestCase):
+    def test_sched_policy(self):
+        # /proc/<pid>/stat field 41 is the scheduling policy: 0 SCHED_OTHER, 3 SCHED_BATCH
+        def policy(sc):
+            with open("/proc/%d/stat" % sc.proc.p.pid) as f:
+                return int(f.read().rsplit(")", 1)[1].split()[38])  # fields after "(comm)" start at field 3
+
+        default = self.track(t.Sidecar("sched1"))
+        self.assertEqual(policy(default), 3)
+        normal = self.track(t.Sidecar("sched2", extra_args=["--sched-policy", "normal"]))
+        self.assertEqual(policy(normal), 0)
+        r = run_ripstopd("--app-id", "a", "--sched-policy", "fast")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("invalid value 'fast' for --sched-policy", r.stderr)
+
     def test_health_metadata_and_shutdown(self):
         sc = self.track(t.Sidecar("app1"))
         self.assertEqual(sc.req("GET", "/v1.0/healthz").status, 204)

@@ -269,14 +269,14 @@ static void run_done(void *arg, const rs_outcome_t *final) {
     invoke_op_t *op = arg;
     invoke_ctx_t *ctx = op->req->user;
     op->run = NULL;
-    /* Reply first, count after: the caller should not wait for bookkeeping. */
+    /* Count first, reply last: writing the reply wakes the caller, often onto this CPU (server.c). */
     if (op->have_resp && (final->kind == RS_OUTCOME_OK || final->kind == RS_OUTCOME_ERROR)) {
-        reply_passthrough(op); /* the last attempt's status, headers and body, unchanged */
         count_result(op, op->status);
+        reply_passthrough(op); /* the last attempt's status, headers and body, unchanged */
     } else {
+        count_result(op, 500);
         rs_http_reply_error(op->req, 500, "ERR_DIRECT_INVOKE", "failed to invoke, id: %s, err: %s", op->app_id,
                             final->error);
-        count_result(op, 500);
     }
     op_free(ctx, op);
 }
@@ -417,14 +417,14 @@ static int on_invoke(rs_http_req_t *r, void *arg) {
     ctx->ops = op;
     r->user = ctx;
     rs_http_req_on_close(r, on_client_gone, op);
-    if (!hop && sc->metrics) {
+    if (!hop && sc->metrics) { /* counted before the send, which wakes the peer (see run_done) */
         const char *labels[] = {"destination_app_id", app_id, NULL};
         rs_metrics_inc(sc->metrics, "dapr_service_invocation_req_sent_total",
                        "Number of requests sent by service invocation.", labels, 1);
     }
     /* The caller's sidecar applies the target app's policy; the callee side of a hop delivers once. */
     rs_policy_t *policy = hop ? NULL : rs_resiliency_app_policy(sc->resiliency, app_id, method);
-    op->run = rs_run_start(sc->base, policy, attempt_start, attempt_abort, run_done, op);
+    op->run = rs_run_start(sc->base, policy, attempt_start, attempt_abort, run_done, op); /* sends at once */
     rs_policy_release(policy);
     if (!op->run) {
         rs_http_reply_error(r, 500, "ERR_DIRECT_INVOKE", "failed to invoke, id: %s, err: out of memory", app_id);

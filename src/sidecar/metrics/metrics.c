@@ -4,6 +4,7 @@
 #include "sidecar/metrics/metrics.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,11 +34,22 @@ typedef struct {
     const char *name_seen; /* the pointer the family was first asked for by (callers pass literals) */
     char *help;
     mtype_t type;
-    series_t *slots; /* open addressing, power-of-two size */
+    series_t **slots; /* open addressing, power-of-two size; each series allocated once, so it never moves */
     size_t nslots, nused;
 } family_t;
 
+/* The HTTP observer's label sets repeat (a few routes, methods and statuses) and its method and route strings
+ * are static (server.h), so each (method, route, status) seen is remembered by pointer with its two series:
+ * a request then costs no label rendering or hashing. Series never move (family_t), so entries stay valid. */
+#define OBSERVED_SLOTS 64
+typedef struct {
+    const char *method, *route;
+    int status;
+    series_t *count, *latency;
+} observed_t;
+
 struct rs_metrics {
+    observed_t observed[OBSERVED_SLOTS];
     char *app_label; /* app_id="..." */
     family_t *fams;
     size_t nfams, allocfams;
@@ -74,8 +86,10 @@ void rs_metrics_free(rs_metrics_t *m) {
     for (size_t i = 0; i < m->nfams; i++) {
         family_t *f = &m->fams[i];
         for (size_t j = 0; j < f->nslots; j++) {
-            free(f->slots[j].labels);
-            free(f->slots[j].buckets);
+            if (!f->slots[j]) continue;
+            free(f->slots[j]->labels);
+            free(f->slots[j]->buckets);
+            free(f->slots[j]);
         }
         free(f->slots);
         free(f->name);
@@ -144,33 +158,33 @@ static char *render_labels(rs_metrics_t *m, const char *const *labels, char *buf
 
 static void grow(family_t *f) {
     size_t n = f->nslots ? f->nslots * 2 : 16;
-    series_t *old = f->slots;
+    series_t **old = f->slots;
     size_t oldn = f->nslots;
     f->slots = rs_xcalloc(n, sizeof *f->slots);
     f->nslots = n;
     for (size_t i = 0; i < oldn; i++) {
-        if (!old[i].labels) continue;
-        size_t j = old[i].hash & (n - 1);
-        while (f->slots[j].labels) j = (j + 1) & (n - 1);
+        if (!old[i]) continue;
+        size_t j = old[i]->hash & (n - 1);
+        while (f->slots[j]) j = (j + 1) & (n - 1);
         f->slots[j] = old[i];
     }
     free(old);
 }
 
-static series_t *find_series(family_t *f, const char *labels, int create) {
-    uint64_t h = fnv(labels);
+/* `h` is fnv(labels), computed by the caller so one label set can be looked up in several families. */
+static series_t *find_series(family_t *f, const char *labels, uint64_t h, int create) {
     if (f->nslots) {
         size_t j = h & (f->nslots - 1);
-        while (f->slots[j].labels) {
-            if (f->slots[j].hash == h && strcmp(f->slots[j].labels, labels) == 0) return &f->slots[j];
+        while (f->slots[j]) {
+            if (f->slots[j]->hash == h && strcmp(f->slots[j]->labels, labels) == 0) return f->slots[j];
             j = (j + 1) & (f->nslots - 1);
         }
     }
     if (!create || f->nused >= MAX_SERIES_PER_FAMILY) return NULL;
     if ((f->nused + 1) * 2 > f->nslots) grow(f);
     size_t j = h & (f->nslots - 1);
-    while (f->slots[j].labels) j = (j + 1) & (f->nslots - 1);
-    series_t *s = &f->slots[j];
+    while (f->slots[j]) j = (j + 1) & (f->nslots - 1);
+    series_t *s = f->slots[j] = rs_xcalloc(1, sizeof *s);
     s->labels = rs_strdup(labels);
     s->hash = h;
     if (f->type == M_HISTOGRAM) s->buckets = rs_xcalloc(NBUCKETS, sizeof *s->buckets);
@@ -184,9 +198,16 @@ static series_t *get(rs_metrics_t *m, const char *name, const char *help, mtype_
     char buf[512];
     int heap;
     char *l = render_labels(m, labels, buf, sizeof buf, &heap);
-    series_t *s = find_series(f, l, 1);
+    series_t *s = find_series(f, l, fnv(l), 1);
     if (heap) free(l);
     return s;
+}
+
+static void observe_series(series_t *s, double v) {
+    s->value += v;
+    s->count++;
+    for (size_t i = 0; i < NBUCKETS; i++)
+        if (v <= bucket_bounds[i]) s->buckets[i]++;
 }
 
 void rs_metrics_inc(rs_metrics_t *m, const char *name, const char *help, const char *const *labels, double by) {
@@ -204,11 +225,7 @@ void rs_metrics_set(rs_metrics_t *m, const char *name, const char *help, const c
 void rs_metrics_observe(rs_metrics_t *m, const char *name, const char *help, const char *const *labels, double v) {
     if (!m) return;
     series_t *s = get(m, name, help, M_HISTOGRAM, labels);
-    if (!s) return;
-    s->value += v;
-    s->count++;
-    for (size_t i = 0; i < NBUCKETS; i++)
-        if (v <= bucket_bounds[i]) s->buckets[i]++;
+    if (s) observe_series(s, v);
 }
 
 double rs_metrics_value(rs_metrics_t *m, const char *name, const char *const *labels) {
@@ -218,7 +235,7 @@ double rs_metrics_value(rs_metrics_t *m, const char *name, const char *const *la
     char buf[512];
     int heap;
     char *l = render_labels(m, labels, buf, sizeof buf, &heap);
-    series_t *s = find_series(f, l, 0);
+    series_t *s = find_series(f, l, fnv(l), 0);
     if (heap) free(l);
     return s ? s->value : -1;
 }
@@ -236,8 +253,8 @@ char *rs_metrics_render(rs_metrics_t *m, size_t *len) {
         static const char *const tn[] = {"counter", "gauge", "histogram"};
         rs_buf_printf(&b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name, tn[f->type]);
         for (size_t j = 0; j < f->nslots; j++) {
-            series_t *s = &f->slots[j];
-            if (!s->labels) continue;
+            series_t *s = f->slots[j];
+            if (!s) continue;
             if (f->type != M_HISTOGRAM) {
                 rs_buf_printf(&b, "%s{%s} ", f->name, s->labels);
                 put_num(&b, s->value);
@@ -281,10 +298,29 @@ void rs_metrics_serve(rs_metrics_t *m, rs_http_server_t *srv) { rs_http_server_a
 void rs_metrics_http_observer(void *arg, const char *method, const char *route, int status, int64_t latency_us) {
     rs_metrics_t *m = arg;
     if (!m) return;
+    if (!route) route = "other";
+    double ms = (double)latency_us / 1000.0;
+    uintptr_t key = (uintptr_t)method * 31 + (uintptr_t)route * 17 + (uintptr_t)status;
+    observed_t *o = &m->observed[(key ^ (key >> 7)) % OBSERVED_SLOTS];
+    if (o->method == method && o->route == route && o->status == status) {
+        o->count->value += 1;
+        observe_series(o->latency, ms);
+        return;
+    }
     char st[21];
     rs_utoa((unsigned)status, st);
-    const char *labels[] = {"method", method, "path", route ? route : "other", "status", st, NULL};
-    rs_metrics_inc(m, "dapr_http_server_request_count", "Number of HTTP requests started in server.", labels, 1);
-    rs_metrics_observe(m, "dapr_http_server_latency", "HTTP server latency in milliseconds by route.", labels,
-                       (double)latency_us / 1000.0);
+    const char *labels[] = {"method", method, "path", route, "status", st, NULL};
+    /* both families share the label set: render it once */
+    family_t *count = family(m, "dapr_http_server_request_count", "Number of HTTP requests started in server.", M_COUNTER);
+    family_t *latency = family(m, "dapr_http_server_latency", "HTTP server latency in milliseconds by route.", M_HISTOGRAM);
+    char buf[512];
+    int heap;
+    char *l = render_labels(m, labels, buf, sizeof buf, &heap);
+    uint64_t h = fnv(l);
+    series_t *c = count && count->type == M_COUNTER ? find_series(count, l, h, 1) : NULL;
+    series_t *d = latency && latency->type == M_HISTOGRAM ? find_series(latency, l, h, 1) : NULL;
+    if (heap) free(l);
+    if (c) c->value += 1;
+    if (d) observe_series(d, ms);
+    if (c && d) *o = (observed_t){method, route, status, c, d}; /* not when a family is full */
 }

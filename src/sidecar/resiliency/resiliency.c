@@ -488,14 +488,19 @@ static const char *first_defined(rs_resiliency_t *r, int kind, char names[][96],
 
 static const char *const kind_words[] = {"Timeout", "Retry", "CircuitBreaker"};
 
+/* The default names an app target falls back to, per kind, in lookup order (spec §3.8). */
+static char default_app_names[3][2][96] = {{"DefaultAppTimeoutPolicy", "DefaultTimeoutPolicy"},
+                                           {"DefaultAppRetryPolicy", "DefaultRetryPolicy"},
+                                           {"DefaultAppCircuitBreakerPolicy", "DefaultCircuitBreakerPolicy"}};
+
 rs_policy_t *rs_resiliency_app_policy(rs_resiliency_t *r, const char *app_id, const char *method) {
     if (!r || !app_id) return NULL;
+    if (!r->ntimeouts && !r->nretries && !r->ncbs) return NULL; /* no policies at all: every call asks */
     const char *tn = NULL, *rn = NULL, *cn = NULL;
     size_t cap = DEFAULT_CB_CACHE;
     const app_target_t *target = NULL;
     for (size_t i = 0; i < r->napps; i++)
         if (strcmp(r->apps[i].app_id, app_id) == 0) target = &r->apps[i];
-    char names[3][2][96]; /* candidates must outlive the lookup: tn/rn/cn point into them */
     if (target) {
         tn = target->names.timeout;
         rn = target->names.retry;
@@ -503,21 +508,21 @@ rs_policy_t *rs_resiliency_app_policy(rs_resiliency_t *r, const char *app_id, co
         cap = (size_t)target->cache_size;
     } else {
         const char **out[3] = {&tn, &rn, &cn};
-        for (int k = 0; k < 3; k++) {
-            snprintf(names[k][0], sizeof names[k][0], "DefaultApp%sPolicy", kind_words[k]);
-            snprintf(names[k][1], sizeof names[k][1], "Default%sPolicy", kind_words[k]);
-            *out[k] = first_defined(r, k, names[k], 2);
-        }
+        for (int k = 0; k < 3; k++) *out[k] = first_defined(r, k, default_app_names[k], 2);
     }
     const named_timeout_t *t = find_timeout(r, tn);
     const named_retry_t *rt = find_retry(r, rn);
     const named_cb_t *cb = find_cb(r, cn);
+    if (!t && !rt && !cb) return NULL;
     char tgt[300];
-    snprintf(tgt, sizeof tgt, "app_%s", app_id);
+    const char *tgt_parts[] = {"app_", app_id, NULL};
+    rs_str_join(tgt, sizeof tgt, tgt_parts);
     rs_breaker_t *b = NULL;
     if (cb) {
         char key[600];
-        snprintf(key, sizeof key, "app_%s:%s", app_id, method ? method : "");
+        const char *key_parts[] = {"app_", app_id, ":", method ? method : "", NULL};
+        if (rs_str_join(key, sizeof key, key_parts) < 0) /* a very long method: its first 600 bytes name it */
+            snprintf(key, sizeof key, "app_%s:%s", app_id, method);
         b = cache_get(r, app_cache(r, app_id, cap), key, cb);
     }
     return make_policy(r, t, rt, cb, b, tgt, "outbound");
