@@ -407,9 +407,8 @@ static int format_request(h1_call_t *call, const rs_h1_dest_t *d, const rs_http_
     rs_buf_init(&b, SIZE_MAX);
     /* sized up front and written with appends, not printf: this runs for every proxied request */
     size_t size = strlen(method) + strlen(d->target) + 16 + sizeof "Host: \r\n" + strlen(d->host) +
-                  sizeof "Content-Length: 18446744073709551615\r\n\r\n" + req->body_len;
-    for (size_t i = 0; req->headers && i < req->headers->len; i++)
-        size += strlen(req->headers->items[i].key) + strlen(req->headers->items[i].value) + 4;
+                  sizeof "Content-Length: 18446744073709551615\r\n\r\n" + req->body_len +
+                  rs_http_wire_headers_size(req->headers);
     int rc = rs_buf_reserve(&b, size);
     if (rc == 0) rc = rs_buf_puts(&b, method);
     if (rc == 0) rc = rs_buf_puts(&b, d->target[0] == '?' ? " /" : " ");
@@ -427,11 +426,7 @@ static int format_request(h1_call_t *call, const rs_h1_dest_t *d, const rs_http_
     if (rc == 0 && !has_host) rc = rs_http_wire_header(&b, "Host", d->host);
     int wants_length = req->body_len || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
                        strcmp(method, "PATCH") == 0;
-    if (rc == 0 && wants_length) {
-        rc = rs_buf_puts(&b, "Content-Length: ");
-        if (rc == 0) rc = rs_buf_put_uint(&b, req->body_len);
-        if (rc == 0) rc = rs_buf_append(&b, "\r\n", 2);
-    }
+    if (rc == 0 && wants_length) rc = rs_http_wire_content_length(&b, req->body_len);
     if (rc == 0) rc = rs_buf_append(&b, "\r\n", 2);
     if (rc == 0 && req->body_len) rc = rs_buf_append(&b, req->body, req->body_len);
     if (rc != 0) {

@@ -334,9 +334,8 @@ static void conn_respond(conn_t *c, int status, const rs_kvlist_t *headers, cons
     rs_buf_t h;
     rs_buf_init(&h, SIZE_MAX);
     /* sized up front and written with appends, not printf: this runs for every reply */
-    size_t size = 128 + sizeof "Content-Length: 18446744073709551615\r\nConnection: keep-alive\r\n\r\n";
-    for (size_t i = 0; headers && i < headers->len; i++)
-        size += strlen(headers->items[i].key) + strlen(headers->items[i].value) + 4;
+    size_t size = 128 + sizeof "Content-Length: 18446744073709551615\r\nConnection: keep-alive\r\n\r\n" +
+                  rs_http_wire_headers_size(headers);
     int rc = rs_buf_reserve(&h, size);
     if (rc == 0) rc = rs_buf_puts(&h, "HTTP/1.1 ");
     if (rc == 0) rc = rs_buf_put_uint(&h, (unsigned)status);
@@ -353,11 +352,7 @@ static void conn_respond(conn_t *c, int status, const rs_kvlist_t *headers, cons
         }
     }
     int bodyless = (status >= 100 && status < 200) || status == 204 || status == 304;
-    if (rc == 0 && !bodyless) {
-        rc = rs_buf_puts(&h, "Content-Length: ");
-        if (rc == 0) rc = rs_buf_put_uint(&h, len);
-        if (rc == 0) rc = rs_buf_puts(&h, "\r\n");
-    }
+    if (rc == 0 && !bodyless) rc = rs_http_wire_content_length(&h, len);
     if (rc == 0 && !keep_alive) rc = rs_buf_puts(&h, "Connection: close\r\n");
     else if (rc == 0 && http10) rc = rs_buf_puts(&h, "Connection: keep-alive\r\n");
     if (rc == 0) rc = rs_buf_puts(&h, "\r\n");

@@ -20,6 +20,17 @@ int rs_http_wire_header(rs_buf_t *b, const char *name, const char *value) {
     return 0;
 }
 
+size_t rs_http_wire_headers_size(const rs_kvlist_t *h) {
+    size_t size = 0;
+    for (size_t i = 0; h && i < h->len; i++) size += strlen(h->items[i].key) + strlen(h->items[i].value) + 4;
+    return size;
+}
+
+int rs_http_wire_content_length(rs_buf_t *b, size_t len) {
+    if (rs_buf_puts(b, "Content-Length: ") != 0 || rs_buf_put_uint(b, len) != 0) return -1;
+    return rs_buf_append(b, "\r\n", 2);
+}
+
 void rs_http_header_acc_init(rs_http_header_acc_t *a, size_t cap) {
     memset(a, 0, sizeof *a);
     rs_buf_init(&a->block, cap);

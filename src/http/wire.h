@@ -15,6 +15,11 @@
  *  header must never split a message. Returns -1 when the buffer is full. */
 int rs_http_wire_header(rs_buf_t *b, const char *name, const char *value);
 
+/** Bytes rs_http_wire_header writes for every item of `h` (NULL: none), for sizing a message up front. */
+size_t rs_http_wire_headers_size(const rs_kvlist_t *h);
+/** Appends "Content-Length: <len>\r\n". Returns -1 when the buffer is full. */
+int rs_http_wire_content_length(rs_buf_t *b, size_t len);
+
 /** Assembles headers from http-parser's callbacks, which may split a name or a value over several calls
  *  (one per read). Headers go into one block, "name\0value\0" each, so a request's headers cost one
  *  allocation rather than one per header. A name piece that follows a value starts the next header; a value's

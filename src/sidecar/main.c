@@ -200,7 +200,7 @@ static int parse_flags(rs_sidecar_config_t *cfg, int argc, char **argv) {
  * when both share a CPU, and the peer must be switched back in just to reach its
  * wait: two extra context switches per hop. A batch task does not preempt on
  * wake-up; it runs when the peer blocks, or on an idle CPU. On a 2-core VM this
- * took each sidecar's CPU per request at 1,000 req/s from about 58 to 38 µs
+ * took each sidecar's CPU per request at 1,000 req/s from about 58 to 35 µs
  * (docs/performance.md). The policy is inherited by every thread started later
  * (librdkafka's, for one), so it is set before anything else starts. No
  * privilege is needed; if it still fails the sidecar runs as it is. */

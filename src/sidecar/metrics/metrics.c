@@ -192,13 +192,17 @@ static series_t *find_series(family_t *f, const char *labels, uint64_t h, int cr
     return s;
 }
 
+/* The series for rendered labels `l` (hash `h`) in `f`, created if new; NULL when `f` is missing, of another
+ * type, or full. */
+static series_t *series_of(family_t *f, mtype_t type, const char *l, uint64_t h) {
+    return f && f->type == type ? find_series(f, l, h, 1) : NULL;
+}
+
 static series_t *get(rs_metrics_t *m, const char *name, const char *help, mtype_t type, const char *const *labels) {
-    family_t *f = family(m, name, help, type);
-    if (!f || f->type != type) return NULL;
     char buf[512];
     int heap;
     char *l = render_labels(m, labels, buf, sizeof buf, &heap);
-    series_t *s = find_series(f, l, fnv(l), 1);
+    series_t *s = series_of(family(m, name, help, type), type, l, fnv(l));
     if (heap) free(l);
     return s;
 }
@@ -317,8 +321,8 @@ void rs_metrics_http_observer(void *arg, const char *method, const char *route, 
     int heap;
     char *l = render_labels(m, labels, buf, sizeof buf, &heap);
     uint64_t h = fnv(l);
-    series_t *c = count && count->type == M_COUNTER ? find_series(count, l, h, 1) : NULL;
-    series_t *d = latency && latency->type == M_HISTOGRAM ? find_series(latency, l, h, 1) : NULL;
+    series_t *c = series_of(count, M_COUNTER, l, h);
+    series_t *d = series_of(latency, M_HISTOGRAM, l, h);
     if (heap) free(l);
     if (c) c->value += 1;
     if (d) observe_series(d, ms);
