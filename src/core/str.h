@@ -51,6 +51,9 @@ int rs_strlist_add(rs_strlist_t *l, const char *s);
 int rs_strlist_contains(const rs_strlist_t *l, const char *s);
 void rs_strlist_free(rs_strlist_t *l);
 
+/** The size of a reason buffer filled under the `char *err, size_t errlen` convention: `char why[RS_ERR_MAX]`. */
+#define RS_ERR_MAX 512
+
 /** strdup that aborts on OOM (our policy: out of memory is fatal, as in h2o/redis). */
 char *rs_strdup(const char *s);
 /** malloc/calloc/realloc that abort on OOM. */

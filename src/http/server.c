@@ -367,10 +367,22 @@ static void conn_respond(conn_t *c, int status, const rs_kvlist_t *headers, cons
     if (!c->out) conn_reply_written(c);
 }
 
+const char *rs_http_error_code(int status) {
+    switch (status) {
+    case 400: return "ERR_MALFORMED_REQUEST";
+    case 404: return "ERR_NOT_FOUND";
+    case 405: return "ERR_METHOD_NOT_ALLOWED";
+    case 413: return "ERR_REQUEST_TOO_LARGE";
+    case 431: return "ERR_HEADERS_TOO_LARGE";
+    case 505: return "ERR_HTTP_VERSION";
+    default: return "ERR_INTERNAL";
+    }
+}
+
 /* Answers a request the parser rejected before any handler saw it, and ends the connection. */
-static void conn_reject(conn_t *c, int status, const char *code, const char *msg) {
+static void conn_reject(conn_t *c, int status, const char *msg) {
     char body[512];
-    int n = snprintf(body, sizeof body, "{\"errorCode\":\"%s\",\"message\":\"%s\"}", code, msg);
+    int n = snprintf(body, sizeof body, "{\"errorCode\":\"%s\",\"message\":\"%s\"}", rs_http_error_code(status), msg);
     rs_kvlist_t h = {0};
     rs_kvlist_add(&h, "Content-Type", "application/json");
     rs_http_server_t *s = c->srv;
@@ -422,7 +434,7 @@ static void dispatch(conn_t *c) {
     rs_http_server_t *s = c->srv;
     struct req_private *p = calloc(1, sizeof *p);
     if (!p) {
-        conn_reject(c, 500, "ERR_INTERNAL", "out of memory");
+        conn_reject(c, 500, "out of memory");
         return;
     }
     rs_http_req_t *r = &p->pub;
@@ -472,13 +484,13 @@ static void dispatch(conn_t *c) {
     memcpy(r->peer, c->peer, sizeof r->peer);
     c->cur = p;
     if (!r->path || !r->raw_path || !r->body) {
-        rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "malformed request line");
+        rs_http_reply_error(r, 400, rs_http_error_code(400), "malformed request line");
         return;
     }
     p->in_dispatch = 1;
     int taken = 0;
     for (int i = 0; i < s->nhandlers && !taken; i++) taken = s->handlers[i].fn(r, s->handlers[i].ctx);
-    if (!taken) rs_http_reply_error(r, 404, "ERR_NOT_FOUND", "no route for %s %s", r->method, r->path);
+    if (!taken) rs_http_reply_error(r, 404, rs_http_error_code(404), "no route for %s %s", r->method, r->path);
     p->in_dispatch = 0;
     if (p->finished) free_req(r);
 }
@@ -491,10 +503,6 @@ static void conn_feed(conn_t *c, const char *data, size_t len) {
     if (c->reject) {
         int st = c->reject;
         conn_reject(c, st,
-                    st == 413   ? "ERR_REQUEST_TOO_LARGE"
-                    : st == 431 ? "ERR_HEADERS_TOO_LARGE"
-                    : st == 505 ? "ERR_HTTP_VERSION"
-                                : "ERR_METHOD_NOT_ALLOWED",
                     st == 413   ? "request body too large"
                     : st == 431 ? "request headers too large"
                     : st == 505 ? "only HTTP/1.x is served"
@@ -510,11 +518,11 @@ static void conn_feed(conn_t *c, const char *data, size_t len) {
         return;
     }
     if (e == HPE_HEADER_OVERFLOW) {
-        conn_reject(c, 431, "ERR_HEADERS_TOO_LARGE", "request headers too large");
+        conn_reject(c, 431, "request headers too large");
     } else if (e != HPE_OK) {
         char msg[160];
         snprintf(msg, sizeof msg, "malformed request: %s", http_errno_description(e));
-        conn_reject(c, 400, "ERR_MALFORMED_REQUEST", msg);
+        conn_reject(c, 400, msg);
     }
 }
 

@@ -2,6 +2,7 @@
 /* The handler chain of the Dapr API and the helpers every group uses. */
 #include "sidecar/api/api.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -68,10 +69,23 @@ void rs_api_query_metadata(const rs_http_req_t *r, rs_kvlist_t *out) {
     }
 }
 
+void rs_api_reply_err(rs_http_req_t *r, rs_dapr_err_t code, const char *fmt, ...) {
+    char msg[RS_DAPR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    rs_http_reply_error(r, rs_dapr_err_http(code), rs_dapr_err_code(code), "%s", msg);
+}
+
+void rs_api_reply_dapr_error(rs_http_req_t *r, const rs_dapr_error_t *err) {
+    rs_http_reply_error(r, rs_dapr_err_http(err->code), rs_dapr_err_code(err->code), "%s", err->message);
+}
+
 json_t *rs_api_body_json(rs_http_req_t *r) {
-    char why[200];
+    char why[RS_ERR_MAX];
     json_t *v = rs_json_parse(r->body, r->body_len, why, sizeof why);
-    if (!v) rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "failed deserializing HTTP body: %s", why);
+    if (!v) rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "failed deserializing HTTP body: %s", why);
     return v;
 }
 

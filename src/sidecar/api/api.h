@@ -8,6 +8,7 @@
 #define RS_SIDECAR_API_H
 
 #include "http/server.h"
+#include "sidecar/errors.h"
 #include "sidecar/sidecar.h"
 
 /** Registers every API group on sc->api. */
@@ -17,6 +18,10 @@ void rs_api_register_all(rs_sidecar_t *sc);
 const char *rs_api_match(const rs_http_req_t *r, const char *prefix);
 /** Collects query parameters `metadata.<k>=<v>` into out as <k> -> <v>. */
 void rs_api_query_metadata(const rs_http_req_t *r, rs_kvlist_t *out);
+/** Replies with the table row's HTTP status and Dapr's JSON error body {"errorCode","message"}. */
+void rs_api_reply_err(rs_http_req_t *r, rs_dapr_err_t code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/** Replies with an error the operation layer reported. */
+void rs_api_reply_dapr_error(rs_http_req_t *r, const rs_dapr_error_t *err);
 /** Parses the request body as JSON; on failure replies 400 ERR_MALFORMED_REQUEST and returns NULL. */
 json_t *rs_api_body_json(rs_http_req_t *r);
 /** Splits "a/b/c" at the first '/': copies the first segment into seg (bounded) and returns the rest after '/', or "" . */

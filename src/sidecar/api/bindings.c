@@ -76,7 +76,7 @@ static void canonical_header(const char *in, char *out, size_t outlen) {
 static void reply(out_req_t *o, const rs_outcome_t *final) {
     rs_http_req_t *r = o->r;
     if (final->kind != RS_OUTCOME_OK) {
-        rs_http_reply_error(r, 500, "ERR_INVOKE_OUTPUT_BINDING", "error invoking output binding %s: %s", o->c->name,
+        rs_api_reply_err(r, RS_ERR_INVOKE_OUTPUT_BINDING, "error invoking output binding %s: %s", o->c->name,
                             final->error);
         return;
     }
@@ -186,12 +186,12 @@ static void invoke_binding(rs_http_req_t *r, rs_sidecar_t *sc, const char *name)
     json_t *body = json_loadb(r->body, r->body_len, JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK |
                                                         JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &e);
     if (!body) {
-        rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "failed deserializing HTTP body: %s",
+        rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "failed deserializing HTTP body: %s",
                             r->body_len ? e.text : "EOF");
         return;
     }
     if (!json_is_object(body) && !json_is_null(body)) {
-        rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST",
+        rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST,
                             "failed deserializing HTTP body: json: cannot unmarshal %s into Go value of type "
                             "http.OutputBindingRequest", json_kind(body));
         json_decref(body);
@@ -208,7 +208,7 @@ static void invoke_binding(rs_http_req_t *r, rs_sidecar_t *sc, const char *name)
     if (json_is_object(md))
         json_object_foreach(md, mk, mv) if (!json_is_string(mv) && !json_is_null(mv)) bad = "metadata";
     if (bad) {
-        rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST",
+        rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST,
                             "failed deserializing HTTP body: json: cannot unmarshal into Go struct field "
                             "OutputBindingRequest.%s", bad);
         json_decref(body);
@@ -216,14 +216,14 @@ static void invoke_binding(rs_http_req_t *r, rs_sidecar_t *sc, const char *name)
     }
     const char *operation = json_is_string(op) ? json_string_value(op) : "";
     if (!*operation) {
-        rs_http_reply_error(r, 500, "ERR_INVOKE_OUTPUT_BINDING",
+        rs_api_reply_err(r, RS_ERR_INVOKE_OUTPUT_BINDING,
                             "error invoking output binding %s: operation field is missing from request", name);
         json_decref(body);
         return;
     }
     rs_component_t *c = rs_sidecar_component(sc, RS_KIND_BINDING, name);
     if (!c || !rs_binding_is_output(c)) {
-        rs_http_reply_error(r, 500, "ERR_INVOKE_OUTPUT_BINDING",
+        rs_api_reply_err(r, RS_ERR_INVOKE_OUTPUT_BINDING,
                             "error invoking output binding %s: couldn't find output binding %s", name, name);
         json_decref(body);
         return;
@@ -237,7 +237,7 @@ static void invoke_binding(rs_http_req_t *r, rs_sidecar_t *sc, const char *name)
         snprintf(list + l, sizeof list - l, "%s%s", i ? " " : "", ops->operations[i]);
     }
     if (!supported) {
-        rs_http_reply_error(r, 500, "ERR_INVOKE_OUTPUT_BINDING",
+        rs_api_reply_err(r, RS_ERR_INVOKE_OUTPUT_BINDING,
                             "error invoking output binding %s: binding %s does not support operation %s. "
                             "supported operations:%s", name, name, operation, list);
         json_decref(body);
@@ -261,7 +261,7 @@ static void invoke_binding(rs_http_req_t *r, rs_sidecar_t *sc, const char *name)
     o->run = rs_run_start(sc->base, policy, start_attempt, abort_attempt, on_run_done, o);
     if (policy) rs_policy_release(policy);
     if (!o->run) {
-        rs_http_reply_error(r, 500, "ERR_INVOKE_OUTPUT_BINDING", "error invoking output binding %s: out of memory",
+        rs_api_reply_err(r, RS_ERR_INVOKE_OUTPUT_BINDING, "error invoking output binding %s: out of memory",
                             name);
         out_req_free(o);
         return;

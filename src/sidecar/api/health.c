@@ -13,13 +13,13 @@ static int handle_health(rs_http_req_t *r, void *ctx) {
     rs_http_req_set_route(r, outbound ? "/v1.0/healthz/outbound" : "/v1.0/healthz");
     const char *appid = rs_kvlist_get(&r->query_args, "appid");
     if (appid && strcmp(appid, sc->cfg.app_id) != 0) {
-        rs_http_reply_error(r, 500, "ERR_HEALTH_APPID_NOT_MATCH", "dapr app-id does not match");
+        rs_api_reply_err(r, RS_ERR_HEALTH_APPID_NOT_MATCH, "dapr app-id does not match");
         return 1;
     }
     /* Fully ready means the app channel too, once there is an app port. */
     int ready = sc->outbound_ready && (outbound || !sc->cfg.app_port || sc->app_ready);
     if (ready) rs_http_reply_empty(r, 204);
-    else rs_http_reply_error(r, 500, "ERR_HEALTH_NOT_READY", "dapr is not ready");
+    else rs_api_reply_err(r, RS_ERR_HEALTH_NOT_READY, "dapr is not ready");
     return 1;
 }
 

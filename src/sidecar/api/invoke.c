@@ -210,7 +210,7 @@ static void attempt_start(rs_attempt_t *a, void *arg) {
         const char *parts[] = {sc->app_base_url, "/", op->method, q ? "?" : "", q ? q : "", NULL};
         url_len = rs_str_join(url, sizeof url, parts);
     } else {
-        char why[256];
+        char why[RS_ERR_MAX];
         if (!sc->nameres || rs_nameres_resolve(sc->nameres, op->app_id, op->peer, sizeof op->peer, why, sizeof why) != 0) {
             rs_outcome_error(&o, 0, 0, "failed to resolve address for '%s': %s", op->app_id,
                              sc->nameres ? why : "name resolution is not available");
@@ -275,7 +275,7 @@ static void run_done(void *arg, const rs_outcome_t *final) {
         reply_passthrough(op); /* the last attempt's status, headers and body, unchanged */
     } else {
         count_result(op, 500);
-        rs_http_reply_error(op->req, 500, "ERR_DIRECT_INVOKE", "failed to invoke, id: %s, err: %s", op->app_id,
+        rs_api_reply_err(op->req, RS_ERR_DIRECT_INVOKE, "failed to invoke, id: %s, err: %s", op->app_id,
                             final->error);
     }
     op_free(ctx, op);
@@ -303,7 +303,7 @@ static void on_shutdown(rs_sidecar_t *sc, void *arg) {
         invoke_op_t *op = ctx->ops;
         if (op->run) rs_run_cancel(op->run);
         op->run = NULL;
-        rs_http_reply_error(op->req, 500, "ERR_DIRECT_INVOKE", "failed to invoke, id: %s, err: sidecar is shutting down",
+        rs_api_reply_err(op->req, RS_ERR_DIRECT_INVOKE, "failed to invoke, id: %s, err: sidecar is shutting down",
                             op->app_id);
         op_free(ctx, op);
     }
@@ -375,25 +375,25 @@ static int on_invoke(rs_http_req_t *r, void *arg) {
     }
     rs_http_req_set_route(r, route);
     if (ctx->closed) {
-        rs_http_reply_error(r, 500, "ERR_DIRECT_INVOKE", "failed to invoke, err: sidecar is shutting down");
+        rs_api_reply_err(r, RS_ERR_DIRECT_INVOKE, "failed to invoke, err: sidecar is shutting down");
         return 1;
     }
     if (!app_id[0]) {
-        rs_http_reply_error(r, 404, "ERR_DIRECT_INVOKE",
+        rs_api_reply_err(r, RS_ERR_DIRECT_INVOKE_NO_APP_ID,
                             "failed getting app id either from the URL path or the header dapr-app-id");
         return 1;
     }
     char *dot = strchr(app_id, '.'); /* "id.namespace": self-hosted namespaces are empty */
     if (dot) *dot = '\0';
     if (!valid_app_id(app_id)) {
-        rs_http_reply_error(r, 400, "ERR_DIRECT_INVOKE", "invalid app id");
+        rs_api_reply_err(r, RS_ERR_DIRECT_INVOKE_BAD_APP_ID, "invalid app id");
         return 1;
     }
     int hop = rs_http_req_header(r, HOP_HEADER) != NULL;
     int local = strcmp(app_id, sc->cfg.app_id) == 0;
     if (hop && !local) {
         /* A peer resolved us for another app id: a stale registration (e.g. a reused port). */
-        rs_http_reply_error(r, 500, "ERR_DIRECT_INVOKE", "failed to invoke, id: %s, err: wrong sidecar (this is %s)",
+        rs_api_reply_err(r, RS_ERR_DIRECT_INVOKE, "failed to invoke, id: %s, err: wrong sidecar (this is %s)",
                             app_id, sc->cfg.app_id);
         return 1;
     }
@@ -427,7 +427,7 @@ static int on_invoke(rs_http_req_t *r, void *arg) {
     op->run = rs_run_start(sc->base, policy, attempt_start, attempt_abort, run_done, op); /* sends at once */
     rs_policy_release(policy);
     if (!op->run) {
-        rs_http_reply_error(r, 500, "ERR_DIRECT_INVOKE", "failed to invoke, id: %s, err: out of memory", app_id);
+        rs_api_reply_err(r, RS_ERR_DIRECT_INVOKE, "failed to invoke, id: %s, err: out of memory", app_id);
         op_free(ctx, op);
     }
     return 1;

@@ -74,9 +74,9 @@ static void lock_done(void *arg, const rs_outcome_t *final) {
         const char *why = q->res.failed ? q->res.error : final->error;
         if (final->kind != RS_OUTCOME_ERROR) why = final->error;
         if (q->is_unlock)
-            rs_http_reply_error(q->r, 500, "ERR_UNLOCK", "failed to release lock: %s", why);
+            rs_api_reply_err(q->r, RS_ERR_UNLOCK, "failed to release lock: %s", why);
         else
-            rs_http_reply_error(q->r, 500, "ERR_TRY_LOCK", "failed to try acquiring lock: %s", why);
+            rs_api_reply_err(q->r, RS_ERR_TRY_LOCK, "failed to try acquiring lock: %s", why);
     } else if (q->is_unlock) {
         rs_http_reply_json(q->r, 200, json_pack("{s:i}", "status", (int)q->res.status));
     } else {
@@ -102,7 +102,7 @@ static void handle(rs_sidecar_t *sc, rs_http_req_t *r, const char *store, int is
     if (!body) return;
     if (!json_is_object(body)) {
         json_decref(body);
-        rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "the body must be a JSON object");
+        rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "the body must be a JSON object");
         return;
     }
     json_t *rid = json_object_get(body, "resourceId"), *own = json_object_get(body, "lockOwner");
@@ -113,22 +113,22 @@ static void handle(rs_sidecar_t *sc, rs_http_req_t *r, const char *store, int is
     const char *owner = json_is_string(own) ? json_string_value(own) : "";
     rs_component_t *c = NULL;
     if (bad_types) {
-        rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "failed deserializing HTTP body: wrong field types");
+        rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "failed deserializing HTTP body: wrong field types");
     } else if (rs_sidecar_count(sc, RS_KIND_LOCK) == 0) {
-        rs_http_reply_error(r, 500, "ERR_LOCK_STORE_NOT_CONFIGURED", "lock store is not configured");
+        rs_api_reply_err(r, RS_ERR_LOCK_STORE_NOT_CONFIGURED, "lock store is not configured");
     } else if (!is_unlock && expiry <= 0) { /* Dapr checks the expiry before anything else in the request */
-        rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "ExpiryInSeconds is not positive in lock store %s", store);
+        rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "ExpiryInSeconds is not positive in lock store %s", store);
     } else if (!*resource) {
-        rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "ResourceId is empty in lock store %s", store);
+        rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "ResourceId is empty in lock store %s", store);
     } else if (!*owner) {
-        rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "LockOwner is empty in lock store %s", store);
+        rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "LockOwner is empty in lock store %s", store);
     } else if (!(c = rs_sidecar_component(sc, RS_KIND_LOCK, store))) {
-        rs_http_reply_error(r, 400, "ERR_LOCK_STORE_NOT_FOUND", "lock store %s is not found", store);
+        rs_api_reply_err(r, RS_ERR_LOCK_STORE_NOT_FOUND, "lock store %s is not found", store);
     } else {
-        char why[300];
+        char why[RS_ERR_MAX];
         char *key = rs_lock_storage_key(c, sc->cfg.app_id, resource, why, sizeof why);
         if (!key) {
-            rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "%s", why);
+            rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "%s", why);
         } else {
             struct lk_req *q = rs_xcalloc(1, sizeof *q);
             q->sc = sc;
@@ -145,7 +145,7 @@ static void handle(rs_sidecar_t *sc, rs_http_req_t *r, const char *store, int is
             rs_policy_release(p);
             if (!q->run) {
                 rs_http_req_on_close(r, NULL, NULL);
-                rs_http_reply_error(r, 500, is_unlock ? "ERR_UNLOCK" : "ERR_TRY_LOCK", "cannot start operation");
+                rs_api_reply_err(r, is_unlock ? RS_ERR_UNLOCK : RS_ERR_TRY_LOCK, "cannot start operation");
                 free_req(q);
             }
         }

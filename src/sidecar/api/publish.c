@@ -47,7 +47,7 @@ static void reply_done(pub_req_t *p) {
     rs_http_req_t *r = p->r;
     if (!p->bulk) {
         if (p->entries[0].error)
-            rs_http_reply_error(r, 500, "ERR_PUBSUB_PUBLISH_MESSAGE", "error when publish to topic %s in pubsub %s: %s",
+            rs_api_reply_err(r, RS_ERR_PUBSUB_PUBLISH_MESSAGE, "error when publish to topic %s in pubsub %s: %s",
                                 p->topic, p->pubsub, p->entries[0].error);
         else
             rs_http_reply_empty(r, 204);
@@ -65,7 +65,7 @@ static void reply_done(pub_req_t *p) {
     }
     json_t *o = json_object();
     json_object_set_new(o, "failedEntries", failed);
-    json_object_set_new(o, "errorCode", json_string("ERR_PUBSUB_PUBLISH_MESSAGE"));
+    json_object_set_new(o, "errorCode", json_string(rs_dapr_err_code(RS_ERR_PUBSUB_PUBLISH_MESSAGE)));
     rs_http_reply_json(r, 500, o);
 }
 
@@ -95,20 +95,20 @@ static rs_component_t *resolve_target(rs_http_req_t *r, rs_sidecar_t *sc, const 
     *topic = rs_api_next_segment(rest, pubsub, pubsublen);
     /* Dapr's order of checks (universal validateAndGetPubsubAndTopic). */
     if (rs_sidecar_count(sc, RS_KIND_PUBSUB) == 0) {
-        rs_http_reply_error(r, 400, "ERR_PUBSUB_NOT_CONFIGURED", "no pubsub is configured");
+        rs_api_reply_err(r, RS_ERR_PUBSUB_NOT_CONFIGURED, "no pubsub is configured");
         return NULL;
     }
     if (!*pubsub) {
-        rs_http_reply_error(r, 404, "ERR_PUBSUB_EMPTY", "pubsub name is empty");
+        rs_api_reply_err(r, RS_ERR_PUBSUB_EMPTY, "pubsub name is empty");
         return NULL;
     }
     rs_component_t *c = rs_sidecar_component(sc, RS_KIND_PUBSUB, pubsub);
     if (!c) {
-        rs_http_reply_error(r, 404, "ERR_PUBSUB_NOT_FOUND", "pubsub %s not found", pubsub);
+        rs_api_reply_err(r, RS_ERR_PUBSUB_NOT_FOUND, "pubsub %s not found", pubsub);
         return NULL;
     }
     if (!**topic) {
-        rs_http_reply_error(r, 404, "ERR_TOPIC_NAME_EMPTY", "topic is empty in pubsub %s", pubsub);
+        rs_api_reply_err(r, RS_ERR_TOPIC_NAME_EMPTY, "topic is empty in pubsub %s", pubsub);
         return NULL;
     }
     return c;
@@ -117,7 +117,7 @@ static rs_component_t *resolve_target(rs_http_req_t *r, rs_sidecar_t *sc, const 
 /* Topic scoping is checked when publishing, after the envelope was built, as in Dapr. Replies 403 if denied. */
 static int check_allowed(rs_http_req_t *r, rs_sidecar_t *sc, rs_component_t *c, const char *topic) {
     if (rs_topic_allowed(c, sc->cfg.app_id, topic, RS_TOPIC_PUBLISH)) return 0;
-    rs_http_reply_error(r, 403, "ERR_PUBSUB_FORBIDDEN", "topic %s is not allowed for app id %s", topic, sc->cfg.app_id);
+    rs_api_reply_err(r, RS_ERR_PUBSUB_FORBIDDEN, "topic %s is not allowed for app id %s", topic, sc->cfg.app_id);
     return -1;
 }
 
@@ -127,7 +127,7 @@ static int raw_payload(rs_http_req_t *r, const rs_kvlist_t *md, int *raw) {
     *raw = 0;
     if (!v) return 0;
     if (rs_parse_bool(v, raw) != 0) {
-        rs_http_reply_error(r, 400, "ERR_PUBSUB_REQUEST_METADATA",
+        rs_api_reply_err(r, RS_ERR_PUBSUB_REQUEST_METADATA,
                             "failed deserializing metadata: rawPayload: invalid boolean %s", v);
         return -1;
     }
@@ -173,12 +173,12 @@ static void publish_single(rs_http_req_t *r, rs_sidecar_t *sc, const char *rest)
     int raw;
     rs_component_t *c = begin_publish(r, sc, rest, pubsub, sizeof pubsub, &topic, &md, &raw);
     if (!c) return;
-    char err[300];
+    char err[RS_ERR_MAX];
     size_t len;
     char *bytes = message_bytes(sc, r, pubsub, topic, rs_http_req_header(r, "content-type"), r->body, r->body_len, &md,
                                 raw, &len, err, sizeof err);
     if (!bytes) {
-        rs_http_reply_error(r, 500, "ERR_PUBSUB_CLOUD_EVENTS_SER",
+        rs_api_reply_err(r, RS_ERR_PUBSUB_CLOUD_EVENTS_SER,
                             "error when marshalling cloud event envelope for topic %s pubsub %s: %s", topic, pubsub,
                             err);
         rs_kvlist_free(&md);
@@ -210,7 +210,7 @@ static void publish_bulk(rs_http_req_t *r, rs_sidecar_t *sc, const char *rest) {
     int raw;
     rs_component_t *c = begin_publish(r, sc, rest, pubsub, sizeof pubsub, &topic, &md, &raw);
     if (!c) return;
-    char why[200];
+    char why[RS_ERR_MAX];
     json_t *arr = rs_json_parse(r->body, r->body_len, why, sizeof why);
     const char *bad = NULL;
     if (!json_is_array(arr)) bad = arr ? "the body must be a JSON array of entries" : why;
@@ -231,7 +231,7 @@ static void publish_bulk(rs_http_req_t *r, rs_sidecar_t *sc, const char *rest) {
     }
     rs_strlist_free(&ids);
     if (bad) {
-        rs_http_reply_error(r, 400, "ERR_PUBSUB_EVENTS_SER", "error when unmarshalling the request for topic %s pubsub %s: %s",
+        rs_api_reply_err(r, RS_ERR_PUBSUB_EVENTS_SER, "error when unmarshalling the request for topic %s pubsub %s: %s",
                             topic, pubsub, bad);
         json_decref(arr);
         rs_kvlist_free(&md);
@@ -248,7 +248,7 @@ static void publish_bulk(rs_http_req_t *r, rs_sidecar_t *sc, const char *rest) {
     char **bytes = rs_xcalloc(n, sizeof *bytes);
     size_t *lens = rs_xcalloc(n, sizeof *lens);
     rs_kvlist_t *mds = rs_xcalloc(n, sizeof *mds);
-    char err[300] = "";
+    char err[RS_ERR_MAX] = "";
     size_t failed_at = n;
     json_array_foreach(arr, i, it) {
         rs_kvlist_copy(&mds[i], &md);
@@ -278,7 +278,7 @@ static void publish_bulk(rs_http_req_t *r, rs_sidecar_t *sc, const char *rest) {
         }
     }
     if (failed_at < n) {
-        rs_http_reply_error(r, 500, "ERR_PUBSUB_CLOUD_EVENTS_SER",
+        rs_api_reply_err(r, RS_ERR_PUBSUB_CLOUD_EVENTS_SER,
                             "error when marshalling cloud event envelope for topic %s pubsub %s: entry %s: %s", topic,
                             pubsub, rs_json_str(json_array_get(arr, failed_at), "entryId"), err);
     } else if (check_allowed(r, sc, c, topic) != 0) {

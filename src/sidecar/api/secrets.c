@@ -24,7 +24,7 @@ struct sec_req {
     char *key;          /* NULL for bulk */
     json_t *out;
     rs_run_t *run;
-    char error[256];
+    char error[RS_ERR_MAX];
 };
 
 static void free_req(struct sec_req *q) {
@@ -77,10 +77,10 @@ static void sec_done(void *arg, const rs_outcome_t *final) {
     rs_http_req_on_close(q->r, NULL, NULL);
     if (final->kind != RS_OUTCOME_OK || !q->out) {
         if (q->key)
-            rs_http_reply_error(q->r, 500, "ERR_SECRET_GET", "failed getting secret with key %s from secret store %s: %s",
+            rs_api_reply_err(q->r, RS_ERR_SECRET_GET, "failed getting secret with key %s from secret store %s: %s",
                                 q->key, q->c->name, final->error);
         else
-            rs_http_reply_error(q->r, 500, "ERR_SECRET_GET", "failed getting secrets from secret store %s: %s",
+            rs_api_reply_err(q->r, RS_ERR_SECRET_GET, "failed getting secrets from secret store %s: %s",
                                 q->c->name, final->error);
     } else {
         json_t *out = q->out;
@@ -116,11 +116,11 @@ static int handle_secrets(rs_http_req_t *r, void *ctx) {
     rs_http_req_set_route(r, bulk ? "/v1.0/secrets/{store}/bulk" : "/v1.0/secrets/{store}/{key}");
     rs_component_t *c = NULL;
     if (rs_sidecar_count(sc, RS_KIND_SECRETSTORE) == 0) {
-        rs_http_reply_error(r, 500, "ERR_SECRET_STORES_NOT_CONFIGURED", "secret store is not configured");
+        rs_api_reply_err(r, RS_ERR_SECRET_STORES_NOT_CONFIGURED, "secret store is not configured");
     } else if (!(c = rs_sidecar_component(sc, RS_KIND_SECRETSTORE, store))) {
-        rs_http_reply_error(r, 401, "ERR_SECRET_STORE_NOT_FOUND", "failed finding secret store with key %s", store);
+        rs_api_reply_err(r, RS_ERR_SECRET_STORE_NOT_FOUND, "failed finding secret store with key %s", store);
     } else if (!bulk && !secret_allowed(sc, store, key)) {
-        rs_http_reply_error(r, 403, "ERR_PERMISSION_DENIED", "access denied by policy to get \"%s\" from \"%s\"", key,
+        rs_api_reply_err(r, RS_ERR_PERMISSION_DENIED, "access denied by policy to get \"%s\" from \"%s\"", key,
                             store);
     } else {
         struct sec_req *q = rs_xcalloc(1, sizeof *q);
@@ -134,7 +134,7 @@ static int handle_secrets(rs_http_req_t *r, void *ctx) {
         rs_policy_release(p);
         if (!q->run) {
             rs_http_req_on_close(r, NULL, NULL);
-            rs_http_reply_error(r, 500, "ERR_SECRET_GET", "cannot start operation");
+            rs_api_reply_err(r, RS_ERR_SECRET_GET, "cannot start operation");
             free_req(q);
         }
     }

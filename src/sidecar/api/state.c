@@ -46,7 +46,7 @@ struct unit {
     int finished;
     rs_state_code_t code;
     int runner_failed; /* timeout / breaker: the store never answered */
-    char error[256];
+    char error[RS_ERR_MAX];
     int found;
     char *data;
     size_t dlen;
@@ -99,7 +99,7 @@ static void on_hangup(rs_http_req_t *r, void *arg) {
 static void reply_get(struct st_req *q) {
     struct unit *u = &q->units[0];
     if (u->code != RS_STATE_OK) {
-        rs_http_reply_error(q->r, 500, "ERR_STATE_GET", "fail to get %s from state store %s: %s", u->user_key, q->c->name,
+        rs_api_reply_err(q->r, RS_ERR_STATE_GET, "fail to get %s from state store %s: %s", u->user_key, q->c->name,
                             u->error);
         return;
     }
@@ -124,14 +124,14 @@ static void reply_save(struct st_req *q) {
     if (!bad) {
         rs_http_reply_empty(q->r, 204);
     } else if (bad->code == RS_STATE_ETAG_MISMATCH) {
-        rs_http_reply_error(q->r, 409, "ERR_STATE_SAVE",
+        rs_api_reply_err(q->r, RS_ERR_STATE_SAVE_ETAG_MISMATCH,
                             "failed saving state in state store %s: possible etag mismatch. error from state store: %s",
                             q->c->name, bad->error);
     } else if (bad->code == RS_STATE_ETAG_INVALID) {
-        rs_http_reply_error(q->r, 400, "ERR_STATE_SAVE", "failed saving state in state store %s: invalid etag: %s",
+        rs_api_reply_err(q->r, RS_ERR_STATE_SAVE_ETAG_INVALID, "failed saving state in state store %s: invalid etag: %s",
                             q->c->name, bad->error);
     } else {
-        rs_http_reply_error(q->r, 500, "ERR_STATE_SAVE", "failed saving state in state store %s: %s", q->c->name,
+        rs_api_reply_err(q->r, RS_ERR_STATE_SAVE, "failed saving state in state store %s: %s", q->c->name,
                             bad->error);
     }
 }
@@ -141,11 +141,11 @@ static void reply_delete(struct st_req *q) {
     if (u->code == RS_STATE_OK) {
         rs_http_reply_empty(q->r, 204);
     } else if (u->runner_failed) {
-        rs_http_reply_error(q->r, 500, "ERR_STATE_DELETE", "failed deleting state with key %s: %s", u->user_key,
+        rs_api_reply_err(q->r, RS_ERR_STATE_DELETE, "failed deleting state with key %s: %s", u->user_key,
                             u->error);
     } else {
         /* Dapr's Redis store reports every delete error as an etag mismatch, connection errors included. */
-        rs_http_reply_error(q->r, 409, "ERR_STATE_DELETE",
+        rs_api_reply_err(q->r, RS_ERR_STATE_DELETE_ETAG_MISMATCH,
                             "failed deleting state with key %s: possible etag mismatch. error from state store: %s",
                             u->user_key, u->error);
     }
@@ -194,7 +194,7 @@ static void reply_bulk(struct st_req *q) {
 static void reply_txn(struct st_req *q) {
     struct unit *u = &q->units[0];
     if (u->code == RS_STATE_OK) rs_http_reply_empty(q->r, 204);
-    else rs_http_reply_error(q->r, 500, "ERR_STATE_TRANSACTION", "error while executing state transaction: %s", u->error);
+    else rs_api_reply_err(q->r, RS_ERR_STATE_TRANSACTION, "error while executing state transaction: %s", u->error);
 }
 
 static void reply_and_free(struct st_req *q) {
@@ -326,11 +326,11 @@ static struct st_req *new_req(rs_sidecar_t *sc, rs_http_req_t *r, rs_component_t
 
 /* Fills u->skey from the user key. Replies 400 and returns -1 on a bad key. */
 static int set_key(struct st_req *q, struct unit *u, const char *key) {
-    char why[300];
+    char why[RS_ERR_MAX];
     u->user_key = rs_strdup(key);
     u->skey = rs_state_storage_key(q->c, q->sc->cfg.app_id, key, why, sizeof why);
     if (!u->skey) {
-        rs_http_reply_error(q->r, 400, "ERR_MALFORMED_REQUEST", "%s", why);
+        rs_api_reply_err(q->r, RS_ERR_MALFORMED_REQUEST, "%s", why);
         return -1;
     }
     u->w.key = u->skey;
@@ -351,19 +351,19 @@ static int valid_consistency(const char *s) { return !s || !*s || !strcmp(s, "ev
 static int parse_item(struct st_req *q, struct unit *u, json_t *item, int is_delete) {
     rs_http_req_t *r = q->r;
     if (!json_is_object(item)) {
-        rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "each state item must be a JSON object");
+        rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "each state item must be a JSON object");
         return -1;
     }
     json_t *key = json_object_get(item, "key");
     if (!json_is_string(key) || !json_string_length(key)) {
-        rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "a state item needs a non-empty string \"key\"");
+        rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "a state item needs a non-empty string \"key\"");
         return -1;
     }
     if (set_key(q, u, json_string_value(key)) != 0) return -1;
     json_t *etag = json_object_get(item, "etag");
     if (etag && !json_is_null(etag)) {
         if (!json_is_string(etag)) {
-            rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "etag of key %s must be a JSON string", u->user_key);
+            rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "etag of key %s must be a JSON string", u->user_key);
             return -1;
         }
         u->etag = rs_strdup(json_string_value(etag));
@@ -372,14 +372,14 @@ static int parse_item(struct st_req *q, struct unit *u, json_t *item, int is_del
     json_t *md = json_object_get(item, "metadata");
     if (md && !json_is_null(md)) {
         if (!json_is_object(md)) {
-            rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "metadata of key %s must be an object", u->user_key);
+            rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "metadata of key %s must be an object", u->user_key);
             return -1;
         }
         const char *mk;
         json_t *mv;
         json_object_foreach(md, mk, mv) {
             if (!json_is_string(mv)) {
-                rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "metadata %s of key %s must be a string", mk,
+                rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "metadata %s of key %s must be a string", mk,
                                     u->user_key);
                 return -1;
             }
@@ -387,7 +387,7 @@ static int parse_item(struct st_req *q, struct unit *u, json_t *item, int is_del
         const char *ttl = rs_json_str(md, "ttlInSeconds");
         if (ttl && *ttl) {
             if (rs_parse_int64(ttl, &u->w.ttl_seconds) != 0) {
-                rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "ttlInSeconds of key %s is not an integer: %s",
+                rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "ttlInSeconds of key %s is not an integer: %s",
                                     u->user_key, ttl);
                 return -1;
             }
@@ -397,22 +397,22 @@ static int parse_item(struct st_req *q, struct unit *u, json_t *item, int is_del
     json_t *opts = json_object_get(item, "options");
     if (opts && !json_is_null(opts)) {
         if (!json_is_object(opts)) {
-            rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "options of key %s must be an object", u->user_key);
+            rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "options of key %s must be an object", u->user_key);
             return -1;
         }
         json_t *conc = json_object_get(opts, "concurrency"), *cons = json_object_get(opts, "consistency");
         if ((conc && !json_is_string(conc) && !json_is_null(conc)) || (cons && !json_is_string(cons) && !json_is_null(cons))) {
-            rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "options of key %s must be strings", u->user_key);
+            rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "options of key %s must be strings", u->user_key);
             return -1;
         }
         const char *cs = rs_json_str(opts, "concurrency");
         if (parse_concurrency(cs, &u->w.concurrency) != 0) {
-            rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "unrecognized concurrency model '%s'", cs);
+            rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "unrecognized concurrency model '%s'", cs);
             return -1;
         }
         const char *cy = rs_json_str(opts, "consistency");
         if (!valid_consistency(cy)) {
-            rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "unrecognized consistency model '%s'", cy);
+            rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "unrecognized consistency model '%s'", cy);
             return -1;
         }
     }
@@ -421,7 +421,7 @@ static int parse_item(struct st_req *q, struct unit *u, json_t *item, int is_del
         json_t *value = json_object_get(item, "value");
         u->value = json_dumps(value ? value : json_null(), VALUE_DUMP_FLAGS);
         if (!u->value) {
-            rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "cannot encode the value of key %s", u->user_key);
+            rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "cannot encode the value of key %s", u->user_key);
             return -1;
         }
         u->w.value = u->value;
@@ -436,7 +436,7 @@ static void handle_get(rs_sidecar_t *sc, rs_http_req_t *r, rs_component_t *c, co
     rs_http_req_set_route(r, "/v1.0/state/{store}/{key}");
     const char *cy = rs_kvlist_get(&r->query_args, "consistency");
     if (!valid_consistency(cy)) {
-        rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "unrecognized consistency model '%s'", cy);
+        rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "unrecognized consistency model '%s'", cy);
         return;
     }
     struct st_req *q = new_req(sc, r, c, K_GET, 1);
@@ -458,7 +458,7 @@ static void handle_delete(rs_sidecar_t *sc, rs_http_req_t *r, rs_component_t *c,
     const char *conc = rs_kvlist_get(&r->query_args, "concurrency");
     const char *cy = rs_kvlist_get(&r->query_args, "consistency");
     if (parse_concurrency(conc, &u->w.concurrency) != 0 || !valid_consistency(cy)) {
-        rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "unrecognized concurrency or consistency option");
+        rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "unrecognized concurrency or consistency option");
         free_req(q);
         return;
     }
@@ -477,7 +477,7 @@ static void handle_save(rs_sidecar_t *sc, rs_http_req_t *r, rs_component_t *c) {
     if (!body) return;
     if (!json_is_array(body)) {
         json_decref(body);
-        rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "the body must be a JSON array of state items");
+        rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "the body must be a JSON array of state items");
         return;
     }
     struct st_req *q = new_req(sc, r, c, K_SAVE, json_array_size(body));
@@ -501,7 +501,7 @@ static void handle_bulk(rs_sidecar_t *sc, rs_http_req_t *r, rs_component_t *c) {
     if (!json_is_object(body) || (keys && !json_is_array(keys) && !json_is_null(keys)) ||
         (par && !json_is_integer(par) && !json_is_null(par))) {
         json_decref(body);
-        rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "expected {\"keys\":[...],\"parallelism\":N}");
+        rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "expected {\"keys\":[...],\"parallelism\":N}");
         return;
     }
     size_t n = json_is_array(keys) ? json_array_size(keys) : 0;
@@ -511,7 +511,7 @@ static void handle_bulk(rs_sidecar_t *sc, rs_http_req_t *r, rs_component_t *c) {
     for (size_t i = 0; i < n; i++) {
         json_t *k = json_array_get(keys, i);
         if (!json_is_string(k)) {
-            rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "keys must be strings");
+            rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "keys must be strings");
             json_decref(body);
             free_req(q);
             return;
@@ -530,7 +530,7 @@ static void handle_txn(rs_sidecar_t *sc, rs_http_req_t *r, rs_component_t *c) {
     rs_http_req_set_route(r, "/v1.0/state/{store}/transaction");
     const rs_state_ops_t *ops = c->type->ops;
     if (!ops->transact) {
-        rs_http_reply_error(r, 500, "ERR_STATE_STORE_NOT_SUPPORTED", "state store %s doesn't support transaction",
+        rs_api_reply_err(r, RS_ERR_STATE_STORE_NOT_SUPPORTED, "state store %s doesn't support transaction",
                             c->name);
         return;
     }
@@ -539,7 +539,7 @@ static void handle_txn(rs_sidecar_t *sc, rs_http_req_t *r, rs_component_t *c) {
     json_t *ops_json = json_is_object(body) ? json_object_get(body, "operations") : NULL;
     if (!json_is_object(body) || (ops_json && !json_is_array(ops_json) && !json_is_null(ops_json))) {
         json_decref(body);
-        rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "expected {\"operations\":[...]}");
+        rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "expected {\"operations\":[...]}");
         return;
     }
     size_t n = json_is_array(ops_json) ? json_array_size(ops_json) : 0;
@@ -549,7 +549,7 @@ static void handle_txn(rs_sidecar_t *sc, rs_http_req_t *r, rs_component_t *c) {
         const char *kind = json_is_object(op) ? rs_json_str(op, "operation") : NULL;
         int is_delete = kind && strcmp(kind, "delete") == 0;
         if (!kind || (!is_delete && strcmp(kind, "upsert") != 0)) {
-            rs_http_reply_error(r, 400, "ERR_NOT_SUPPORTED_STATE_OPERATION", "operation type %s not supported",
+            rs_api_reply_err(r, RS_ERR_NOT_SUPPORTED_STATE_OPERATION, "operation type %s not supported",
                                 kind ? kind : "(missing)");
             json_decref(body);
             free_req(q);
@@ -596,17 +596,17 @@ static int handle_state(rs_http_req_t *r, void *ctx) {
 
     char *store = decode(rest, slash ? (size_t)(slash - rest) : strlen(rest));
     if (!store) {
-        rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "bad percent-encoding in the path");
+        rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "bad percent-encoding in the path");
         return 1;
     }
     rs_component_t *c = NULL;
     if (rs_sidecar_count(sc, RS_KIND_STATE) == 0) {
-        rs_http_reply_error(r, 500, "ERR_STATE_STORE_NOT_CONFIGURED", "state store is not configured");
+        rs_api_reply_err(r, RS_ERR_STATE_STORE_NOT_CONFIGURED, "state store is not configured");
     } else if (!(c = rs_sidecar_component(sc, RS_KIND_STATE, store))) {
-        rs_http_reply_error(r, 400, "ERR_STATE_STORE_NOT_FOUND", "state store %s is not found", store);
+        rs_api_reply_err(r, RS_ERR_STATE_STORE_NOT_FOUND, "state store %s is not found", store);
     } else if (keyed) {
         char *key = decode(tail, strlen(tail));
-        if (!key) rs_http_reply_error(r, 400, "ERR_MALFORMED_REQUEST", "bad percent-encoding in the key");
+        if (!key) rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "bad percent-encoding in the key");
         else if (is_get) handle_get(sc, r, c, key);
         else handle_delete(sc, r, c, key);
         free(key);

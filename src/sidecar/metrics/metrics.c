@@ -11,6 +11,7 @@
 
 #include "core/buf.h"
 #include "core/str.h"
+#include "sidecar/errors.h"
 
 typedef enum { M_COUNTER, M_GAUGE, M_HISTOGRAM } mtype_t;
 
@@ -284,7 +285,8 @@ static int on_metrics(rs_http_req_t *r, void *ctx) {
     if (strcmp(r->path, "/metrics") != 0) return 0;
     rs_http_req_set_route(r, "/metrics");
     if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
-        rs_http_reply_error(r, 405, "ERR_METHOD_NOT_ALLOWED", "use GET /metrics");
+        rs_http_reply_error(r, rs_dapr_err_http(RS_ERR_METHOD_NOT_ALLOWED), rs_dapr_err_code(RS_ERR_METHOD_NOT_ALLOWED),
+                            "use GET /metrics");
         return 1;
     }
     size_t len = 0;

@@ -142,8 +142,7 @@ static void on_decide(evutil_socket_t fd, short what, void *arg) {
 
 rs_run_t *rs_run_start(struct event_base *base, struct rs_policy *policy, rs_attempt_start_fn start,
                        rs_attempt_abort_fn abort_fn, rs_run_done_fn done, void *op) {
-    rs_run_t *run = calloc(1, sizeof *run);
-    if (!run) return NULL;
+    rs_run_t *run = rs_xcalloc(1, sizeof *run);
     run->base = base;
     run->start = start;
     run->abort = abort_fn;

@@ -23,6 +23,8 @@
 #include <event2/event.h>
 #include <stdint.h>
 
+#include "core/str.h"
+
 struct rs_policy;
 
 typedef struct rs_run rs_run_t;
@@ -40,7 +42,7 @@ typedef struct {
     rs_outcome_kind_t kind;
     int status;      /* status code carried by the error (HTTP 100-599 or gRPC 0-16), 0 if none; used by `matching` */
     int permanent;   /* never retry this error (e.g. an etag mismatch) */
-    char error[256]; /* message, e.g. "context deadline exceeded" */
+    char error[RS_ERR_MAX]; /* message, e.g. "context deadline exceeded" */
 } rs_outcome_t;
 
 typedef void (*rs_attempt_start_fn)(rs_attempt_t *a, void *op);
@@ -48,7 +50,7 @@ typedef void (*rs_attempt_abort_fn)(rs_attempt_t *a, void *op);
 typedef void (*rs_run_done_fn)(void *op, const rs_outcome_t *final);
 
 /** Starts a run. `policy` may be NULL (one attempt, no timeout). The run takes its own reference to the policy.
- *  Returns NULL only when out of memory (done is not called then). */
+ *  Returns NULL only when libevent cannot create the policy's timers (done is not called then). */
 rs_run_t *rs_run_start(struct event_base *base, struct rs_policy *policy, rs_attempt_start_fn start,
                        rs_attempt_abort_fn abort, rs_run_done_fn done, void *op);
 /** Ends the run now without calling done; aborts the attempt in flight. */
