@@ -280,7 +280,7 @@ static void enqueue(dapr_app_t *app, struct evhttp_request *req, const route_t *
     int full = app->queued >= MAX_QUEUED;
     pthread_mutex_unlock(&app->mu);
     if (full) {
-        send_error(req, 503, "ERR_APP_BUSY", "too many requests waiting for a worker");
+        send_error(req, 503, DAPR_ERR_APP_BUSY, "too many requests waiting for a worker");
         return;
     }
     job_t *j = dapri_xcalloc(1, sizeof *j);
@@ -356,9 +356,9 @@ static void on_request(struct evhttp_request *req, void *arg) {
         }
     }
     if (path_known) {
-        send_error(req, 405, "ERR_METHOD_NOT_ALLOWED", "method not allowed on this path");
+        send_error(req, 405, DAPR_ERR_METHOD_NOT_ALLOWED, "method not allowed on this path");
     } else {
-        send_error(req, 404, "ERR_NOT_FOUND", "no route for this path");
+        send_error(req, 404, DAPR_ERR_NOT_FOUND, "no route for this path");
     }
 }
 
@@ -372,18 +372,18 @@ static const char *env_or(const char *name, const char *def) {
 static evutil_socket_t listen_on(const char *host, int port, int *bound_port, dapr_error_t *err) {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
     if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-        dapr_error_set(err, 0, "ERR_APP_LISTEN", "bad listen address %s (IPv4 expected)", host);
+        dapr_error_set(err, 0, DAPR_ERR_APP_LISTEN, "bad listen address %s (IPv4 expected)", host);
         return -1;
     }
     evutil_socket_t fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        dapr_error_set(err, 0, "ERR_APP_LISTEN", "socket: %s", strerror(errno));
+        dapr_error_set(err, 0, DAPR_ERR_APP_LISTEN, "socket: %s", strerror(errno));
         return -1;
     }
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 512) != 0) {
-        dapr_error_set(err, 0, "ERR_APP_LISTEN", "listen on %s:%d: %s", host, port, strerror(errno));
+        dapr_error_set(err, 0, DAPR_ERR_APP_LISTEN, "listen on %s:%d: %s", host, port, strerror(errno));
         close(fd);
         return -1;
     }
@@ -424,7 +424,7 @@ dapr_app_t *dapr_app_new(const dapr_app_options_t *opts, dapr_error_t *err) {
     if (!app->http || evhttp_accept_socket(app->http, fd) != 0) {
         if (fd >= 0) {
             close(fd);
-            dapr_error_set(err, 0, "ERR_APP_LISTEN", "cannot start the HTTP server");
+            dapr_error_set(err, 0, DAPR_ERR_APP_LISTEN, "cannot start the HTTP server");
         }
         dapr_app_free(app);
         return NULL;
@@ -511,7 +511,7 @@ static int serve(dapr_app_t *app) {
         if (j->req) {
             struct evhttp_connection *evcon = evhttp_request_get_connection(j->req);
             if (evcon) evhttp_connection_set_closecb(evcon, NULL, NULL);
-            send_error(j->req, 503, "ERR_APP_STOPPING", "the app is shutting down");
+            send_error(j->req, 503, DAPR_ERR_APP_STOPPING, "the app is shutting down");
         }
         job_free(j);
     }

@@ -220,10 +220,10 @@ int dapr_client_request(dapr_client_t *c, const char *method, const char *path, 
     int rc = 0;
     if (cc != CURLE_OK) {
         if (sink.too_big) {
-            dapr_error_set(err, (int)status, "ERR_CLIENT", "%s %s: response larger than %u bytes", method, url,
+            dapr_error_set(err, (int)status, DAPR_ERR_CLIENT, "%s %s: response larger than %u bytes", method, url,
                            MAX_RESPONSE);
         } else {
-            dapr_error_set(err, 0, "ERR_CLIENT", "%s %s: %s", method, url, curl_easy_strerror(cc));
+            dapr_error_set(err, 0, DAPR_ERR_CLIENT, "%s %s: %s", method, url, curl_easy_strerror(cc));
         }
         dapr_response_free(r);
         rc = -1;

@@ -17,7 +17,7 @@ static int lock_call(dapr_client_t *c, const char *verb, const char *store, json
         if (!json_is_object(*answer)) {
             json_decref(*answer);
             *answer = NULL;
-            dapr_error_set(err, r.status, "ERR_CLIENT", "%s: the answer is not a JSON object", verb);
+            dapr_error_set(err, r.status, DAPR_ERR_CLIENT, "%s: the answer is not a JSON object", verb);
             rc = -1;
         }
     }

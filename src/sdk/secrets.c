@@ -46,7 +46,7 @@ int dapr_secret_get_value(dapr_client_t *c, const char *store, const char *key, 
     if (!v && json_object_size(o) == 1) v = json_object_iter_value(json_object_iter(o));
     if (!json_is_string(v)) {
         json_decref(o);
-        dapr_error_set(err, 200, "ERR_CLIENT", "secret %s: no string value named %s in the answer", key, key);
+        dapr_error_set(err, 200, DAPR_ERR_CLIENT, "secret %s: no string value named %s in the answer", key, key);
         return -1;
     }
     *value_out = dapri_xstrdup(json_string_value(v));

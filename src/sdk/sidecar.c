@@ -23,7 +23,7 @@ int dapr_wait_for_sidecar(dapr_client_t *c, long timeout_ms, dapr_error_t *err) 
         dapr_response_free(&r);
         if (ok) return 0;
         if (now_ms() >= deadline) {
-            if (rc == 0) dapr_error_set(err, 0, "ERR_TIMEOUT", "sidecar at %s not ready", dapr_client_base_url(c));
+            if (rc == 0) dapr_error_set(err, 0, DAPR_ERR_TIMEOUT, "sidecar at %s not ready", dapr_client_base_url(c));
             return -1;
         }
         struct timespec ts = {0, 100 * 1000000L};

@@ -126,7 +126,7 @@ int dapr_state_get_bulk(dapr_client_t *c, const char *store, const char *const *
     dapr_response_free(&r);
     if (!json_is_array(arr)) {
         json_decref(arr);
-        dapr_error_set(err, 200, "ERR_CLIENT", "bulk get: the answer is not a JSON array");
+        dapr_error_set(err, 200, DAPR_ERR_CLIENT, "bulk get: the answer is not a JSON array");
         return -1;
     }
     size_t m = json_array_size(arr);

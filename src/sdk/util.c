@@ -92,7 +92,7 @@ int dapri_send_json(dapr_client_t *c, const char *method, const char *path, json
     char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
     json_decref(body);
     if (!text) {
-        dapr_error_set(err, 0, "ERR_CLIENT", "cannot encode the request as JSON");
+        dapr_error_set(err, 0, DAPR_ERR_CLIENT, "cannot encode the request as JSON");
         return -1;
     }
     dapr_kv_t h = {"Content-Type", "application/json"};

@@ -12,6 +12,17 @@
 extern "C" {
 #endif
 
+/* The codes libdapr sets itself (they never come from a sidecar; ripstopd's own codes are in
+ * docs/compatibility.md §2.8). Compare err.code with strcmp. */
+#define DAPR_ERR_CLIENT "ERR_CLIENT"         /**< the request could not be sent, or the answer not read */
+#define DAPR_ERR_TIMEOUT "ERR_TIMEOUT"       /**< the sidecar did not become ready in time */
+#define DAPR_ERR_APP_LISTEN "ERR_APP_LISTEN" /**< the app server could not listen */
+/* The codes the app server (dapr/app.h) answers the sidecar with. */
+#define DAPR_ERR_APP_BUSY "ERR_APP_BUSY"                     /**< 503: too many requests waiting for a worker */
+#define DAPR_ERR_APP_STOPPING "ERR_APP_STOPPING"             /**< 503: the app is shutting down */
+#define DAPR_ERR_NOT_FOUND "ERR_NOT_FOUND"                   /**< 404: no route for the path */
+#define DAPR_ERR_METHOD_NOT_ALLOWED "ERR_METHOD_NOT_ALLOWED" /**< 405: method not allowed on the path */
+
 /** A failed call. Plain value type: no allocation, copy freely. */
 typedef struct dapr_error {
     int status;          /**< HTTP status of the sidecar's answer; 0 = no response (transport error) */
