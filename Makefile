@@ -6,7 +6,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 MAKEFLAGS  += --no-print-directory
 
-.PHONY: all setup build test test-asan demo bench clean format
+.PHONY: all setup build test test-asan demo bench clean format images
 
 all: build
 
@@ -37,6 +37,12 @@ test-asan: setup $(ASAN_BUILD)/CMakeCache.txt
 
 demo: build
 	$(BUILD)/ripstop demo $(DEMO_ARGS)
+
+# The container image for Kubernetes (Dockerfile, docs/kubernetes.md): every binary in one image.
+IMAGE ?= ripstop:1.0
+images:
+	@engine=$$(scripts/container-engine.sh) || { echo "make images: nothing built (see above)"; exit 1; }; \
+		echo "make images: $$engine build -t $(IMAGE) ."; $$engine build -t $(IMAGE) .
 
 bench: build
 	@for b in $(BUILD)/bench/*; do [ -x "$$b" ] && "$$b"; done; true

@@ -21,6 +21,12 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   missing+=(nodejs npm)
 fi
 
+# kubectl (its built-in kustomize renders deploy/k8s in the offline checks, tests/k8s): any kubectl
+# on PATH will do; else Debian's kubernetes-client (kubectl 1.20, kustomize v2.0.3).
+if ! command -v kubectl >/dev/null 2>&1; then
+  missing+=(kubernetes-client)
+fi
+
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   sudo_cmd=""

@@ -3,6 +3,7 @@
 #   integration  tests/integration/test_*.py  real redis-server / Azurite / kafka-mock on free loopback ports
 #   e2e          tests/e2e/test_*.py          the whole system, chaos
 #   browser      tests/browser/test_*.py      headless Chromium via playwright-core
+#   k8s          tests/k8s/test_*.py          deploy/k8s offline: kustomize, schemas, consistency, ripstopd loads it
 # Python tests use only the standard library and tests/lib/ripstop_testlib.py.
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
 
@@ -19,7 +20,7 @@ foreach(src ${RS_UNIT_TESTS})
   set_tests_properties(unit/${name} PROPERTIES LABELS unit)
 endforeach()
 
-foreach(tier integration e2e browser)
+foreach(tier integration e2e browser k8s)
   file(GLOB RS_PY_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/${tier}/test_*.py)
   foreach(py ${RS_PY_TESTS})
     get_filename_component(name ${py} NAME_WE)

@@ -1,0 +1,201 @@
+"""deploy/k8s without a cluster (docs/kubernetes.md, "What the offline checks check"):
+every overlay renders with kustomize (`kubectl kustomize`); every object validates against the
+schema of its kind (tests/k8s/check_manifests.mjs); the consistency rules hold; bad input fails
+with the object's name and the field; the rendered Dapr resources load in a real ripstopd; the
+Dockerfile builds when a container engine works (skipped, and said so, when none does)."""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import ripstop_testlib as t
+
+K8S = os.path.join(t.SRC, "deploy", "k8s")
+OVERLAYS = ("local", "azure")
+CHECKER = os.path.join(t.SRC, "tests", "k8s", "check_manifests.mjs")
+
+
+def kubectl():
+    k = shutil.which("kubectl")
+    if not k:
+        raise AssertionError("kubectl not found: run scripts/setup.sh (installs Debian's kubernetes-client)")
+    return k
+
+
+def render(path):
+    """`kubectl kustomize path` -> (returncode, rendered YAML, stderr)."""
+    p = subprocess.run([kubectl(), "kustomize", path], capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+def check(inputs, system=True, emit=None):
+    """Runs the checker on {label: yaml text}; returns (returncode, output)."""
+    d = tempfile.mkdtemp(prefix="ripstop-k8s-")
+    argv = [shutil.which("node") or "node", CHECKER]
+    if system:
+        argv.append("--system")
+    if emit:
+        argv += ["--emit-dapr", emit]
+    for label, text in inputs.items():
+        f = os.path.join(d, f"{label}.yaml")
+        with open(f, "w") as fh:
+            fh.write(text)
+        argv.append(f"{label}={f}")
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=t.SRC)
+    return p.returncode, p.stdout + p.stderr
+
+
+_rendered = {}
+
+
+def rendered(overlay):
+    if overlay not in _rendered:
+        rc, out, err = render(os.path.join(K8S, "overlays", overlay))
+        if rc != 0:
+            raise AssertionError(f"kubectl kustomize deploy/k8s/overlays/{overlay} failed:\n{err}")
+        _rendered[overlay] = out
+    return _rendered[overlay]
+
+
+class Manifests(unittest.TestCase):
+    def test_overlays_render_validate_and_hold_together(self):
+        rc, out = check({o: rendered(o) for o in OVERLAYS})
+        print(out)
+        self.assertEqual(rc, 0, out)
+        self.assertIn(" 0 problem(s)", out)
+
+    def test_missing_secret_key_names_object_and_field(self):
+        text = rendered("azure").replace("key: kafka-password", "key: kafka-pasword")
+        rc, out = check({"azure": text})
+        self.assertEqual(rc, 1, out)
+        self.assertIn("azure: Component/order-queue: spec.metadata[3].secretKeyRef.key: Secret ripstop-secrets "
+                      "defines no key 'kafka-pasword'", out)
+
+    def test_malformed_objects_name_object_and_field(self):
+        text = rendered("local").replace("containerPort: 8080", "containerPort: eighty", 1)
+        text = text.replace("pubsubname: order-queue", "pubsubName: order-queue")
+        rc, out = check({"local": text}, system=False)
+        self.assertEqual(rc, 1, out)
+        self.assertRegex(out, r"local: Deployment/[a-z-]+: spec\.template\.spec\.containers\[0\]\.ports\[0\]\."
+                              r"containerPort: must be integer")
+        self.assertIn("local: Subscription/order-subscription: spec: must have required property 'pubsubname'", out)
+        self.assertIn("local: Subscription/order-subscription: spec: must NOT have additional properties "
+                      "'pubsubName'", out)
+
+    def test_scopes_and_annotations_are_checked(self):
+        text = rendered("local").replace("- customer-loyalty-job-nolock\nspec:\n  metadata:\n  - name: schedule",
+                                         "- customer-loyalty-job\nspec:\n  metadata:\n  - name: schedule")
+        text = text.replace('dapr.io/app-port: "8080"', 'dapr.io/app-port: "80"', 1)
+        rc, out = check({"local": text})
+        self.assertEqual(rc, 1, out)
+        self.assertIn("Component/checkorders-nolock: scopes: customer-loyalty-job-nolock uses it but is not in scopes",
+                      out)
+        self.assertIn("Component/checkorders-nolock: scopes: in scope of customer-loyalty-job, which does not use it",
+                      out)
+        self.assertRegex(out, r"Deployment/[a-z-]+: annotation dapr.io/app-port: '80' is not the containerPort 8080")
+
+    def test_malformed_overlay_fails_render(self):
+        d = tempfile.mkdtemp(prefix="ripstop-k8s-bad-")
+        shutil.copytree(K8S, os.path.join(d, "k8s"))
+        with open(os.path.join(d, "k8s", "overlays", "local", "kustomization.yaml"), "a") as f:
+            f.write("- no-such-patch.yaml\n")
+        rc, out, err = render(os.path.join(d, "k8s", "overlays", "local"))
+        self.assertNotEqual(rc, 0)
+        self.assertIn("no-such-patch.yaml", err)
+
+
+class LoadsInRipstopd(t.ProcTestCase):
+    """The rendered Dapr resources (Components, Subscription, Resiliency, Configuration), as the cluster
+    gets them, loaded by ripstopd for every app id. Supplied locally: the secret store `kubernetes` (a
+    local file holding the overlay's Secret values) and the Redis address — the cluster's DNS name
+    redis-master.redis.svc.cluster.local is replaced by a real redis-server on loopback that requires the
+    Secret's password, so the password the components resolve is checked too. Kafka and Azurite connect
+    lazily and keep their cluster names."""
+
+    def load_overlay(self, overlay):
+        d = tempfile.mkdtemp(prefix=f"ripstop-k8s-{overlay}-")
+        rc, out = check({overlay: rendered(overlay)}, system=False, emit=d)
+        self.assertEqual(rc, 0, out)
+        # The azure overlay's Secret holds placeholders (the user's values go there): the local secret
+        # store gets well-formed stand-ins for them (the blob key must be base64, as for Dapr).
+        with open(os.path.join(d, "secrets.json")) as f:
+            secrets = json.load(f)
+        for values in secrets.values():
+            for k, v in values.items():
+                if v.startswith("REPLACE-WITH-"):
+                    values[k] = "c3RhbmQtaW4ta2V5LWZvci10aGUtdGVzdA==" if k == "azure-storage-account-key" else "stand-in"
+        with open(os.path.join(d, "secrets.json"), "w") as f:
+            json.dump(secrets, f)
+        password = secrets["ripstop-secrets"]["redis-password"]
+        redis = self.track(t.Redis(password=password))
+        res = os.path.join(d, "resources")
+        for name in os.listdir(res):
+            p = os.path.join(res, name)
+            with open(p) as f:
+                text = f.read()
+            with open(p, "w") as f:
+                f.write(text.replace("redis-master.redis.svc.cluster.local:6379", redis.addr))
+        with open(os.path.join(res, "Component-kubernetes.yaml"), "w") as f:
+            f.write(f"""apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: kubernetes
+spec:
+  type: secretstores.local.file
+  version: v1
+  metadata:
+  - name: secretsFile
+    value: {os.path.join(d, "secrets.json")}
+  - name: multiValued
+    value: "true"
+""")
+        with open(os.path.join(d, "expect.json")) as f:
+            expect = json.load(f)
+        self.assertEqual(sorted(expect), ["customer-audit-service", "customer-loyalty-job",
+                                          "customer-loyalty-job-nolock", "customer-order-service", "frontend-dapr"])
+        for app_id, want in expect.items():
+            sc = self.track(t.Sidecar(app_id, resources=res, config=os.path.join(d, "config.yaml")))
+            md = sc.req("GET", "/v1.0/metadata").json()
+            got = sorted(c["name"] for c in md["components"] if c["name"] != "kubernetes")
+            self.assertEqual(got, want["components"], f"{overlay}: {app_id}")
+            if app_id == "customer-loyalty-job":
+                # The state store and the lock reach Redis with the password from the Secret.
+                r = sc.req("POST", "/v1.0/state/loyalty-store", [{"key": "1", "value": {"orderCount": 1}}])
+                self.assertEqual(r.status, 204, r)
+                self.assertEqual(redis.cli("HGET", "customer-loyalty-job||1", "data"), '{"orderCount":1}')
+                r = sc.req("POST", "/v1.0-alpha1/lock/loyalty-lock",
+                           {"resourceId": "o1", "lockOwner": "t", "expiryInSeconds": 5})
+                self.assertEqual(r.json(), {"success": True})
+            sc.stop()
+            self.assertNotIn("level=fatal", sc.proc.log())
+
+    def test_local_overlay_loads(self):
+        self.load_overlay("local")
+
+    def test_azure_overlay_loads(self):
+        self.load_overlay("azure")
+
+
+class Image(unittest.TestCase):
+    def test_dockerfile_builds(self):
+        p = subprocess.run([os.path.join(t.SRC, "scripts", "container-engine.sh")], capture_output=True, text=True)
+        if p.returncode != 0:
+            raise unittest.SkipTest("no container engine: " + p.stderr.strip().splitlines()[-1])
+        engine = p.stdout.strip()
+        tag = "ripstop:test-k8s"
+        b = subprocess.run([engine, "build", "-t", tag, t.SRC], capture_output=True, text=True, timeout=3000)
+        self.assertEqual(b.returncode, 0, b.stdout[-3000:] + b.stderr[-3000:])
+        for argv in (["ripstop", "--help"], ["id", "-u"], ["sh", "-c", "command -v gcc cc || echo no-compiler"]):
+            r = subprocess.run([engine, "run", "--rm", tag] + argv, capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            if argv[0] == "id":
+                self.assertEqual(r.stdout.strip(), "10001")
+            if argv[0] == "sh":
+                self.assertEqual(r.stdout.strip(), "no-compiler")
+
+
+if __name__ == "__main__":
+    t.main()
