@@ -36,6 +36,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -51,8 +52,13 @@
 #define READ_CHUNK 16384
 /* Request line + headers; larger is answered 431 (http-parser's own cap is 80 KiB). */
 #define MAX_HEADERS_SIZE (64 * 1024)
-/* Idle keep-alive connections are closed after this; handlers time themselves. */
-#define IDLE_TIMEOUT_S 3600
+/* Descriptors kept back from the connection cap for listeners, logs, Redis, Kafka and the like. */
+#define FD_RESERVE 64
+/* Accept back-off after the process or system ran out of descriptors or memory: first, and longest, wait. */
+#define ACCEPT_BACKOFF_MIN_MS 50
+#define ACCEPT_BACKOFF_MAX_MS 1000
+/* A repeated accept failure is logged at most once per this many seconds, with the count since. */
+#define ACCEPT_WARN_EVERY_S 10
 /* After a reply that closes the connection, unread input is drained this long so the client reads the reply
  * instead of a reset. */
 #define LINGER_S 5
@@ -75,7 +81,14 @@ struct rs_http_server {
     int nhandlers;
     rs_http_observer_fn observer;
     void *observer_arg;
+    rs_http_limits_t limits;
     conn_t *conns; /* every open connection, closed on free */
+    int nconns;
+    int accept_paused;          /* listeners disabled: at the connection cap, or backing off */
+    struct event *accept_retry; /* re-enables the listeners after an accept failure */
+    int backoff_ms;
+    time_t warned_at;           /* last accept-failure warning */
+    unsigned long unwarned;     /* failures since, not logged */
     struct req_private *reqs; /* every request not yet finished, told when the server is freed */
     time_t date_at;
     char date[40]; /* the Date header, formatted once a second */
@@ -97,7 +110,10 @@ struct req_private {
 struct rs_http_conn {
     rs_http_server_t *srv;
     int fd;
-    struct event on_read;  /* EV_READ|EV_PERSIST with the idle timeout, for the connection's life */
+    struct event on_read;  /* EV_READ|EV_PERSIST, for the connection's life */
+    struct event timer;    /* the deadline of the current phase (see enum phase) */
+    int phase;
+    int started;           /* a byte of the next request has arrived */
     struct event on_write; /* only while a reply waits for room in the socket */
     struct event resume;   /* parses pipelined bytes after a reply, from the loop */
     char peer[64];
@@ -121,8 +137,35 @@ struct rs_http_conn {
     conn_t *prev, *next;
 };
 
+/* What a connection waits for, and so which deadline its timer holds. Deadlines are not moved by each byte
+ * that arrives: a client sending one byte a second cannot keep a connection forever. */
+enum phase {
+    PHASE_HEAD,    /* a request's line and headers (from accept, or from its first byte): header timeout */
+    PHASE_BODY,    /* its body: body timeout */
+    PHASE_HANDLER, /* with the handlers, which time themselves: no deadline */
+    PHASE_IDLE,    /* keep-alive, between requests: idle timeout */
+    PHASE_LINGER,  /* reply sent, draining input before close: LINGER_S */
+};
+
 static http_parser_settings parser_settings;
 static void conn_feed(conn_t *c, const char *data, size_t len);
+static void listeners_enable(rs_http_server_t *s, int on);
+
+static void conn_set_phase(conn_t *c, enum phase ph) {
+    const rs_http_limits_t *l = &c->srv->limits;
+    int ms = ph == PHASE_HEAD ? l->header_timeout_ms
+             : ph == PHASE_BODY ? l->body_timeout_ms
+             : ph == PHASE_IDLE ? l->idle_timeout_ms
+             : ph == PHASE_LINGER ? LINGER_S * 1000
+                                  : 0;
+    c->phase = ph;
+    if (ms <= 0) {
+        event_del(&c->timer);
+        return;
+    }
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    event_add(&c->timer, &tv);
+}
 
 /* ---------- connections ---------- */
 
@@ -163,7 +206,12 @@ static void conn_close(conn_t *c) {
     event_del(&c->on_read);
     event_del(&c->on_write);
     event_del(&c->resume);
+    event_del(&c->timer);
     close(c->fd);
+    s->nconns--;
+    /* at the cap the listeners were paused; a free slot lets them go on (unless backing off) */
+    if (s->accept_paused && s->nconns < s->limits.max_connections && !evtimer_pending(s->accept_retry, NULL))
+        listeners_enable(s, 1);
     struct req_private *p = c->cur;
     c->cur = NULL;
     reset_parse_state(c);
@@ -186,8 +234,8 @@ static void conn_linger(conn_t *c) {
     shutdown(c->fd, SHUT_WR);
     c->lingering = 1;
     c->read_paused = 0;
-    struct timeval tv = {LINGER_S, 0};
-    event_add(&c->on_read, &tv);
+    event_add(&c->on_read, NULL);
+    conn_set_phase(c, PHASE_LINGER);
 }
 
 /* The reply is all out: close, or go on reading (a paused read resumes) and parse what is waiting. */
@@ -198,9 +246,9 @@ static void conn_reply_written(conn_t *c) {
     }
     if (c->read_paused) {
         c->read_paused = 0;
-        struct timeval tv = {IDLE_TIMEOUT_S, 0};
-        event_add(&c->on_read, &tv);
+        event_add(&c->on_read, NULL);
     }
+    conn_set_phase(c, PHASE_IDLE); /* pipelined bytes start the next request, and its head deadline */
     if (c->pending.len) event_active(&c->resume, 0, 0);
 }
 
@@ -276,14 +324,24 @@ static void on_resume(evutil_socket_t fd, short what, void *arg) {
     free(data);
 }
 
+static void conn_reject(conn_t *c, int status, const char *msg);
+
+/* The phase's deadline passed. A request that is late in arriving gets 408; idle and lingering ones just close. */
+static void on_deadline(evutil_socket_t fd, short what, void *arg) {
+    conn_t *c = arg;
+    (void)fd;
+    (void)what;
+    if (c->cur) return; /* with the handlers: they time themselves */
+    if ((c->phase == PHASE_HEAD && c->started) || c->phase == PHASE_BODY)
+        conn_reject(c, 408, c->phase == PHASE_HEAD ? "request headers not received in time" : "request body not received in time");
+    else
+        conn_close(c);
+}
+
 static void on_readable(evutil_socket_t fd, short what, void *arg) {
     conn_t *c = arg;
     char buf[READ_CHUNK];
-    if (what & EV_TIMEOUT) {
-        /* idle (or lingering) too long; a pending request keeps its connection */
-        if (!c->cur) conn_close(c);
-        return;
-    }
+    (void)what;
     ssize_t n = recv(fd, buf, sizeof buf, 0);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
     if (n <= 0) { /* EOF or reset: with a request pending, the client has hung up */
@@ -372,8 +430,10 @@ const char *rs_http_error_code(int status) {
     case 400: return "ERR_MALFORMED_REQUEST";
     case 404: return "ERR_NOT_FOUND";
     case 405: return "ERR_METHOD_NOT_ALLOWED";
+    case 408: return "ERR_REQUEST_TIMEOUT";
     case 413: return "ERR_REQUEST_TOO_LARGE";
     case 431: return "ERR_HEADERS_TOO_LARGE";
+    case 501: return "ERR_NOT_IMPLEMENTED";
     case 505: return "ERR_HTTP_VERSION";
     default: return "ERR_INTERNAL";
     }
@@ -506,6 +566,7 @@ static void conn_feed(conn_t *c, const char *data, size_t len) {
                     st == 413   ? "request body too large"
                     : st == 431 ? "request headers too large"
                     : st == 505 ? "only HTTP/1.x is served"
+                    : st == 501 ? "only the chunked transfer coding is implemented"
                                 : "method not allowed");
         return;
     }
@@ -529,7 +590,10 @@ static void conn_feed(conn_t *c, const char *data, size_t len) {
 /* ---------- http-parser callbacks ---------- */
 
 static int on_message_begin(http_parser *p) {
-    reset_parse_state(p->data);
+    conn_t *c = p->data;
+    reset_parse_state(c);
+    c->started = 1;
+    conn_set_phase(c, PHASE_HEAD);
     return 0;
 }
 
@@ -575,6 +639,19 @@ static int on_header_value(http_parser *p, const char *at, size_t len) {
     return 0;
 }
 
+/* Only "chunked" alone is decoded here; "gzip, chunked" and the like would hand the handlers coded bytes. */
+static int transfer_coding_supported(const rs_kvlist_t *headers) {
+    for (size_t i = 0; i < headers->len; i++) {
+        if (strcasecmp(headers->items[i].key, "transfer-encoding") != 0) continue;
+        const char *v = headers->items[i].value;
+        while (*v == ' ' || *v == '\t') v++;
+        size_t n = strlen(v);
+        while (n && (v[n - 1] == ' ' || v[n - 1] == '\t')) n--;
+        if (n != 7 || strncasecmp(v, "chunked", 7) != 0) return 0;
+    }
+    return 1;
+}
+
 static int on_headers_complete(http_parser *p) {
     conn_t *c = p->data;
     c->header_block = rs_http_header_acc_take(&c->hdr, &c->headers);
@@ -588,6 +665,10 @@ static int on_headers_complete(http_parser *p) {
         c->reject = 405;
         return -1;
     }
+    if (!transfer_coding_supported(&c->headers)) { /* RFC 9112 §6.1: an unknown coding is answered 501 */
+        c->reject = 501;
+        return -1;
+    }
     if (!(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX && p->content_length > c->srv->max_body) {
         c->reject = 413;
         return -1;
@@ -598,6 +679,7 @@ static int on_headers_complete(http_parser *p) {
         struct iovec iov = {(void *)cont, sizeof cont - 1};
         if (conn_send(c, &iov, 1) != 0) return -1;
     }
+    conn_set_phase(c, PHASE_BODY);
     return 0;
 }
 
@@ -611,7 +693,10 @@ static int on_body(http_parser *p, const char *at, size_t len) {
 }
 
 static int on_message_complete(http_parser *p) {
+    conn_t *c = p->data;
     http_parser_pause(p, 1); /* one request at a time: the next waits for this one's reply */
+    c->started = 0;
+    conn_set_phase(c, PHASE_HANDLER);
     return 0;
 }
 
@@ -627,11 +712,20 @@ static http_parser_settings parser_settings = {
 
 /* ---------- listening ---------- */
 
+static void listeners_enable(rs_http_server_t *s, int on) {
+    for (int i = 0; i < s->nlisteners; i++) {
+        if (on) evconnlistener_enable(s->listeners[i]);
+        else evconnlistener_disable(s->listeners[i]);
+    }
+    s->accept_paused = !on;
+}
+
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg) {
     rs_http_server_t *s = arg;
     (void)l;
-    conn_t *c = calloc(1, sizeof *c);
-    if (!c) {
+    s->backoff_ms = 0;
+    conn_t *c = s->nconns < s->limits.max_connections ? calloc(1, sizeof *c) : NULL;
+    if (!c) { /* over the cap (a burst accepted before the pause took effect), or out of memory */
         close(fd);
         return;
     }
@@ -652,17 +746,50 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     event_assign(&c->on_read, s->base, fd, EV_READ | EV_PERSIST, on_readable, c);
     event_assign(&c->on_write, s->base, fd, EV_WRITE, on_writable, c);
     event_assign(&c->resume, s->base, -1, 0, on_resume, c);
-    struct timeval tv = {IDLE_TIMEOUT_S, 0};
-    event_add(&c->on_read, &tv);
+    event_assign(&c->timer, s->base, -1, 0, on_deadline, c);
+    event_add(&c->on_read, NULL);
+    conn_set_phase(c, PHASE_HEAD); /* the first request's head is due from the connect on */
     c->next = s->conns;
     if (s->conns) s->conns->prev = c;
     s->conns = c;
+    if (++s->nconns >= s->limits.max_connections) listeners_enable(s, 0); /* resumes when one closes */
 }
 
+static void on_accept_retry(evutil_socket_t fd, short what, void *arg) {
+    rs_http_server_t *s = arg;
+    (void)fd;
+    (void)what;
+    if (s->nconns < s->limits.max_connections) listeners_enable(s, 1);
+}
+
+/* Out of descriptors (EMFILE/ENFILE) or memory, the pending connection stays in the queue and the listener
+ * would be woken for it again at once: a busy loop. So pause accepting for a growing while, and log the
+ * failures at most once per ACCEPT_WARN_EVERY_S with their count. */
 static void on_accept_error(struct evconnlistener *l, void *arg) {
+    rs_http_server_t *s = arg;
+    int err = errno;
     (void)l;
-    (void)arg;
-    RS_WARN("http", "accept: %s", strerror(errno)); /* e.g. out of file descriptors; the listener goes on */
+    time_t now = time(NULL);
+    if (now - s->warned_at >= ACCEPT_WARN_EVERY_S) {
+        if (s->unwarned)
+            RS_WARN("http", "accept: %s (%lu more failures since the last warning)", strerror(err), s->unwarned);
+        else
+            RS_WARN("http", "accept: %s; pausing new connections briefly", strerror(err));
+        s->warned_at = now;
+        s->unwarned = 0;
+    } else {
+        s->unwarned++;
+    }
+    s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : ACCEPT_BACKOFF_MIN_MS;
+    if (s->backoff_ms > ACCEPT_BACKOFF_MAX_MS) s->backoff_ms = ACCEPT_BACKOFF_MAX_MS;
+    listeners_enable(s, 0);
+    struct timeval tv = {s->backoff_ms / 1000, (s->backoff_ms % 1000) * 1000};
+    evtimer_add(s->accept_retry, &tv);
+}
+
+void rs_http_limits_defaults(rs_http_limits_t *l) {
+    *l = (rs_http_limits_t){
+        .max_connections = 10000, .header_timeout_ms = 10000, .body_timeout_ms = 60000, .idle_timeout_ms = 300000};
 }
 
 rs_http_server_t *rs_http_server_new(struct event_base *base, size_t max_body) {
@@ -670,8 +797,34 @@ rs_http_server_t *rs_http_server_new(struct event_base *base, size_t max_body) {
     if (!s) return NULL;
     s->base = base;
     s->max_body = max_body;
+    s->accept_retry = evtimer_new(base, on_accept_retry, s);
+    if (!s->accept_retry) {
+        free(s);
+        return NULL;
+    }
+    rs_http_limits_t l;
+    rs_http_limits_defaults(&l);
+    rs_http_server_set_limits(s, &l);
     return s;
 }
+
+void rs_http_server_set_limits(rs_http_server_t *s, const rs_http_limits_t *l) {
+    s->limits = *l;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        long fit = rl.rlim_cur > 2 * FD_RESERVE ? (long)(rl.rlim_cur - FD_RESERVE) / 2 : 1;
+        if (s->limits.max_connections > fit) {
+            RS_DEBUG("http", "connection cap %d lowered to %ld to fit RLIMIT_NOFILE %llu", s->limits.max_connections,
+                    fit, (unsigned long long)rl.rlim_cur);
+            s->limits.max_connections = (int)fit;
+        }
+    }
+    if (s->limits.max_connections < 1) s->limits.max_connections = 1;
+}
+
+rs_http_limits_t rs_http_server_limits(const rs_http_server_t *s) { return s->limits; }
+
+int rs_http_server_connections(const rs_http_server_t *s) { return s->nconns; }
 
 int rs_http_server_listen(rs_http_server_t *s, const char *addr, int port) {
     if (s->nlisteners == MAX_LISTENERS) return -1;
@@ -712,7 +865,9 @@ void rs_http_server_set_observer(rs_http_server_t *s, rs_http_observer_fn fn, vo
 void rs_http_server_free(rs_http_server_t *s) {
     if (!s) return;
     for (int i = 0; i < s->nlisteners; i++) evconnlistener_free(s->listeners[i]);
+    s->nlisteners = 0;
     while (s->conns) conn_close(s->conns); /* pending requests are told they are gone */
+    event_free(s->accept_retry);
     for (struct req_private *p = s->reqs; p; p = p->next) p->pub.srv_ = NULL; /* they finish after the server */
     free(s);
 }

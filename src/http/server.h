@@ -42,8 +42,27 @@ struct rs_http_req {
     int64_t start_us_;
 };
 
-/** Creates a server on `base`. Bodies over max_body bytes are answered 413 before any handler runs. */
+/** Limits that keep one client (or many) from holding the server's memory, descriptors or loop. */
+typedef struct rs_http_limits {
+    int max_connections;      /* open connections at most; at the cap the listeners pause (default 10000) */
+    int header_timeout_ms;    /* a request's line and headers must arrive within this of its first byte (10 s) */
+    int body_timeout_ms;      /* its body must arrive within this of the end of its headers (60 s) */
+    int idle_timeout_ms;      /* a keep-alive connection with no request is closed after this (300 s) */
+} rs_http_limits_t;
+
+/** Fills l with the defaults above. */
+void rs_http_limits_defaults(rs_http_limits_t *l);
+
+/** Creates a server on `base` with the default limits. Bodies over max_body bytes are answered 413 before any
+ *  handler runs. */
 rs_http_server_t *rs_http_server_new(struct event_base *base, size_t max_body);
+/** Replaces the limits; call before listening. The connection cap is lowered to fit RLIMIT_NOFILE (half the
+ *  descriptors left after a reserve: a proxied request holds an outbound connection too). */
+void rs_http_server_set_limits(rs_http_server_t *s, const rs_http_limits_t *l);
+/** The limits in force (after the RLIMIT_NOFILE clamp). */
+rs_http_limits_t rs_http_server_limits(const rs_http_server_t *s);
+/** Open connections now (for tests and metrics). */
+int rs_http_server_connections(const rs_http_server_t *s);
 /** Listens on addr:port (port 0 picks a free port). Returns the bound port, or -1. May be called for several addresses. */
 int rs_http_server_listen(rs_http_server_t *s, const char *addr, int port);
 /** Appends a handler to the chain. */
@@ -70,7 +89,8 @@ void rs_http_reply_error(rs_http_req_t *r, int status, const char *code, const c
     __attribute__((format(printf, 4, 5)));
 /** The Dapr errorCode this server answers a status with when it turns a request away itself (no handler took it,
  *  malformed, too large, ...): 400 ERR_MALFORMED_REQUEST, 404 ERR_NOT_FOUND, 405 ERR_METHOD_NOT_ALLOWED,
- *  413 ERR_REQUEST_TOO_LARGE, 431 ERR_HEADERS_TOO_LARGE, 505 ERR_HTTP_VERSION, anything else ERR_INTERNAL.
+ *  408 ERR_REQUEST_TIMEOUT, 413 ERR_REQUEST_TOO_LARGE, 431 ERR_HEADERS_TOO_LARGE, 501 ERR_NOT_IMPLEMENTED,
+ *  505 ERR_HTTP_VERSION, anything else ERR_INTERNAL.
  *  ripstopd's error table (sidecar/errors.h) lists each with the same status; its unit test checks that. */
 const char *rs_http_error_code(int status);
 /** Sends a status with no body (e.g. 204). */

@@ -25,9 +25,11 @@
     XX(MALFORMED_REQUEST, "ERR_MALFORMED_REQUEST", 400, INVALID_ARGUMENT)                          \
     XX(NOT_FOUND, "ERR_NOT_FOUND", 404, UNIMPLEMENTED)                                             \
     XX(METHOD_NOT_ALLOWED, "ERR_METHOD_NOT_ALLOWED", 405, UNIMPLEMENTED)                           \
+    XX(REQUEST_TIMEOUT, "ERR_REQUEST_TIMEOUT", 408, DEADLINE_EXCEEDED)                             \
     XX(REQUEST_TOO_LARGE, "ERR_REQUEST_TOO_LARGE", 413, RESOURCE_EXHAUSTED)                        \
     XX(HEADERS_TOO_LARGE, "ERR_HEADERS_TOO_LARGE", 431, RESOURCE_EXHAUSTED)                        \
     XX(INTERNAL, "ERR_INTERNAL", 500, INTERNAL)                                                    \
+    XX(NOT_IMPLEMENTED, "ERR_NOT_IMPLEMENTED", 501, UNIMPLEMENTED)                                 \
     XX(HTTP_VERSION, "ERR_HTTP_VERSION", 505, UNIMPLEMENTED)                                       \
     /* health */                                                                                   \
     XX(HEALTH_NOT_READY, "ERR_HEALTH_NOT_READY", 500, UNAVAILABLE)                                 \

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE /* SCHED_BATCH */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "core/duration.h"
 #include "core/log.h"
 #include "sidecar/components/component.h"
 #include "sidecar/sidecar.h"
@@ -19,7 +21,7 @@
 enum {
     OPT_APP_ID = 1000, OPT_APP_PORT, OPT_APP_PROTOCOL, OPT_APP_CHANNEL_ADDRESS, OPT_HTTP_PORT, OPT_LISTEN,
     OPT_RESOURCES, OPT_CONFIG, OPT_LOG_LEVEL, OPT_LOG_JSON, OPT_API_LOGGING, OPT_METRICS_PORT, OPT_MAX_BODY,
-    OPT_SCHED_POLICY, OPT_HELP, OPT_VERSION, OPT_IGNORED, OPT_IGNORED_BOOL,
+    OPT_SCHED_POLICY, OPT_MAX_CONNS, OPT_HEADER_TIMEOUT, OPT_BODY_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_HELP, OPT_VERSION, OPT_IGNORED, OPT_IGNORED_BOOL,
 };
 
 /* --sched-policy: the process's Linux scheduling policy (ripstopd's own flag; daprd has none). */
@@ -42,6 +44,10 @@ static const struct option options[] = {
     {"max-body-size", required_argument, NULL, OPT_MAX_BODY},
     {"dapr-http-max-request-size", required_argument, NULL, OPT_MAX_BODY},
     {"sched-policy", required_argument, NULL, OPT_SCHED_POLICY},
+    {"max-connections", required_argument, NULL, OPT_MAX_CONNS},
+    {"read-header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
+    {"read-body-timeout", required_argument, NULL, OPT_BODY_TIMEOUT},
+    {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     /* daprd flags that have no meaning here; accepted so existing launchers work. */
@@ -82,6 +88,11 @@ static void usage(FILE *out) {
             "  --max-body-size SIZE        request body limit, e.g. 4Mi (default 4Mi)\n"
             "  --sched-policy batch|normal Linux scheduling policy (default batch: a sidecar woken by a\n"
             "                              peer lets it block first instead of preempting it)\n"
+            "  --max-connections N         open API connections at most; at the cap new ones wait (default 10000,\n"
+            "                              lowered to fit the descriptor limit)\n"
+            "  --read-header-timeout DUR   a request's headers must arrive within this (default 10s)\n"
+            "  --read-body-timeout DUR     its body within this after the headers (default 60s)\n"
+            "  --idle-timeout DUR          an idle keep-alive connection is closed after this (default 5m)\n"
             "  --help, --version\n\n"
             "environment: DAPR_API_TOKEN (required on inbound calls), APP_API_TOKEN (sent to the app)\n\n"
             "component types:");
@@ -89,11 +100,13 @@ static void usage(FILE *out) {
     fprintf(out, "\n");
 }
 
-/* Kubernetes-style quantities: 4Mi, 512Ki, 1G, 1000 (bytes). */
+/* Kubernetes-style quantities: 4Mi, 512Ki, 1G, 1000 (bytes); 1 byte to 1 TiB. */
 static int parse_size(const char *s, size_t *out) {
     char *end;
+    errno = 0;
     double v = strtod(s, &end);
-    if (end == s || v < 0) return -1;
+    /* "inf", "nan", "1e30" and the like must not become a cast's undefined value */
+    if (end == s || errno || !isfinite(v) || v < 0 || v > 1099511627776.0) return -1;
     static const struct {
         const char *suffix;
         double mult;
@@ -101,7 +114,9 @@ static int parse_size(const char *s, size_t *out) {
                  {"G", 1e9},    {"Ki", 1024.0},       {"Mi", 1048576.0},    {"Gi", 1073741824.0}};
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
         if (strcmp(end, units[i].suffix) == 0) {
-            *out = (size_t)(v * units[i].mult);
+            double bytes = v * units[i].mult;
+            if (bytes < 1 || bytes > 1099511627776.0) return -1;
+            *out = (size_t)bytes;
             return 0;
         }
     }
@@ -112,6 +127,14 @@ static int parse_port(const char *s, int *out) {
     long long v;
     if (rs_parse_int64(s, &v) != 0 || v < 0 || v > 65535) return -1;
     *out = (int)v;
+    return 0;
+}
+
+/* A Go duration ("10s", "1m30s") from 1 ms to 24 h, as milliseconds. */
+static int parse_timeout(const char *s, int *out_ms) {
+    int64_t ms;
+    if (rs_duration_parse_go(s, &ms) != 0 || ms < 1 || ms > 86400000) return -1;
+    *out_ms = (int)ms;
     return 0;
 }
 
@@ -167,6 +190,21 @@ static int parse_flags(rs_sidecar_config_t *cfg, int argc, char **argv) {
             if (strcmp(optarg, "batch") == 0) sched_policy = SCHED_BATCH;
             else if (strcmp(optarg, "normal") == 0) sched_policy = SCHED_OTHER;
             else goto bad_value;
+            break;
+        case OPT_MAX_CONNS: {
+            long long n;
+            if (rs_parse_int64(optarg, &n) != 0 || n < 1 || n > 1000000) goto bad_value;
+            cfg->http_limits.max_connections = (int)n;
+            break;
+        }
+        case OPT_HEADER_TIMEOUT:
+            if (parse_timeout(optarg, &cfg->http_limits.header_timeout_ms) != 0) goto bad_value;
+            break;
+        case OPT_BODY_TIMEOUT:
+            if (parse_timeout(optarg, &cfg->http_limits.body_timeout_ms) != 0) goto bad_value;
+            break;
+        case OPT_IDLE_TIMEOUT:
+            if (parse_timeout(optarg, &cfg->http_limits.idle_timeout_ms) != 0) goto bad_value;
             break;
         case OPT_HELP: usage(stdout); exit(0);
         case OPT_VERSION: printf("ripstopd %s\n", RIPSTOP_VERSION); exit(0);

@@ -34,6 +34,7 @@ void rs_sidecar_config_defaults(rs_sidecar_config_t *cfg) {
     cfg->http_port = 3500;
     cfg->metrics_port = 9090;
     cfg->max_body_size = 4u << 20;
+    rs_http_limits_defaults(&cfg->http_limits);
     cfg->log_level = rs_strdup("info");
 }
 
@@ -220,6 +221,11 @@ int rs_sidecar_init(rs_sidecar_t *sc, struct event_base *base, char *err, size_t
 
 int rs_sidecar_start(rs_sidecar_t *sc, char *err, size_t errlen) {
     sc->api = rs_http_server_new(sc->base, sc->cfg.max_body_size);
+    if (!sc->api) {
+        snprintf(err, errlen, "cannot create the API server");
+        return -1;
+    }
+    rs_http_server_set_limits(sc->api, &sc->cfg.http_limits);
     for (size_t i = 0; i < sc->cfg.listen_addresses.len; i++) {
         const char *addr = sc->cfg.listen_addresses.items[i];
         if (rs_http_server_listen(sc->api, addr, sc->cfg.http_port) < 0) {

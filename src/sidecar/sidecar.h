@@ -26,6 +26,7 @@ typedef struct rs_sidecar_config {
     char *config_path;
     int metrics_port;             /* 0 = off; default 9090 */
     size_t max_body_size;         /* --max-body-size, default 4Mi */
+    rs_http_limits_t http_limits; /* --max-connections, --read-header-timeout, --read-body-timeout, --idle-timeout */
     char *api_token;              /* env DAPR_API_TOKEN */
     char *app_api_token;          /* env APP_API_TOKEN */
     int enable_api_logging;

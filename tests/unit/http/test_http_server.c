@@ -1191,6 +1191,151 @@ TEST(concurrent_300) {
     for (int i = 0; i < N; i++) ASSERT_EQ(cs[i]->in_len, cs[i]->off);
 }
 
+/* ------------------------------------------------- limits and deadlines -- */
+
+/* Restarts the server with short deadlines (and a connection cap) for the cases below. */
+static int start_with_limits(int max_conns, int header_ms, int body_ms, int idle_ms) {
+    if (start_server(DEFAULT_MAX_BODY) != 0) return -1;
+    rs_http_limits_t l = {.max_connections = max_conns, .header_timeout_ms = header_ms, .body_timeout_ms = body_ms,
+                          .idle_timeout_ms = idle_ms};
+    rs_http_server_set_limits(fx.srv, &l);
+    return 0;
+}
+
+/* A client that trickles its headers a byte at a time cannot hold the connection past the header deadline,
+ * however often bytes arrive; one that sends nothing is closed at the same deadline, without a reply. */
+TEST(header_deadline) {
+    ASSERT_EQ(start_with_limits(100, 300, 5000, 60000), 0);
+    CONNECT(slow);
+    CONNECT(silent);
+    const char *req = "GET /alive HTTP/1.1\r\nHost: t\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+    int64_t start = rs_now_ms();
+    for (size_t i = 0; req[i] && !slow->eof && rs_now_ms() - start < 3000; i++) {
+        cli_send(slow, req + i, 1);
+        run_for(40); /* the trickle itself: a byte every 40 ms keeps any per-byte timer alive */
+    }
+    resp_t *r;
+    READ_RESP(r, slow, 0);
+    ASSERT_EQ(r->status, 408);
+    ASSERT_TRUE(is_json_error(r, "ERR_REQUEST_TIMEOUT"));
+    ASSERT_EQ(wait_end(slow, 2000), 1);
+    ASSERT_TRUE(rs_now_ms() - start < 2500);
+    ASSERT_EQ(wait_end(silent, 2000), 1);
+    ASSERT_EQ(silent->in_len, 0); /* closed without a reply */
+    ASSERT_EQ(fx.main_calls, 0);
+    ASSERT_STILL_SERVES();
+}
+
+/* The body has its own deadline from the end of the headers. */
+TEST(body_deadline) {
+    ASSERT_EQ(start_with_limits(100, 5000, 300, 60000), 0);
+    CONNECT(c);
+    cli_sends(c, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n0123456789");
+    resp_t *r;
+    READ_RESP(r, c, 0);
+    ASSERT_EQ(r->status, 408);
+    ASSERT_TRUE(is_json_error(r, "ERR_REQUEST_TIMEOUT"));
+    ASSERT_EQ(wait_end(c, 2000), 1);
+    ASSERT_EQ(fx.main_calls, 0);
+    ASSERT_STILL_SERVES();
+}
+
+/* A keep-alive connection with no next request is closed after the idle deadline; a request in progress
+ * with a handler is never cut by it. */
+TEST(idle_deadline) {
+    ASSERT_EQ(start_with_limits(100, 5000, 5000, 300), 0);
+    CONNECT(c);
+    resp_t *r;
+    EXCHANGE(r, c, "GET /alive HTTP/1.1\r\nHost: t\r\n\r\n");
+    ASSERT_EQ(r->status, 200);
+    int64_t t0 = rs_now_ms();
+    ASSERT_EQ(wait_end(c, 3000), 1);
+    ASSERT_TRUE(rs_now_ms() - t0 >= 250);
+    CONNECT(held);
+    cli_sends(held, "GET /hold HTTP/1.1\r\nHost: t\r\n\r\n");
+    WAIT_FOR(fx.nheld == 1, 2000);
+    run_for(700); /* past both deadlines: the held request's connection stays */
+    ASSERT_EQ(held->eof, 0);
+    rs_http_req_t *hr = fx.held[0].r;
+    unhold(hr);
+    rs_http_reply_empty(hr, 204);
+    READ_RESP(r, held, 0);
+    ASSERT_EQ(r->status, 204);
+}
+
+/* At the connection cap the listener pauses: further clients wait in the kernel's queue (no reset) and are
+ * served once a connection closes. */
+TEST(connection_cap) {
+    ASSERT_EQ(start_with_limits(4, 60000, 60000, 60000), 0);
+    cli_t *open_[4];
+    for (int i = 0; i < 4; i++) {
+        open_[i] = cli_connect();
+        ASSERT_TRUE(open_[i] != NULL);
+    }
+    WAIT_FOR(rs_http_server_connections(fx.srv) == 4, 2000);
+    CONNECT(late);
+    cli_sends(late, "GET /alive HTTP/1.1\r\nHost: t\r\n\r\n");
+    run_for(300);
+    ASSERT_EQ(rs_http_server_connections(fx.srv), 4);
+    ASSERT_EQ(late->in_len, 0);
+    ASSERT_EQ(late->reset, 0);
+    cli_close(open_[0], 0);
+    resp_t *r;
+    READ_RESP(r, late, 0);
+    ASSERT_REPLY(r, 200, "GET /alive");
+}
+
+static long cpu_ms(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000L + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000L;
+}
+
+/* Out of descriptors, a pending connection makes accept() fail at once, every time the listener is woken: the
+ * server must back off instead of spinning, and serve the waiting clients once descriptors are free again. */
+TEST(accept_backoff_out_of_fds) {
+    CONNECT(waiting);
+    cli_sends(waiting, "GET /alive HTTP/1.1\r\nHost: t\r\n\r\n");
+    int lowest = dup(0); /* the lowest free descriptor: a limit at it makes the next accept() fail EMFILE */
+    ASSERT_TRUE(lowest >= 0);
+    close(lowest);
+    struct rlimit saved, tight;
+    ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+    tight = saved;
+    tight.rlim_cur = (rlim_t)lowest;
+    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
+    long cpu0 = cpu_ms();
+    run_for(600);
+    long spent = cpu_ms() - cpu0;
+    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+    printf("  600 ms out of descriptors: %ld ms of CPU\n", spent);
+    ASSERT_TRUE(spent < 300); /* a spinning accept loop takes the whole 600 ms */
+    ASSERT_EQ(waiting->in_len, 0);
+    resp_t *r;
+    READ_RESP(r, waiting, 0); /* served after the back-off (at most ACCEPT_BACKOFF_MAX_MS) */
+    ASSERT_REPLY(r, 200, "GET /alive");
+}
+
+/* Only "chunked" is decoded; any other transfer coding is 501 (RFC 9112 §6.1), never handed on still coded. */
+TEST(transfer_codings) {
+    int ended = 0;
+    const char *reqs[] = {
+        "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n",
+        "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+        resp_t *r = reject_roundtrip(reqs[i], strlen(reqs[i]), 0, &ended);
+        ASSERT_TRUE(r != NULL);
+        ASSERT_EQ(r->status, 501);
+        ASSERT_TRUE(is_json_error(r, "ERR_NOT_IMPLEMENTED"));
+    }
+    CONNECT(c);
+    resp_t *r;
+    EXCHANGE(r, c, "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding:  Chunked \r\n\r\n2\r\nok\r\n0\r\n\r\n");
+    ASSERT_REPLY(r, 200, "ok");
+    ASSERT_EQ(fx.main_calls, 1);
+}
+
 /* ----------------------------------------------------------------- main -- */
 
 static int setup(void) {
@@ -1251,6 +1396,12 @@ int main(void) {
     RUN_CASE(free_with_pending);
     RUN_CASE(header_injection);
     RUN_CASE(concurrent_300);
+    RUN_CASE(header_deadline);
+    RUN_CASE(body_deadline);
+    RUN_CASE(idle_deadline);
+    RUN_CASE(connection_cap);
+    RUN_CASE(accept_backoff_out_of_fds);
+    RUN_CASE(transfer_codings);
     RUN_CASE(free_after_hangup_with_pending); /* last: under ASan a use-after-free here ends the run */
     return TEST_SUMMARY();
 }

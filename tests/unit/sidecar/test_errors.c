@@ -102,7 +102,7 @@ TEST(doc_lists_the_table_both_ways) {
 }
 
 TEST(http_server_codes_are_rows) {
-    static const int statuses[] = {400, 404, 405, 413, 431, 500, 505};
+    static const int statuses[] = {400, 404, 405, 408, 413, 431, 500, 501, 505};
     for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
         const char *code = rs_http_error_code(statuses[i]);
         int found = 0;
