@@ -102,14 +102,15 @@ TEST(doc_lists_the_table_both_ways) {
 }
 
 TEST(http_server_codes_are_rows) {
-    static const int statuses[] = {400, 404, 405, 408, 413, 431, 500, 501, 505};
-    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
-        const char *code = rs_http_error_code(statuses[i]);
+    /* every status the server maps to a code of its own (all but the ERR_INTERNAL default) */
+    for (int st = 400; st <= 599; st++) {
+        const char *code = rs_http_error_code(st);
+        if (st != 500 && strcmp(code, "ERR_INTERNAL") == 0) continue;
         int found = 0;
         for (int e = 0; e < RS_DAPR_ERR_COUNT; e++)
-            found |= strcmp(rs_dapr_err_code(e), code) == 0 && rs_dapr_err_http(e) == statuses[i];
+            found |= strcmp(rs_dapr_err_code(e), code) == 0 && rs_dapr_err_http(e) == st;
         if (!found) {
-            TEST_FAIL_AT("the HTTP server answers %d %s, which is not a row of the table", statuses[i], code);
+            TEST_FAIL_AT("the HTTP server answers %d %s, which is not a row of the table", st, code);
             return;
         }
     }
