@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 debs=(
-  build-essential cmake pkg-config
+  build-essential clang cmake pkg-config
   libevent-dev libcurl4-openssl-dev libhttp-parser-dev libhiredis-dev librdkafka-dev libfyaml-dev
   libjansson-dev libxml2-dev libssl-dev uuid-dev libsqlite3-dev
   redis-server python3 curl procps iproute2 chromium tzdata

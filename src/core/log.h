@@ -22,7 +22,8 @@ int rs_log_enabled(rs_log_level_t level);
 
 /** Writes one line to stderr. `scope` names the module ("api", "state.redis"). */
 void rs_log(rs_log_level_t level, const char *scope, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void rs_logv(rs_log_level_t level, const char *scope, const char *fmt, va_list ap);
+/** rs_log with a va_list. The format attribute lets the compiler check callers that forward their own format. */
+void rs_logv(rs_log_level_t level, const char *scope, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 
 #define RS_DEBUG(scope, ...) do { if (rs_log_enabled(RS_LOG_DEBUG)) rs_log(RS_LOG_DEBUG, scope, __VA_ARGS__); } while (0)
 #define RS_INFO(scope, ...) rs_log(RS_LOG_INFO, scope, __VA_ARGS__)

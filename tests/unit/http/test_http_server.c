@@ -959,8 +959,9 @@ TEST(limits) {
     const char *garbage[] = {"HELLO THERE\r\n\r\n", "GET / HTTP/1.1\r\nHost: t\r\nbad header line\r\n\r\n",
                              "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
                              "GET / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
-                             "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
-                             "0\r\n\r\n"};
+                             /* one element split over two lines: the parentheses say so (clang's -Wstring-concatenation) */
+                             ("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+                              "0\r\n\r\n")};
     for (int i = 0; i < (int)(sizeof garbage / sizeof garbage[0]); i++) {
         r = reject_roundtrip(garbage[i], strlen(garbage[i]), 0, &ended);
         if (!r || r->status != 400) { /* a failure is kept; the other inputs are still tried */

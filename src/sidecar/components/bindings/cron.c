@@ -53,9 +53,14 @@ static void go_time_string(const struct timespec *ts, char out[64]) {
     gmtime_r(&t, &tm);
     char frac[16] = "";
     if (ts->tv_nsec) {
-        snprintf(frac, sizeof frac, ".%09ld", ts->tv_nsec);
-        size_t n = strlen(frac);
-        while (frac[n - 1] == '0') frac[--n] = 0;
+        /* trim the zeros off the number, not the string: nothing is written past what snprintf wrote */
+        long ns = ts->tv_nsec;
+        int digits = 9;
+        while (ns % 10 == 0) {
+            ns /= 10;
+            digits--;
+        }
+        snprintf(frac, sizeof frac, ".%0*ld", digits, ns);
     }
     snprintf(out, 64, "%04d-%02d-%02d %02d:%02d:%02d%s +0000 UTC", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
              tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
