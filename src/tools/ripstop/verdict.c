@@ -186,64 +186,75 @@ static void idset_free(idset_t *s) {
     free(s->counts);
 }
 
-json_t *rs_verdict_compute(const json_t *rec) {
-    json_t *checks = json_array(), *out = json_object();
-    const json_t *crit = json_object_get(rec, "criteria");
-    const char *dapr = str(crit, "dapr_target", "dapr"), *direct = str(crit, "direct_target", "direct");
-    const char *wname = str(crit, "chaos_window", NULL);
-    double min_dapr = num(crit, "min_dapr_chaos_success", 0.8), min_gap = num(crit, "min_success_gap", 0.3);
-    int min_reqs = (int)num(crit, "min_chaos_requests", 5);
+/* What the phases of rs_verdict_compute share: the inputs, the thresholds, and what earlier phases found. */
+typedef struct {
+    const json_t *rec, *records, *loyalty;
+    const char *dapr, *direct; /* the two frontends' target names */
+    double min_dapr, min_gap;
+    int min_reqs;
+    int has_window;
+    double ws, we;      /* the chaos window, when has_window */
+    idset_t ids;        /* distinct order ids on the broker */
+    struct cust *cs;    /* per-customer expectation, sorted by id */
+    size_t ncs;
+    long answered_missing; /* answered with success but never published */
+    json_t *out, *checks;
+} verdict_t;
 
-    /* --- frontends --- */
-    const json_t *load = json_object_get(rec, "load"), *records = json_object_get(load, "records");
-    int has_window = 0;
-    double ws = 0, we = 0;
+/* Phase 1: the chaos window, by name when the criteria give one, else the first window of kind "chaos". */
+static void find_chaos_window(verdict_t *v, const char *wname) {
     size_t i;
     json_t *w;
-    json_array_foreach(json_object_get(rec, "windows"), i, w) {
-        if (has_window) break;
+    json_array_foreach(json_object_get(v->rec, "windows"), i, w) {
         if (wname ? strcmp(str(w, "name", ""), wname) == 0 : strcmp(str(w, "kind", ""), "chaos") == 0) {
-            has_window = 1;
-            ws = num(w, "start_ms", 0);
-            we = num(w, "end_ms", 0);
+            v->has_window = 1;
+            v->ws = num(w, "start_ms", 0);
+            v->we = num(w, "end_ms", 0);
+            return;
         }
     }
+}
+
+/* Phase 2: per-frontend figures, and whether the Dapr frontend survived the chaos window better than the direct one. */
+static void judge_frontends(verdict_t *v) {
+    const json_t *load = json_object_get(v->rec, "load");
     json_t *fronts = json_object();
+    size_t i;
     json_t *t;
     json_array_foreach(json_object_get(load, "targets"), i, t) {
         const char *name = str(t, "name", "?");
-        json_object_set_new(fronts, name, frontend_stats(records, name, has_window, ws, we));
+        json_object_set_new(fronts, name, frontend_stats(v->records, name, v->has_window, v->ws, v->we));
     }
-    json_object_set_new(out, "frontends", fronts);
-    if (has_window)
-        json_object_set_new(out, "chaos_window", json_pack("{s:f, s:f}", "start_ms", ws, "end_ms", we));
-    const json_t *fd = json_object_get(fronts, dapr), *fp = json_object_get(fronts, direct);
-    if (!records || !fd || !fp || !has_window) {
-        add_check(checks, "dapr-survives-chaos", 0, "missing input: %s", !records ? "load records"
-                                                                      : !has_window ? "a chaos window"
-                                                                                    : "both frontends' records");
-    } else {
-        const json_t *cd = json_object_get(fd, "chaos_window"), *cp = json_object_get(fp, "chaos_window");
-        double rd = num(cd, "success_rate", 0), rp = num(cp, "success_rate", 0);
-        int nd = (int)num(cd, "sent", 0), np = (int)num(cp, "sent", 0);
-        if (nd < min_reqs || np < min_reqs)
-            add_check(checks, "dapr-survives-chaos", 0, "too few requests in the chaos window (%d and %d, need %d)",
-                      nd, np, min_reqs);
-        else
-            add_check(checks, "dapr-survives-chaos", rd >= min_dapr,
-                      "%s frontend: %.1f%% of %d requests succeeded in the chaos window (need >= %.0f%%)", dapr,
-                      100 * rd, nd, 100 * min_dapr);
-        add_check(checks, "dapr-beats-direct", nd >= min_reqs && np >= min_reqs && rd - rp >= min_gap,
-                  "chaos-window success %s %.1f%% vs %s %.1f%% (need a gap >= %.0f points)", dapr, 100 * rd, direct,
-                  100 * rp, 100 * min_gap);
+    json_object_set_new(v->out, "frontends", fronts);
+    if (v->has_window)
+        json_object_set_new(v->out, "chaos_window", json_pack("{s:f, s:f}", "start_ms", v->ws, "end_ms", v->we));
+    const json_t *fd = json_object_get(fronts, v->dapr), *fp = json_object_get(fronts, v->direct);
+    if (!v->records || !fd || !fp || !v->has_window) {
+        add_check(v->checks, "dapr-survives-chaos", 0, "missing input: %s", !v->records ? "load records"
+                                                                          : !v->has_window ? "a chaos window"
+                                                                                           : "both frontends' records");
+        return;
     }
+    const json_t *cd = json_object_get(fd, "chaos_window"), *cp = json_object_get(fp, "chaos_window");
+    double rd = num(cd, "success_rate", 0), rp = num(cp, "success_rate", 0);
+    int nd = (int)num(cd, "sent", 0), np = (int)num(cp, "sent", 0);
+    if (nd < v->min_reqs || np < v->min_reqs)
+        add_check(v->checks, "dapr-survives-chaos", 0, "too few requests in the chaos window (%d and %d, need %d)", nd,
+                  np, v->min_reqs);
+    else
+        add_check(v->checks, "dapr-survives-chaos", rd >= v->min_dapr,
+                  "%s frontend: %.1f%% of %d requests succeeded in the chaos window (need >= %.0f%%)", v->dapr,
+                  100 * rd, nd, 100 * v->min_dapr);
+    add_check(v->checks, "dapr-beats-direct", nd >= v->min_reqs && np >= v->min_reqs && rd - rp >= v->min_gap,
+              "chaos-window success %s %.1f%% vs %s %.1f%% (need a gap >= %.0f points)", v->dapr, 100 * rd, v->direct,
+              100 * rp, 100 * v->min_gap);
+}
 
-    /* --- published orders (the expectation) --- */
-    const json_t *pub = json_object_get(rec, "published");
-    idset_t ids = {0};
-    struct cust *cs = NULL;
-    size_t ncs = 0;
+/* Phase 3: the expectation, from the messages read back from the broker (each order counted once), plus a row
+ * for every customer that exists only in the state stores (counted but never published). */
+static void count_published(verdict_t *v, const json_t *pub) {
     long messages = 0, noid = 0, dup_orders = 0;
+    size_t i;
     json_t *m;
     json_array_foreach(pub, i, m) {
         messages++;
@@ -254,96 +265,125 @@ json_t *rs_verdict_compute(const json_t *rec) {
             oid = synth;
             noid++;
         }
-        int *cnt = idset_add(&ids, oid);
+        int *cnt = idset_add(&v->ids, oid);
         if (++*cnt == 1) {
-            struct cust *c = cust_get(&cs, &ncs, (long)num(m, "customerId", 0));
+            struct cust *c = cust_get(&v->cs, &v->ncs, (long)num(m, "customerId", 0));
             c->exp_count++;
             c->exp_points += llround(num(m, "orderTotal", 0));
         } else if (*cnt == 2) {
             dup_orders++;
         }
     }
-    /* Customers that exist only in the state stores (counted but never published) still get a row. */
-    const json_t *loyalty = json_object_get(rec, "loyalty");
     const char *vk;
     json_t *vv;
-    json_object_foreach((json_t *)loyalty, vk, vv) {
+    json_object_foreach((json_t *)v->loyalty, vk, vv) {
         const char *ck;
         json_t *cv;
         json_object_foreach(vv, ck, cv) {
             (void)cv;
-            char *end;
-            long id = strtol(ck, &end, 10);
-            if (!*end) cust_get(&cs, &ncs, id);
+            long long id;
+            if (rs_parse_int64(ck, &id) == 0) cust_get(&v->cs, &v->ncs, (long)id); /* keys that are not ids are ignored */
         }
     }
-    if (ncs) qsort(cs, ncs, sizeof *cs, cmp_cust);
-    json_object_set_new(out, "published",
+    if (v->ncs) qsort(v->cs, v->ncs, sizeof *v->cs, cmp_cust);
+    json_object_set_new(v->out, "published",
                         json_pack("{s:b, s:i, s:i, s:i, s:i, s:i}", "present", pub != NULL, "messages", (int)messages,
-                                  "distinct_orders", (int)ids.n, "duplicate_messages", (int)(messages - (long)ids.n),
-                                  "duplicated_orders", (int)dup_orders, "without_order_id", (int)noid));
+                                  "distinct_orders", (int)v->ids.n, "duplicate_messages",
+                                  (int)(messages - (long)v->ids.n), "duplicated_orders", (int)dup_orders,
+                                  "without_order_id", (int)noid));
+}
 
-    /* --- answered with success but never published --- */
+/* Phase 4: requests answered with success whose order never reached the broker. */
+static json_t *find_lost(verdict_t *v, const json_t *pub) {
     json_t *lost = json_object();
-    long answered_missing = 0, answered_noid = 0;
+    long answered_noid = 0;
+    size_t i;
     json_t *r;
-    json_array_foreach(records, i, r) {
+    json_array_foreach(v->records, i, r) {
         if (!json_is_true(json_object_get(r, "ok"))) continue;
         const char *oid = str(r, "order_id", "");
         if (!*oid) answered_noid++;
-        else if (!idset_has(&ids, oid)) answered_missing++;
+        else if (!idset_has(&v->ids, oid)) v->answered_missing++;
     }
-    json_object_set_new(lost, "answered_not_published", json_integer(answered_missing));
+    json_object_set_new(lost, "answered_not_published", json_integer(v->answered_missing));
     json_object_set_new(lost, "answered_without_order_id", json_integer(answered_noid));
     if (!pub)
-        add_check(checks, "orders-published", 0, "missing input: the messages read back from the broker");
+        add_check(v->checks, "orders-published", 0, "missing input: the messages read back from the broker");
     else
-        add_check(checks, "orders-published", ids.n > 0 && answered_missing == 0,
-                  "%ld distinct orders on the broker; %ld answered with success but never published", (long)ids.n,
-                  answered_missing);
+        add_check(v->checks, "orders-published", v->ids.n > 0 && v->answered_missing == 0,
+                  "%ld distinct orders on the broker; %ld answered with success but never published", (long)v->ids.n,
+                  v->answered_missing);
+    return lost;
+}
 
-    /* --- loyalty variants --- */
+/* Phase 5: each loyalty variant against the expectation: the lock variant exact, the no-lock one over-counting. */
+static void judge_loyalty(verdict_t *v, json_t *lost) {
     json_t *lv = json_object();
-    const json_t *lock = json_object_get(loyalty, "lock"), *nolock = json_object_get(loyalty, "nolock");
-    json_t *vl = variant_stats(lock, cs, ncs), *vn = variant_stats(nolock, cs, ncs);
-    long lock_lost = (long)num(vl, "undercount", 0) + answered_missing;
+    const json_t *lock = json_object_get(v->loyalty, "lock"), *nolock = json_object_get(v->loyalty, "nolock");
+    json_t *vl = variant_stats(lock, v->cs, v->ncs), *vn = variant_stats(nolock, v->cs, v->ncs);
+    long lock_lost = (long)num(vl, "undercount", 0) + v->answered_missing;
     json_object_set_new(vl, "lost", json_integer(lock_lost));
-    json_object_set_new(vn, "lost", json_integer((long)num(vn, "undercount", 0) + answered_missing));
+    json_object_set_new(vn, "lost", json_integer((long)num(vn, "undercount", 0) + v->answered_missing));
     json_object_set_new(lost, "lock", json_integer(lock_lost));
     json_object_set_new(lost, "nolock", json_integer((long)num(vn, "lost", 0)));
     if (!lock)
-        add_check(checks, "lock-exact", 0, "missing input: the lock variant's state");
+        add_check(v->checks, "lock-exact", 0, "missing input: the lock variant's state");
     else
-        add_check(checks, "lock-exact", json_is_true(json_object_get(vl, "exact")) && ids.n > 0,
+        add_check(v->checks, "lock-exact", json_is_true(json_object_get(vl, "exact")) && v->ids.n > 0,
                   "lock variant counted %d orders / %d points; expected %d / %d (from the broker)",
                   (int)num(vl, "counted_orders", 0), (int)num(vl, "actual_points", 0),
                   (int)num(vl, "expected_orders", 0), (int)num(vl, "expected_points", 0));
-    add_check(checks, "lock-no-lost-orders", lock && lock_lost == 0, "%ld orders lost by the lock variant", lock_lost);
+    add_check(v->checks, "lock-no-lost-orders", lock && lock_lost == 0, "%ld orders lost by the lock variant",
+              lock_lost);
     if (!nolock)
-        add_check(checks, "nolock-overcount-shown", 0, "missing input: the no-lock variant's state");
+        add_check(v->checks, "nolock-overcount-shown", 0, "missing input: the no-lock variant's state");
     else
-        add_check(checks, "nolock-overcount-shown",
-                  num(vn, "counted_orders", 0) >= num(vn, "expected_orders", 0) && ids.n > 0,
+        add_check(v->checks, "nolock-overcount-shown",
+                  num(vn, "counted_orders", 0) >= num(vn, "expected_orders", 0) && v->ids.n > 0,
                   "no-lock variant counted %d orders for %d published: over-count %+d",
                   (int)num(vn, "counted_orders", 0), (int)num(vn, "expected_orders", 0),
                   (int)(num(vn, "counted_orders", 0) - num(vn, "expected_orders", 0)));
     json_object_set_new(lv, "lock", vl);
     json_object_set_new(lv, "nolock", vn);
-    json_object_set_new(out, "loyalty", lv);
-    json_object_set_new(out, "lost", lost);
+    json_object_set_new(v->out, "loyalty", lv);
+}
+
+json_t *rs_verdict_compute(const json_t *rec) {
+    const json_t *crit = json_object_get(rec, "criteria");
+    verdict_t v = {
+        .rec = rec,
+        .records = json_object_get(json_object_get(rec, "load"), "records"),
+        .loyalty = json_object_get(rec, "loyalty"),
+        .dapr = str(crit, "dapr_target", "dapr"),
+        .direct = str(crit, "direct_target", "direct"),
+        .min_dapr = num(crit, "min_dapr_chaos_success", 0.8),
+        .min_gap = num(crit, "min_success_gap", 0.3),
+        .min_reqs = (int)num(crit, "min_chaos_requests", 5),
+        .out = json_object(),
+        .checks = json_array(),
+    };
+    const json_t *pub = json_object_get(rec, "published");
+    find_chaos_window(&v, str(crit, "chaos_window", NULL));
+    judge_frontends(&v);
+    count_published(&v, pub);
+    json_t *lost = find_lost(&v, pub);
+    judge_loyalty(&v, lost);
+    json_object_set_new(v.out, "lost", lost);
 
     json_t *dr = json_object_get(rec, "drained");
     if (dr)
-        add_check(checks, "drained", json_is_true(dr), "%s",
+        add_check(v.checks, "drained", json_is_true(dr), "%s",
                   json_is_true(dr) ? "no order blobs left" : "order blobs were still waiting when the state was read");
 
-    int pass = json_array_size(checks) > 0;
-    json_array_foreach(checks, i, m) if (!json_is_true(json_object_get(m, "pass"))) pass = 0;
-    json_object_set_new(out, "checks", checks);
-    json_object_set_new(out, "pass", json_boolean(pass));
-    idset_free(&ids);
-    free(cs);
-    return out;
+    int pass = json_array_size(v.checks) > 0;
+    size_t i;
+    json_t *c;
+    json_array_foreach(v.checks, i, c) if (!json_is_true(json_object_get(c, "pass"))) pass = 0;
+    json_object_set_new(v.out, "checks", v.checks);
+    json_object_set_new(v.out, "pass", json_boolean(pass));
+    idset_free(&v.ids);
+    free(v.cs);
+    return v.out;
 }
 
 static void print_cell(FILE *o, const json_t *row, const char *pk, const char *ck) {
