@@ -4,8 +4,8 @@
 BUILD       ?= build
 ASAN_BUILD  ?= build-asan
 CLANG_BUILD ?= build-clang
-JOBS       ?= $(shell nproc)
-MAKEFLAGS  += --no-print-directory
+JOBS        ?= $(shell nproc)
+MAKEFLAGS   += --no-print-directory
 
 .PHONY: all setup build build-clang test test-asan demo bench clean format images
 
