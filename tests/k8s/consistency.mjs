@@ -175,7 +175,7 @@ function checkSecrets(docs, p) {
         p.push(`${id(c)}: ${f}.key: Secret ${m.secretKeyRef.name} defines no key '${m.secretKeyRef.key}'`);
     });
   }
-  for (const d of of(docs, "Deployment"))
+  for (const d of [...of(docs, "Deployment"), ...of(docs, "Job")])
     d.spec.template.spec.containers.forEach((ct, ci) =>
       (ct.env || []).forEach((e, ei) => {
         const r = e.valueFrom?.secretKeyRef;
@@ -250,6 +250,20 @@ function checkServices(docs, p) {
     });
 }
 
+/** The load and verify Jobs (when rendered with the overlay): every in-cluster URL in their command
+ *  names a Service of the overlay in its namespace. */
+function checkJobs(docs, p) {
+  const services = new Set(of(docs, "Service").map((s) => `${s.metadata.name}.${nsOf(s)}`));
+  for (const j of of(docs, "Job"))
+    j.spec.template.spec.containers.forEach((c, ci) =>
+      (c.command || []).forEach((arg, ai) => {
+        for (const m of String(arg).matchAll(/([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local/g))
+          if (m[2] === nsOf(j) && !services.has(`${m[1]}.${m[2]}`))
+            p.push(`${id(j)}: spec.template.spec.containers[${ci}].command[${ai}]: no Service ${m[1]} in ${m[2]}`);
+      }),
+    );
+}
+
 /** All the rules; returns the problems found. */
 export function checkSystem(docs) {
   const p = [];
@@ -258,5 +272,6 @@ export function checkSystem(docs) {
   checkSecrets(docs, p);
   checkResiliency(docs, p, names);
   checkServices(docs, p);
+  checkJobs(docs, p);
   return p;
 }

@@ -67,6 +67,24 @@ class Manifests(unittest.TestCase):
         self.assertEqual(rc, 0, out)
         self.assertIn(" 0 problem(s)", out)
 
+    def test_jobs_render_validate_and_fit_their_overlay(self):
+        jobs = {}
+        for d in ("load", "verify-local", "verify-azure"):
+            rc, out, err = render(os.path.join(K8S, "jobs", d))
+            self.assertEqual(rc, 0, err)
+            jobs[d] = out
+        rc, out = check({"local+jobs": rendered("local") + "---\n" + jobs["load"] + "---\n" + jobs["verify-local"],
+                         "azure+jobs": rendered("azure") + "---\n" + jobs["load"] + "---\n" + jobs["verify-azure"]})
+        self.assertEqual(rc, 0, out)
+        # The Jobs read the scenario from the image: the Dockerfile must put deploy/local there.
+        with open(os.path.join(t.SRC, "Dockerfile")) as f:
+            self.assertIn("COPY deploy/local/ /usr/share/ripstop/local/", f.read())
+        self.assertIn("/usr/share/ripstop/local/scenario.yaml", jobs["load"])
+        # A Job URL naming a Service that does not exist is caught.
+        rc, out = check({"local+jobs": rendered("local") + "---\n" + jobs["load"].replace("frontend-dapr.", "frontend-dpr.")})
+        self.assertEqual(rc, 1, out)
+        self.assertIn("Job/ripstop-load: spec.template.spec.containers[0].command[5]: no Service frontend-dpr", out)
+
     def test_missing_secret_key_names_object_and_field(self):
         text = rendered("azure").replace("key: kafka-password", "key: kafka-pasword")
         rc, out = check({"azure": text})

@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "http/client.h"
 #include "tools/ripstop/load.h"
+#include "tools/ripstop/scenario.h"
 #include "tools/ripstop/verdict.h"
 
 int rs_cmd_load(int argc, char **argv);
@@ -34,11 +35,39 @@ static void on_signal(evutil_socket_t sig, short what, void *arg) {
     rs_load_stop_sending(r->load);
 }
 
+/* Takes the schedule from the scenario's load section; every target must be one of its targets. */
+static int apply_scenario(const char *path, int quick, const rs_load_target_t *targets, int nt, rs_load_opts_t *o) {
+    rs_scenario_t s;
+    char err[512];
+    if (rs_scenario_load(path, quick, &s, err, sizeof err) != 0) {
+        fprintf(stderr, "ripstop load: %s\n", err);
+        return -1;
+    }
+    o->rate = s.rate;
+    o->duration_ms = s.load_ms;
+    o->timeout_ms = s.timeout_ms;
+    int rc = 0;
+    for (int i = 0; i < nt; i++) {
+        int found = 0;
+        for (int k = 0; k < s.ntargets; k++) found |= strcmp(s.targets[k].name, targets[i].name) == 0;
+        if (!found) {
+            fprintf(stderr, "ripstop load: target '%s' is not one of the scenario's targets (%s)\n", targets[i].name, path);
+            rc = -1;
+        }
+    }
+    rs_scenario_free(&s);
+    return rc;
+}
+
 static void usage(FILE *o) {
     fprintf(o, "usage: ripstop load --url [NAME=]URL [--url ...] --rate PER_SEC --duration SECONDS\n"
                "                    [--timeout SECONDS] [--max N] [--out FILE]\n"
+               "       ripstop load --scenario SCENARIO.yaml [--quick] --url NAME=URL [--url ...] [--out FILE]\n"
                "  Open-loop GET load: request i leaves at i/rate seconds whatever earlier requests do.\n"
-               "  Prints per-target counts and latency percentiles; --out writes every request as JSON.\n");
+               "  With --scenario, rate, duration and timeout are the scenario's load (--quick: its quick run),\n"
+               "  and every NAME must be one of its targets (dapr, direct). Prints per-target counts and\n"
+               "  latency percentiles; --out writes every request as JSON (the input of `ripstop verify --load`).\n"
+               "  A target that never answered is named with its URL on stderr.\n");
 }
 
 int rs_cmd_load(int argc, char **argv) {
@@ -46,8 +75,10 @@ int rs_cmd_load(int argc, char **argv) {
     char names[RS_LOAD_MAX_TARGETS][64];
     int nt = 0;
     rs_load_opts_t o = {.rate = 0, .duration_ms = 0, .timeout_ms = 30000};
-    const char *out = NULL;
-    static const struct option opts[] = {{"url", required_argument, 0, 'u'},     {"rate", required_argument, 0, 'r'},
+    const char *out = NULL, *scenario = NULL;
+    int quick = 0;
+    static const struct option opts[] = {{"scenario", required_argument, 0, 's'}, {"quick", no_argument, 0, 'q'},
+                                         {"url", required_argument, 0, 'u'},     {"rate", required_argument, 0, 'r'},
                                          {"duration", required_argument, 0, 'd'}, {"timeout", required_argument, 0, 't'},
                                          {"max", required_argument, 0, 'm'},      {"out", required_argument, 0, 'o'},
                                          {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
@@ -77,10 +108,13 @@ int rs_cmd_load(int argc, char **argv) {
         case 't': o.timeout_ms = (int64_t)(atof(optarg) * 1000); break;
         case 'm': o.max_requests = atoi(optarg); break;
         case 'o': out = optarg; break;
+        case 's': scenario = optarg; break;
+        case 'q': quick = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
+    if (scenario && apply_scenario(scenario, quick, targets, nt, &o) != 0) return 2;
     if (nt == 0 || !(o.rate > 0) || o.duration_ms <= 0) {
         usage(stderr);
         return 2;
@@ -111,6 +145,7 @@ int rs_cmd_load(int argc, char **argv) {
     const rs_load_record_t *recs = rs_load_records(r.load, &n);
     printf("%-12s %6s %6s %6s %9s %9s %9s\n", "target", "sent", "ok", "failed", "p50 ms", "p99 ms", "max ms");
     double *lat = malloc(sizeof(double) * (n + 1));
+    int unreachable[RS_LOAD_MAX_TARGETS] = {0};
     for (int t = 0; t < nt; t++) {
         int sent = 0, ok = 0;
         size_t nl = 0;
@@ -122,9 +157,20 @@ int rs_cmd_load(int argc, char **argv) {
         }
         double p50 = rs_percentile(lat, nl, 50), p99 = rs_percentile(lat, nl, 99), mx = rs_percentile(lat, nl, 100);
         printf("%-12s %6d %6d %6d %9.0f %9.0f %9.0f\n", names[t], sent, ok, sent - ok, p50, p99, mx);
+        unreachable[t] = sent > 0;
+        for (size_t i = 0; i < n; i++)
+            if (recs[i].target == t && recs[i].status != 0) unreachable[t] = 0;
     }
     free(lat);
     int rc = 0;
+    for (int t = 0; t < nt; t++) {
+        if (!unreachable[t]) continue;
+        const char *why = "";
+        for (size_t i = 0; i < n && !*why; i++)
+            if (recs[i].target == t) why = recs[i].error[0] ? recs[i].error : "";
+        fprintf(stderr, "ripstop load: could not reach %s (%s)%s%s\n", names[t], targets[t].url, *why ? ": " : "",
+                why);
+    }
     if (out) {
         json_t *j = rs_load_json(r.load);
         if (json_dump_file(j, out, JSON_INDENT(1)) != 0) {

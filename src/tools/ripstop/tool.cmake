@@ -3,3 +3,4 @@
 file(GLOB RS_CLI_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/tools/ripstop/*.c)
 add_executable(ripstop ${RS_CLI_SOURCES})
 target_link_libraries(ripstop PRIVATE rs_sidecar_lib rs_http rs_core)
+target_link_libraries(ripstop PRIVATE PkgConfig::HIREDIS PkgConfig::RDKAFKA) # verify reads Redis and Kafka itself

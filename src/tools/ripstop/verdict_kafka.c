@@ -50,6 +50,27 @@ json_t *rs_verdict_parse_order(const char *value, size_t len) {
 }
 
 json_t *rs_verdict_read_orders(const char *brokers, const char *topic, int timeout_ms, char *err, size_t errlen) {
+    rs_verdict_kafka_t k = {.brokers = brokers};
+    return rs_verdict_read_orders_from(&k, topic, timeout_ms, err, errlen);
+}
+
+/* The client settings for k: librdkafka's security.protocol is the product of SASL and TLS. */
+static int security_conf(rd_kafka_conf_t *conf, const rs_verdict_kafka_t *k, char *errstr, size_t len) {
+    const char *proto = k->sasl_user ? (k->tls ? "SASL_SSL" : "SASL_PLAINTEXT") : (k->tls ? "SSL" : "PLAINTEXT");
+    if (rd_kafka_conf_set(conf, "security.protocol", proto, errstr, len) != RD_KAFKA_CONF_OK) return -1;
+    if (k->sasl_user && (rd_kafka_conf_set(conf, "sasl.mechanisms", "PLAIN", errstr, len) != RD_KAFKA_CONF_OK ||
+                         rd_kafka_conf_set(conf, "sasl.username", k->sasl_user, errstr, len) != RD_KAFKA_CONF_OK ||
+                         rd_kafka_conf_set(conf, "sasl.password", k->sasl_password ? k->sasl_password : "", errstr,
+                                           len) != RD_KAFKA_CONF_OK))
+        return -1;
+    if (k->tls && k->ca_file && rd_kafka_conf_set(conf, "ssl.ca.location", k->ca_file, errstr, len) != RD_KAFKA_CONF_OK)
+        return -1;
+    return 0;
+}
+
+json_t *rs_verdict_read_orders_from(const rs_verdict_kafka_t *k, const char *topic, int timeout_ms, char *err,
+                                    size_t errlen) {
+    const char *brokers = k->brokers;
     char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char group[96];
@@ -57,8 +78,9 @@ json_t *rs_verdict_read_orders(const char *brokers, const char *topic, int timeo
     if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, sizeof errstr) != RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof errstr) != RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, sizeof errstr) != RD_KAFKA_CONF_OK ||
-        rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-        snprintf(err, errlen, "kafka config: %s", errstr);
+        rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr) != RD_KAFKA_CONF_OK ||
+        security_conf(conf, k, errstr, sizeof errstr) != 0) {
+        snprintf(err, errlen, "kafka config for %s: %s", brokers, errstr);
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
@@ -92,7 +114,7 @@ json_t *rs_verdict_read_orders(const char *brokers, const char *topic, int timeo
         int left = (int)(deadline - rs_now_ms());
         e = rd_kafka_query_watermark_offsets(rk, topic, pid, &lo, &h, left > 0 ? left : 1);
         if (e) {
-            snprintf(err, errlen, "kafka watermarks of %s[%d]: %s", topic, pid, rd_kafka_err2str(e));
+            snprintf(err, errlen, "kafka watermarks of %s[%d] on %s: %s", topic, pid, brokers, rd_kafka_err2str(e));
             goto done;
         }
         hi[p] = h;
@@ -113,7 +135,8 @@ json_t *rs_verdict_read_orders(const char *brokers, const char *topic, int timeo
     while (remaining > 0) {
         int left = (int)(deadline - rs_now_ms());
         if (left <= 0) {
-            snprintf(err, errlen, "timed out reading topic '%s' (%zu messages read)", topic, json_array_size(out));
+            snprintf(err, errlen, "timed out reading topic '%s' on %s (%zu messages read)", topic, brokers,
+                     json_array_size(out));
             json_decref(out);
             out = NULL;
             break;

@@ -8,6 +8,20 @@
 #include <jansson.h>
 #include <stddef.h>
 
+/** How to reach a Kafka cluster: a broker list, optionally SASL/PLAIN and/or TLS. */
+typedef struct {
+    const char *brokers;       /**< "host:port[,host:port...]" */
+    const char *sasl_user;     /**< SASL/PLAIN user; NULL: no SASL */
+    const char *sasl_password; /**< with sasl_user */
+    int tls;                   /**< 1: TLS to the brokers (SASL_SSL with a user, else SSL) */
+    const char *ca_file;       /**< PEM bundle to verify the brokers with; NULL: the system's CAs */
+} rs_verdict_kafka_t;
+
+/** Same as rs_verdict_read_orders() on the cluster `k` (SASL/PLAIN, TLS as set there). Errors name the
+ *  broker list. */
+json_t *rs_verdict_read_orders_from(const rs_verdict_kafka_t *k, const char *topic, int timeout_ms, char *err,
+                                    size_t errlen);
+
 /** Reads `topic` on `brokers` up to each partition's high watermark, blocking for at most timeout_ms.
  *  Returns a JSON array (new reference) of {orderId, customerId, orderTotal, partition, offset}, one per
  *  message (duplicates kept; a message that is not an order JSON or a CloudEvent of one gets only
