@@ -102,3 +102,30 @@ int rs_traceparent_valid(const char *s) {
 double rs_random_unit(void) { return (double)(rng_next() >> 11) / (double)(1ULL << 53); }
 
 uint32_t rs_random_below(uint32_t n) { return (uint32_t)(rs_random_unit() * n) % n; }
+
+int rs_app_id_check(const char *id, char *why, size_t whylen) {
+    size_t n = id ? strlen(id) : 0;
+    if (n == 0) {
+        snprintf(why, whylen, "app id is empty");
+        return -1;
+    }
+    if (n > RS_APP_ID_MAX) {
+        snprintf(why, whylen, "app id is longer than %d characters", RS_APP_ID_MAX);
+        return -1;
+    }
+    if (id[0] == '-') {
+        snprintf(why, whylen, "app id must not start with '-'");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)id[i];
+        if (!(isalnum(ch) && ch < 0x80) && ch != '-' && ch != '_') {
+            if (ch > 0x20 && ch < 0x7f)
+                snprintf(why, whylen, "app id may hold only letters, digits, '-' and '_' (found '%c')", ch);
+            else
+                snprintf(why, whylen, "app id may hold only letters, digits, '-' and '_' (found byte 0x%02x)", ch);
+            return -1;
+        }
+    }
+    return 0;
+}

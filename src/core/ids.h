@@ -22,4 +22,11 @@ double rs_random_unit(void);
 /** Uniform random integer in [0, n). n must be > 0. */
 uint32_t rs_random_below(uint32_t n);
 
+/** Longest app id accepted (Kubernetes' DNS label limit, less daprd's "-dapr" service suffix). */
+#define RS_APP_ID_MAX 58
+/** Checks an app id: 1 to RS_APP_ID_MAX characters of [A-Za-z0-9_-], not starting with '-'. Stricter than daprd's
+ *  self-hosted rule (no '.'): an app id goes into state keys ("app||key"), metric labels, headers, log lines and
+ *  file names unescaped, so it may hold nothing that means something there. Returns 0, or -1 with a reason in why. */
+int rs_app_id_check(const char *id, char *why, size_t whylen);
+
 #endif

@@ -3,6 +3,7 @@ add_library(rs_core STATIC
   src/core/log.c
   src/core/buf.c
   src/core/duration.c
+  src/core/encoding.c
   src/core/clock.c
   src/core/ids.c
   src/core/json_util.c

@@ -22,8 +22,6 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/event_struct.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 #include <http_parser.h>
 #include <limits.h>
@@ -44,6 +42,7 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/encoding.h"
 #include "core/log.h"
 #include "http/wire.h"
 
@@ -479,14 +478,29 @@ static int method_allowed(enum http_method m) {
            m == HTTP_OPTIONS || m == HTTP_PATCH;
 }
 
-static void parse_query(rs_http_req_t *r) {
-    if (!r->query) return;
-    struct evkeyvalq q;
-    TAILQ_INIT(&q);
-    if (evhttp_parse_query_str(r->query, &q) == 0) {
-        for (struct evkeyval *kv = q.tqh_first; kv; kv = kv->next.tqe_next) rs_kvlist_add(&r->query_args, kv->key, kv->value);
+/* Splits the query at '&' and decodes keys and values ('+' is a space), as Go's url.ParseQuery: a pair with a
+ * malformed escape or a ';' is skipped. Returns -1 when a key or value decodes to a NUL byte, which would cut
+ * the C string short and so make two different names one. */
+static int parse_query(rs_http_req_t *r) {
+    if (!r->query) return 0;
+    for (const char *seg = r->query; *seg;) {
+        size_t n = strcspn(seg, "&");
+        const char *eq = memchr(seg, '=', n);
+        size_t klen = eq ? (size_t)(eq - seg) : n, vlen = eq ? n - klen - 1 : 0;
+        if (n && !memchr(seg, ';', klen)) {
+            size_t kd = 0, vd = 0;
+            char *k = rs_percent_decode(seg, klen, 1, &kd);
+            char *v = k ? rs_percent_decode(eq ? eq + 1 : "", vlen, 1, &vd) : NULL;
+            int nul = k && v && (strlen(k) != kd || strlen(v) != vd);
+            if (k && v && !nul) rs_kvlist_add_n(&r->query_args, k, kd, v, vd);
+            free(k);
+            free(v);
+            if (nul) return -1;
+        }
+        seg += n;
+        if (*seg == '&') seg++;
     }
-    evhttp_clear_headers(&q);
+    return 0;
 }
 
 /* Builds the request from the parse state and runs the handler chain. */
@@ -516,6 +530,7 @@ static void dispatch(conn_t *c) {
     const char *q = strchr(uri, '?');
     size_t plen = q ? (size_t)(q - uri) : strlen(uri), qlen = q ? strlen(q + 1) : 0;
     /* One block "raw_path\0path\0query\0" (path only when it has no escapes to decode). */
+    const char *bad = NULL; /* why the request line is refused */
     char *block = malloc(2 * plen + qlen + 3);
     if (block) {
         r->raw_path = memcpy(block, uri, plen);
@@ -524,10 +539,13 @@ static void dispatch(conn_t *c) {
             r->path = memcpy(block + plen + 1, uri, plen);
             r->path[plen] = '\0';
         } else {
-            r->path = p->path_decoded = evhttp_uridecode(r->raw_path, 0, NULL);
+            size_t dlen = 0;
+            r->path = p->path_decoded = rs_percent_decode(r->raw_path, plen, 0, &dlen);
+            if (!r->path) bad = "invalid URL escape in the path";
+            else if (strlen(r->path) != dlen) bad = "the path holds a NUL byte (%00)";
         }
         if (q) r->query = memcpy(block + 2 * plen + 2, q + 1, qlen + 1);
-        parse_query(r);
+        if (!bad && parse_query(r) != 0) bad = "the query holds a NUL byte (%00)";
     }
     r->headers = c->headers;
     memset(&c->headers, 0, sizeof c->headers);
@@ -543,8 +561,9 @@ static void dispatch(conn_t *c) {
     }
     memcpy(r->peer, c->peer, sizeof r->peer);
     c->cur = p;
-    if (!r->path || !r->raw_path || !r->body) {
-        rs_http_reply_error(r, 400, rs_http_error_code(400), "malformed request line");
+    if (bad || !r->path || !r->raw_path || !r->body) {
+        if (!r->path) r->path = r->raw_path ? r->raw_path : p->empty_body; /* for the observer and handlers' logs */
+        rs_http_reply_error(r, 400, rs_http_error_code(400), "malformed request line: %s", bad ? bad : "no memory");
         return;
     }
     p->in_dispatch = 1;
@@ -911,7 +930,11 @@ void rs_http_reply_error(rs_http_req_t *r, int status, const char *code, const c
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    rs_http_reply_json(r, status, json_pack("{s:s, s:s}", "errorCode", code, "message", msg));
+    /* a message quoting a client's bytes may not be UTF-8, which JSON cannot carry: U+FFFD stands in for them,
+     * as in Go's encoding/json, so the body always has its errorCode */
+    char *clean = rs_utf8_valid(msg, strlen(msg)) ? NULL : rs_utf8_sanitize(msg, strlen(msg), NULL);
+    rs_http_reply_json(r, status, json_pack("{s:s, s:s}", "errorCode", code, "message", clean ? clean : msg));
+    free(clean);
 }
 
 void rs_http_reply_empty(rs_http_req_t *r, int status) { rs_http_reply(r, status, NULL, NULL, 0); }

@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 
 #include "core/duration.h"
+#include "core/ids.h"
 #include "core/log.h"
 #include "sidecar/components/component.h"
 #include "sidecar/sidecar.h"
@@ -226,6 +227,11 @@ static int parse_flags(rs_sidecar_config_t *cfg, int argc, char **argv) {
     }
     if (!cfg->app_id || !*cfg->app_id) {
         fprintf(stderr, "ripstopd: --app-id is required\n");
+        return -1;
+    }
+    char why[128];
+    if (rs_app_id_check(cfg->app_id, why, sizeof why) != 0) {
+        fprintf(stderr, "ripstopd: invalid value for --app-id: %s\n", why);
         return -1;
     }
     if (cfg->listen_addresses.len == 0) rs_strlist_add(&cfg->listen_addresses, "127.0.0.1");

@@ -57,7 +57,4 @@ int rs_cloudevent_expired(const json_t *event, time_t now);
  *  kept byte for byte). `in` must be valid JSON. */
 char *rs_json_compact_text(const char *in, size_t len, size_t *outlen);
 
-/** Returns a malloc'd copy of s[0..len) where invalid UTF-8 is replaced by U+FFFD (as Go's JSON encoder does). */
-char *rs_utf8_sanitize(const char *s, size_t len, size_t *outlen);
-
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/encoding.h"
 #include "core/str.h"
 #include "sidecar/errors.h"
 
@@ -62,13 +63,28 @@ static uint64_t fnv(const char *s) {
     return h;
 }
 
-static void append_escaped(rs_buf_t *b, const char *v) {
-    for (; *v; v++) {
+/* 1 if v[0..n) can go into a label as it is: no byte to escape and only UTF-8, which the exposition format
+ * requires (one label with raw bytes from a client would make the whole scrape invalid). */
+static int label_plain(const char *v, size_t n) {
+    int high = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)v[i];
+        if (ch == '\\' || ch == '"' || ch == '\n') return 0;
+        high |= ch & 0x80;
+    }
+    return !high || rs_utf8_valid(v, n);
+}
+
+/* Appends a label value escaped as the exposition format says, invalid UTF-8 as U+FFFD. */
+static void append_escaped(rs_buf_t *b, const char *value) {
+    char *clean = rs_utf8_valid(value, strlen(value)) ? NULL : rs_utf8_sanitize(value, strlen(value), NULL);
+    for (const char *v = clean ? clean : value; *v; v++) {
         if (*v == '\\') rs_buf_puts(b, "\\\\");
         else if (*v == '"') rs_buf_puts(b, "\\\"");
         else if (*v == '\n') rs_buf_puts(b, "\\n");
         else rs_buf_append(b, v, 1);
     }
+    free(clean);
 }
 
 rs_metrics_t *rs_metrics_new(const char *app_id) {
@@ -128,7 +144,7 @@ static char *render_labels(rs_metrics_t *m, const char *const *labels, char *buf
     if (plain) memcpy(buf, m->app_label, n);
     for (size_t i = 0; plain && labels && labels[i] && labels[i + 1]; i += 2) {
         size_t kl = strlen(labels[i]), vl = strlen(labels[i + 1]);
-        if (strpbrk(labels[i + 1], "\\\"\n") || n + kl + vl + 5 >= buflen) {
+        if (n + kl + vl + 5 >= buflen || !label_plain(labels[i + 1], vl)) {
             plain = 0; /* needs escaping or room: take the general path */
             break;
         }

@@ -79,6 +79,21 @@ TEST(descriptors) {
     ASSERT_EQ(next_of("CRON_TZ=UTC @hourly", at(2026, 5, 5, 5, 5, 5)), at(2026, 5, 5, 6, 0, 0));
 }
 
+/* A long schedule with the wrong field count: the message lists the fields as far as it has room, and the
+ * listing never forms a pointer past its buffer (found by libFuzzer; only clang's UBSan sees it). */
+TEST(long_schedule_with_wrong_field_count) {
+    char spec[400], err[300];
+    snprintf(spec, sizeof spec, "%s 1 2 3 4 5 6", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,"
+                                              "26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,"
+                                              "49,50,51,52,53,54,55,56,57,58,59,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,"
+                                              "16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32");
+    ASSERT_TRUE(strlen(spec) > 200);
+    rs_cron_schedule_t *s = rs_cron_parse(spec, err, sizeof err);
+    ASSERT_TRUE(s == NULL);
+    ASSERT_TRUE(strncmp(err, "expected 5 to 6 fields, found 7: [1,2,3", 39) == 0);
+    ASSERT_TRUE(strlen(err) < sizeof err);
+}
+
 TEST(every_is_a_fixed_delay_in_whole_seconds) {
     ASSERT_EQ(next_of("@every 1m30s", at(2026, 1, 1, 0, 0, 0) + 400), at(2026, 1, 1, 0, 1, 30));
     ASSERT_EQ(next_of("@every 200ms", at(2026, 1, 1, 0, 0, 0)), at(2026, 1, 1, 0, 0, 1));
@@ -150,6 +165,7 @@ int main(void) {
     RUN(ranges_lists_steps_names);
     RUN(dom_and_dow_are_ored_unless_one_is_star);
     RUN(descriptors);
+    RUN(long_schedule_with_wrong_field_count);
     RUN(every_is_a_fixed_delay_in_whole_seconds);
     RUN(time_zone_prefix);
     RUN(dst_changes);

@@ -1192,6 +1192,36 @@ TEST(concurrent_300) {
     for (int i = 0; i < N; i++) ASSERT_EQ(cs[i]->in_len, cs[i]->off);
 }
 
+/* What the request line may hold: query keys are decoded as values are; a NUL byte (%00) in the path or the
+ * query, or a malformed escape in the path, is refused with 400 before any handler sees it; an error message
+ * quoting bytes that are not UTF-8 still has its JSON body and errorCode. */
+TEST(request_line_encoding) {
+    CONNECT(c);
+    resp_t *r;
+    EXCHANGE(r, c, "GET /q?a%20b=c+d&e%3D=%3D&bad=%zz&k HTTP/1.1\r\nHost: t\r\n\r\n");
+    ASSERT_EQ(r->status, 200);
+    ASSERT_EQ(fx.args.len, 3);
+    ASSERT_STREQ(fx.args.items[0].key, "a b");
+    ASSERT_STREQ(fx.args.items[0].value, "c d");
+    ASSERT_STREQ(fx.args.items[1].key, "e=");
+    ASSERT_STREQ(fx.args.items[1].value, "=");
+    ASSERT_STREQ(fx.args.items[2].key, "k");
+    ASSERT_STREQ(fx.args.items[2].value, "");
+    int calls = fx.main_calls;
+    const char *refused[] = {"GET /a%00b HTTP/1.1\r\nHost: t\r\n\r\n", "GET /q?k%00=v HTTP/1.1\r\nHost: t\r\n\r\n",
+                             "GET /q?k=v%00w HTTP/1.1\r\nHost: t\r\n\r\n", "GET /a%zz HTTP/1.1\r\nHost: t\r\n\r\n"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        EXCHANGE(r, c, refused[i]);
+        ASSERT_EQ(r->status, 400);
+        ASSERT_TRUE(is_json_error(r, "ERR_MALFORMED_REQUEST"));
+    }
+    ASSERT_EQ(fx.main_calls, calls);
+    EXCHANGE(r, c, "GET /none%FF%FE HTTP/1.1\r\nHost: t\r\n\r\n"); /* 404 quoting the path */
+    ASSERT_EQ(r->status, 404);
+    ASSERT_TRUE(is_json_error(r, "ERR_NOT_FOUND"));
+    ASSERT_TRUE(strstr(r->body, "/none\xef\xbf\xbd\xef\xbf\xbd") != NULL);
+}
+
 /* ------------------------------------------------- limits and deadlines -- */
 
 /* Restarts the server with short deadlines (and a connection cap) for the cases below. */
@@ -1397,6 +1427,7 @@ int main(void) {
     RUN_CASE(free_with_pending);
     RUN_CASE(header_injection);
     RUN_CASE(concurrent_300);
+    RUN_CASE(request_line_encoding);
     RUN_CASE(header_deadline);
     RUN_CASE(body_deadline);
     RUN_CASE(idle_deadline);

@@ -2,7 +2,9 @@
 /* The Prometheus registry: text format, label escaping, histograms, the series cap. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "core/encoding.h"
 #include "sidecar/metrics/metrics.h"
 #include "test.h"
 
@@ -26,6 +28,22 @@ TEST(counters_gauges_and_format) {
     free(text);
     rs_metrics_free(m);
     rs_metrics_inc(NULL, "x", "y", NULL, 1); /* NULL registry is a no-op */
+}
+
+/* A label value with bytes that are not UTF-8 (an app id of %FF%FE from a request path) is written with U+FFFD:
+ * the exposition format is UTF-8, and one bad label would make a scraper drop the whole page. */
+TEST(labels_are_always_utf8) {
+    rs_metrics_t *m = rs_metrics_new("a");
+    const char *bad[] = {"target", "\xff\xfe", NULL}, *good[] = {"target", "gr\xc3\xbc\xc3\x9f", NULL};
+    rs_metrics_inc(m, "calls_total", "Calls.", bad, 1);
+    rs_metrics_inc(m, "calls_total", "Calls.", good, 1);
+    size_t len;
+    char *text = rs_metrics_render(m, &len);
+    ASSERT_TRUE(rs_utf8_valid(text, len));
+    ASSERT_TRUE(strstr(text, "calls_total{app_id=\"a\",target=\"\xef\xbf\xbd\xef\xbf\xbd\"} 1\n") != NULL);
+    ASSERT_TRUE(strstr(text, "calls_total{app_id=\"a\",target=\"gr\xc3\xbc\xc3\x9f\"} 1\n") != NULL);
+    free(text);
+    rs_metrics_free(m);
 }
 
 TEST(histogram_buckets) {
@@ -63,6 +81,7 @@ TEST(series_per_family_are_capped) {
 int main(void) {
     RUN(counters_gauges_and_format);
     RUN(histogram_buckets);
+    RUN(labels_are_always_utf8);
     RUN(series_per_family_are_capped);
     return TEST_SUMMARY();
 }

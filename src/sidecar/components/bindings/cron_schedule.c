@@ -225,9 +225,12 @@ rs_cron_schedule_t *rs_cron_parse(const char *spec, char *err, size_t errlen) {
         /* robfig prints the fields as a Go slice: [a b c] */
         char list[200] = "";
         size_t used = 0;
-        for (int i = 0; i < nf && i < 8; i++)
-            used += (size_t)snprintf(list + used, used < sizeof list ? sizeof list - used : 0, "%s%s", i ? " " : "",
-                                     fields[i]);
+        /* stop at the buffer's end: list + used past it would be an out-of-bounds pointer even with size 0 */
+        for (int i = 0; i < nf && i < 8 && used < sizeof list - 1; i++) {
+            int n = snprintf(list + used, sizeof list - used, "%s%s", i ? " " : "", fields[i]);
+            if (n < 0) break;
+            used += (size_t)n;
+        }
         fail(err, errlen, "expected 5 to 6 fields, found %d: [%s]", nf, list);
         free(work);
         goto bad;
