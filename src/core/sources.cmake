@@ -8,5 +8,6 @@ add_library(rs_core STATIC
   src/core/ids.c
   src/core/json_util.c
   src/core/str.c
+  src/core/yaml.c
 )
-target_link_libraries(rs_core PUBLIC PkgConfig::JANSSON PkgConfig::UUID PkgConfig::CRYPTO)
+target_link_libraries(rs_core PUBLIC PkgConfig::JANSSON PkgConfig::FYAML PkgConfig::UUID PkgConfig::CRYPTO)

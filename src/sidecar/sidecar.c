@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Start-up and shutdown of ripstopd: resources → secret stores → other
- * components → API server → app probe, and the hooks other modules use to
- * act once the app is reachable or when the sidecar stops. */
+/* Start-up and shutdown of ripstopd: resources → app channel → secret stores
+ * → other components → API server → input-binding delivery → app probe, and
+ * the hooks other modules use to act once the app is reachable or when the
+ * sidecar stops. */
 #include "sidecar/sidecar.h"
 
 #include <arpa/inet.h>
@@ -16,6 +17,8 @@
 
 #include "core/log.h"
 #include "sidecar/api/api.h"
+#include "sidecar/appchannel/app_channel.h"
+#include "sidecar/messaging/binding_delivery.h"
 #include "sidecar/metrics/metrics.h"
 #include "sidecar/nameres/nameres.h"
 #include "sidecar/resources/resolve.h"
@@ -72,10 +75,6 @@ void rs_sidecar_on_app_ready(rs_sidecar_t *sc, rs_sidecar_hook_fn fn, void *arg)
 }
 
 void rs_sidecar_on_shutdown(rs_sidecar_t *sc, rs_sidecar_hook_fn fn, void *arg) { add_hook(sc, 1, fn, arg); }
-
-void rs_sidecar_app_headers(const rs_sidecar_t *sc, rs_kvlist_t *headers) {
-    if (sc->cfg.app_api_token && *sc->cfg.app_api_token) rs_kvlist_set(headers, "dapr-api-token", sc->cfg.app_api_token);
-}
 
 static void run_app_ready_hooks(rs_sidecar_t *sc) {
     /* Registration order: collect the ready hooks, then call them oldest first. */
@@ -137,7 +136,7 @@ static int init_one(rs_sidecar_t *sc, const rs_resource_component_t *rc, int *de
     c->name = rs_strdup(rc->name);
     c->version = rs_strdup(rc->version);
     c->type = type;
-    c->sidecar = sc;
+    c->host = &sc->host;
     c->resource = rc;
     rs_resolve_result_t r = rs_resolve_component_metadata(sc, rc, &c->metadata, why, sizeof why);
     if (r == RS_RESOLVE_DEFERRED) {
@@ -203,18 +202,19 @@ static int init_components(rs_sidecar_t *sc, char *err, size_t errlen) {
 
 int rs_sidecar_init(rs_sidecar_t *sc, struct event_base *base, char *err, size_t errlen) {
     sc->base = base;
-    if (sc->cfg.app_port) {
-        snprintf(sc->app_base_url, sizeof sc->app_base_url, "http://%s:%d", sc->cfg.app_channel_address,
-                 sc->cfg.app_port);
-    }
     if (rs_resources_load(&sc->resources, &sc->cfg.resources_paths, sc->cfg.config_path, sc->cfg.app_id, err, errlen) !=
         0)
         return -1;
     sc->http = rs_http_client_new(base);
-    /* HOOK: resiliency provider — sc->resiliency = rs_resiliency_new(...) (before components: they look up policies) */
+    sc->app = rs_app_channel_new(sc->http, sc->cfg.app_channel_address, sc->cfg.app_port, sc->cfg.app_api_token,
+                                 sc->cfg.max_body_size);
+    sc->host.base = base;
+    sc->host.http = sc->http;
+    sc->host.app_id = sc->cfg.app_id;
+    sc->host.stopping = &sc->shutting_down;
+    /* Resiliency before components: they look up their policies at init. */
     if (!(sc->resiliency = rs_resiliency_new(base, &sc->resources, sc->cfg.app_id, err, errlen))) return -1;
     if (init_components(sc, err, errlen) != 0) return -1;
-    /* HOOK: name resolution — sc->nameres = ... */
     if (rs_nameres_attach(sc, err, errlen) != 0) return -1;
     return 0;
 }
@@ -234,8 +234,10 @@ int rs_sidecar_start(rs_sidecar_t *sc, char *err, size_t errlen) {
         }
     }
     rs_api_register_all(sc);
-    /* HOOK: metrics — start the /metrics server on cfg.metrics_port and set the API server observer */
+    /* Metrics after the API server exists: attaching observes it. Components see the registry from here on. */
     if (rs_metrics_attach(sc, err, errlen) != 0) return -1;
+    sc->host.metrics = sc->metrics;
+    rs_input_bindings_attach(sc);
     sc->outbound_ready = 1;
     RS_INFO("runtime", "dapr API listening on port %d; app id %s", sc->cfg.http_port, sc->cfg.app_id);
     if (sc->cfg.app_port) {
@@ -264,8 +266,8 @@ void rs_sidecar_shutdown(rs_sidecar_t *sc) {
 
 void rs_sidecar_free(rs_sidecar_t *sc) {
     run_shutdown_hooks(sc);
-    /* HOOK: free nameres / metrics / resiliency here */
     rs_nameres_detach(sc);
+    sc->host.metrics = NULL;
     rs_metrics_detach(sc);
     rs_resiliency_free(sc->resiliency);
     sc->resiliency = NULL;
@@ -280,6 +282,7 @@ void rs_sidecar_free(rs_sidecar_t *sc) {
     }
     free(sc->components);
     rs_http_client_free(sc->http);
+    rs_app_channel_free(sc->app);
     if (sc->app_probe_) event_free(sc->app_probe_);
     while (sc->hooks_) {
         struct rs_hook *h = sc->hooks_;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The ripstopd runtime object: configuration from flags, loaded resources,
- * component instances, the event loop, and the shared HTTP client. It is
- * passed explicitly everywhere (no globals). */
+ * component instances, the event loop, the shared HTTP client and the app
+ * channel. It is passed explicitly everywhere (no globals) — except to
+ * components, which only see its `host` (components/host.h). */
 #ifndef RS_SIDECAR_H
 #define RS_SIDECAR_H
 
@@ -12,6 +13,7 @@
 #include "http/client.h"
 #include "http/server.h"
 #include "sidecar/components/component.h"
+#include "sidecar/components/host.h"
 #include "sidecar/resiliency/resiliency.h"
 #include "sidecar/resources/resources.h"
 
@@ -46,12 +48,13 @@ struct rs_sidecar {
     rs_http_server_t *api;
     rs_http_server_t *metrics_server;
     rs_http_client_t *http;       /* shared outbound client (apps, peers, Azure) */
+    struct rs_app_channel *app;   /* the one way to call the app (appchannel/app_channel.h) */
+    rs_component_host_t host;     /* what components see of the runtime; every c->host points here */
     rs_resiliency_t *resiliency;
     struct rs_metrics *metrics;
     struct rs_nameres *nameres;   /* resolves app ids to sidecar addresses */
     struct rs_messaging *messaging; /* pub/sub runtime: subscriptions and deliveries (messaging/) */
     rs_kvlist_t extended_metadata;/* PUT /v1.0/metadata/{key} */
-    char app_base_url[160];       /* "http://<app-channel-address>:<app-port>" */
     int outbound_ready;           /* components and APIs are up */
     int app_ready;                /* the app port accepted a connection */
     int shutting_down;
@@ -78,8 +81,11 @@ size_t rs_sidecar_count(rs_sidecar_t *sc, rs_component_kind_t kind);
 void rs_sidecar_on_app_ready(rs_sidecar_t *sc, rs_sidecar_hook_fn fn, void *arg);
 /** Runs fn when the sidecar shuts down, before components are closed (reverse order of registration). */
 void rs_sidecar_on_shutdown(rs_sidecar_t *sc, rs_sidecar_hook_fn fn, void *arg);
-/** Adds headers every call to the app carries (dapr-api-token when APP_API_TOKEN is set). */
-void rs_sidecar_app_headers(const rs_sidecar_t *sc, rs_kvlist_t *headers);
+/** The sidecar whose `host` h is (the runtime side, e.g. pub/sub delivery, finds its way back from a
+ *  component's host with it; components themselves never do). */
+static inline rs_sidecar_t *rs_sidecar_of_host(const rs_component_host_t *h) {
+    return (rs_sidecar_t *)((const char *)h - offsetof(rs_sidecar_t, host));
+}
 /** Begins a graceful shutdown (stops the loop after in-flight work is dropped). */
 void rs_sidecar_shutdown(rs_sidecar_t *sc);
 

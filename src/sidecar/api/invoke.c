@@ -20,6 +20,7 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "sidecar/api/api.h"
+#include "sidecar/appchannel/app_channel.h"
 #include "sidecar/metrics/metrics.h"
 #include "sidecar/nameres/nameres.h"
 #include "sidecar/resiliency/run.h"
@@ -35,7 +36,8 @@ typedef struct invoke_op {
     rs_sidecar_t *sc;
     rs_http_req_t *req;
     char *app_id;       /* target app id (namespace suffix removed) */
-    char *method;       /* as received, still percent-encoded, no leading '/' */
+    char *path;         /* "/" + method: the path on the app */
+    char *method;       /* as received, still percent-encoded, no leading '/' (path + 1) */
     int local;          /* deliver to our own app */
     int hop;            /* we are the callee side of a sidecar-to-sidecar hop */
     /* Outbound headers, the same for every attempt. A list in reference mode: its strings are the
@@ -45,7 +47,8 @@ typedef struct invoke_op {
     char forwarded[512];
     rs_run_t *run;
     rs_attempt_t *attempt;
-    rs_http_call_t *call;
+    rs_app_call_t app_call; /* local: the call to our app */
+    rs_http_call_t *call;   /* remote: the call to the peer sidecar */
     char peer[128];     /* address used by the attempt in flight (remote only) */
     /* the last attempt's response, passed through when the run ends on it */
     int have_resp;
@@ -125,9 +128,7 @@ static void build_headers(invoke_op_t *op, const char *caller, const char *host_
     rs_kvlist_add(&op->headers, "dapr-caller-app-id", caller);
     rs_kvlist_add(&op->headers, "dapr-caller-namespace", "");
     rs_kvlist_add(&op->headers, "dapr-callee-app-id", op->app_id);
-    if (op->local) {
-        rs_sidecar_app_headers(sc, &op->headers);
-    } else {
+    if (!op->local) { /* (the app channel adds the app token to a local call) */
         /* Remote hop: mark it for the peer, and say where the call came from. */
         rs_kvlist_add(&op->headers, HOP_HEADER, "1");
         if (sc->cfg.api_token) rs_kvlist_add(&op->headers, "dapr-api-token", sc->cfg.api_token);
@@ -172,24 +173,27 @@ static void count_result(invoke_op_t *op, int status) {
                        (double)(rs_now_us() - op->start_us) / 1000.0);
 }
 
-static void on_response(void *arg, rs_http_response_t *resp) {
-    invoke_op_t *op = arg;
-    op->call = NULL;
-    rs_outcome_t o;
+/* The attempt's answer, from our app or from the peer sidecar (which passes its app's answer through). */
+static void attempt_answered(invoke_op_t *op, rs_http_response_t *resp, rs_outcome_t *o) {
     if (resp->result == RS_HTTP_OK) {
         op->have_resp = 1;
         op->status = resp->status;
         op->resp_headers = resp->headers; /* taken, not copied (client.h allows it) */
         memset(&resp->headers, 0, sizeof resp->headers);
         op->resp_body = rs_buf_steal(&resp->body, &op->resp_len);
-        if (resp->status >= 200 && resp->status <= 399) rs_outcome_ok(&o);
-        else rs_outcome_error(&o, resp->status, 0, "received non-successful status code in response: %d", resp->status);
-    } else {
-        if (!op->local && resp->result == RS_HTTP_ERR_CONNECT && op->sc->nameres)
-            rs_nameres_forget(op->sc->nameres, op->app_id, op->peer);
-        rs_outcome_error(&o, 0, 0, "%s", resp->error);
     }
-    rs_attempt_done(op->attempt, &o);
+    rs_attempt_done(op->attempt, o);
+}
+
+static void on_app_reply(void *arg, rs_http_response_t *resp, rs_outcome_t *o) { attempt_answered(arg, resp, o); }
+
+static void on_peer_reply(void *arg, rs_http_response_t *resp) {
+    invoke_op_t *op = arg;
+    op->call = NULL;
+    if (resp->result == RS_HTTP_ERR_CONNECT && op->sc->nameres) rs_nameres_forget(op->sc->nameres, op->app_id, op->peer);
+    rs_outcome_t o;
+    rs_app_outcome(resp, RS_APP_ACCEPT_2XX_3XX, &o);
+    attempt_answered(op, resp, &o);
 }
 
 static void attempt_start(rs_attempt_t *a, void *arg) {
@@ -197,31 +201,25 @@ static void attempt_start(rs_attempt_t *a, void *arg) {
     rs_sidecar_t *sc = op->sc;
     op->attempt = a;
     clear_resp(op);
-    rs_outcome_t o;
-    char url[8192];
-    long url_len; /* built by joining, not snprintf: this runs for every call */
     const char *q = op->req->query;
     if (op->local) {
-        if (!sc->app_base_url[0]) {
-            rs_outcome_error(&o, 0, 1, "app channel is not initialized");
-            rs_attempt_done(a, &o);
-            return;
-        }
-        const char *parts[] = {sc->app_base_url, "/", op->method, q ? "?" : "", q ? q : "", NULL};
-        url_len = rs_str_join(url, sizeof url, parts);
-    } else {
-        char why[RS_ERR_MAX];
-        if (!sc->nameres || rs_nameres_resolve(sc->nameres, op->app_id, op->peer, sizeof op->peer, why, sizeof why) != 0) {
-            rs_outcome_error(&o, 0, 0, "failed to resolve address for '%s': %s", op->app_id,
-                             sc->nameres ? why : "name resolution is not available");
-            rs_attempt_done(a, &o);
-            return;
-        }
-        const char *parts[] = {"http://", op->peer, "/v1.0/invoke/", op->app_id, "/method/", op->method,
-                               q ? "?" : "", q ? q : "", NULL};
-        url_len = rs_str_join(url, sizeof url, parts);
+        rs_app_request_t ar = {.method = op->req->method, .path = op->path, .query = q, .headers = &op->headers,
+                               .body = op->req->body, .body_len = op->req->body_len, .accept = RS_APP_ACCEPT_2XX_3XX};
+        rs_app_call(sc->app, &op->app_call, &ar, on_app_reply, op);
+        return;
     }
-    if (url_len < 0) {
+    rs_outcome_t o;
+    char why[RS_ERR_MAX];
+    if (!sc->nameres || rs_nameres_resolve(sc->nameres, op->app_id, op->peer, sizeof op->peer, why, sizeof why) != 0) {
+        rs_outcome_error(&o, 0, 0, "failed to resolve address for '%s': %s", op->app_id,
+                         sc->nameres ? why : "name resolution is not available");
+        rs_attempt_done(a, &o);
+        return;
+    }
+    char url[8192]; /* built by joining, not snprintf: this runs for every call */
+    const char *parts[] = {"http://", op->peer, "/v1.0/invoke/", op->app_id, "/method/", op->method,
+                           q ? "?" : "", q ? q : "", NULL};
+    if (rs_str_join(url, sizeof url, parts) < 0) {
         rs_outcome_error(&o, 0, 1, "URL too long");
         rs_attempt_done(a, &o);
         return;
@@ -232,7 +230,7 @@ static void attempt_start(rs_attempt_t *a, void *arg) {
                             .body = op->req->body,
                             .body_len = op->req->body_len,
                             .max_response = sc->cfg.max_body_size ? sc->cfg.max_body_size : 4u << 20};
-    op->call = rs_http_send(sc->http, &hr, on_response, op);
+    op->call = rs_http_send(sc->http, &hr, on_peer_reply, op);
     if (!op->call) {
         rs_outcome_error(&o, 0, 0, "cannot start the request");
         rs_attempt_done(a, &o);
@@ -242,6 +240,7 @@ static void attempt_start(rs_attempt_t *a, void *arg) {
 static void attempt_abort(rs_attempt_t *a, void *arg) {
     invoke_op_t *op = arg;
     (void)a;
+    rs_app_call_abort(&op->app_call);
     if (op->call) rs_http_cancel(op->call);
     op->call = NULL;
 }
@@ -400,11 +399,13 @@ static int on_invoke(rs_http_req_t *r, void *arg) {
     if (hop) rs_http_req_set_route(r, ROUTE_HOP);
 
     size_t id_len = strlen(app_id), method_len = strlen(method);
-    invoke_op_t *op = rs_xcalloc(1, sizeof *op + id_len + 1 + method_len + 1);
+    invoke_op_t *op = rs_xcalloc(1, sizeof *op + id_len + 1 + 1 + method_len + 1);
     op->sc = sc;
     op->req = r;
     op->app_id = memcpy(op->strings, app_id, id_len + 1);
-    op->method = memcpy(op->strings + id_len + 1, method, method_len + 1);
+    op->path = op->strings + id_len + 1;
+    op->path[0] = '/';
+    op->method = memcpy(op->path + 1, method, method_len + 1);
     rs_kvlist_init_refs(&op->headers);
     op->local = local;
     op->hop = hop;

@@ -6,7 +6,9 @@
  * registry.c. The table holds the Dapr type string, the kind, init/close, and
  * a pointer to the kind's own ops table (rs_state_ops_t in state/state.h,
  * rs_pubsub_ops_t in pubsub/pubsub.h, ...). A loaded component instance is an
- * rs_component_t; the backend keeps its private state in `impl`.
+ * rs_component_t; the backend keeps its private state in `impl`, and reaches
+ * the runtime only through `host` (host.h: loop, outbound HTTP, app id,
+ * metrics, stopping flag).
  *
  * Threading: everything runs on the sidecar's event loop. Ops never block:
  * they start work and call their callback later (or, for purely local work
@@ -17,8 +19,8 @@
 #include <stddef.h>
 
 #include "core/str.h"
+#include "sidecar/components/host.h"
 
-struct rs_sidecar;
 struct rs_resource_component;
 
 typedef enum {
@@ -49,7 +51,7 @@ struct rs_component {
     char *version;                    /* "v1" */
     const rs_component_type_t *type;
     rs_kvlist_t metadata;             /* resolved: secret refs, envRef and templates applied */
-    struct rs_sidecar *sidecar;
+    const rs_component_host_t *host;  /* what the component may use of the runtime; outlives the component */
     const struct rs_resource_component *resource; /* the YAML it came from */
     void *impl;                       /* backend state, owned by the type's init/close */
 };

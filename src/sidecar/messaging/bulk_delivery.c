@@ -11,14 +11,13 @@
 #include "core/ids.h"
 #include "core/json_util.h"
 #include "core/log.h"
-#include "http/client.h"
+#include "sidecar/appchannel/app_channel.h"
 #include "sidecar/messaging/cloudevent.h"
 #include "sidecar/messaging/delivery.h"
 #include "sidecar/messaging/publisher.h"
 #include "sidecar/resiliency/run.h"
 
 #define SCOPE "pubsub"
-#define APP_REPLY_CAP (4u << 20)
 
 enum { E_PENDING = 0, E_OK, E_DROP };
 
@@ -36,12 +35,11 @@ typedef struct bentry {
 struct bulk_op {
     rs_bulk_batcher_t *b;
     bulk_op_t *prev, *next;
-    char *path;          /* NULL: entries dropped before delivery (no route, expired, not a CloudEvent) */
-    char *url;
+    char *path;          /* route on the app; NULL: entries dropped before delivery (no route, expired, not a CloudEvent) */
     bentry_t *e;
     size_t n;
     rs_run_t *run;
-    rs_http_call_t *call;
+    rs_app_call_t call;
     rs_attempt_t *attempt;
     size_t finishing;    /* dead-letter publishes in flight */
 };
@@ -65,7 +63,6 @@ static void op_free(bulk_op_t *op) {
     for (size_t i = 0; i < op->n; i++) free(op->e[i].event);
     free(op->e);
     free(op->path);
-    free(op->url);
     free(op);
 }
 
@@ -114,22 +111,21 @@ static void finalize(bulk_op_t *op) {
 
 /* ---- one attempt: POST the entries still pending ---- */
 
-static void on_reply(void *arg, rs_http_response_t *resp) {
+static void on_reply(void *arg, rs_http_response_t *resp, rs_outcome_t *o) {
     bulk_op_t *op = arg;
-    op->call = NULL;
     rs_attempt_t *a = op->attempt;
     op->attempt = NULL;
-    rs_outcome_t o;
     if (resp->result != RS_HTTP_OK) {
-        rs_outcome_error(&o, 0, 0, "error from app channel while sending bulk pub/sub event to app: %s", resp->error);
+        rs_outcome_error(o, 0, o->permanent, "error from app channel while sending bulk pub/sub event to app: %s",
+                         resp->error);
     } else if (resp->status == 404) {
         RS_ERROR(SCOPE, "non-retriable error returned from app while processing bulk pub/sub event: 404; dropping %s",
                  op->b->s->topic);
         for (size_t i = 0; i < op->n; i++)
             if (op->e[i].state == E_PENDING) op->e[i].state = E_DROP;
-        rs_outcome_ok(&o);
+        rs_outcome_ok(o);
     } else if (resp->status < 200 || resp->status > 299) {
-        rs_outcome_error(&o, resp->status, 0, "retriable error returned from app while processing bulk pub/sub event, "
+        rs_outcome_error(o, resp->status, 0, "retriable error returned from app while processing bulk pub/sub event, "
                          "topic: %s. status code returned: %d", op->b->s->topic, resp->status);
     } else {
         json_t *j = json_loadb(resp->body.data ? resp->body.data : "", resp->body.len, 0, NULL);
@@ -148,11 +144,11 @@ static void on_reply(void *arg, rs_http_response_t *resp) {
         json_decref(j);
         size_t left = 0;
         for (size_t i = 0; i < op->n; i++) left += op->e[i].state == E_PENDING;
-        if (left) rs_outcome_error(&o, 0, 0, "%zu bulk entr%s of topic %s to retry", left, left == 1 ? "y" : "ies",
+        if (left) rs_outcome_error(o, 0, 0, "%zu bulk entr%s of topic %s to retry", left, left == 1 ? "y" : "ies",
                                    op->b->s->topic);
-        else rs_outcome_ok(&o);
+        else rs_outcome_ok(o);
     }
-    rs_attempt_done(a, &o);
+    rs_attempt_done(a, o);
 }
 
 static char *bulk_body(bulk_op_t *op, size_t *len) {
@@ -195,25 +191,17 @@ static void attempt_start(rs_attempt_t *a, void *arg) {
     rs_kvlist_t headers = {0};
     rs_kvlist_set(&headers, "Content-Type", "application/json");
     rs_kvlist_set(&headers, "pubsubName", op->b->s->pubsubname);
-    rs_sidecar_app_headers(op->b->sc, &headers);
-    rs_http_request_t req = {.method = "POST", .url = op->url, .headers = &headers, .body = body, .body_len = len,
-                             .max_response = APP_REPLY_CAP};
-    op->call = rs_http_send(op->b->sc->http, &req, on_reply, op);
+    rs_app_request_t req = {.method = "POST", .path = op->path, .headers = &headers, .body = body, .body_len = len,
+                            .accept = RS_APP_ACCEPT_2XX};
+    rs_app_call(op->b->sc->app, &op->call, &req, on_reply, op);
     free(body);
     rs_kvlist_free(&headers);
-    if (!op->call) {
-        op->attempt = NULL;
-        rs_outcome_t o;
-        rs_outcome_error(&o, 0, 0, "error from app channel: cannot start call");
-        rs_attempt_done(a, &o);
-    }
 }
 
 static void attempt_abort(rs_attempt_t *a, void *arg) {
     bulk_op_t *op = arg;
     (void)a;
-    if (op->call) rs_http_cancel(op->call);
-    op->call = NULL;
+    rs_app_call_abort(&op->call);
     op->attempt = NULL;
 }
 
@@ -233,10 +221,7 @@ static bulk_op_t *op_for(rs_bulk_batcher_t *b, bulk_op_t **ops, size_t *nops, co
     bulk_op_t *op = rs_xcalloc(1, sizeof *op);
     op->b = b;
     op->e = rs_xcalloc(cap, sizeof *op->e);
-    if (path) {
-        op->path = rs_strdup(path);
-        op->url = rs_delivery_app_url(b->sc, path);
-    }
+    if (path) op->path = rs_strdup(path);
     op->next = b->ops;
     if (b->ops) b->ops->prev = op;
     b->ops = op;

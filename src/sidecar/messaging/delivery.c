@@ -11,13 +11,12 @@
 #include "core/ids.h"
 #include "core/json_util.h"
 #include "core/log.h"
-#include "http/client.h"
+#include "sidecar/appchannel/app_channel.h"
 #include "sidecar/messaging/cloudevent.h"
 #include "sidecar/messaging/publisher.h"
 #include "sidecar/resiliency/run.h"
 
 #define SCOPE "pubsub"
-#define APP_REPLY_CAP (1u << 20)
 
 struct rs_delivery {
     rs_sidecar_t *sc;
@@ -27,13 +26,13 @@ struct rs_delivery {
     rs_pubsub_msg_t *m;
     char *topic;
     char *dlq;          /* dead-letter topic or NULL */
-    char *url;
+    char *route;        /* path on the app */
     char *body;         /* what the app receives */
     size_t body_len;
     char *event_id;     /* for log lines */
     rs_kvlist_t headers;
     rs_run_t *run;
-    rs_http_call_t *call;
+    rs_app_call_t call;
     rs_attempt_t *attempt;
     rs_publish_t *dlq_pub;
     int dropped;        /* the app (or routing) dropped the message */
@@ -70,7 +69,7 @@ static void delivery_free(rs_delivery_t *d) {
     d->set->count--;
     free(d->topic);
     free(d->dlq);
-    free(d->url);
+    free(d->route);
     free(d->body);
     free(d->event_id);
     rs_kvlist_free(&d->headers);
@@ -111,62 +110,55 @@ static void drop(rs_delivery_t *d) {
 
 /* ---- one attempt ---- */
 
-static void on_app_reply(void *arg, rs_http_response_t *resp) {
+static void on_app_reply(void *arg, rs_http_response_t *resp, rs_outcome_t *o) {
     rs_delivery_t *d = arg;
-    d->call = NULL;
     rs_attempt_t *a = d->attempt;
     d->attempt = NULL;
-    rs_outcome_t o;
     if (resp->result != RS_HTTP_OK) {
-        rs_outcome_error(&o, 0, 0, "error from app channel while sending pub/sub event to app: %s", resp->error);
-    } else {
-        switch (rs_delivery_classify(resp->status, resp->body.data, resp->body.len)) {
-        case RS_APP_SUCCESS:
-            d->dropped = 0;
-            rs_outcome_ok(&o);
-            break;
-        case RS_APP_DROP:
-            if (resp->status == 404)
-                RS_ERROR(SCOPE, "non-retriable error returned from app while processing pub/sub event %s: %.200s. "
-                                "status code returned: 404",
-                         d->event_id, resp->body.data ? resp->body.data : "");
-            else
-                RS_WARN(SCOPE, "DROP status returned from app while processing pub/sub event %s", d->event_id);
-            d->dropped = 1;
-            rs_outcome_ok(&o);
-            break;
-        default:
-            if (resp->status >= 200 && resp->status <= 299)
-                rs_outcome_error(&o, 0, 0, "RETRY status returned from app while processing pub/sub event %s",
-                                 d->event_id);
-            else
-                rs_outcome_error(&o, resp->status, 0, "retriable error returned from app while processing pub/sub "
-                                 "event %s, topic: %s. status code returned: %d", d->event_id, d->topic, resp->status);
-            break;
-        }
+        rs_outcome_error(o, 0, o->permanent, "error from app channel while sending pub/sub event to app: %s",
+                         resp->error);
+        rs_attempt_done(a, o);
+        return;
     }
-    rs_attempt_done(a, &o);
+    switch (rs_delivery_classify(resp->status, resp->body.data, resp->body.len)) {
+    case RS_APP_SUCCESS:
+        d->dropped = 0;
+        rs_outcome_ok(o);
+        break;
+    case RS_APP_DROP:
+        if (resp->status == 404)
+            RS_ERROR(SCOPE, "non-retriable error returned from app while processing pub/sub event %s: %.200s. "
+                            "status code returned: 404",
+                     d->event_id, resp->body.data ? resp->body.data : "");
+        else
+            RS_WARN(SCOPE, "DROP status returned from app while processing pub/sub event %s", d->event_id);
+        d->dropped = 1;
+        rs_outcome_ok(o);
+        break;
+    default:
+        if (resp->status >= 200 && resp->status <= 299)
+            rs_outcome_error(o, 0, 0, "RETRY status returned from app while processing pub/sub event %s",
+                             d->event_id);
+        else
+            rs_outcome_error(o, resp->status, 0, "retriable error returned from app while processing pub/sub "
+                             "event %s, topic: %s. status code returned: %d", d->event_id, d->topic, resp->status);
+        break;
+    }
+    rs_attempt_done(a, o);
 }
 
 static void attempt_start(rs_attempt_t *a, void *op) {
     rs_delivery_t *d = op;
     d->attempt = a;
-    rs_http_request_t req = {.method = "POST", .url = d->url, .headers = &d->headers, .body = d->body,
-                             .body_len = d->body_len, .max_response = APP_REPLY_CAP};
-    d->call = rs_http_send(d->sc->http, &req, on_app_reply, d);
-    if (!d->call) {
-        d->attempt = NULL;
-        rs_outcome_t o;
-        rs_outcome_error(&o, 0, 0, "error from app channel while sending pub/sub event to app: cannot start call");
-        rs_attempt_done(a, &o);
-    }
+    rs_app_request_t req = {.method = "POST", .path = d->route, .headers = &d->headers, .body = d->body,
+                            .body_len = d->body_len, .accept = RS_APP_ACCEPT_2XX};
+    rs_app_call(d->sc->app, &d->call, &req, on_app_reply, d);
 }
 
 static void attempt_abort(rs_attempt_t *a, void *op) {
     rs_delivery_t *d = op;
     (void)a;
-    if (d->call) rs_http_cancel(d->call);
-    d->call = NULL;
+    rs_app_call_abort(&d->call);
     d->attempt = NULL;
 }
 
@@ -192,14 +184,6 @@ static void run_done(void *op, const rs_outcome_t *final) {
 /* ---- start ---- */
 
 /* A metadata entry becomes a header only if it cannot break the request or shadow a header the sidecar sets. */
-char *rs_delivery_app_url(const rs_sidecar_t *sc, const char *route) {
-    const char *slash = route[0] == '/' ? "" : "/";
-    size_t n = strlen(sc->app_base_url) + strlen(route) + 2;
-    char *url = rs_xmalloc(n);
-    snprintf(url, n, "%s%s%s", sc->app_base_url, slash, route);
-    return url;
-}
-
 int rs_delivery_header_safe(const char *k, const char *v) {
     static const char *const reserved[] = {"content-type", "content-length", "transfer-encoding", "connection",
                                            "host", "expect", "te", "upgrade", "keep-alive", "dapr-api-token",
@@ -260,7 +244,7 @@ void rs_delivery_start(rs_sidecar_t *sc, rs_delivery_set_t *set, const rs_subscr
         drop(d);
         return;
     }
-    d->url = rs_delivery_app_url(sc, route);
+    d->route = rs_strdup(route);
 
     for (size_t i = 0; i < m->metadata.len; i++) {
         const rs_kv_t *kv = &m->metadata.items[i];
@@ -273,7 +257,6 @@ void rs_delivery_start(rs_sidecar_t *sc, rs_delivery_set_t *set, const rs_subscr
     const char *ts = rs_json_str(ev, "tracestate");
     if (ts && *ts && !strpbrk(ts, "\r\n")) rs_kvlist_set(&d->headers, "tracestate", ts);
     rs_kvlist_set(&d->headers, "Content-Type", "application/cloudevents+json");
-    rs_sidecar_app_headers(sc, &d->headers);
     json_decref(ev);
 
     rs_policy_t *pol = sc->resiliency ? rs_resiliency_component_policy(sc->resiliency, d->c, RS_DIR_INBOUND) : NULL;

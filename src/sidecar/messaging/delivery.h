@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Delivering one pub/sub message to the app (spec §2.3).
  *
- * POST /<route> with Content-Type application/cloudevents+json, the stored
+ * POST /<route> through the app channel, with Content-Type application/cloudevents+json, the stored
  * CloudEvent bytes as body, every message-metadata entry as a header, plus
  * pubsubName, traceparent/tracestate and dapr-api-token. The app's answer is
  * classified per the spec's table; retriable answers go through the pubsub
@@ -33,10 +33,6 @@ rs_app_verdict_t rs_delivery_classify(int status, const char *body, size_t len);
 /** 1 if message metadata entry k: v may become a request header (no CR/LF, a token name, and not one of the
  *  headers the sidecar sets itself: Content-Type, traceparent, dapr-api-token, hop-by-hop ...). */
 int rs_delivery_header_safe(const char *k, const char *v);
-
-/** The app URL for a subscription route: the app's base URL, then the route with a '/' put first when it has none
- *  ("orders" -> /orders), as Dapr's app channel does. The caller frees it. */
-char *rs_delivery_app_url(const rs_sidecar_t *sc, const char *route);
 
 typedef struct rs_delivery rs_delivery_t;
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "http/client.h"
+#include "sidecar/appchannel/app_channel.h"
 #include "sidecar/components/pubsub/pubsub.h"
 #include "sidecar/messaging/bulk_delivery.h"
 #include "sidecar/messaging/delivery.h"
@@ -22,18 +22,17 @@ struct rs_messaging {
     rs_sidecar_t *sc;
     rs_subscriptions_t subs;
     rs_delivery_set_t deliveries;
-    rs_http_call_t *fetch;
+    rs_app_call_t fetch;
     struct event *fetch_timer;
     int fetch_attempt;
-    rs_kvlist_t fetch_headers;
     int stopping;               /* the shutdown hook is running: nack whatever arrives */
 };
 
 /* The component calls this for every message. ctx is the component, which outlives this module's state, so a
- * message arriving after shutdown is simply left unacknowledged. */
+ * message arriving after shutdown is simply left unacknowledged. The component's host is the sidecar's. */
 static void on_message(void *ctx, rs_pubsub_msg_t *m) {
     rs_component_t *c = ctx;
-    rs_sidecar_t *sc = c->sidecar;
+    rs_sidecar_t *sc = c->host ? rs_sidecar_of_host(c->host) : NULL;
     rs_messaging_t *mg = sc ? sc->messaging : NULL;
     rs_subscription_t *s =
         mg && !mg->stopping && !sc->shutting_down ? rs_subscriptions_find(&mg->subs, c->name, m->topic) : NULL;
@@ -93,9 +92,9 @@ static void on_fetch_timer(evutil_socket_t fd, short what, void *arg) {
     fetch_start(arg);
 }
 
-static void on_subscribe_reply(void *arg, rs_http_response_t *resp) {
+static void on_subscribe_reply(void *arg, rs_http_response_t *resp, rs_outcome_t *o) {
     rs_messaging_t *mg = arg;
-    mg->fetch = NULL;
+    (void)o; /* judged here: 404 means "no programmatic subscriptions", not a failure */
     rs_subscriptions_t prog = {0};
     if (resp->result != RS_HTTP_OK) {
         if (mg->fetch_attempt <= FETCH_RETRIES) {
@@ -121,17 +120,9 @@ static void on_subscribe_reply(void *arg, rs_http_response_t *resp) {
 }
 
 static void fetch_start(rs_messaging_t *mg) {
-    char url[256];
-    snprintf(url, sizeof url, "%s/dapr/subscribe", mg->sc->app_base_url);
-    rs_http_request_t req = {.method = "GET", .url = url, .headers = &mg->fetch_headers,
-                             .timeout_ms = FETCH_TIMEOUT_MS, .max_response = 1u << 20};
+    rs_app_request_t req = {.method = "GET", .path = "/dapr/subscribe", .timeout_ms = FETCH_TIMEOUT_MS};
     mg->fetch_attempt++;
-    mg->fetch = rs_http_send(mg->sc->http, &req, on_subscribe_reply, mg);
-    if (!mg->fetch) {
-        RS_ERROR(SCOPE, "cannot call GET /dapr/subscribe on the app");
-        rs_subscriptions_t none = {0};
-        load_and_subscribe(mg, &none);
-    }
+    rs_app_call(mg->sc->app, &mg->fetch, &req, on_subscribe_reply, mg); /* a call that cannot start is retried */
 }
 
 static void on_app_ready(rs_sidecar_t *sc, void *arg) {
@@ -144,7 +135,7 @@ static void on_app_ready(rs_sidecar_t *sc, void *arg) {
 static void on_shutdown(rs_sidecar_t *sc, void *arg) {
     rs_messaging_t *mg = arg;
     mg->stopping = 1;
-    if (mg->fetch) rs_http_cancel(mg->fetch);
+    rs_app_call_abort(&mg->fetch);
     event_free(mg->fetch_timer);
     rs_delivery_cancel_all(&mg->deliveries);
     for (size_t i = 0; i < mg->subs.len; i++) {
@@ -153,7 +144,6 @@ static void on_shutdown(rs_sidecar_t *sc, void *arg) {
         rs_bulk_batcher_free(b);
     }
     rs_subscriptions_free(&mg->subs);
-    rs_kvlist_free(&mg->fetch_headers);
     free(mg);
     sc->messaging = NULL;
 }
@@ -163,7 +153,6 @@ rs_messaging_t *rs_messaging_get(rs_sidecar_t *sc) {
     rs_messaging_t *mg = rs_xcalloc(1, sizeof *mg);
     mg->sc = sc;
     mg->fetch_timer = evtimer_new(sc->base, on_fetch_timer, mg);
-    rs_sidecar_app_headers(sc, &mg->fetch_headers);
     sc->messaging = mg;
     rs_sidecar_on_app_ready(sc, on_app_ready, mg);
     rs_sidecar_on_shutdown(sc, on_shutdown, mg);

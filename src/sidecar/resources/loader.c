@@ -11,7 +11,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "sidecar/resources/resources.h"
-#include "sidecar/resources/yaml.h"
+#include "core/yaml.h"
 
 struct load_ctx {
     rs_resources_t *out;

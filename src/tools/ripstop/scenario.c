@@ -12,7 +12,7 @@
 
 #include "core/duration.h"
 #include "core/str.h"
-#include "sidecar/resources/yaml.h"
+#include "core/yaml.h"
 
 struct ctx {
     const char *file;

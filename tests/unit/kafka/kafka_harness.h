@@ -25,7 +25,7 @@
 #include "core/clock.h"
 #include "core/str.h"
 #include "sidecar/components/pubsub/pubsub.h"
-#include "sidecar/sidecar.h"
+#include "sidecar/components/host.h"
 
 extern const rs_component_type_t rs_pubsub_kafka_type;
 
@@ -155,7 +155,7 @@ static inline int kh_control(kh_mock_t *m, const char *method, const char *path,
 typedef struct {
     struct event_base *base;
     struct event *tick;
-    rs_sidecar_t sc;
+    rs_component_host_t host; /* what the component sees of a runtime */
     rs_component_t c;
 } kh_env_t;
 
@@ -172,8 +172,8 @@ static inline void kh_env_init(kh_env_t *e) {
     e->tick = event_new(e->base, -1, EV_PERSIST, kh_tick, NULL);
     struct timeval tv = {0, 10000};
     event_add(e->tick, &tv);
-    e->sc.base = e->base;
-    e->sc.cfg.app_id = (char *)"kafka-test-app";
+    e->host.base = e->base;
+    e->host.app_id = "kafka-test-app";
 }
 
 static inline void kh_env_free(kh_env_t *e) {
@@ -187,7 +187,7 @@ static inline int kh_component_init(kh_env_t *e, rs_component_t *c, const char *
     memset(c, 0, sizeof *c);
     c->name = (char *)name;
     c->type = &rs_pubsub_kafka_type;
-    c->sidecar = &e->sc;
+    c->host = &e->host;
     for (; kv[0]; kv += 2) rs_kvlist_set(&c->metadata, kv[0], kv[1]);
     return c->type->init(c, err, errlen);
 }

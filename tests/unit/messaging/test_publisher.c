@@ -121,7 +121,7 @@ int main(void) {
     sc.base = base;
     sc.resiliency = policy(base);
     if (!sc.resiliency) return 1;
-    comp.sidecar = &sc;
+    comp.host = &sc.host;
     RUN(timeouts_then_late_answers_are_dropped);
     RUN(retries_until_success);
     RUN(cancel_then_late_answer);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sidecar/appchannel/app_channel.h"
 #include "sidecar/messaging/delivery.h"
 #include "sidecar/messaging/scopes.h"
 #include "sidecar/messaging/subscriptions.h"
@@ -146,17 +147,17 @@ static int allowed(const char *k1, const char *v1, const char *k2, const char *v
 
 TEST(app_urls) {
     /* Dapr's app channel puts a '/' before a route without one; a route that has one is kept as written. */
-    static rs_sidecar_t sc;
-    snprintf(sc.app_base_url, sizeof sc.app_base_url, "http://127.0.0.1:6001");
+    rs_app_channel_t *ch = rs_app_channel_new(NULL, "127.0.0.1", 6001, NULL, 0);
     const char *cases[][2] = {{"/orders", "http://127.0.0.1:6001/orders"},
                               {"orders", "http://127.0.0.1:6001/orders"},
                               {"a/b?x=1", "http://127.0.0.1:6001/a/b?x=1"},
                               {"//x", "http://127.0.0.1:6001//x"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *u = rs_delivery_app_url(&sc, cases[i][0]);
+        char u[256];
+        ASSERT_TRUE(rs_app_channel_url(ch, cases[i][0], NULL, u, sizeof u) > 0);
         ASSERT_STREQ(u, cases[i][1]);
-        free(u);
     }
+    rs_app_channel_free(ch);
 }
 
 TEST(topic_scopes) {

@@ -14,11 +14,14 @@
  * caller may pass to `cancel` (e.g. the resiliency timeout fired); after
  * cancel, done never runs for that call.
  *
- * Input bindings (cron) have no invoke. They start delivering to the app on
- * their own: their init registers an rs_sidecar_on_app_ready hook, which runs
- * the OPTIONS probe (unless metadata `direction` says input) and then starts
- * the trigger. Deliveries use rs_binding_deliver (input.c), which applies the
- * component's inbound resiliency policy. */
+ * Input bindings (cron) implement `start`, the way pub/sub components
+ * implement subscribe: the runtime (messaging/binding_delivery.c) calls it
+ * once the app is reachable and has subscribed (the OPTIONS probe, unless
+ * metadata `direction` says input), passing a handler. The binding hands
+ * every event it produces to that handler; the runtime delivers it to the app
+ * (route, headers, inbound resiliency policy, metrics) and reports the app's
+ * outcome back through the event's done callback. An input binding therefore
+ * never calls the app, nor anything of the runtime but its host. */
 #ifndef RS_SIDECAR_BINDINGS_H
 #define RS_SIDECAR_BINDINGS_H
 
@@ -40,6 +43,23 @@ typedef void (*rs_binding_done_fn)(void *arg, int ok, const rs_binding_resp_t *r
 /** An invoke in flight (opaque to the caller). */
 typedef struct rs_binding_call rs_binding_call_t;
 
+/** The outcome of one input-binding event: ok = 1 when the app accepted it; status is the app's last HTTP status
+ *  (0 if it never answered); err says why not (NULL when ok). */
+typedef void (*rs_binding_event_done_fn)(void *arg, int ok, int status, const char *err);
+
+/** One event of an input binding. Borrowed by the handler for the duration of the call (it copies what it keeps). */
+typedef struct rs_binding_event {
+    const char *data;              /* body for the app (may be binary; "" for none) */
+    size_t len;
+    const rs_kvlist_t *metadata;   /* sent as request headers; may be NULL */
+} rs_binding_event_t;
+
+/** The runtime's delivery handler, given to start. Delivers ev of binding c and calls done(done_arg, ...) exactly
+ *  once, possibly before returning (e.g. while the runtime stops) — except that deliveries still in flight when
+ *  the runtime shuts down are dropped without calling done (the binding is closed right after). */
+typedef void (*rs_binding_handler_fn)(void *ctx, rs_component_t *c, const rs_binding_event_t *ev,
+                                      rs_binding_event_done_fn done, void *done_arg);
+
 typedef struct rs_binding_ops {
     /** Operations the output binding supports, NULL-terminated, in the order Dapr lists them.
      *  NULL for input-only bindings. */
@@ -51,6 +71,10 @@ typedef struct rs_binding_ops {
                                  const rs_kvlist_t *metadata, rs_binding_done_fn done, void *arg);
     /** Abandons a pending call: its done callback will not run. */
     void (*cancel)(rs_component_t *c, rs_binding_call_t *call);
+    /** Input bindings: starts producing events, each handed to handler(ctx, c, ...). Called at most once, by the
+     *  runtime, after the app is ready and subscribed. Returns 0, or -1 with a reason. NULL for output-only
+     *  bindings. */
+    int (*start)(rs_component_t *c, rs_binding_handler_fn handler, void *ctx, char *err, size_t errlen);
 } rs_binding_ops_t;
 
 /** The ops table of a binding component, or NULL if c is not a binding. */

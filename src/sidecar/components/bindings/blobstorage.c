@@ -29,7 +29,6 @@
 #include "sidecar/components/bindings/bindings.h"
 #include "sidecar/components/bindings/blob_config.h"
 #include "sidecar/components/bindings/blob_xml.h"
-#include "sidecar/sidecar.h"
 
 #define API_VERSION "2021-12-02"
 #define TRY_TIMEOUT_MS 60000
@@ -178,7 +177,7 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *arg) {
 }
 
 static void arm_timer(blob_op_t *op, int64_t ms) {
-    if (!op->retry_timer) op->retry_timer = evtimer_new(op->b->c->sidecar->base, on_retry_timer, op);
+    if (!op->retry_timer) op->retry_timer = evtimer_new(op->b->c->host->base, on_retry_timer, op);
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     evtimer_add(op->retry_timer, &tv);
 }
@@ -241,7 +240,7 @@ static void start_attempt(blob_op_t *op) {
                              .body = op->body,
                              .body_len = op->body_len,
                              .timeout_ms = TRY_TIMEOUT_MS};
-    op->http = rs_http_send(b->c->sidecar->http, &req, on_http_done, op);
+    op->http = rs_http_send(b->c->host->http, &req, on_http_done, op);
     free(url);
     rs_kvlist_free(&h);
     if (!op->http) {
@@ -649,7 +648,7 @@ static int blob_init(rs_component_t *c, char *err, size_t errlen) {
     c->impl = b;
     if (rs_blob_config_parse(&b->cfg, &c->metadata, err, errlen) != 0) return -1;
     if (rs_azure_cred_init(&b->cred, b->cfg.account, b->cfg.account_key, err, errlen) != 0) return -1;
-    if (!c->sidecar || !c->sidecar->http) {
+    if (!c->host || !c->host->http) {
         snprintf(err, errlen, "no HTTP client");
         return -1;
     }

@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* bindings.cron (spec §3.5): an input binding that POSTs an empty body to
- * /<route> (metadata `route`, default the component name) on every fire of
- * `schedule`, with headers timeZone (always "Local": Dapr prints the scheduler's
- * location, not the schedule's CRON_TZ= zone) and
- * readTimeUTC (Go's time.String() of the fire time in UTC).
+/* bindings.cron (spec §3.5): an input binding that produces an event with an
+ * empty body on every fire of `schedule`, with metadata timeZone (always
+ * "Local": Dapr prints the scheduler's location, not the schedule's CRON_TZ=
+ * zone) and readTimeUTC (Go's time.String() of the fire time in UTC).
  *
- * Start: from the sidecar's app-ready hook, after the OPTIONS probe (skipped
- * when metadata `direction` contains input). Each fire is delivered under the
- * component's inbound resiliency policy; the app's answer is otherwise
- * ignored, as in Dapr.
+ * The runtime starts it (ops->start) once the app is ready and subscribed and
+ * delivers each event (messaging/binding_delivery.c: POST /<route> under the
+ * component's inbound resiliency policy); the app's answer only counts, as in
+ * Dapr.
  *
  * A slow app: Dapr starts every fire in its own goroutine, so calls pile up
  * without bound. Here at most one delivery is in flight and at most one more
@@ -25,20 +24,19 @@
 #include "core/log.h"
 #include "sidecar/components/bindings/bindings.h"
 #include "sidecar/components/bindings/cron_schedule.h"
-#include "sidecar/components/bindings/input.h"
 #include "sidecar/metrics/metrics.h"
-#include "sidecar/sidecar.h"
 
 #define SCOPE "bindings.cron"
 
 typedef struct {
     rs_component_t *c;
     rs_cron_schedule_t *sched;
-    char *route;
     struct event *timer;
     int64_t last_target_ms;     /* the fire time the timer was last armed for */
-    int running;                /* probe passed, timer armed */
-    rs_binding_delivery_t *delivery;
+    int running;                /* started, timer armed */
+    rs_binding_handler_fn handler;
+    void *handler_ctx;
+    int in_flight;              /* an event is with the runtime */
     int pending;                /* a fire waits for the delivery in flight */
     char pending_time[64];
     unsigned long long fired, delivered, failed, skipped;
@@ -70,12 +68,12 @@ static void deliver(cron_t *cr, const char *read_time);
 
 static void on_delivered(void *arg, int ok, int status, const char *err) {
     cron_t *cr = arg;
-    cr->delivery = NULL;
+    cr->in_flight = 0;
     if (ok) {
         cr->delivered++;
     } else {
         cr->failed++;
-        RS_DEBUG(SCOPE, "%s: delivery to /%s failed (status %d): %s", cr->c->name, cr->route, status, err);
+        RS_DEBUG(SCOPE, "%s: delivery failed (status %d): %s", cr->c->name, status, err);
     }
     if (cr->pending) {
         cr->pending = 0;
@@ -87,9 +85,10 @@ static void deliver(cron_t *cr, const char *read_time) {
     rs_kvlist_t md = {0};
     rs_kvlist_set(&md, "timeZone", "Local");
     rs_kvlist_set(&md, "readTimeUTC", read_time);
-    cr->delivery = rs_binding_deliver(cr->c, cr->route, "", 0, &md, on_delivered, cr);
+    rs_binding_event_t ev = {.data = "", .len = 0, .metadata = &md};
+    cr->in_flight = 1; /* before the handler: done may run before it returns */
+    cr->handler(cr->handler_ctx, cr->c, &ev, on_delivered, cr);
     rs_kvlist_free(&md);
-    if (!cr->delivery) cr->failed++;
 }
 
 static void arm(cron_t *cr) {
@@ -112,7 +111,7 @@ static void on_fire(evutil_socket_t fd, short what, void *arg) {
     cron_t *cr = arg;
     (void)fd;
     (void)what;
-    if (cr->c->sidecar->shutting_down) return;
+    if (rs_host_stopping(cr->c->host)) return;
     cr->fired++;
     /* The activation this timer was armed for, not the clock now: a timer that
      * runs a little early or late must still report its own second. */
@@ -120,7 +119,7 @@ static void on_fire(evutil_socket_t fd, short what, void *arg) {
     char read_time[64];
     go_time_string(&ts, read_time);
     RS_DEBUG(SCOPE, "%s: schedule fired at %s", cr->c->name, read_time);
-    if (!cr->delivery) {
+    if (!cr->in_flight) {
         deliver(cr, read_time);
     } else if (!cr->pending) {
         cr->pending = 1;
@@ -128,7 +127,7 @@ static void on_fire(evutil_socket_t fd, short what, void *arg) {
     } else {
         cr->skipped++;
         const char *labels[] = {"component", cr->c->name, NULL};
-        rs_metrics_inc(cr->c->sidecar->metrics, "ripstop_cron_skipped_fires_total",
+        rs_metrics_inc(cr->c->host->metrics, "ripstop_cron_skipped_fires_total",
                        "cron fires skipped because the app was still busy with earlier ones", labels, 1);
         unsigned long long s = cr->skipped;
         while (s % 10 == 0) s /= 10;
@@ -139,31 +138,18 @@ static void on_fire(evutil_socket_t fd, short what, void *arg) {
     arm(cr);
 }
 
-static void start(cron_t *cr) {
+static int cron_start(rs_component_t *c, rs_binding_handler_fn handler, void *ctx, char *err, size_t errlen) {
+    cron_t *cr = c->impl;
+    if (cr->running || !cr->timer) {
+        snprintf(err, errlen, cr->running ? "already started" : "no event loop");
+        return -1;
+    }
+    cr->handler = handler;
+    cr->handler_ctx = ctx;
     cr->running = 1;
-    RS_INFO(SCOPE, "%s: started, POST /%s on schedule", cr->c->name, cr->route);
+    RS_INFO(SCOPE, "%s: started", c->name);
     arm(cr);
-}
-
-static void on_probe(void *arg, int subscribed, const char *why) {
-    cron_t *cr = arg;
-    if (cr->c->sidecar->shutting_down) return;
-    if (!subscribed) {
-        RS_INFO(SCOPE, "app has not subscribed to binding %s (%s)", cr->c->name, why);
-        return;
-    }
-    start(cr);
-}
-
-static void on_app_ready(rs_sidecar_t *sc, void *arg) {
-    cron_t *cr = arg;
-    if (sc->shutting_down) return;
-    if (rs_binding_has_direction(cr->c, "input")) {
-        start(cr);
-        return;
-    }
-    if (rs_binding_probe(sc, cr->route, on_probe, cr) != 0)
-        RS_ERROR(SCOPE, "%s: cannot send the OPTIONS probe", cr->c->name);
+    return 0;
 }
 
 static int cron_init(rs_component_t *c, char *err, size_t errlen) {
@@ -181,12 +167,7 @@ static int cron_init(rs_component_t *c, char *err, size_t errlen) {
         snprintf(err, errlen, "invalid schedule format '%s': %s", spec, why);
         return -1;
     }
-    const char *route = rs_kvlist_get_ci(&c->metadata, "route");
-    cr->route = rs_strdup(route && *route ? route : c->name);
-    if (c->sidecar) {
-        cr->timer = evtimer_new(c->sidecar->base, on_fire, cr);
-        rs_sidecar_on_app_ready(c->sidecar, on_app_ready, cr);
-    }
+    if (c->host && c->host->base) cr->timer = evtimer_new(c->host->base, on_fire, cr);
     return 0;
 }
 
@@ -196,10 +177,8 @@ static void cron_close(rs_component_t *c) {
     if (cr->running)
         RS_INFO(SCOPE, "%s: stopped; fired %llu, delivered %llu, failed %llu, skipped %llu", c->name, cr->fired,
                 cr->delivered, cr->failed, cr->skipped);
-    if (cr->delivery) rs_binding_delivery_cancel(cr->delivery);
     if (cr->timer) event_free(cr->timer);
     rs_cron_free(cr->sched);
-    free(cr->route);
     free(cr);
     c->impl = NULL;
 }
@@ -208,6 +187,7 @@ static const rs_binding_ops_t cron_ops = {
     .operations = no_operations,
     .invoke = NULL, /* input only */
     .cancel = NULL,
+    .start = cron_start,
 };
 
 const rs_component_type_t rs_bindings_cron_type = {

@@ -10,7 +10,6 @@
 #include "core/str.h"
 #include "sidecar/components/lock/lock.h"
 #include "sidecar/components/redis_conn.h"
-#include "sidecar/sidecar.h"
 
 /* -1: no such lock, -2: someone else's, otherwise DEL's count. */
 static const char unlock_script[] =
@@ -108,7 +107,7 @@ static int redis_init(rs_component_t *c, char *err, size_t errlen) {
     struct lock_redis *lr = rs_xcalloc(1, sizeof *lr);
     char scope[200];
     snprintf(scope, sizeof scope, "lock.redis %s", c->name);
-    lr->conn = rs_redis_new(c->sidecar->base, &o, scope);
+    lr->conn = rs_redis_new(c->host->base, &o, scope);
     rs_redis_options_free(&o);
     c->impl = lr;
     return 0;

@@ -16,7 +16,6 @@
 #include "sidecar/components/pubsub/kafka_consumer.h"
 #include "sidecar/components/pubsub/kafka_loop.h"
 #include "sidecar/components/pubsub/pubsub.h"
-#include "sidecar/sidecar.h"
 
 #define SCOPE "pubsub.kafka"
 #define DR_BATCH 1024
@@ -148,11 +147,11 @@ static int kafka_init(rs_component_t *c, char *err, size_t errlen) {
     kafka_t *k = rs_xcalloc(1, sizeof *k);
     c->impl = k;
     k->c = c;
-    k->base = c->sidecar->base;
+    k->base = c->host->base;
     size_t n = strlen(SCOPE) + strlen(c->name) + 2;
     k->scope = rs_xmalloc(n);
     snprintf(k->scope, n, "%s/%s", SCOPE, c->name);
-    if (rs_kafka_config_parse(&c->metadata, c->sidecar->cfg.app_id, &k->cfg, err, errlen)) return -1;
+    if (rs_kafka_config_parse(&c->metadata, c->host->app_id, &k->cfg, err, errlen)) return -1;
 
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (rs_kafka_conf_apply(conf, &k->cfg.common, err, errlen) ||

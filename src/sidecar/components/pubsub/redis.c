@@ -26,7 +26,6 @@
 #include "core/log.h"
 #include "sidecar/components/pubsub/pubsub.h"
 #include "sidecar/components/redis_conn.h"
-#include "sidecar/sidecar.h"
 
 #define READ_BLOCK_MS "2000"
 #define READ_RETRY_MS 1000
@@ -438,7 +437,7 @@ static int ps_subscribe(rs_component_t *c, const char *topic, rs_pubsub_handler_
     s->topic = rs_strdup(topic);
     s->handler = handler;
     s->ctx = ctx;
-    struct event_base *base = c->sidecar->base;
+    struct event_base *base = c->host->base;
     s->read_retry_ev = evtimer_new(base, on_read_retry, s);
     s->reclaim_ev = event_new(base, -1, EV_PERSIST, on_reclaim_timer, s);
     s->next = ps->subs;
@@ -495,11 +494,11 @@ static int ps_init(rs_component_t *c, char *err, size_t errlen) {
     ps->queue_depth = qd > 0 && qd < 100000 ? (int)qd : 100;
     ps->concurrency = conc > 0 && conc < 10000 ? (int)conc : 10;
     const char *cid = rs_component_meta(c, "consumerID");
-    if (!cid || !*cid) cid = c->sidecar && c->sidecar->cfg.app_id ? c->sidecar->cfg.app_id : "ripstop";
+    if (!cid || !*cid) cid = c->host && c->host->app_id ? c->host->app_id : "ripstop";
     ps->group = rs_strdup(cid);
     /* Dapr fails the component when Redis is unreachable at start-up. */
     if (rs_redis_probe(&ps->opt, PROBE_TIMEOUT_MS, NULL, err, errlen) != 0) return -1;
-    ps->cmd = rs_redis_new(c->sidecar->base, &ps->opt, ps->scope);
+    ps->cmd = rs_redis_new(c->host->base, &ps->opt, ps->scope);
     return 0;
 }
 

@@ -21,7 +21,6 @@
 #include "core/str.h"
 #include "sidecar/components/redis_conn.h"
 #include "sidecar/components/state/state.h"
-#include "sidecar/sidecar.h"
 
 #define SCOPE "state.redis"
 
@@ -344,7 +343,7 @@ static int redis_init(rs_component_t *c, char *err, size_t errlen) {
     }
     char scope[200];
     snprintf(scope, sizeof scope, "%s %s", SCOPE, c->name);
-    sr->conn = rs_redis_new(c->sidecar->base, &o, scope);
+    sr->conn = rs_redis_new(c->host->base, &o, scope);
     rs_redis_options_free(&o);
     c->impl = sr;
     return 0;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "sidecar/resources/yaml.h"
+#include "core/yaml.h"
 
 #include <stdio.h>
 #include <stdlib.h>

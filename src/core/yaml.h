@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Thin helpers over libfyaml for reading resource files: lookups that
+/* Thin helpers over libfyaml for reading YAML files (ripstopd resources,
+ * ripstop run files and scenarios): lookups that
  * tolerate the wrong node type, line numbers for error messages, and a
  * YAML-to-JSON conversion. */
-#ifndef RS_SIDECAR_RESOURCES_YAML_H
-#define RS_SIDECAR_RESOURCES_YAML_H
+#ifndef RS_CORE_YAML_H
+#define RS_CORE_YAML_H
 
 #include <jansson.h>
 #include <libfyaml.h>

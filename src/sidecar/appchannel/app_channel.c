@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/* The app channel; see app_channel.h. Service invocation runs through here on
+ * every call, so building a call joins strings on the stack and allocates
+ * nothing. */
+#include "sidecar/appchannel/app_channel.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TOKEN_HEADER "dapr-api-token"
+
+struct rs_app_channel {
+    rs_http_client_t *http;
+    char *token;          /* NULL when APP_API_TOKEN is not set */
+    size_t reply_cap;
+    char base_url[160];   /* "" when there is no app */
+};
+
+rs_app_channel_t *rs_app_channel_new(rs_http_client_t *http, const char *address, int port, const char *app_token,
+                                     size_t reply_cap) {
+    rs_app_channel_t *ch = rs_xcalloc(1, sizeof *ch);
+    ch->http = http;
+    ch->token = app_token && *app_token ? rs_strdup(app_token) : NULL;
+    ch->reply_cap = reply_cap ? reply_cap : 4u << 20;
+    if (port > 0)
+        snprintf(ch->base_url, sizeof ch->base_url, "http://%s:%d", address && *address ? address : "127.0.0.1",
+                 port);
+    return ch;
+}
+
+void rs_app_channel_free(rs_app_channel_t *ch) {
+    if (!ch) return;
+    free(ch->token);
+    free(ch);
+}
+
+int rs_app_channel_has_app(const rs_app_channel_t *ch) { return ch && ch->base_url[0]; }
+
+void rs_app_outcome(const rs_http_response_t *resp, rs_app_accept_t accept, rs_outcome_t *o) {
+    if (resp->result != RS_HTTP_OK) {
+        rs_outcome_error(o, 0, 0, "%s", resp->error);
+        return;
+    }
+    int s = resp->status;
+    int ok = accept == RS_APP_ACCEPT_200 ? s == 200 : accept == RS_APP_ACCEPT_2XX ? s >= 200 && s <= 299
+                                                                                 : s >= 200 && s <= 399;
+    if (ok) rs_outcome_ok(o);
+    else rs_outcome_error(o, s, 0, "app answered with status %d", s);
+}
+
+long rs_app_channel_url(const rs_app_channel_t *ch, const char *path, const char *query, char *out, size_t cap) {
+    if (!rs_app_channel_has_app(ch)) return -1;
+    if (!path) path = "";
+    /* As Dapr's app channel: a '/' goes first when the path has none; one it has is kept as written. */
+    const char *parts[] = {ch->base_url, path[0] == '/' ? "" : "/", path, query ? "?" : "", query ? query : "", NULL};
+    return rs_str_join(out, cap, parts);
+}
+
+static void on_http_done(void *arg, rs_http_response_t *resp) {
+    rs_app_call_t *call = arg;
+    call->http_ = NULL;
+    rs_outcome_t o;
+    rs_app_outcome(resp, call->accept_, &o);
+    call->reply_(call->arg_, resp, &o);
+}
+
+/* The call never started: answer at once, as the caller's reply would have been answered from the loop. */
+static int fail_now(rs_app_call_t *call, int permanent, const char *why) {
+    rs_http_response_t resp;
+    memset(&resp, 0, sizeof resp);
+    resp.result = RS_HTTP_ERR_TRANSPORT;
+    snprintf(resp.error, sizeof resp.error, "%s", why);
+    rs_outcome_t o;
+    rs_outcome_error(&o, 0, permanent, "%s", why);
+    call->reply_(call->arg_, &resp, &o);
+    return -1;
+}
+
+int rs_app_call(rs_app_channel_t *ch, rs_app_call_t *call, const rs_app_request_t *req, rs_app_reply_fn reply,
+                void *arg) {
+    call->http_ = NULL;
+    call->accept_ = req->accept;
+    call->reply_ = reply;
+    call->arg_ = arg;
+    if (!rs_app_channel_has_app(ch)) return fail_now(call, 1, "app channel is not initialized");
+    char url[8192];
+    if (rs_app_channel_url(ch, req->path, req->query, url, sizeof url) < 0) return fail_now(call, 1, "URL too long");
+    rs_kvlist_t own = {0};
+    rs_kvlist_t *headers = req->headers ? req->headers : &own;
+    if (ch->token) {
+        /* Set once per list: an operation reuses its list for every attempt. */
+        const char *cur = rs_kvlist_get(headers, TOKEN_HEADER);
+        if (cur != ch->token && (!cur || strcmp(cur, ch->token) != 0)) rs_kvlist_set(headers, TOKEN_HEADER, ch->token);
+    }
+    rs_http_request_t hr = {.method = req->method, .url = url, .headers = headers, .body = req->body,
+                            .body_len = req->body_len, .timeout_ms = req->timeout_ms, .max_response = ch->reply_cap};
+    call->http_ = rs_http_send(ch->http, &hr, on_http_done, call);
+    rs_kvlist_free(&own);
+    if (!call->http_) return fail_now(call, 0, "cannot start the request");
+    return 0;
+}
+
+void rs_app_call_abort(rs_app_call_t *call) {
+    if (call->http_) rs_http_cancel(call->http_);
+    call->http_ = NULL;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/* The app channel: the one way ripstopd calls its own app (spec §2.1 app
+ * channel). Service invocation's local leg, input-binding and pub/sub
+ * deliveries (single and bulk), the binding OPTIONS probe and the
+ * GET /dapr/subscribe fetch all go through rs_app_call, which owns:
+ *
+ *   - the app's base URL ("http://<app-channel-address>:<app-port>");
+ *   - the app API token (dapr-api-token on every call when APP_API_TOKEN is set);
+ *   - the reply cap (--max-body-size, as daprd reads app replies);
+ *   - the mapping of the app's answer to a resiliency outcome;
+ *   - aborting a call in flight.
+ *
+ * A call's state lives in an rs_app_call_t the caller embeds in its own
+ * operation, so a call costs no allocation of its own (the invoke path is
+ * allocation-counted, docs/performance.md). */
+#ifndef RS_SIDECAR_APP_CHANNEL_H
+#define RS_SIDECAR_APP_CHANNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/str.h"
+#include "http/client.h"
+#include "sidecar/resiliency/run.h"
+
+typedef struct rs_app_channel rs_app_channel_t;
+
+/** Which answers of the app count as success for the caller's resiliency policy. */
+typedef enum {
+    RS_APP_ACCEPT_2XX_3XX = 0, /* service invocation: 200-399 */
+    RS_APP_ACCEPT_2XX,         /* pub/sub: 200-299 (the body then says SUCCESS/RETRY/DROP) */
+    RS_APP_ACCEPT_200,         /* input bindings: exactly 200, so Dapr retries even a 204 */
+} rs_app_accept_t;
+
+/** One call to the app. Everything is borrowed for the duration of rs_app_call only. */
+typedef struct rs_app_request {
+    const char *method;     /* "POST", "GET", "OPTIONS", ... */
+    const char *path;       /* after the base URL; a '/' is put first when it has none ("orders" -> /orders) */
+    const char *query;      /* without the '?', or NULL */
+    rs_kvlist_t *headers;   /* the caller's headers; the channel sets dapr-api-token on them (once); may be NULL */
+    const void *body;       /* may be NULL */
+    size_t body_len;
+    int64_t timeout_ms;     /* whole call; 0 = none (a resiliency timeout still applies) */
+    rs_app_accept_t accept;
+} rs_app_request_t;
+
+/** The app's answer. resp is the client's (valid during the call only; the callback may take resp->body with
+ *  rs_buf_steal or resp->headers, as http/client.h allows). o is resp judged by the request's `accept`: ok, or an
+ *  error carrying the status (retriable) or the transport failure; the callback may change it before passing it
+ *  to rs_attempt_done. */
+typedef void (*rs_app_reply_fn)(void *arg, rs_http_response_t *resp, rs_outcome_t *o);
+
+/** A call's state, embedded in the caller's operation. Zero-initialise it; reuse it for the next attempt. */
+typedef struct rs_app_call {
+    /* private */
+    rs_http_call_t *http_;
+    rs_app_accept_t accept_;
+    rs_app_reply_fn reply_;
+    void *arg_;
+} rs_app_call_t;
+
+/** Creates the channel. address/port: the app (port 0 = no app: every call fails with "app channel is not
+ *  initialized"). app_token: APP_API_TOKEN or NULL (copied). reply_cap: the largest reply body accepted. */
+rs_app_channel_t *rs_app_channel_new(rs_http_client_t *http, const char *address, int port, const char *app_token,
+                                     size_t reply_cap);
+/** Frees the channel. Calls in flight must have been aborted (or the HTTP client freed) first. */
+void rs_app_channel_free(rs_app_channel_t *ch);
+/** 1 if there is an app to call (an app port was given). */
+int rs_app_channel_has_app(const rs_app_channel_t *ch);
+
+/** Writes the app URL for path and query (as rs_app_call builds it) into out. Returns its length, or -1 when there
+ *  is no app or it does not fit in cap bytes. */
+long rs_app_channel_url(const rs_app_channel_t *ch, const char *path, const char *query, char *out, size_t cap);
+
+/** Starts a call. reply runs exactly once from the loop, unless rs_app_call_abort runs first. When the call
+ *  cannot start (no app, URL too long, client refused) reply runs before rs_app_call returns, with
+ *  resp->result RS_HTTP_ERR_TRANSPORT and o an error (permanent when retrying cannot help); rs_app_call then
+ *  returns -1 and the caller must not touch state that reply may have freed. Returns 0 when started. */
+int rs_app_call(rs_app_channel_t *ch, rs_app_call_t *call, const rs_app_request_t *req, rs_app_reply_fn reply,
+                void *arg);
+/** Aborts the call in flight, if any: its reply will not run. */
+void rs_app_call_abort(rs_app_call_t *call);
+/** 1 while a call is in flight. */
+static inline int rs_app_call_pending(const rs_app_call_t *call) { return call->http_ != NULL; }
+
+/** Judges an answer as rs_app_call does (also for a peer sidecar's answer, which passes the app's through):
+ *  a transport failure is a retriable error with its reason; a status outside `accept` a retriable error carrying
+ *  the status; anything else ok. */
+void rs_app_outcome(const rs_http_response_t *resp, rs_app_accept_t accept, rs_outcome_t *o);
+
+#endif
