@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Thin helpers over libfyaml for reading YAML files (ripstopd resources,
- * ripstop run files and scenarios): lookups that
- * tolerate the wrong node type, line numbers for error messages, and a
- * YAML-to-JSON conversion. */
+/* Thin helpers over libfyaml for reading YAML files (ripstopd's resources,
+ * the ripstop tool's scenarios): lookups that tolerate the wrong node type,
+ * line numbers for error messages, and a YAML-to-JSON conversion. */
 #ifndef RS_CORE_YAML_H
 #define RS_CORE_YAML_H
 

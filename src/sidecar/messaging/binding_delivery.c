@@ -163,7 +163,7 @@ static void deliver(void *arg, rs_component_t *c, const rs_binding_event_t *ev, 
 /* ---- gating: probe, then start ---- */
 
 static void start_binding(bd_ctx_t *ctx, rs_component_t *c) {
-    char err[256] = "";
+    char err[RS_ERR_MAX] = "";
     if (rs_binding_ops(c)->start(c, deliver, ctx, err, sizeof err) != 0) {
         RS_ERROR(SCOPE, "%s: cannot start the input binding: %s", c->name, err);
         return;
