@@ -22,7 +22,8 @@ const customValidators = Object.fromEntries(Object.entries(customSchemas).map(([
 async function k8sModel(apiVersion, kind) {
   const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
   try {
-    const mod = await import(`kubernetes-models/${group ? group + "/" : ""}${version}`);
+    // One kind's module, not the group's index (which loads every kind of the group: slow).
+    const mod = await import(`kubernetes-models/${group ? group + "/" : ""}${version}/${kind}`);
     return mod[kind] || null;
   } catch {
     return null;

@@ -264,6 +264,29 @@ function checkJobs(docs, p) {
     );
 }
 
+/** The Chaos Mesh Workflow (when rendered with the overlay): every selector picks pods that exist
+ *  (Deployments' pod labels in that namespace), and container-kill names one of their containers. */
+function checkChaos(docs, p) {
+  const deps = of(docs, "Deployment");
+  for (const w of of(docs, "Workflow"))
+    (w.spec.templates || []).forEach((t, ti) => {
+      const spec = t.networkChaos || t.podChaos;
+      if (!spec) return;
+      const sels = [["selector", spec.selector], ["target.selector", spec.target?.selector]].filter((x) => x[1]);
+      for (const [f, sel] of sels) {
+        const ns = sel.namespaces?.[0];
+        const pods = deps.filter((d) => nsOf(d) === ns && Object.entries(sel.labelSelectors || {})
+          .every(([k, v]) => d.spec.template.metadata?.labels?.[k] === v));
+        // Pods of other namespaces (the Bitnami charts') are not in the overlay: only the overlay's own are checked.
+        if (!pods.length && deps.some((d) => nsOf(d) === ns))
+          p.push(`${id(w)}: spec.templates[${ti}].${t.templateType === "PodChaos" ? "podChaos" : "networkChaos"}.${f}: selects no pods in ${ns}`);
+        for (const c of spec.containerNames || [])
+          if (pods.length && !pods.some((d) => d.spec.template.spec.containers.some((x) => x.name === c)))
+            p.push(`${id(w)}: spec.templates[${ti}].podChaos.containerNames: no container ${c}`);
+      }
+    });
+}
+
 /** All the rules; returns the problems found. */
 export function checkSystem(docs) {
   const p = [];
@@ -273,5 +296,6 @@ export function checkSystem(docs) {
   checkResiliency(docs, p, names);
   checkServices(docs, p);
   checkJobs(docs, p);
+  checkChaos(docs, p);
   return p;
 }

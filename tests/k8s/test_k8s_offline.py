@@ -85,6 +85,37 @@ class Manifests(unittest.TestCase):
         self.assertEqual(rc, 1, out)
         self.assertIn("Job/ripstop-load: spec.template.spec.containers[0].command[5]: no Service frontend-dpr", out)
 
+    def test_chaos_is_rendered_from_the_scenario_and_fits_the_overlays(self):
+        committed = os.path.join(K8S, "chaos", "kubecon-2022-chaos.yaml")
+        p = subprocess.run([t.binary("ripstop"), "k8s-chaos", "--scenario", "deploy/local/scenario.yaml"],
+                           capture_output=True, text=True, timeout=30, cwd=t.SRC)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(committed) as f:
+            self.assertEqual(p.stdout, f.read(), "deploy/k8s/chaos is stale: re-render it with ripstop k8s-chaos")
+        rc, out = check({o: rendered(o) + "---\n" + p.stdout for o in OVERLAYS})
+        self.assertEqual(rc, 0, out)
+        for want in ("action: delay", "latency: 6000ms", "jitter: 2000ms", "deadline: 40s", "deadline: 10000ms",
+                     "deadline: 65000ms", "app: customer-order-service", "app.kubernetes.io/name: kafka",
+                     "containerNames: [customer-loyalty-job]"):
+            self.assertIn(want, p.stdout)
+        # A kill of an app that has no Deployment is caught.
+        rc, out = check({"local": rendered("local") + "---\n" + p.stdout.replace("app: customer-audit-service",
+                                                                                 "app: customer-audit")})
+        self.assertEqual(rc, 1, out)
+        self.assertIn("Workflow/kubecon-2022-chaos: spec.templates[8].podChaos.selector: selects no pods", out)
+        # An action with no Chaos Mesh equivalent is an error that names it.
+        d = tempfile.mkdtemp(prefix="ripstop-k8s-scn-")
+        with open(os.path.join(t.SRC, "deploy", "local", "scenario.yaml")) as f:
+            scn = f.read()
+        shutil.copy(os.path.join(t.SRC, "deploy", "local", "dapr.yaml"), d)
+        with open(os.path.join(d, "scenario.yaml"), "w") as f:
+            f.write(scn.replace("actions:\n", "actions:\n  - {name: toxic, type: http, kind: chaos, start: 1s, stop: 2s,"
+                                              " onStart: {method: POST, url: 'http://127.0.0.1:1/'}}\n", 1))
+        p = subprocess.run([t.binary("ripstop"), "k8s-chaos", "--scenario", os.path.join(d, "scenario.yaml")],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("action 'toxic' (type http) has no Chaos Mesh equivalent", p.stderr)
+
     def test_missing_secret_key_names_object_and_field(self):
         text = rendered("azure").replace("key: kafka-password", "key: kafka-pasword")
         rc, out = check({"azure": text})
@@ -174,8 +205,11 @@ spec:
             expect = json.load(f)
         self.assertEqual(sorted(expect), ["customer-audit-service", "customer-loyalty-job",
                                           "customer-loyalty-job-nolock", "customer-order-service", "frontend-dapr"])
+        sidecars = {a: self.track(t.Sidecar(a, resources=res, config=os.path.join(d, "config.yaml"), wait=False))
+                    for a in expect}  # started together, checked one by one
         for app_id, want in expect.items():
-            sc = self.track(t.Sidecar(app_id, resources=res, config=os.path.join(d, "config.yaml")))
+            sc = sidecars[app_id]
+            sc.wait_ready()
             md = sc.req("GET", "/v1.0/metadata").json()
             got = sorted(c["name"] for c in md["components"] if c["name"] != "kubernetes")
             self.assertEqual(got, want["components"], f"{overlay}: {app_id}")

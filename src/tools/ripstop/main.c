@@ -13,6 +13,7 @@ int rs_cmd_chaos(int argc, char **argv);
 int rs_cmd_demo(int argc, char **argv);
 int rs_cmd_load(int argc, char **argv);
 int rs_cmd_verify(int argc, char **argv);
+int rs_cmd_k8s_chaos(int argc, char **argv);
 
 static const rs_command_t commands[] = {
     {"run", rs_cmd_run, "start apps and sidecars from a Multi-App Run file"},
@@ -20,7 +21,8 @@ static const rs_command_t commands[] = {
     {"demo", rs_cmd_demo, "run the chaos demo end to end: load, verdict, report, live dashboard"},
     {"chaos", rs_cmd_chaos, "TCP fault proxy with a Toxiproxy-compatible HTTP API"},
     {"load", rs_cmd_load, "open-loop HTTP load generator"},
-    {"verify", rs_cmd_verify, "recompute a demo verdict from its recording"},
+    {"verify", rs_cmd_verify, "the demo's verdict: from a recording, or live from Kafka and Redis (a cluster)"},
+    {"k8s-chaos", rs_cmd_k8s_chaos, "render a scenario's chaos as a Chaos Mesh Workflow (Kubernetes)"},
     {NULL, NULL, NULL},
 };
 
