@@ -21,7 +21,6 @@ struct out_op {
     char *data;
     size_t len;
     rs_kvlist_t metadata;
-    rs_run_t *run;
     rs_attempt_t *attempt;
     rs_binding_call_t *call;
     /* the successful answer, copied out of the component's callback */
@@ -34,7 +33,8 @@ struct out_op {
     void *arg;
 };
 
-static void free_op(struct out_op *o) {
+static void free_op(rs_op_t *op) {
+    struct out_op *o = (struct out_op *)op;
     free(o->operation);
     free(o->data);
     rs_kvlist_free(&o->metadata);
@@ -43,17 +43,9 @@ static void free_op(struct out_op *o) {
     free(o);
 }
 
-/* At shutdown the API server is freed before the components are closed; its connections' close callbacks
- * cancel every operation in flight, and with it the component's call. */
-static void cancel_op(rs_op_t *op) {
-    struct out_op *o = (struct out_op *)op;
-    if (o->run) rs_run_cancel(o->run);
-    free_op(o);
-}
-
 static void on_run_done(void *arg, const rs_outcome_t *final) {
     struct out_op *o = arg;
-    o->run = NULL;
+    o->op.run = NULL;
     const char *labels[] = {"component", o->c->name, "operation", o->operation,
                             "success", final->kind == RS_OUTCOME_OK ? "true" : "false", NULL};
     rs_metrics_inc(o->sc->metrics, "dapr_component_output_binding_count", "output binding calls", labels, 1);
@@ -67,7 +59,7 @@ static void on_run_done(void *arg, const rs_outcome_t *final) {
                                     .metadata = &o->resp_md};
         o->done(o->arg, &reply, NULL);
     }
-    free_op(o);
+    free_op(&o->op);
 }
 
 static void on_invoke_done(void *arg, int ok, const rs_binding_resp_t *resp, const char *err) {
@@ -145,7 +137,7 @@ rs_op_t *rs_ops_binding_invoke(rs_sidecar_t *sc, const rs_binding_request_t *req
         return NULL;
     }
     struct out_op *o = rs_xcalloc(1, sizeof *o);
-    o->op.cancel = cancel_op;
+    o->op.free = free_op;
     o->sc = sc;
     o->c = c;
     o->operation = rs_strdup(operation);
@@ -157,9 +149,8 @@ rs_op_t *rs_ops_binding_invoke(rs_sidecar_t *sc, const rs_binding_request_t *req
     if (req->metadata) rs_kvlist_copy(&o->metadata, req->metadata);
     o->done = done;
     o->arg = arg;
-    o->run = rs_op_run_start(sc, c, start_attempt, abort_attempt, on_run_done, o);
-    if (o->run) return &o->op;
+    if (rs_op_run_start(&o->op, sc, c, start_attempt, abort_attempt, on_run_done) == 0) return &o->op;
     RS_OP_FAIL(done, arg, RS_ERR_INVOKE_OUTPUT_BINDING, "error invoking output binding %s: out of memory", name);
-    free_op(o);
+    free_op(&o->op);
     return NULL;
 }

@@ -18,7 +18,6 @@ struct lock_op {
     char *key;
     char *owner;
     long long expiry;
-    rs_run_t *run;
     rs_attempt_t *attempt;
     rs_lock_call_t *call;
     rs_lock_result_t res;
@@ -26,16 +25,11 @@ struct lock_op {
     void *arg;
 };
 
-static void free_op(struct lock_op *q) {
+static void free_op(rs_op_t *op) {
+    struct lock_op *q = (struct lock_op *)op;
     free(q->key);
     free(q->owner);
     free(q);
-}
-
-static void cancel_op(rs_op_t *op) {
-    struct lock_op *q = (struct lock_op *)op;
-    if (q->run) rs_run_cancel(q->run);
-    free_op(q);
 }
 
 static void lock_cb(void *arg, const rs_lock_result_t *res) {
@@ -71,7 +65,7 @@ static void fail(struct lock_op *q, const char *why) {
 
 static void lock_done(void *arg, const rs_outcome_t *final) {
     struct lock_op *q = arg;
-    q->run = NULL;
+    q->op.run = NULL;
     if (final->kind != RS_OUTCOME_OK) {
         /* the store's own reason when it answered; the runner's (timeout, breaker) otherwise */
         fail(q, final->kind == RS_OUTCOME_ERROR && q->res.failed ? q->res.error : final->error);
@@ -79,7 +73,7 @@ static void lock_done(void *arg, const rs_outcome_t *final) {
         rs_lock_reply_t reply = {.acquired = q->res.acquired, .status = (int)q->res.status};
         q->done(q->arg, &reply, NULL);
     }
-    free_op(q);
+    free_op(&q->op);
 }
 
 static rs_op_t *start(rs_sidecar_t *sc, const rs_lock_request_t *req, int is_unlock, rs_lock_done_fn done,
@@ -105,7 +99,7 @@ static rs_op_t *start(rs_sidecar_t *sc, const rs_lock_request_t *req, int is_unl
             return NULL;
         }
         struct lock_op *q = rs_xcalloc(1, sizeof *q);
-        q->op.cancel = cancel_op;
+        q->op.free = free_op;
         q->c = c;
         q->ops = c->type->ops;
         q->is_unlock = is_unlock;
@@ -114,10 +108,9 @@ static rs_op_t *start(rs_sidecar_t *sc, const rs_lock_request_t *req, int is_unl
         q->expiry = req->expiry_seconds;
         q->done = done;
         q->arg = arg;
-        q->run = rs_op_run_start(sc, c, lock_start, lock_abort, lock_done, q);
-        if (q->run) return &q->op;
+        if (rs_op_run_start(&q->op, sc, c, lock_start, lock_abort, lock_done) == 0) return &q->op;
         RS_OP_FAIL(done, arg, is_unlock ? RS_ERR_UNLOCK : RS_ERR_TRY_LOCK, "cannot start operation");
-        free_op(q);
+        free_op(&q->op);
     }
     return NULL;
 }

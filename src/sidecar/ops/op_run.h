@@ -8,15 +8,17 @@
 #include "sidecar/ops/ops.h"
 #include "sidecar/resiliency/run.h"
 
-/** The first member of every group's operation struct. */
+/** The first member of every group's operation struct. rs_op_cancel cancels `run`, calls `cancel`, then `free`. */
 struct rs_op {
-    void (*cancel)(rs_op_t *op); /* aborts what is in flight and frees the operation */
+    rs_run_t *run;               /* an operation that is one run: the run in flight, or NULL */
+    void (*cancel)(rs_op_t *op); /* stops whatever else is in flight (several runs or sends); may be NULL */
+    void (*free)(rs_op_t *op);   /* frees the operation */
 };
 
-/** Starts one run of start/abort/done under c's outbound policy (op is their argument). Returns the run, or NULL
- *  when it could not start (done is not called then). */
-rs_run_t *rs_op_run_start(struct rs_sidecar *sc, rs_component_t *c, rs_attempt_start_fn start,
-                          rs_attempt_abort_fn abort_fn, rs_run_done_fn done, void *op);
+/** Starts op->run: start/abort/done under c's outbound policy, with op as their argument. Returns 0, or -1 when
+ *  the run could not start (done is not called then). */
+int rs_op_run_start(rs_op_t *op, struct rs_sidecar *sc, rs_component_t *c, rs_attempt_start_fn start,
+                    rs_attempt_abort_fn abort_fn, rs_run_done_fn done);
 
 /** Reports err through a callback of the shape cb(arg, NULL, &err): fills a table error on the stack and calls it. */
 #define RS_OP_FAIL(cb, arg, code, ...)                                                                                 \

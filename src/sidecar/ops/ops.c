@@ -6,13 +6,16 @@
 #include "sidecar/sidecar.h"
 
 void rs_op_cancel(rs_op_t *op) {
-    if (op) op->cancel(op);
+    if (!op) return;
+    if (op->run) rs_run_cancel(op->run);
+    if (op->cancel) op->cancel(op);
+    op->free(op);
 }
 
-rs_run_t *rs_op_run_start(struct rs_sidecar *sc, rs_component_t *c, rs_attempt_start_fn start,
-                          rs_attempt_abort_fn abort_fn, rs_run_done_fn done, void *op) {
+int rs_op_run_start(rs_op_t *op, struct rs_sidecar *sc, rs_component_t *c, rs_attempt_start_fn start,
+                    rs_attempt_abort_fn abort_fn, rs_run_done_fn done) {
     rs_policy_t *p = rs_resiliency_component_policy(sc->resiliency, c, RS_DIR_OUTBOUND);
-    rs_run_t *run = rs_run_start(sc->base, p, start, abort_fn, done, op);
+    op->run = rs_run_start(sc->base, p, start, abort_fn, done, op);
     rs_policy_release(p);
-    return run;
+    return op->run ? 0 : -1;
 }

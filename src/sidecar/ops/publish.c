@@ -42,12 +42,13 @@ static void free_op(pub_op_t *p) {
     free(p);
 }
 
-static void cancel_op(rs_op_t *op) {
+static void cancel_sends(rs_op_t *op) {
     pub_op_t *p = (pub_op_t *)op;
     for (size_t i = 0; i < p->n; i++)
         if (p->entries[i].pub) rs_publisher_cancel(p->entries[i].pub);
-    free_op(p);
 }
+
+static void free_any(rs_op_t *op) { free_op((pub_op_t *)op); }
 
 static void report(pub_op_t *p) {
     if (!p->bulk && p->entries[0].error) {
@@ -159,7 +160,8 @@ static rs_op_t *publish(rs_sidecar_t *sc, const rs_publish_target_t *t, const rs
                    sc->cfg.app_id);
     } else {
         pub_op_t *p = rs_xcalloc(1, sizeof *p);
-        p->op.cancel = cancel_op;
+        p->op.cancel = cancel_sends;
+        p->op.free = free_any;
         p->pubsub = rs_strdup(t->pubsub);
         p->topic = rs_strdup(t->topic);
         p->bulk = bulk;

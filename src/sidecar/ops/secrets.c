@@ -18,22 +18,16 @@ struct sec_op {
     rs_component_t *c;
     char *key; /* NULL for bulk */
     json_t *out;
-    rs_run_t *run;
     char error[RS_ERR_MAX];
     rs_secrets_done_fn done;
     void *arg;
 };
 
-static void free_op(struct sec_op *q) {
+static void free_op(rs_op_t *op) {
+    struct sec_op *q = (struct sec_op *)op;
     json_decref(q->out);
     free(q->key);
     free(q);
-}
-
-static void cancel_op(rs_op_t *op) {
-    struct sec_op *q = (struct sec_op *)op;
-    if (q->run) rs_run_cancel(q->run);
-    free_op(q);
 }
 
 static int in_list(const json_t *list, const char *key) {
@@ -76,7 +70,7 @@ static void sec_start(rs_attempt_t *a, void *arg) {
 
 static void sec_done(void *arg, const rs_outcome_t *final) {
     struct sec_op *q = arg;
-    q->run = NULL;
+    q->op.run = NULL;
     if (final->kind != RS_OUTCOME_OK || !q->out) {
         if (q->key)
             RS_OP_FAIL(q->done, q->arg, RS_ERR_SECRET_GET, "failed getting secret with key %s from secret store %s: %s",
@@ -94,7 +88,7 @@ static void sec_done(void *arg, const rs_outcome_t *final) {
         }
         q->done(q->arg, q->out, NULL);
     }
-    free_op(q);
+    free_op(&q->op);
 }
 
 rs_op_t *rs_ops_secrets_get(rs_sidecar_t *sc, const rs_secrets_request_t *req, rs_secrets_done_fn done, void *arg) {
@@ -108,16 +102,15 @@ rs_op_t *rs_ops_secrets_get(rs_sidecar_t *sc, const rs_secrets_request_t *req, r
                    req->store);
     } else {
         struct sec_op *q = rs_xcalloc(1, sizeof *q);
-        q->op.cancel = cancel_op;
+        q->op.free = free_op;
         q->sc = sc;
         q->c = c;
         q->key = req->key ? rs_strdup(req->key) : NULL;
         q->done = done;
         q->arg = arg;
-        q->run = rs_op_run_start(sc, c, sec_start, NULL, sec_done, q);
-        if (q->run) return &q->op;
+        if (rs_op_run_start(&q->op, sc, c, sec_start, NULL, sec_done) == 0) return &q->op;
         RS_OP_FAIL(done, arg, RS_ERR_SECRET_GET, "cannot start operation");
-        free_op(q);
+        free_op(&q->op);
     }
     return NULL;
 }

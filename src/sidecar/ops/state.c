@@ -79,12 +79,13 @@ static void free_op(struct st_op *q) {
     free(q);
 }
 
-static void cancel_op(rs_op_t *op) {
+static void cancel_units(rs_op_t *op) {
     struct st_op *q = (struct st_op *)op;
     for (size_t i = 0; i < q->nrun; i++)
         if (q->units[i].run) rs_run_cancel(q->units[i].run);
-    free_op(q);
 }
+
+static void free_any(rs_op_t *op) { free_op((struct st_op *)op); }
 
 /* ---- results ---- */
 
@@ -290,7 +291,8 @@ static struct st_op *new_op(rs_sidecar_t *sc, const rs_state_request_t *req, op_
         }
     }
     struct st_op *q = rs_xcalloc(1, sizeof *q);
-    q->op.cancel = cancel_op;
+    q->op.cancel = cancel_units;
+    q->op.free = free_any;
     q->sc = sc;
     q->c = rs_sidecar_component(sc, RS_KIND_STATE, req->store);
     q->ops = q->c->type->ops;
@@ -320,8 +322,9 @@ static struct st_op *new_op(rs_sidecar_t *sc, const rs_state_request_t *req, op_
     return q;
 }
 
-/* Runs the units; NULL if everything already finished (nothing to run). */
+/* Runs the units; NULL if q is NULL (new_op reported an error) or everything already finished. */
 static rs_op_t *start(struct st_op *q) {
+    if (!q) return NULL;
     if (q->nrun == 0) {
         report_and_free(q);
         return NULL;
@@ -333,8 +336,7 @@ static rs_op_t *start(struct st_op *q) {
 }
 
 rs_op_t *rs_ops_state_get(rs_sidecar_t *sc, const rs_state_request_t *req, rs_state_done_fn done, void *arg) {
-    struct st_op *q = new_op(sc, req, K_GET, done, arg);
-    return q ? start(q) : NULL;
+    return start(new_op(sc, req, K_GET, done, arg));
 }
 
 rs_op_t *rs_ops_state_bulk_get(rs_sidecar_t *sc, const rs_state_request_t *req, rs_state_done_fn done, void *arg) {
@@ -346,13 +348,11 @@ rs_op_t *rs_ops_state_bulk_get(rs_sidecar_t *sc, const rs_state_request_t *req, 
 }
 
 rs_op_t *rs_ops_state_save(rs_sidecar_t *sc, const rs_state_request_t *req, rs_state_done_fn done, void *arg) {
-    struct st_op *q = new_op(sc, req, K_SAVE, done, arg);
-    return q ? start(q) : NULL;
+    return start(new_op(sc, req, K_SAVE, done, arg));
 }
 
 rs_op_t *rs_ops_state_delete(rs_sidecar_t *sc, const rs_state_request_t *req, rs_state_done_fn done, void *arg) {
-    struct st_op *q = new_op(sc, req, K_DELETE, done, arg);
-    return q ? start(q) : NULL;
+    return start(new_op(sc, req, K_DELETE, done, arg));
 }
 
 rs_op_t *rs_ops_state_transact(rs_sidecar_t *sc, const rs_state_request_t *req, rs_state_done_fn done, void *arg) {

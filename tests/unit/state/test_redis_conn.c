@@ -13,54 +13,8 @@
 
 #include "core/clock.h"
 #include "sidecar/components/redis_conn.h"
+#include "redis_server.h"
 #include "test.h"
-
-static int free_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bind(fd, (struct sockaddr *)&a, sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-static pid_t start_redis(int port, const char *password) {
-    char ps[16];
-    snprintf(ps, sizeof ps, "%d", port);
-    fflush(NULL); /* or the child's freopen would flush a copy of our buffered output */
-    pid_t pid = fork();
-    if (pid == 0) {
-        freopen("/dev/null", "w", stdout);
-        if (password)
-            execlp("redis-server", "redis-server", "--port", ps, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                   "--requirepass", password, (char *)NULL);
-        else
-            execlp("redis-server", "redis-server", "--port", ps, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                   (char *)NULL);
-        _exit(127);
-    }
-    /* wait until it accepts connections (bounded) */
-    rs_redis_options_t o = {.host = "127.0.0.1", .port = port, .password = (char *)password};
-    char err[200];
-    for (int i = 0; i < 200; i++) {
-        if (rs_redis_probe(&o, 200, NULL, err, sizeof err) == 0) return pid;
-        usleep(20000);
-    }
-    return pid;
-}
-
-static void stop_redis(pid_t pid) {
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-}
-
-/* Runs the loop until *flag is set or timeout_ms passes. Returns the flag. */
-static int loop_until(struct event_base *base, volatile int *flag, int timeout_ms) {
-    int64_t end = rs_now_ms() + timeout_ms;
-    while (!*flag && rs_now_ms() < end) event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK), usleep(1000);
-    return *flag;
-}
 
 struct rec {
     int called;

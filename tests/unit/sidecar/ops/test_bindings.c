@@ -86,7 +86,5 @@ int main(void) {
     RUN(daprs_checks);
     RUN(cancel_means_no_callback);
     ops_env_free(&env);
-    char cmd[64];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
-    return system(cmd) == 0 ? TEST_SUMMARY() : 1;
+    return remove_dir(root) == 0 ? TEST_SUMMARY() : 1;
 }

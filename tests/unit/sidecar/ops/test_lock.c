@@ -95,12 +95,12 @@ TEST(store_down_is_err_try_lock) {
     ASSERT_TRUE(strncmp(g.err.message, "failed to try acquiring lock: ", 30) == 0);
     run(rs_ops_lock_unlock, &req, &g);
     ASSERT_EQ(g.err.code, RS_ERR_UNLOCK);
-    redis_pid = start_redis(redis_port);
+    redis_pid = start_redis(redis_port, NULL);
 }
 
 int main(void) {
     redis_port = free_port();
-    redis_pid = start_redis(redis_port);
+    redis_pid = start_redis(redis_port, NULL);
     char yaml[512];
     snprintf(yaml, sizeof yaml,
              "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: lockstore\nspec:\n  type: lock.redis\n"

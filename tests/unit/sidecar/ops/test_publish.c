@@ -133,7 +133,7 @@ TEST(cancel_means_no_callback) {
 
 int main(void) {
     redis_port = free_port();
-    pid_t redis = start_redis(redis_port);
+    pid_t redis = start_redis(redis_port, NULL);
     char yaml[512];
     snprintf(yaml, sizeof yaml,
              "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: pubsub\nspec:\n  type: pubsub.redis\n"

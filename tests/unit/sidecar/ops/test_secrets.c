@@ -94,7 +94,5 @@ int main(void) {
     RUN(errors);
     RUN(metadata);
     ops_env_free(&env);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? TEST_SUMMARY() : 1;
+    return remove_dir(dir) == 0 ? TEST_SUMMARY() : 1;
 }

@@ -133,7 +133,7 @@ TEST(cancel_means_no_callback) {
 
 int main(void) {
     int port = free_port();
-    pid_t redis = start_redis(port);
+    pid_t redis = start_redis(port, NULL);
     char yaml[512];
     snprintf(yaml, sizeof yaml,
              "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: statestore\nspec:\n  type: state.redis\n"
