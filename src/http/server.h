@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "core/str.h"
+#include "http/limits.h"
 
 typedef struct rs_http_server rs_http_server_t;
 typedef struct rs_http_req rs_http_req_t;
@@ -41,17 +42,6 @@ struct rs_http_req {
     void *on_close_arg_;
     int64_t start_us_;
 };
-
-/** Limits that keep one client (or many) from holding the server's memory, descriptors or loop. */
-typedef struct rs_http_limits {
-    int max_connections;      /* open connections at most; at the cap the listeners pause (default 10000) */
-    int header_timeout_ms;    /* a request's line and headers must arrive within this of its first byte (10 s) */
-    int body_timeout_ms;      /* its body must arrive within this of the end of its headers (60 s) */
-    int idle_timeout_ms;      /* a keep-alive connection with no request is closed after this (300 s) */
-} rs_http_limits_t;
-
-/** Fills l with the defaults above. */
-void rs_http_limits_defaults(rs_http_limits_t *l);
 
 /** Creates a server on `base` with the default limits. Bodies over max_body bytes are answered 413 before any
  *  handler runs. */

@@ -11,7 +11,7 @@
 
 #include "core/str.h"
 #include "http/client.h"
-#include "http/server.h"
+#include "http/limits.h"
 #include "sidecar/components/component.h"
 #include "sidecar/components/host.h"
 #include "sidecar/resiliency/resiliency.h"
@@ -35,6 +35,10 @@ typedef struct rs_sidecar_config {
     char *log_level;
     int log_as_json;
 } rs_sidecar_config_t;
+
+/* The API and metrics servers (http/server.h): the runtime holds them; the layers that do not serve HTTP (ops/,
+ * messaging/) need not see the server's API. */
+typedef struct rs_http_server rs_http_server_t;
 
 typedef struct rs_sidecar rs_sidecar_t;
 typedef void (*rs_sidecar_hook_fn)(rs_sidecar_t *sc, void *arg);

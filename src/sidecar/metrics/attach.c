@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "http/server.h"
 #include "sidecar/metrics/metrics.h"
 #include "sidecar/sidecar.h"
 

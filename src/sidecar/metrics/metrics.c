@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/encoding.h"
 #include "core/str.h"
+#include "http/server.h"
 #include "sidecar/errors.h"
 
 typedef enum { M_COUNTER, M_GAUGE, M_HISTOGRAM } mtype_t;

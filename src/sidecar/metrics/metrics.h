@@ -10,7 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http/server.h"
+/* Only a pointer to the server is needed here: recording metrics must not pull in the HTTP server's API. */
+typedef struct rs_http_server rs_http_server_t;
 
 typedef struct rs_metrics rs_metrics_t;
 
