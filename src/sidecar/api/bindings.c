@@ -99,13 +99,13 @@ static void invoke_binding(rs_http_req_t *r, rs_sidecar_t *sc, const char *name)
                                                         JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &e);
     if (!body) {
         rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "failed deserializing HTTP body: %s",
-                            r->body_len ? e.text : "EOF");
+                         r->body_len ? e.text : "EOF");
         return;
     }
     if (!json_is_object(body) && !json_is_null(body)) {
         rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST,
-                            "failed deserializing HTTP body: json: cannot unmarshal %s into Go value of type "
-                            "http.OutputBindingRequest", json_kind(body));
+                         "failed deserializing HTTP body: json: cannot unmarshal %s into Go value of type "
+                         "http.OutputBindingRequest", json_kind(body));
         json_decref(body);
         return;
     }
@@ -121,8 +121,8 @@ static void invoke_binding(rs_http_req_t *r, rs_sidecar_t *sc, const char *name)
         json_object_foreach(md, mk, mv) if (!json_is_string(mv) && !json_is_null(mv)) bad = "metadata";
     if (bad) {
         rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST,
-                            "failed deserializing HTTP body: json: cannot unmarshal into Go struct field "
-                            "OutputBindingRequest.%s", bad);
+                         "failed deserializing HTTP body: json: cannot unmarshal into Go struct field "
+                         "OutputBindingRequest.%s", bad);
         json_decref(body);
         return;
     }
