@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: MIT */
+/* Service invocation; see ops/invoke.h. This runs on every call: one
+ * allocation per call (the operation and its strings), outbound headers in
+ * reference mode, URLs joined without printf. */
+#include "sidecar/ops/invoke.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/ids.h"
+#include "sidecar/appchannel/app_channel.h"
+#include "sidecar/metrics/metrics.h"
+#include "sidecar/nameres/nameres.h"
+#include "sidecar/ops/op_run.h"
+#include "sidecar/resiliency/resiliency.h"
+#include "sidecar/sidecar.h"
+
+#define HOP_HEADER "ripstop-hop"
+
+typedef struct rs_invoker rs_invoker_t;
+
+typedef struct invoke_op {
+    rs_op_t op;
+    rs_invoker_t *inv;
+    rs_sidecar_t *sc;
+    const char *verb, *query;
+    const void *body;
+    size_t body_len;
+    char *app_id;       /* target app id (namespace suffix removed) */
+    char *path;         /* "/" + method: the path on the app */
+    char *method;       /* percent-encoded, no leading '/' (path + 1) */
+    int local;          /* deliver to our own app */
+    int hop;            /* we are the callee side of a sidecar-to-sidecar hop */
+    rs_invoke_done_fn done;
+    void *arg;
+    /* Outbound headers, the same for every attempt. A list in reference mode: its strings are the
+     * request's own headers (borrowed until the callback) and the buffers below. */
+    rs_kvlist_t headers;
+    char traceparent[56];
+    char forwarded[512];
+    rs_run_t *run;
+    rs_attempt_t *attempt;
+    rs_app_call_t app_call; /* local: the call to our app */
+    rs_http_call_t *call;   /* remote: the call to the peer sidecar */
+    char peer[128];         /* address used by the attempt in flight (remote only) */
+    /* the last attempt's answer, passed through when the run ends on it */
+    int have_resp;
+    int status;
+    rs_kvlist_t resp_headers;
+    char *resp_body;
+    size_t resp_len;
+    int64_t start_us;
+    struct invoke_op *prev, *next;
+    char strings[]; /* app_id, '/', method: one allocation per call */
+} invoke_op_t;
+
+struct rs_invoker {
+    invoke_op_t *ops; /* in flight, failed at shutdown */
+    int closed;       /* shutting down: refuse new calls */
+    char hostname[128];
+};
+
+/* ---------- headers ---------- */
+
+static rs_name_set_t hop_by_hop = RS_NAME_SET("connection", "keep-alive", "proxy-connection", "transfer-encoding",
+                                               "upgrade", "http2-settings", "te", "trailer", "proxy-authorization",
+                                               "proxy-authenticate");
+
+/* Request headers the sidecar replaces or that only describe this hop. */
+static rs_name_set_t not_forwarded =
+    RS_NAME_SET("host", "content-length", "expect", "dapr-app-id", "dapr-api-token", "dapr-caller-app-id",
+                "dapr-callee-app-id", "dapr-caller-namespace", "traceparent", HOP_HEADER);
+
+/* Response headers that describe the app's HTTP message, not the answer: the front door writes its own. */
+static rs_name_set_t framing = RS_NAME_SET("content-length", "date");
+
+static int is_hop_by_hop(const char *name, const char *connection) {
+    if (rs_name_set_has(&hop_by_hop, name)) return 1;
+    if (connection) { /* headers named by Connection are hop-by-hop too */
+        size_t n = strlen(name);
+        for (const char *p = connection; *p;) {
+            while (*p == ' ' || *p == ',') p++;
+            const char *e = p;
+            while (*e && *e != ',' && *e != ' ') e++;
+            if ((size_t)(e - p) == n && strncasecmp(p, name, n) == 0) return 1;
+            p = e;
+        }
+    }
+    return 0;
+}
+
+/* W3C trace context: keep the caller's trace id and flags, start a new span. This runs on every call. */
+static void child_traceparent(const char *in, char out[56]) {
+    unsigned char raw[24];
+    rs_random_bytes(raw, sizeof raw);
+    int keep = in && rs_traceparent_valid(in);
+    char trace[33], span[17];
+    rs_hex_encode(raw, 16, trace);
+    rs_hex_encode(raw + 16, 8, span);
+    memcpy(out, "00-", 3);
+    memcpy(out + 3, keep ? in + 3 : trace, 32);
+    out[35] = '-';
+    memcpy(out + 36, span, 16);
+    out[52] = '-';
+    memcpy(out + 53, keep ? in + 53 : "01", 2);
+    out[55] = '\0';
+}
+
+static void build_headers(invoke_op_t *op, const rs_invoke_request_t *req, const char *caller, const char *host_name) {
+    const rs_kvlist_t *in = req->headers;
+    const char *connection = rs_kvlist_get_ci(in, "connection");
+    for (size_t i = 0; i < in->len; i++) {
+        const rs_kv_t *h = &in->items[i];
+        if (!is_hop_by_hop(h->key, connection) && !rs_name_set_has(&not_forwarded, h->key))
+            rs_kvlist_add(&op->headers, h->key, h->value);
+    }
+    child_traceparent(rs_kvlist_get_ci(in, "traceparent"), op->traceparent);
+    rs_kvlist_add(&op->headers, "traceparent", op->traceparent);
+    rs_kvlist_add(&op->headers, "dapr-caller-app-id", caller);
+    rs_kvlist_add(&op->headers, "dapr-caller-namespace", "");
+    rs_kvlist_add(&op->headers, "dapr-callee-app-id", op->app_id);
+    if (!op->local) { /* (the app channel adds the app token to a local call) */
+        /* Remote hop: mark it for the peer, and say where the call came from. */
+        rs_kvlist_add(&op->headers, HOP_HEADER, "1");
+        if (op->sc->cfg.api_token) rs_kvlist_add(&op->headers, "dapr-api-token", op->sc->cfg.api_token);
+        const char *host = rs_kvlist_get_ci(in, "host");
+        const char *peer = req->caller_address ? req->caller_address : "";
+        const char *fwd[] = {"for=", peer, ";by=127.0.0.1;host=", host_name, NULL};
+        rs_str_join(op->forwarded, sizeof op->forwarded, fwd);
+        rs_kvlist_add(&op->headers, "X-Forwarded-For", peer);
+        if (host) rs_kvlist_add(&op->headers, "X-Forwarded-Host", host);
+        rs_kvlist_add(&op->headers, "Forwarded", op->forwarded);
+    }
+}
+
+/* Drops the app's hop-by-hop and framing headers, in place (this runs on every call; no copy). */
+static void filter_reply_headers(rs_kvlist_t *h) {
+    const char *c = rs_kvlist_get_ci(h, "connection");
+    char *connection = c ? rs_strdup(c) : NULL; /* the Connection entry itself may be dropped below */
+    size_t kept = 0;
+    for (size_t i = 0; i < h->len; i++) {
+        rs_kv_t kv = h->items[i];
+        if (is_hop_by_hop(kv.key, connection) || rs_name_set_has(&framing, kv.key)) {
+            rs_kv_free(&kv);
+            continue;
+        }
+        h->items[kept++] = kv;
+    }
+    h->len = kept;
+    free(connection);
+}
+
+/* ---------- the operation ---------- */
+
+static void clear_resp(invoke_op_t *op) {
+    op->have_resp = 0;
+    rs_kvlist_free(&op->resp_headers);
+    RS_SAFEFREE(op->resp_body);
+    op->resp_len = 0;
+}
+
+static void op_free(invoke_op_t *op) {
+    rs_invoker_t *inv = op->inv;
+    if (op->prev) op->prev->next = op->next;
+    else inv->ops = op->next;
+    if (op->next) op->next->prev = op->prev;
+    clear_resp(op);
+    rs_kvlist_free(&op->headers);
+    free(op);
+}
+
+static void cancel_op(rs_op_t *o) {
+    invoke_op_t *op = (invoke_op_t *)o;
+    if (op->run) rs_run_cancel(op->run);
+    op->run = NULL;
+    op_free(op);
+}
+
+static void count_result(invoke_op_t *op, int status) {
+    rs_metrics_t *m = op->sc->metrics;
+    if (!m || op->hop) return;
+    char st[21];
+    rs_utoa((unsigned)status, st);
+    const char *labels[] = {"destination_app_id", op->app_id, "status", st, NULL};
+    rs_metrics_inc(m, "dapr_service_invocation_res_recv_total", "Number of responses received by service invocation.",
+                   labels, 1);
+    const char *llabels[] = {"destination_app_id", op->app_id, NULL};
+    rs_metrics_observe(m, "dapr_service_invocation_res_recv_latency_ms",
+                       "Latency of service invocation from request to response, in milliseconds.", llabels,
+                       (double)(rs_now_us() - op->start_us) / 1000.0);
+}
+
+/* The attempt's answer, from our app or from the peer sidecar (which passes its app's answer through). */
+static void attempt_answered(invoke_op_t *op, rs_http_response_t *resp, rs_outcome_t *o) {
+    if (resp->result == RS_HTTP_OK) {
+        op->have_resp = 1;
+        op->status = resp->status;
+        op->resp_headers = resp->headers; /* taken, not copied (client.h allows it) */
+        memset(&resp->headers, 0, sizeof resp->headers);
+        op->resp_body = rs_buf_steal(&resp->body, &op->resp_len);
+    }
+    rs_attempt_done(op->attempt, o);
+}
+
+static void on_app_reply(void *arg, rs_http_response_t *resp, rs_outcome_t *o) { attempt_answered(arg, resp, o); }
+
+static void on_peer_reply(void *arg, rs_http_response_t *resp) {
+    invoke_op_t *op = arg;
+    op->call = NULL;
+    if (resp->result == RS_HTTP_ERR_CONNECT && op->sc->nameres) rs_nameres_forget(op->sc->nameres, op->app_id, op->peer);
+    rs_outcome_t o;
+    rs_app_outcome(resp, RS_APP_ACCEPT_2XX_3XX, &o);
+    attempt_answered(op, resp, &o);
+}
+
+static void attempt_start(rs_attempt_t *a, void *arg) {
+    invoke_op_t *op = arg;
+    rs_sidecar_t *sc = op->sc;
+    op->attempt = a;
+    clear_resp(op);
+    if (op->local) {
+        rs_app_request_t ar = {.method = op->verb, .path = op->path, .query = op->query, .headers = &op->headers,
+                               .body = op->body, .body_len = op->body_len, .accept = RS_APP_ACCEPT_2XX_3XX};
+        rs_app_call(sc->app, &op->app_call, &ar, on_app_reply, op);
+        return;
+    }
+    rs_outcome_t o;
+    char why[RS_ERR_MAX];
+    if (!sc->nameres || rs_nameres_resolve(sc->nameres, op->app_id, op->peer, sizeof op->peer, why, sizeof why) != 0) {
+        rs_outcome_error(&o, 0, 0, "failed to resolve address for '%s': %s", op->app_id,
+                         sc->nameres ? why : "name resolution is not available");
+        rs_attempt_done(a, &o);
+        return;
+    }
+    char url[8192]; /* built by joining, not snprintf: this runs for every call */
+    const char *q = op->query;
+    const char *parts[] = {"http://", op->peer, "/v1.0/invoke/", op->app_id, "/method/", op->method,
+                           q ? "?" : "", q ? q : "", NULL};
+    if (rs_str_join(url, sizeof url, parts) < 0) {
+        rs_outcome_error(&o, 0, 1, "URL too long");
+        rs_attempt_done(a, &o);
+        return;
+    }
+    rs_http_request_t hr = {.method = op->verb,
+                            .url = url,
+                            .headers = &op->headers,
+                            .body = op->body,
+                            .body_len = op->body_len,
+                            .max_response = sc->cfg.max_body_size ? sc->cfg.max_body_size : 4u << 20};
+    op->call = rs_http_send(sc->http, &hr, on_peer_reply, op);
+    if (!op->call) {
+        rs_outcome_error(&o, 0, 0, "cannot start the request");
+        rs_attempt_done(a, &o);
+    }
+}
+
+static void attempt_abort(rs_attempt_t *a, void *arg) {
+    invoke_op_t *op = arg;
+    (void)a;
+    rs_app_call_abort(&op->app_call);
+    if (op->call) rs_http_cancel(op->call);
+    op->call = NULL;
+}
+
+static void run_done(void *arg, const rs_outcome_t *final) {
+    invoke_op_t *op = arg;
+    op->run = NULL;
+    /* Count first, answer last: the front door's reply wakes the caller, often onto this CPU (http/server.c). */
+    if (op->have_resp && (final->kind == RS_OUTCOME_OK || final->kind == RS_OUTCOME_ERROR)) {
+        count_result(op, op->status);
+        filter_reply_headers(&op->resp_headers);
+        /* the last attempt's status, headers and body, unchanged */
+        rs_invoke_reply_t reply = {.status = op->status, .headers = &op->resp_headers, .body = op->resp_body,
+                                   .body_len = op->resp_len};
+        op->done(op->arg, &reply, NULL);
+    } else {
+        count_result(op, 500);
+        RS_OP_FAIL(op->done, op->arg, RS_ERR_DIRECT_INVOKE, "failed to invoke, id: %s, err: %s", op->app_id,
+                   final->error);
+    }
+    op_free(op);
+}
+
+/* ---------- lifecycle ---------- */
+
+static void free_invoker(rs_sidecar_t *sc, void *arg) {
+    if (sc->invoker == arg) sc->invoker = NULL;
+    free(arg);
+}
+
+static void on_shutdown(rs_sidecar_t *sc, void *arg) {
+    rs_invoker_t *inv = arg;
+    inv->closed = 1;
+    while (inv->ops) {
+        invoke_op_t *op = inv->ops;
+        if (op->run) rs_run_cancel(op->run);
+        op->run = NULL;
+        RS_OP_FAIL(op->done, op->arg, RS_ERR_DIRECT_INVOKE, "failed to invoke, id: %s, err: sidecar is shutting down",
+                   op->app_id);
+        op_free(op);
+    }
+    /* During a graceful shutdown the loop may still hand us requests: keep the invoker (it refuses them) until
+     * rs_sidecar_free runs the hooks again (after the loop); otherwise free it now. */
+    if (sc->shutting_down) rs_sidecar_on_shutdown(sc, free_invoker, inv);
+    else free_invoker(sc, inv);
+}
+
+void rs_ops_invoke_attach(rs_sidecar_t *sc) {
+    if (sc->invoker) return;
+    rs_invoker_t *inv = rs_xcalloc(1, sizeof *inv);
+    gethostname(inv->hostname, sizeof inv->hostname - 1);
+    sc->invoker = inv;
+    rs_sidecar_on_shutdown(sc, on_shutdown, inv);
+}
+
+int rs_ops_invoke_is_hop(const rs_kvlist_t *headers) { return rs_kvlist_get_ci(headers, HOP_HEADER) != NULL; }
+
+static int valid_app_id(const char *s, size_t n) {
+    if (n == 0 || n > 200) return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x21 || s[i] == '/' || s[i] == '?' || s[i] == '#' || s[i] == '%') return 0;
+    return 1;
+}
+
+rs_op_t *rs_ops_invoke(rs_sidecar_t *sc, const rs_invoke_request_t *req, rs_invoke_done_fn done, void *arg) {
+    rs_invoker_t *inv = sc->invoker;
+    if (!inv || inv->closed) {
+        RS_OP_FAIL(done, arg, RS_ERR_DIRECT_INVOKE, "failed to invoke, err: sidecar is shutting down");
+        return NULL;
+    }
+    const char *app_id = req->app_id ? req->app_id : "";
+    if (!*app_id) {
+        RS_OP_FAIL(done, arg, RS_ERR_DIRECT_INVOKE_NO_APP_ID,
+                   "failed getting app id either from the URL path or the header dapr-app-id");
+        return NULL;
+    }
+    const char *dot = strchr(app_id, '.'); /* "id.namespace": self-hosted namespaces are empty */
+    size_t id_len = dot ? (size_t)(dot - app_id) : strlen(app_id);
+    if (!valid_app_id(app_id, id_len)) {
+        RS_OP_FAIL(done, arg, RS_ERR_DIRECT_INVOKE_BAD_APP_ID, "invalid app id");
+        return NULL;
+    }
+    int hop = rs_ops_invoke_is_hop(req->headers);
+    int local = strlen(sc->cfg.app_id) == id_len && strncmp(app_id, sc->cfg.app_id, id_len) == 0;
+    if (hop && !local) {
+        /* A peer resolved us for another app id: a stale registration (e.g. a reused port). */
+        RS_OP_FAIL(done, arg, RS_ERR_DIRECT_INVOKE, "failed to invoke, id: %.*s, err: wrong sidecar (this is %s)",
+                   (int)id_len, app_id, sc->cfg.app_id);
+        return NULL;
+    }
+
+    const char *method = req->method ? req->method : "";
+    size_t method_len = strlen(method);
+    invoke_op_t *op = rs_xcalloc(1, sizeof *op + id_len + 1 + 1 + method_len + 1);
+    op->op.cancel = cancel_op;
+    op->inv = inv;
+    op->sc = sc;
+    op->verb = req->verb;
+    op->query = req->query;
+    op->body = req->body;
+    op->body_len = req->body_len;
+    op->app_id = memcpy(op->strings, app_id, id_len);
+    op->app_id[id_len] = '\0';
+    op->path = op->strings + id_len + 1;
+    op->path[0] = '/';
+    op->method = memcpy(op->path + 1, method, method_len + 1);
+    op->done = done;
+    op->arg = arg;
+    rs_kvlist_init_refs(&op->headers);
+    op->local = local;
+    op->hop = hop;
+    op->start_us = rs_now_us();
+    const char *caller = sc->cfg.app_id, *hdr;
+    if (hop && (hdr = rs_kvlist_get_ci(req->headers, "dapr-caller-app-id"))) caller = hdr;
+    build_headers(op, req, caller, inv->hostname);
+    op->next = inv->ops;
+    if (inv->ops) inv->ops->prev = op;
+    inv->ops = op;
+    if (!hop && sc->metrics) { /* counted before the send, which wakes the peer (see run_done) */
+        const char *labels[] = {"destination_app_id", op->app_id, NULL};
+        rs_metrics_inc(sc->metrics, "dapr_service_invocation_req_sent_total",
+                       "Number of requests sent by service invocation.", labels, 1);
+    }
+    /* The caller's sidecar applies the target app's policy; the callee side of a hop delivers once. */
+    rs_policy_t *policy = hop ? NULL : rs_resiliency_app_policy(sc->resiliency, op->app_id, op->method);
+    op->run = rs_run_start(sc->base, policy, attempt_start, attempt_abort, run_done, op); /* sends at once */
+    rs_policy_release(policy);
+    if (!op->run) {
+        RS_OP_FAIL(done, arg, RS_ERR_DIRECT_INVOKE, "failed to invoke, id: %s, err: out of memory", op->app_id);
+        op_free(op);
+        return NULL;
+    }
+    return &op->op;
+}
