@@ -41,7 +41,6 @@ typedef struct invoke_op {
     rs_kvlist_t headers;
     char traceparent[56];
     char forwarded[512];
-    rs_run_t *run;
     rs_attempt_t *attempt;
     rs_app_call_t app_call; /* local: the call to our app */
     rs_http_call_t *call;   /* remote: the call to the peer sidecar */
@@ -172,12 +171,8 @@ static void op_free(invoke_op_t *op) {
     free(op);
 }
 
-static void cancel_op(rs_op_t *o) {
-    invoke_op_t *op = (invoke_op_t *)o;
-    if (op->run) rs_run_cancel(op->run);
-    op->run = NULL;
-    op_free(op);
-}
+/* rs_op_cancel has cancelled op.run (which aborts the attempt's call); only the freeing is left. */
+static void free_op(rs_op_t *o) { op_free((invoke_op_t *)o); }
 
 static void count_result(invoke_op_t *op, int status) {
     rs_metrics_t *m = op->sc->metrics;
@@ -267,7 +262,7 @@ static void attempt_abort(rs_attempt_t *a, void *arg) {
 
 static void run_done(void *arg, const rs_outcome_t *final) {
     invoke_op_t *op = arg;
-    op->run = NULL;
+    op->op.run = NULL;
     /* Count first, answer last: the front door's reply wakes the caller, often onto this CPU (http/server.c). */
     if (op->have_resp && (final->kind == RS_OUTCOME_OK || final->kind == RS_OUTCOME_ERROR)) {
         count_result(op, op->status);
@@ -296,8 +291,8 @@ static void on_shutdown(rs_sidecar_t *sc, void *arg) {
     inv->closed = 1;
     while (inv->ops) {
         invoke_op_t *op = inv->ops;
-        if (op->run) rs_run_cancel(op->run);
-        op->run = NULL;
+        if (op->op.run) rs_run_cancel(op->op.run);
+        op->op.run = NULL;
         RS_OP_FAIL(op->done, op->arg, RS_ERR_DIRECT_INVOKE, "failed to invoke, id: %s, err: sidecar is shutting down",
                    op->app_id);
         op_free(op);
@@ -355,7 +350,7 @@ rs_op_t *rs_ops_invoke(rs_sidecar_t *sc, const rs_invoke_request_t *req, rs_invo
     const char *method = req->method ? req->method : "";
     size_t method_len = strlen(method);
     invoke_op_t *op = rs_xcalloc(1, sizeof *op + id_len + 1 + 1 + method_len + 1);
-    op->op.cancel = cancel_op;
+    op->op.free = free_op;
     op->inv = inv;
     op->sc = sc;
     op->verb = req->verb;
@@ -386,9 +381,9 @@ rs_op_t *rs_ops_invoke(rs_sidecar_t *sc, const rs_invoke_request_t *req, rs_invo
     }
     /* The caller's sidecar applies the target app's policy; the callee side of a hop delivers once. */
     rs_policy_t *policy = hop ? NULL : rs_resiliency_app_policy(sc->resiliency, op->app_id, op->method);
-    op->run = rs_run_start(sc->base, policy, attempt_start, attempt_abort, run_done, op); /* sends at once */
+    op->op.run = rs_run_start(sc->base, policy, attempt_start, attempt_abort, run_done, op); /* sends at once */
     rs_policy_release(policy);
-    if (!op->run) {
+    if (!op->op.run) {
         RS_OP_FAIL(done, arg, RS_ERR_DIRECT_INVOKE, "failed to invoke, id: %s, err: out of memory", op->app_id);
         op_free(op);
         return NULL;
