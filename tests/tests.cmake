@@ -31,3 +31,10 @@ foreach(tier integration e2e browser k8s)
       TIMEOUT 600)
   endforeach()
 endforeach()
+
+# The layering rules of src/ (no include cycle between modules; core, http, sdk, services and tools stay
+# below the sidecar; components see only their host): scripts/include-graph.py prints the graph and fails
+# on a broken rule.
+add_test(NAME unit/layering COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/scripts/include-graph.py
+         --root ${CMAKE_SOURCE_DIR})
+set_tests_properties(unit/layering PROPERTIES LABELS unit)

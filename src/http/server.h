@@ -81,7 +81,7 @@ void rs_http_reply_error(rs_http_req_t *r, int status, const char *code, const c
  *  malformed, too large, ...): 400 ERR_MALFORMED_REQUEST, 404 ERR_NOT_FOUND, 405 ERR_METHOD_NOT_ALLOWED,
  *  408 ERR_REQUEST_TIMEOUT, 413 ERR_REQUEST_TOO_LARGE, 431 ERR_HEADERS_TOO_LARGE, 501 ERR_NOT_IMPLEMENTED,
  *  505 ERR_HTTP_VERSION, anything else ERR_INTERNAL.
- *  ripstopd's error table (sidecar/errors.h) lists each with the same status; its unit test checks that. */
+ *  ripstopd's error table (sidecar/errors/errors.h) lists each with the same status; its unit test checks that. */
 const char *rs_http_error_code(int status);
 /** Sends a status with no body (e.g. 204). */
 void rs_http_reply_empty(rs_http_req_t *r, int status);

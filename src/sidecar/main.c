@@ -17,7 +17,7 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "sidecar/components/component.h"
-#include "sidecar/sidecar.h"
+#include "sidecar/boot/boot.h"
 
 enum {
     OPT_APP_ID = 1000, OPT_APP_PORT, OPT_APP_PROTOCOL, OPT_APP_CHANNEL_ADDRESS, OPT_HTTP_PORT, OPT_LISTEN,

@@ -8,8 +8,8 @@
 #define RS_SIDECAR_API_H
 
 #include "http/server.h"
-#include "sidecar/errors.h"
-#include "sidecar/sidecar.h"
+#include "sidecar/errors/errors.h"
+#include "sidecar/runtime/sidecar.h"
 
 /** Registers every API group on sc->api. */
 void rs_api_register_all(rs_sidecar_t *sc);

@@ -20,7 +20,7 @@
 #ifndef RS_SIDECAR_BINDING_DELIVERY_H
 #define RS_SIDECAR_BINDING_DELIVERY_H
 
-#include "sidecar/sidecar.h"
+#include "sidecar/runtime/sidecar.h"
 
 /** Registers the app-ready hook that probes and starts the input bindings, and the shutdown hook. Call once,
  *  before rs_sidecar_start probes the app. */

@@ -18,7 +18,7 @@
 
 #include "sidecar/components/pubsub/pubsub.h"
 #include "sidecar/messaging/subscriptions.h"
-#include "sidecar/sidecar.h"
+#include "sidecar/runtime/sidecar.h"
 
 typedef struct rs_bulk_batcher rs_bulk_batcher_t;
 

@@ -17,7 +17,7 @@
 
 #include "sidecar/components/pubsub/pubsub.h"
 #include "sidecar/messaging/subscriptions.h"
-#include "sidecar/sidecar.h"
+#include "sidecar/runtime/sidecar.h"
 
 typedef enum {
     RS_APP_SUCCESS = 0, /* ack */

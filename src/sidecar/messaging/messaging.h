@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "sidecar/sidecar.h"
+#include "sidecar/runtime/sidecar.h"
 
 typedef struct rs_messaging rs_messaging_t;
 

@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 #include "core/str.h"
-#include "sidecar/sidecar.h"
+#include "sidecar/runtime/sidecar.h"
 
 typedef struct rs_publish rs_publish_t;
 

@@ -13,7 +13,7 @@
 #include "core/encoding.h"
 #include "core/str.h"
 #include "http/server.h"
-#include "sidecar/errors.h"
+#include "sidecar/errors/errors.h"
 
 typedef enum { M_COUNTER, M_GAUGE, M_HISTOGRAM } mtype_t;
 

@@ -41,10 +41,5 @@ void rs_metrics_serve(rs_metrics_t *m, rs_http_server_t *srv);
 void rs_metrics_http_observer(void *arg, const char *method, const char *route, int status, int64_t latency_us);
 
 struct rs_sidecar;
-/** Wires metrics into ripstopd: creates sc->metrics, serves /metrics on --metrics-port (0 = off), observes
- *  the API server and reports resiliency activations. Returns 0, or -1 with a reason (port in use). */
-int rs_metrics_attach(struct rs_sidecar *sc, char *err, size_t errlen);
-/** Stops the metrics server and frees sc->metrics (detaches the observers first). */
-void rs_metrics_detach(struct rs_sidecar *sc);
 
 #endif

@@ -52,11 +52,5 @@ int rs_nameres_resolve(rs_nameres_t *n, const char *app_id, char *out, size_t ou
 void rs_nameres_forget(rs_nameres_t *n, const char *app_id, const char *address);
 
 struct rs_sidecar;
-/** Wires name resolution into ripstopd: builds sc->nameres from the Configuration's nameResolution and
- *  registers this sidecar's HTTP endpoint once the app port answers (at once when there is no app port).
- *  Returns 0, or -1 with a reason. */
-int rs_nameres_attach(struct rs_sidecar *sc, char *err, size_t errlen);
-/** Removes the registration and frees sc->nameres. */
-void rs_nameres_detach(struct rs_sidecar *sc);
 
 #endif

@@ -11,7 +11,7 @@
 #include "sidecar/components/bindings/bindings.h"
 #include "sidecar/metrics/metrics.h"
 #include "sidecar/ops/op_run.h"
-#include "sidecar/sidecar.h"
+#include "sidecar/runtime/sidecar.h"
 
 struct out_op {
     rs_op_t op;

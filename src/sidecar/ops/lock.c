@@ -8,7 +8,7 @@
 #include "core/str.h"
 #include "sidecar/components/lock/lock.h"
 #include "sidecar/ops/op_run.h"
-#include "sidecar/sidecar.h"
+#include "sidecar/runtime/sidecar.h"
 
 struct lock_op {
     rs_op_t op;

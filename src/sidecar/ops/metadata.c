@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "sidecar/messaging/messaging.h"
-#include "sidecar/sidecar.h"
+#include "sidecar/runtime/sidecar.h"
 
 void rs_ops_metadata_get(rs_sidecar_t *sc, rs_metadata_t *out) {
     *out = (rs_metadata_t){.id = sc->cfg.app_id,

@@ -3,7 +3,7 @@
 #include "sidecar/ops/op_run.h"
 
 #include "sidecar/resiliency/resiliency.h"
-#include "sidecar/sidecar.h"
+#include "sidecar/runtime/sidecar.h"
 
 void rs_op_cancel(rs_op_t *op) {
     if (!op) return;

@@ -6,7 +6,7 @@
  * strings, values, an rs_kvlist_t of metadata; payloads as bytes), looks up
  * the component, applies scopes, runs the component call under the
  * component's resiliency policy, records metrics, and reports exactly one of
- * a typed result or a table error (sidecar/errors.h) through its callback.
+ * a typed result or a table error (sidecar/errors/errors.h) through its callback.
  * It knows nothing about HTTP: the HTTP adapters in api/ parse requests into
  * these structs and render the results, and a gRPC adapter can call the same
  * functions.
@@ -24,7 +24,7 @@
 #ifndef RS_SIDECAR_OPS_H
 #define RS_SIDECAR_OPS_H
 
-#include "sidecar/errors.h"
+#include "sidecar/errors/errors.h"
 
 struct rs_sidecar;
 

@@ -11,7 +11,7 @@
 #include "sidecar/messaging/publisher.h"
 #include "sidecar/messaging/scopes.h"
 #include "sidecar/ops/op_run.h"
-#include "sidecar/sidecar.h"
+#include "sidecar/runtime/sidecar.h"
 
 typedef struct entry {
     char *entry_id;

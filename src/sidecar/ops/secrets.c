@@ -10,7 +10,7 @@
 #include "core/str.h"
 #include "sidecar/components/secretstores/secretstore.h"
 #include "sidecar/ops/op_run.h"
-#include "sidecar/sidecar.h"
+#include "sidecar/runtime/sidecar.h"
 
 struct sec_op {
     rs_op_t op;

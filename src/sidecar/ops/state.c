@@ -13,7 +13,7 @@
 #include "core/str.h"
 #include "sidecar/ops/op_run.h"
 #include "sidecar/resiliency/resiliency.h"
-#include "sidecar/sidecar.h"
+#include "sidecar/runtime/sidecar.h"
 
 #define BULK_DEFAULT_PARALLELISM 100
 #define BULK_MAX_PARALLELISM 1000

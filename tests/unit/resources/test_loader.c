@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sidecar/resources/resolve.h"
+#include "sidecar/boot/resolve.h"
 #include "sidecar/resources/resources.h"
 #include "test.h"
 

@@ -1,4 +1,4 @@
-/* The Dapr error table (src/sidecar/errors.h): its rows are well formed,
+/* The Dapr error table (src/sidecar/errors/errors.h): its rows are well formed,
  * docs/compatibility.md §2.8 lists exactly its rows (checked both ways), and
  * the codes the HTTP server answers with by itself are rows with the same
  * status. */
@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "http/server.h"
-#include "sidecar/errors.h"
+#include "sidecar/errors/errors.h"
 #include "test.h"
 
 /* The source tree: $RIPSTOP_SRC, else derived from this file's path. */

@@ -11,7 +11,7 @@
 #include "http/client.h"
 #include "http/server.h"
 #include "sidecar/components/state/state.h"
-#include "sidecar/sidecar.h"
+#include "sidecar/runtime/sidecar.h"
 #include "test.h"
 
 void rs_api_state_register(rs_sidecar_t *sc);

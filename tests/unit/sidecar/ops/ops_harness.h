@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "redis_server.h"
-#include "sidecar/sidecar.h"
+#include "sidecar/boot/boot.h"
 
 typedef struct {
     char dir[64];

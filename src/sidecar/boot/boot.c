@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Start-up and shutdown of ripstopd: resources → app channel → secret stores
- * → other components → API server → input-binding delivery → app probe, and
- * the hooks other modules use to act once the app is reachable or when the
- * sidecar stops. */
-#include "sidecar/sidecar.h"
+/* The boot sequence of ripstopd: resources → app channel → secret stores →
+ * other components → API server → metrics → input-binding delivery → app
+ * probe; and the teardown in reverse. This is the one place that knows every
+ * module; nothing includes it but main.c (and tests that start a runtime). */
+#include "sidecar/boot/boot.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,74 +19,10 @@
 #include "sidecar/api/api.h"
 #include "sidecar/appchannel/app_channel.h"
 #include "sidecar/messaging/binding_delivery.h"
+#include "sidecar/boot/attach.h"
 #include "sidecar/metrics/metrics.h"
 #include "sidecar/nameres/nameres.h"
-#include "sidecar/resources/resolve.h"
-
-struct rs_hook {
-    int on_shutdown; /* 0 = app-ready hook */
-    rs_sidecar_hook_fn fn;
-    void *arg;
-    struct rs_hook *next;
-};
-
-void rs_sidecar_config_defaults(rs_sidecar_config_t *cfg) {
-    memset(cfg, 0, sizeof *cfg);
-    cfg->app_protocol = rs_strdup("http");
-    cfg->app_channel_address = rs_strdup("127.0.0.1");
-    cfg->http_port = 3500;
-    cfg->metrics_port = 9090;
-    cfg->max_body_size = 4u << 20;
-    rs_http_limits_defaults(&cfg->http_limits);
-    cfg->log_level = rs_strdup("info");
-}
-
-rs_component_t *rs_sidecar_component(rs_sidecar_t *sc, rs_component_kind_t kind, const char *name) {
-    for (size_t i = 0; i < sc->ncomponents; i++) {
-        rs_component_t *c = sc->components[i];
-        if (c->type->kind == kind && strcmp(c->name, name) == 0) return c;
-    }
-    return NULL;
-}
-
-size_t rs_sidecar_count(rs_sidecar_t *sc, rs_component_kind_t kind) {
-    size_t n = 0;
-    for (size_t i = 0; i < sc->ncomponents; i++) n += sc->components[i]->type->kind == kind;
-    return n;
-}
-
-static void add_hook(rs_sidecar_t *sc, int on_shutdown, rs_sidecar_hook_fn fn, void *arg) {
-    struct rs_hook *h = rs_xcalloc(1, sizeof *h);
-    h->on_shutdown = on_shutdown;
-    h->fn = fn;
-    h->arg = arg;
-    /* Prepend: shutdown hooks then run newest first; app-ready hooks are reversed when run. */
-    h->next = sc->hooks_;
-    sc->hooks_ = h;
-}
-
-void rs_sidecar_on_app_ready(rs_sidecar_t *sc, rs_sidecar_hook_fn fn, void *arg) {
-    if (!sc->cfg.app_port) return;
-    if (sc->app_ready) {
-        fn(sc, arg);
-        return;
-    }
-    add_hook(sc, 0, fn, arg);
-}
-
-void rs_sidecar_on_shutdown(rs_sidecar_t *sc, rs_sidecar_hook_fn fn, void *arg) { add_hook(sc, 1, fn, arg); }
-
-static void run_app_ready_hooks(rs_sidecar_t *sc) {
-    /* Registration order: collect the ready hooks, then call them oldest first. */
-    size_t n = 0;
-    for (struct rs_hook *h = sc->hooks_; h; h = h->next) n += !h->on_shutdown;
-    struct rs_hook **list = rs_xcalloc(n ? n : 1, sizeof *list);
-    size_t i = n;
-    for (struct rs_hook *h = sc->hooks_; h; h = h->next)
-        if (!h->on_shutdown) list[--i] = h;
-    for (i = 0; i < n; i++) list[i]->fn(sc, list[i]->arg);
-    free(list);
-}
+#include "sidecar/boot/resolve.h"
 
 /* ---- app port probe: daprd dials the app port every 100 ms until it answers ---- */
 
@@ -96,9 +32,7 @@ static void on_probe_event(struct bufferevent *bev, short events, void *arg) {
     rs_sidecar_t *sc = arg;
     bufferevent_free(bev);
     if (events & BEV_EVENT_CONNECTED) {
-        sc->app_ready = 1;
-        RS_INFO("runtime", "application discovered on port %d", sc->cfg.app_port);
-        run_app_ready_hooks(sc);
+        rs_sidecar_set_app_ready(sc);
         return;
     }
     struct timeval tv = {0, 100 * 1000};
@@ -247,25 +181,8 @@ int rs_sidecar_start(rs_sidecar_t *sc, char *err, size_t errlen) {
     return 0;
 }
 
-static void run_shutdown_hooks(rs_sidecar_t *sc) {
-    for (struct rs_hook *h = sc->hooks_; h; h = h->next)
-        if (h->on_shutdown && h->fn) {
-            rs_sidecar_hook_fn fn = h->fn;
-            h->fn = NULL; /* once */
-            fn(sc, h->arg);
-        }
-}
-
-void rs_sidecar_shutdown(rs_sidecar_t *sc) {
-    if (sc->shutting_down) return;
-    sc->shutting_down = 1;
-    RS_INFO("runtime", "shutting down");
-    run_shutdown_hooks(sc);
-    event_base_loopexit(sc->base, NULL);
-}
-
 void rs_sidecar_free(rs_sidecar_t *sc) {
-    run_shutdown_hooks(sc);
+    rs_sidecar_run_shutdown_hooks(sc);
     rs_nameres_detach(sc);
     sc->host.metrics = NULL;
     rs_metrics_detach(sc);
@@ -284,21 +201,6 @@ void rs_sidecar_free(rs_sidecar_t *sc) {
     rs_http_client_free(sc->http);
     rs_app_channel_free(sc->app);
     if (sc->app_probe_) event_free(sc->app_probe_);
-    while (sc->hooks_) {
-        struct rs_hook *h = sc->hooks_;
-        sc->hooks_ = h->next;
-        free(h);
-    }
     rs_resources_free(&sc->resources);
-    rs_kvlist_free(&sc->extended_metadata);
-    rs_sidecar_config_t *cfg = &sc->cfg;
-    free(cfg->app_id);
-    free(cfg->app_protocol);
-    free(cfg->app_channel_address);
-    rs_strlist_free(&cfg->listen_addresses);
-    rs_strlist_free(&cfg->resources_paths);
-    free(cfg->config_path);
-    free(cfg->api_token);
-    free(cfg->app_api_token);
-    free(cfg->log_level);
+    rs_sidecar_release(sc);
 }

@@ -7,8 +7,9 @@
 
 #include "core/log.h"
 #include "http/server.h"
+#include "sidecar/boot/attach.h"
 #include "sidecar/metrics/metrics.h"
-#include "sidecar/sidecar.h"
+#include "sidecar/runtime/sidecar.h"
 
 int rs_metrics_attach(rs_sidecar_t *sc, char *err, size_t errlen) {
     sc->metrics = rs_metrics_new(sc->cfg.app_id);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "sidecar/resources/resolve.h"
+#include "sidecar/boot/resolve.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "sidecar/components/secretstores/secretstore.h"
-#include "sidecar/sidecar.h"
+#include "sidecar/runtime/sidecar.h"
 
 char *rs_resolve_templates(const char *value, const char *app_id, char *err, size_t errlen) {
     if (strstr(value, "{podName}")) {

@@ -70,13 +70,6 @@ struct rs_sidecar {
 
 /** Fills cfg with daprd's defaults (port 3500, 127.0.0.1, 4Mi bodies, metrics 9090). */
 void rs_sidecar_config_defaults(rs_sidecar_config_t *cfg);
-/** Loads resources and initialises components. Returns 0, or -1 with a reason ("file:line: ...",
- *  "component X: ...") in err; the caller then exits non-zero. */
-int rs_sidecar_init(rs_sidecar_t *sc, struct event_base *base, char *err, size_t errlen);
-/** Starts listening, probes the app port, and marks the outbound side ready. Returns 0 or -1. */
-int rs_sidecar_start(rs_sidecar_t *sc, char *err, size_t errlen);
-/** Frees everything rs_sidecar_init created (runs shutdown hooks first if not yet run). */
-void rs_sidecar_free(rs_sidecar_t *sc);
 
 /** Finds a loaded component of `kind` by name, or NULL. */
 rs_component_t *rs_sidecar_component(rs_sidecar_t *sc, rs_component_kind_t kind, const char *name);
@@ -91,6 +84,12 @@ void rs_sidecar_on_shutdown(rs_sidecar_t *sc, rs_sidecar_hook_fn fn, void *arg);
 static inline rs_sidecar_t *rs_sidecar_of_host(const rs_component_host_t *h) {
     return (rs_sidecar_t *)((const char *)h - offsetof(rs_sidecar_t, host));
 }
+/** Marks the app reachable and runs the app-ready hooks, oldest first (once; the boot sequence's app probe). */
+void rs_sidecar_set_app_ready(rs_sidecar_t *sc);
+/** Runs the shutdown hooks that have not run yet, newest first. */
+void rs_sidecar_run_shutdown_hooks(rs_sidecar_t *sc);
+/** Frees the hooks, the extended metadata and the configuration (the last step of the boot sequence's free). */
+void rs_sidecar_release(rs_sidecar_t *sc);
 /** Begins a graceful shutdown (stops the loop after in-flight work is dropped). */
 void rs_sidecar_shutdown(rs_sidecar_t *sc);
 

@@ -6,8 +6,9 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "sidecar/boot/attach.h"
 #include "sidecar/nameres/nameres.h"
-#include "sidecar/sidecar.h"
+#include "sidecar/runtime/sidecar.h"
 
 /* The address peers use to reach our HTTP API. */
 static void own_address(const rs_sidecar_t *sc, char *out, size_t outlen) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Lookups generated from the one Dapr error table in errors.h. */
-#include "sidecar/errors.h"
+#include "sidecar/errors/errors.h"
 
 #include <stdarg.h>
 #include <stdio.h>
