@@ -16,7 +16,7 @@
 #include "sidecar/nameres/nameres.h"
 #include "sidecar/ops/op_run.h"
 #include "sidecar/resiliency/resiliency.h"
-#include "sidecar/sidecar.h"
+#include "sidecar/runtime/sidecar.h"
 
 #define HOP_HEADER "ripstop-hop"
 
