@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,6 +174,16 @@ int rs_parse_int64(const char *s, long long *out) {
     errno = 0;
     long long v = strtoll(s, &end, 10);
     if (errno || *end) return -1;
+    *out = v;
+    return 0;
+}
+
+int rs_parse_double(const char *s, double *out) {
+    if (!s || !*s || isspace((unsigned char)*s)) return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end || !isfinite(v)) return -1;
     *out = v;
     return 0;
 }

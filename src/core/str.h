@@ -68,6 +68,9 @@ void *rs_xrealloc(void *p, size_t n);
 int rs_parse_bool(const char *s, int *out);
 /** Parses a base-10 integer with no trailing junk. Returns 0 or -1. */
 int rs_parse_int64(const char *s, long long *out);
+/** Parses a finite decimal number (strtod syntax, no leading space, no trailing junk, no inf/nan, no
+ *  overflow). Returns 0 or -1. */
+int rs_parse_double(const char *s, double *out);
 /** Returns 1 if s starts with prefix. */
 int rs_has_prefix(const char *s, const char *prefix);
 /** A fixed set of names (HTTP header names), matched case-insensitively. Most names that are not in it are

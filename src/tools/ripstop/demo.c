@@ -731,11 +731,9 @@ static void usage(FILE *o) {
                "  --linger keeps the dashboard up that long after the verdict. See docs/demo.md.\n");
 }
 
-int rs_cmd_demo(int argc, char **argv) {
-    struct demo *d = rs_xcalloc(1, sizeof *d);
-    char scenario[PATH_MAX] = "";
-    int dash_port = 0, check = 0;
-    snprintf(d->out, sizeof d->out, "demo-out");
+/* Phase 1: the command line. Returns -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, struct demo *d, char *scenario, size_t scenario_len, int *dash_port,
+                      int *check) {
     static const struct option opts[] = {{"quick", no_argument, 0, 'q'},
                                          {"out", required_argument, 0, 'o'},
                                          {"scenario", required_argument, 0, 's'},
@@ -746,56 +744,73 @@ int rs_cmd_demo(int argc, char **argv) {
                                          {0, 0, 0, 0}};
     optind = 1;
     int ch;
+    long long port;
+    double linger;
     while ((ch = getopt_long(argc, argv, "qo:s:p:l:ch", opts, NULL)) != -1) {
         switch (ch) {
         case 'q': d->quick = 1; break;
         case 'o': snprintf(d->out, sizeof d->out, "%s", optarg); break;
-        case 's': snprintf(scenario, sizeof scenario, "%s", optarg); break;
-        case 'p': dash_port = atoi(optarg); break;
-        case 'l': d->linger_ms = (int64_t)(atof(optarg) * 1000); break;
-        case 'c': check = 1; break;
-        case 'h': usage(stdout); free(d); return 0;
-        default: usage(stderr); free(d); return 2;
+        case 's': snprintf(scenario, scenario_len, "%s", optarg); break;
+        case 'p':
+            if (rs_parse_int64(optarg, &port) || port < 0 || port > 65535) {
+                fprintf(stderr, "ripstop demo: --dashboard-port wants a port (0..65535, 0 = any free one)\n");
+                return 2;
+            }
+            *dash_port = (int)port;
+            break;
+        case 'l':
+            if (rs_parse_double(optarg, &linger) || linger < 0 || linger > 86400) {
+                fprintf(stderr, "ripstop demo: --linger wants seconds (0..86400)\n");
+                return 2;
+            }
+            d->linger_ms = (int64_t)(linger * 1000);
+            break;
+        case 'c': *check = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
         }
     }
-    if (!scenario[0] && find_default_scenario(scenario, sizeof scenario) != 0) {
+    if (!scenario[0] && find_default_scenario(scenario, scenario_len) != 0) {
         fprintf(stderr, "ripstop demo: no scenario given and deploy/local/scenario.yaml not found (use --scenario)\n");
-        free(d);
         return 2;
     }
+    return -1;
+}
+
+/* Phase 2: the scenario and its run file. Returns -1 to go on, else the exit code. */
+static int load_scenario(struct demo *d, const char *scenario) {
     char err[1024];
     if (rs_scenario_load(scenario, d->quick, &d->scn, err, sizeof err) != 0) {
         fprintf(stderr, "ripstop demo: %s\n", err);
-        free(d);
         return 2;
     }
     if (access(d->scn.run_file, R_OK) != 0) {
         fprintf(stderr, "ripstop demo: the scenario's run file %s is missing (the order system's deploy/local)\n",
                 d->scn.run_file);
-        rs_scenario_free(&d->scn);
-        free(d);
         return 1;
     }
-    if (check) {
-        int rc = print_plan(d, scenario);
-        rs_scenario_free(&d->scn);
-        free(d);
-        return rc;
-    }
-    char logs[PATH_MAX];
-    snprintf(logs, sizeof logs, "%.*s/logs", PATH_MAX - 8, d->out);
+    return -1;
+}
+
+/* Phase 3: the output directory (made absolute) and its logs/ (into logs). */
+static int prepare_output(struct demo *d, char logs[PATH_MAX]) {
+    snprintf(logs, PATH_MAX, "%.*s/logs", PATH_MAX - 8, d->out);
     if (mkdirs(logs) != 0) {
         fprintf(stderr, "ripstop demo: cannot create %s: %s\n", logs, strerror(errno));
-        rs_scenario_free(&d->scn);
-        free(d);
-        return 1;
+        return -1;
     }
     char *abs = realpath(d->out, NULL);
     if (abs) {
         snprintf(d->out, sizeof d->out, "%s", abs);
         free(abs);
     }
-    snprintf(logs, sizeof logs, "%.*s/logs", PATH_MAX - 8, d->out);
+    snprintf(logs, PATH_MAX, "%.*s/logs", PATH_MAX - 8, d->out);
+    return 0;
+}
+
+/* Phase 4: the event loop and what the demo serves itself: the chaos API and the live dashboard. */
+static void open_services(struct demo *d, int dash_port, const char *scenario) {
+    char err[1024];
     d->phases = json_array();
     d->events = json_array();
     d->breaker = json_array();
@@ -812,16 +827,10 @@ int rs_cmd_demo(int argc, char **argv) {
     if (d->dash) printf("  dashboard: http://127.0.0.1:%d/\n", rs_dashboard_port(d->dash));
     printf("  chaos API: http://127.0.0.1:%d/ (Toxiproxy-compatible)\n  output:    %s\n", d->chaos_port, d->out);
     fflush(stdout);
+}
 
-    g_demo = d;
-    struct sigaction sa = {0}, old_int, old_term;
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    struct event *tick = event_new(d->base, -1, EV_PERSIST, on_tick, d);
-    struct timeval tv = {0, 100000};
-    event_add(tick, &tv);
-
+/* Phase 5: the order system with its infrastructure, through the runner. */
+static int start_system(struct demo *d, const char *logs) {
     /* Also into our own environment: the run file's ${VAR} expansion reads the runner's environment. */
     for (char **e = d->scn.env; e && *e; e++) {
         char *eq = strchr(*e, '=');
@@ -840,20 +849,23 @@ int rs_cmd_demo(int argc, char **argv) {
     char seed_text[32];
     snprintf(seed_text, sizeof seed_text, "%lu", d->scn.seed);
     setenv("KAFKA_MOCK_SEED", seed_text, 1);
+    char err[1024];
     d->runner = rs_runner_start(&ro, err, sizeof err);
     if (!d->runner) {
         fprintf(stderr, "ripstop demo: cannot start the order system: %s\n  logs: %s\n", err, logs);
-        d->exit_code = 1;
-        goto out;
+        return -1;
     }
-    /* Resolve what the scenario talks to. */
+    return 0;
+}
+
+/* Phase 6: what the scenario talks to: the load targets' URLs, Kafka, and the sidecars the verdict reads. */
+static int resolve_targets(struct demo *d) {
     for (int i = 0; i < d->scn.ntargets; i++) {
         int port = rs_runner_app_port(d->runner, d->scn.targets[i].app, 1);
         if (port <= 0) {
             fprintf(stderr, "ripstop demo: load target '%s': app '%s' has no port in %s\n", d->scn.targets[i].name,
                     d->scn.targets[i].app, d->scn.run_file);
-            d->exit_code = 1;
-            goto out;
+            return -1;
         }
         snprintf(d->urls[i], sizeof d->urls[i], "http://127.0.0.1:%d%s", port, d->scn.targets[i].path);
     }
@@ -864,8 +876,7 @@ int rs_cmd_demo(int argc, char **argv) {
     if (!kb) {
         fprintf(stderr, "ripstop demo: the runner started no Kafka (RIPSTOP_KAFKA_BROKERS unknown); the verdict "
                         "needs the broker\n");
-        d->exit_code = 1;
-        goto out;
+        return -1;
     }
     rs_runner_instance_t in;
     d->breaker_port = rs_runner_find(d->runner, d->scn.breaker_app, 1, &in) == 0 ? in.metrics_port : -1;
@@ -874,23 +885,26 @@ int rs_cmd_demo(int argc, char **argv) {
     if (d->lock_port <= 0 || d->nolock_port <= 0) {
         fprintf(stderr, "ripstop demo: apps '%s' and '%s' (with sidecars) are needed to read the loyalty state\n",
                 d->scn.lock_app, d->scn.nolock_app);
-        d->exit_code = 1;
-        goto out;
+        return -1;
     }
     for (int i = 0; i < d->scn.nactions; i++)
         if ((d->scn.actions[i].type == RS_ACT_KAFKA_LATENCY || d->scn.actions[i].type == RS_ACT_KAFKA_DOWN) && !kc) {
             fprintf(stderr, "ripstop demo: action '%s' needs kafka-mock's control API (RIPSTOP_KAFKA_CONTROL)\n",
                     d->scn.actions[i].name);
-            d->exit_code = 1;
-            goto out;
+            return -1;
         }
     printf("  targets:  ");
     for (int i = 0; i < d->scn.ntargets; i++) printf(" %s=%s", d->scn.targets[i].name, d->urls[i]);
     printf("\n");
+    return 0;
+}
+
+/* Phase 7: warm-up, load, drain, verify, each a step run after every event, until done (and lingered) or
+ * interrupted. */
+static void run_stages(struct demo *d) {
     d->stage = ST_WARMUP;
     d->warm_start = rs_now_ms();
     set_phase(d, "warmup", "warm-up: waiting for both frontends to answer");
-
     while (!d->cancel) {
         event_base_loop(d->base, EVLOOP_ONCE);
         if (d->stage >= ST_LOAD && d->stage < ST_VERIFY) observe(d);
@@ -905,7 +919,52 @@ int rs_cmd_demo(int argc, char **argv) {
         d->exit_code = 130;
     }
     settle_inflight(d, d->cancel ? 2000 : 15000);
-out:
+}
+
+/* Frees what open_services and the stages made (the runner is stopped by then). */
+static void close_services(struct demo *d) {
+    rs_load_free(d->load);
+    rs_dashboard_free(d->dash);
+    rs_chaos_free(d->chaos);
+    rs_http_client_free(d->http);
+    event_base_free(d->base);
+    json_decref(d->phases);
+    json_decref(d->events);
+    json_decref(d->breaker);
+    json_decref(d->loyalty_lock);
+    json_decref(d->loyalty_nolock);
+    json_decref(d->published);
+    json_decref(d->verdict);
+    json_decref(d->expected);
+}
+
+int rs_cmd_demo(int argc, char **argv) {
+    struct demo *d = rs_xcalloc(1, sizeof *d);
+    char scenario[PATH_MAX] = "", logs[PATH_MAX];
+    int dash_port = 0, check = 0;
+    snprintf(d->out, sizeof d->out, "demo-out");
+    int rc = parse_args(argc, argv, d, scenario, sizeof scenario, &dash_port, &check);
+    if (rc < 0) rc = load_scenario(d, scenario);
+    if (rc < 0 && check) rc = print_plan(d, scenario);
+    if (rc < 0 && prepare_output(d, logs) != 0) rc = 1;
+    if (rc >= 0) {
+        rs_scenario_free(&d->scn);
+        free(d);
+        return rc;
+    }
+    open_services(d, dash_port, scenario);
+    g_demo = d;
+    struct sigaction sa = {0}, old_int, old_term;
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    struct event *tick = event_new(d->base, -1, EV_PERSIST, on_tick, d);
+    struct timeval tv = {0, 100000};
+    event_add(tick, &tv);
+
+    if (start_system(d, logs) == 0 && resolve_targets(d) == 0) run_stages(d);
+    else d->exit_code = 1;
+
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (d->runner) {
@@ -916,20 +975,8 @@ out:
         d->exit_code = 130;
     }
     event_free(tick);
-    rs_load_free(d->load);
-    rs_dashboard_free(d->dash);
-    rs_chaos_free(d->chaos);
-    rs_http_client_free(d->http);
-    event_base_free(d->base);
-    int rc = d->exit_code;
-    json_decref(d->phases);
-    json_decref(d->events);
-    json_decref(d->breaker);
-    json_decref(d->loyalty_lock);
-    json_decref(d->loyalty_nolock);
-    json_decref(d->published);
-    json_decref(d->verdict);
-    json_decref(d->expected);
+    close_services(d);
+    rc = d->exit_code;
     rs_scenario_free(&d->scn);
     g_demo = NULL;
     free(d);

@@ -65,7 +65,8 @@ static int check(const char *file) {
     return 0;
 }
 
-int rs_cmd_run(int argc, char **argv) {
+/* Phase 1: the command line into o and env (KEY=VALUE strings). Returns -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, rs_runner_opts_t *o, rs_strlist_t *env, int *do_check) {
     enum { O_INFRA = 1000, O_NOINFRA, O_REDIS, O_KAFKA, O_KCTL, O_BLOB, O_LOGDIR, O_ENV, O_READY, O_RIPSTOPD, O_QUIET,
            O_CHECK };
     static const struct option opts[] = {
@@ -78,60 +79,52 @@ int rs_cmd_run(int argc, char **argv) {
         {"check", no_argument, NULL, O_CHECK},       {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    rs_runner_opts_t o = {.console = 1, .announce = 1};
-    rs_strlist_t env = {0};
-    int do_check = 0, c;
+    int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'f': o.run_file = optarg; break;
-        case O_INFRA: o.infra = RS_INFRA_ALL; break;
-        case O_NOINFRA: o.infra = RS_INFRA_NONE; break;
-        case O_REDIS: o.redis_host = optarg; break;
-        case O_KAFKA: o.kafka_brokers = optarg; break;
-        case O_KCTL: o.kafka_control = optarg; break;
-        case O_BLOB: o.blob_endpoint = optarg; break;
-        case O_LOGDIR: o.log_dir = optarg; break;
+        case 'f': o->run_file = optarg; break;
+        case O_INFRA: o->infra = RS_INFRA_ALL; break;
+        case O_NOINFRA: o->infra = RS_INFRA_NONE; break;
+        case O_REDIS: o->redis_host = optarg; break;
+        case O_KAFKA: o->kafka_brokers = optarg; break;
+        case O_KCTL: o->kafka_control = optarg; break;
+        case O_BLOB: o->blob_endpoint = optarg; break;
+        case O_LOGDIR: o->log_dir = optarg; break;
         case O_ENV:
             if (!strchr(optarg, '=') || optarg[0] == '=') {
                 fprintf(stderr, "ripstop run: --env wants KEY=VALUE, got '%s'\n", optarg);
-                rs_strlist_free(&env);
                 return 2;
             }
-            rs_strlist_add(&env, optarg);
+            rs_strlist_add(env, optarg);
             break;
         case O_READY: {
             long long s;
             if (rs_parse_int64(optarg, &s) || s < 1 || s > 3600) {
                 fprintf(stderr, "ripstop run: --ready-timeout wants seconds (1..3600)\n");
-                rs_strlist_free(&env);
                 return 2;
             }
-            o.ready_timeout_ms = (int)s * 1000;
+            o->ready_timeout_ms = (int)s * 1000;
             break;
         }
-        case O_RIPSTOPD: o.ripstopd = optarg; break;
-        case O_QUIET: o.console = 0; break;
-        case O_CHECK: do_check = 1; break;
-        case 'h': usage(stdout); rs_strlist_free(&env); return 0;
-        default: usage(stderr); rs_strlist_free(&env); return 2;
+        case O_RIPSTOPD: o->ripstopd = optarg; break;
+        case O_QUIET: o->console = 0; break;
+        case O_CHECK: *do_check = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
         }
     }
-    if (optind < argc || !o.run_file) {
+    if (optind < argc || !o->run_file) {
         fprintf(stderr, optind < argc ? "ripstop run: unexpected argument '%s'\n" : "ripstop run: -f is required%s\n",
                 optind < argc ? argv[optind] : "");
         usage(stderr);
-        rs_strlist_free(&env);
         return 2;
     }
-    if (do_check) {
-        rs_strlist_free(&env);
-        return check(o.run_file);
-    }
-    const char **extra = rs_xcalloc(env.len + 1, sizeof *extra);
-    for (size_t i = 0; i < env.len; i++) extra[i] = env.items[i];
-    o.extra_env = extra;
+    return -1;
+}
 
+/* Phase 2: starts every instance, prints where they listen, and runs them until a signal stops the run. */
+static int run_until_signalled(rs_runner_opts_t *o) {
     signal(SIGPIPE, SIG_IGN);
     struct event_base *base = event_base_new();
     struct event *sigs[3];
@@ -140,10 +133,10 @@ int rs_cmd_run(int argc, char **argv) {
         sigs[i] = evsignal_new(base, signums[i], on_signal, base);
         event_add(sigs[i], NULL);
     }
-    o.base = base;
-    o.cancel = &g_stop;
+    o->base = base;
+    o->cancel = &g_stop;
     char err[4096];
-    rs_runner_t *r = rs_runner_start(&o, err, sizeof err);
+    rs_runner_t *r = rs_runner_start(o, err, sizeof err);
     int rc = 0;
     if (!r) {
         fprintf(stderr, "ripstop run: %s\n", err);
@@ -165,7 +158,22 @@ int rs_cmd_run(int argc, char **argv) {
     }
     for (int i = 0; i < 3; i++) event_free(sigs[i]);
     event_base_free(base);
-    free(extra);
+    return rc;
+}
+
+int rs_cmd_run(int argc, char **argv) {
+    rs_runner_opts_t o = {.console = 1, .announce = 1};
+    rs_strlist_t env = {0};
+    int do_check = 0;
+    int rc = parse_args(argc, argv, &o, &env, &do_check);
+    if (rc < 0 && do_check) rc = check(o.run_file);
+    if (rc < 0) {
+        const char **extra = rs_xcalloc(env.len + 1, sizeof *extra);
+        for (size_t i = 0; i < env.len; i++) extra[i] = env.items[i];
+        o.extra_env = extra;
+        rc = run_until_signalled(&o);
+        free(extra);
+    }
     rs_strlist_free(&env);
     return rc;
 }

@@ -644,11 +644,8 @@ static int wait_ready(rs_runner_t *r, const rs_runner_opts_t *o, char *err, size
     }
 }
 
-rs_runner_t *rs_runner_start(const rs_runner_opts_t *o, char *err, size_t errlen) {
-    if (!o || !o->run_file) {
-        snprintf(err, errlen, "no run file given (-f)");
-        return NULL;
-    }
+/* Phase 1: the runner object, its run file, event base, timestamp and private run directory. NULL on error. */
+static rs_runner_t *new_runner(const rs_runner_opts_t *o, char *err, size_t errlen) {
     rs_runner_t *r = rs_xcalloc(1, sizeof *r);
     if (rs_runfile_load(&r->rf, o->run_file, err, errlen)) {
         free(r);
@@ -678,31 +675,35 @@ rs_runner_t *rs_runner_start(const rs_runner_opts_t *o, char *err, size_t errlen
     }
     r->run_dir = rs_strdup(run_tmpl);
     r->reap_ev = event_new(r->base, -1, EV_PERSIST, on_reap_timer, r);
+    return r;
+}
 
-    /* The sidecar binary: next to ripstop, then $RIPSTOPD, then PATH. */
+/* Phase 2: the sidecar binary, when any app has a sidecar: next to ripstop, then $RIPSTOPD, then PATH. */
+static int find_ripstopd(rs_runner_t *r, const rs_runner_opts_t *o, char *err, size_t errlen) {
     int need_sidecar = 0;
     for (size_t i = 0; i < r->rf.napps; i++) need_sidecar |= !r->rf.apps[i].no_sidecar;
-    if (need_sidecar) {
-        if (o->ripstopd) r->ripstopd = rs_find_executable(o->ripstopd, NULL, NULL);
+    if (!need_sidecar) return 0;
+    if (o->ripstopd) r->ripstopd = rs_find_executable(o->ripstopd, NULL, NULL);
+    else {
+        char *cand;
+        if (asprintf(&cand, "%s/ripstopd", r->bin_dir) < 0) abort();
+        if (access(cand, X_OK) == 0) r->ripstopd = cand;
         else {
-            char *cand;
-            if (asprintf(&cand, "%s/ripstopd", r->bin_dir) < 0) abort();
-            if (access(cand, X_OK) == 0) r->ripstopd = cand;
-            else {
-                free(cand);
-                if (getenv("RIPSTOPD")) r->ripstopd = rs_find_executable(getenv("RIPSTOPD"), NULL, NULL);
-                if (!r->ripstopd) r->ripstopd = rs_find_executable("ripstopd", NULL, NULL);
-            }
-        }
-        if (!r->ripstopd) {
-            snprintf(err, errlen, "ripstopd not found (looked for %s next to ripstop in %s, $RIPSTOPD and PATH)",
-                     o->ripstopd ? o->ripstopd : "ripstopd", r->bin_dir);
-            free_runner(r);
-            return NULL;
+            free(cand);
+            if (getenv("RIPSTOPD")) r->ripstopd = rs_find_executable(getenv("RIPSTOPD"), NULL, NULL);
+            if (!r->ripstopd) r->ripstopd = rs_find_executable("ripstopd", NULL, NULL);
         }
     }
+    if (!r->ripstopd) {
+        snprintf(err, errlen, "ripstopd not found (looked for %s next to ripstop in %s, $RIPSTOPD and PATH)",
+                 o->ripstopd ? o->ripstopd : "ripstopd", r->bin_dir);
+        return -1;
+    }
+    return 0;
+}
 
-    /* Infrastructure: given (flag or environment) wins over starting one. */
+/* Phase 3: infrastructure. One given (flag or environment) wins over starting one. */
+static int start_infra(rs_runner_t *r, const rs_runner_opts_t *o, char *err, size_t errlen) {
     set_infra(r, "RIPSTOP_REDIS_HOST", o->redis_host);
     set_infra(r, "RIPSTOP_KAFKA_BROKERS", o->kafka_brokers);
     set_infra(r, "RIPSTOP_KAFKA_CONTROL", o->kafka_control);
@@ -733,8 +734,7 @@ rs_runner_t *rs_runner_start(const rs_runner_opts_t *o, char *err, size_t errlen
         snprintf(err, errlen, "cannot create log dir %s: %s", infra_log, strerror(errno));
         free(infra_log);
         free(password);
-        free_runner(r);
-        return NULL;
+        return -1;
     }
     io.log_dir = infra_log;
     if (io.redis || io.azurite || io.kafka)
@@ -746,14 +746,16 @@ rs_runner_t *rs_runner_start(const rs_runner_opts_t *o, char *err, size_t errlen
     free(password);
     if (!r->infra) {
         snprintf(err, errlen, "infrastructure: %s", ierr);
-        free_runner(r);
-        return NULL;
+        return -1;
     }
     for (size_t i = 0; i < r->infra_env.len; i++)
         if (strcmp(r->infra_env.items[i].key, "RIPSTOP_REDIS_PASSWORD"))
             say(r, "%s=%s", r->infra_env.items[i].key, r->infra_env.items[i].value);
+    return 0;
+}
 
-    /* Instances and their ports (fixed for the runner's lifetime). */
+/* Phase 4: one instance per replica, with its ports (fixed for the runner's lifetime). */
+static int plan_instances(rs_runner_t *r, char *err, size_t errlen) {
     for (size_t i = 0; i < r->rf.napps; i++) r->ninst += (size_t)r->rf.apps[i].replicas;
     r->insts = rs_xcalloc(r->ninst, sizeof *r->insts);
     size_t k = 0;
@@ -776,34 +778,36 @@ rs_runner_t *rs_runner_start(const rs_runner_opts_t *o, char *err, size_t errlen
                       alloc_port(a->grpc_port, 0, &in->grpc_port, err, errlen);
             }
             if (bad) {
-                r->ninst = k + 1;
-                free_runner(r);
-                return NULL;
+                r->ninst = k + 1; /* free_runner releases only the instances set up so far */
+                return -1;
             }
         }
     }
+    return 0;
+}
 
-    /* The environment every process starts from. */
-    rs_kvlist_t base_env = {0};
+/* Phase 5: the environment every process starts from: ours, PATH with ripstop's directory first, the run's
+ * private directories, the infrastructure, and every app's first instance's ports. */
+static void base_environment(rs_runner_t *r, rs_kvlist_t *base_env) {
     for (char **e = environ; e && *e; e++) {
         const char *eq = strchr(*e, '=');
         if (!eq) continue;
         char key[512];
         snprintf(key, sizeof key, "%.*s", (int)(eq - *e), *e);
-        rs_kvlist_set(&base_env, key, eq + 1);
+        rs_kvlist_set(base_env, key, eq + 1);
     }
     char *path;
-    const char *old_path = rs_kvlist_get(&base_env, "PATH");
+    const char *old_path = rs_kvlist_get(base_env, "PATH");
     if (asprintf(&path, "%s:%s", r->bin_dir, old_path ? old_path : "/usr/local/bin:/usr/bin:/bin") < 0) abort();
-    rs_kvlist_set(&base_env, "PATH", path);
+    rs_kvlist_set(base_env, "PATH", path);
     free(path);
-    rs_kvlist_set(&base_env, "RIPSTOP_BIN_DIR", r->bin_dir);
+    rs_kvlist_set(base_env, "RIPSTOP_BIN_DIR", r->bin_dir);
     /* ripstopd keeps its default name-resolution table under XDG_RUNTIME_DIR: a private one per run
      * keeps two runs on one machine (or a run and a test) from routing calls into each other, the
      * same way each run has its own Redis and Kafka. --env XDG_RUNTIME_DIR=... overrides it. */
-    rs_kvlist_set(&base_env, "XDG_RUNTIME_DIR", r->run_dir);
-    rs_kvlist_set(&base_env, "RIPSTOP_RUN_DIR", r->run_dir);
-    rs_kvlist_copy(&base_env, &r->infra_env);
+    rs_kvlist_set(base_env, "XDG_RUNTIME_DIR", r->run_dir);
+    rs_kvlist_set(base_env, "RIPSTOP_RUN_DIR", r->run_dir);
+    rs_kvlist_copy(base_env, &r->infra_env);
     for (size_t i = 0; i < r->ninst; i++) {
         inst_t *in = &r->insts[i];
         if (in->instance != 1) continue;
@@ -812,19 +816,25 @@ rs_runner_t *rs_runner_start(const rs_runner_opts_t *o, char *err, size_t errlen
         if (in->app_port > 0) {
             snprintf(key, sizeof key, "RIPSTOP_APP_PORT_%s", sfx);
             snprintf(num, sizeof num, "%d", in->app_port);
-            rs_kvlist_set(&base_env, key, num);
+            rs_kvlist_set(base_env, key, num);
         }
         if (in->http_port > 0) {
             snprintf(key, sizeof key, "RIPSTOP_DAPR_HTTP_PORT_%s", sfx);
             snprintf(num, sizeof num, "%d", in->http_port);
-            rs_kvlist_set(&base_env, key, num);
+            rs_kvlist_set(base_env, key, num);
         }
     }
+}
+
+/* Phase 6: every instance's command lines, then a check that every program exists before anything starts:
+ * a typo is a bad file, not a crash loop. */
+static int prepare_instances(rs_runner_t *r, const rs_runner_opts_t *o, char *err, size_t errlen) {
+    rs_kvlist_t base_env = {0};
+    base_environment(r, &base_env);
     int bad = 0;
     for (size_t i = 0; i < r->ninst && !bad; i++)
         bad = build_instance(r, &r->insts[i], &base_env, o->extra_env, o->log_dir, err, errlen);
     rs_kvlist_free(&base_env);
-    /* Every program must exist before anything starts: a typo is a bad file, not a crash loop. */
     for (size_t i = 0; i < r->ninst && !bad; i++) {
         inst_t *in = &r->insts[i];
         char *exe = rs_find_executable(in->app_s.child.argv[0], in->app_s.child.cwd, in->app_s.child.envp);
@@ -835,12 +845,12 @@ rs_runner_t *rs_runner_start(const rs_runner_opts_t *o, char *err, size_t errlen
         }
         free(exe);
     }
-    if (bad) {
-        free_runner(r);
-        return NULL;
-    }
+    return bad ? -1 : 0;
+}
 
-    /* Start: sidecars first, as the Dapr CLI does, then the apps. */
+/* Phase 7: sidecars first, as the Dapr CLI does, then the apps; then the reaper and the readiness probes. */
+static int spawn_all(rs_runner_t *r, char *err, size_t errlen) {
+    int bad = 0;
     for (int pass = 0; pass < 2 && !bad; pass++) {
         for (size_t i = 0; i < r->ninst && !bad; i++) {
             inst_t *in = &r->insts[i];
@@ -857,8 +867,24 @@ rs_runner_t *rs_runner_start(const rs_runner_opts_t *o, char *err, size_t errlen
     struct timeval tv = {0, REAP_INTERVAL_MS * 1000};
     event_add(r->reap_ev, &tv);
     for (size_t i = 0; i < r->ninst; i++) schedule_probe(&r->insts[i]);
-    if (!bad && o->ready_timeout_ms >= 0 && wait_ready(r, o, err, errlen)) bad = 1;
-    if (bad) {
+    return bad ? -1 : 0;
+}
+
+rs_runner_t *rs_runner_start(const rs_runner_opts_t *o, char *err, size_t errlen) {
+    if (!o || !o->run_file) {
+        snprintf(err, errlen, "no run file given (-f)");
+        return NULL;
+    }
+    rs_runner_t *r = new_runner(o, err, errlen);
+    if (!r) return NULL;
+    /* Nothing runs yet: a failure here only frees what was set up. */
+    if (find_ripstopd(r, o, err, errlen) || start_infra(r, o, err, errlen) || plan_instances(r, err, errlen) ||
+        prepare_instances(r, o, err, errlen)) {
+        free_runner(r);
+        return NULL;
+    }
+    /* From here processes may be running: a failure stops them in order. */
+    if (spawn_all(r, err, errlen) || (o->ready_timeout_ms >= 0 && wait_ready(r, o, err, errlen))) {
         rs_runner_stop(r);
         return NULL;
     }
