@@ -7,6 +7,7 @@
  * slow handler occupies one worker, never the loop. */
 #define _GNU_SOURCE /* vasprintf */
 #include <errno.h>
+#include <limits.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -407,8 +408,8 @@ dapr_app_t *dapr_app_new(const dapr_app_options_t *opts, dapr_error_t *err) {
 
     dapr_app_t *app = dapri_xcalloc(1, sizeof *app);
     app->host = dapri_xstrdup(o.host ? o.host : env_or("APP_CHANNEL_ADDRESS", "127.0.0.1"));
-    int port = o.port > 0 ? o.port : atoi(env_or("APP_PORT", "0"));
-    app->nthreads = o.threads > 0 ? o.threads : atoi(env_or("DAPR_APP_THREADS", "0"));
+    int port = o.port > 0 ? o.port : dapri_env_int("APP_PORT", 0, 0, 65535);
+    app->nthreads = o.threads > 0 ? o.threads : dapri_env_int("DAPR_APP_THREADS", 0, 0, INT_MAX);
     if (app->nthreads <= 0) app->nthreads = DEFAULT_THREADS;
     if (app->nthreads > MAX_THREADS) app->nthreads = MAX_THREADS;
     app->max_body = o.max_body ? o.max_body : DEFAULT_MAX_BODY;

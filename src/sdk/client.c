@@ -51,7 +51,7 @@ dapr_client_t *dapr_client_new(const dapr_client_options_t *opts) {
             while (n > 0 && c->base[n - 1] == '/') c->base[--n] = '\0';
         } else {
             const char *host = o.host ? o.host : env_or("DAPR_HTTP_HOST", "127.0.0.1");
-            int port = o.port > 0 ? o.port : atoi(env_or("DAPR_HTTP_PORT", "3500"));
+            int port = o.port > 0 ? o.port : dapri_env_int("DAPR_HTTP_PORT", 3500, 1, 65535);
             if (port <= 0 || port > 65535) port = 3500;
             c->base = dapri_sprintf("http://%s:%d", host, port);
         }

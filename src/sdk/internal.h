@@ -17,6 +17,9 @@ char *dapri_xstrndup(const char *s, size_t n);
 
 /** asprintf that aborts on failure. */
 char *dapri_sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/** The environment variable `name` as a whole number in [min, max]; def when it is unset, empty, not a whole
+ *  number or out of range. */
+int dapri_env_int(const char *name, int def, int min, int max);
 
 /** Parses text as any JSON value; text that is not valid JSON becomes a JSON string.
  *  NULL becomes JSON null. Returns a new reference. */

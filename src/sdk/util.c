@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Small private helpers: allocation that aborts on OOM, JSON conversions, URL escaping. */
 #define _GNU_SOURCE /* vasprintf */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,4 +100,14 @@ int dapri_send_json(dapr_client_t *c, const char *method, const char *path, json
     int rc = dapr_client_request(c, method, path, &h, 1, text, strlen(text), out, err);
     free(text);
     return rc;
+}
+
+int dapri_env_int(const char *name, int def, int min, int max) {
+    const char *v = getenv(name);
+    if (!v || !*v) return def;
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (errno || *end || x < min || x > max) return def;
+    return (int)x;
 }

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,7 +189,11 @@ static int next_token(parser_t *ps) {
         errno = 0;
         if (is_double) {
             t->kind = T_DOUBLE;
-            t->d = strtod(buf, NULL);
+            t->d = strtod(buf, NULL); /* the lexer checked the syntax; only the range is left */
+            if (!isfinite(t->d)) {
+                perr(ps, t->col, "double literal out of range");
+                return -1;
+            }
         } else {
             t->kind = T_INT;
             t->i = strtoll(buf, NULL, 0);

@@ -10,6 +10,7 @@
 
 #include "core/json_util.h"
 #include "core/log.h"
+#include "core/str.h"
 #include "tools/ripstop/chaos_proxy.h"
 
 int rs_cmd_chaos(int argc, char **argv);
@@ -38,11 +39,24 @@ int rs_cmd_chaos(int argc, char **argv) {
     int nproxies = 0;
     optind = 1;
     int ch;
+    long long num;
     while ((ch = getopt_long(argc, argv, "H:p:s:x:h", opts, NULL)) != -1) {
         switch (ch) {
         case 'H': host = optarg; break;
-        case 'p': port = atoi(optarg); break;
-        case 's': seed = strtoul(optarg, NULL, 10); break;
+        case 'p':
+            if (rs_parse_int64(optarg, &num) || num < 0 || num > 65535) {
+                fprintf(stderr, "ripstop chaos: --port wants a port (0..65535, 0 = any free one)\n");
+                return 2;
+            }
+            port = (int)num;
+            break;
+        case 's':
+            if (rs_parse_int64(optarg, &num) || num < 0) {
+                fprintf(stderr, "ripstop chaos: --seed wants a whole number >= 0\n");
+                return 2;
+            }
+            seed = (unsigned long)num;
+            break;
         case 'x':
             if (nproxies < 32) proxies[nproxies++] = optarg;
             break;
