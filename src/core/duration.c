@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/str.h"
+
 static int is_bare_int(const char *s) {
     if (*s == '-' || *s == '+') s++;
     if (!*s) return 0;
@@ -62,3 +64,10 @@ static int parse_with_bare_unit(const char *s, int64_t *out_ms, int64_t bare_sca
 
 int rs_duration_parse_ms_default(const char *s, int64_t *out_ms) { return parse_with_bare_unit(s, out_ms, 1); }
 int rs_duration_parse_s_default(const char *s, int64_t *out_ms) { return parse_with_bare_unit(s, out_ms, 1000); }
+
+int rs_duration_parse_seconds(const char *s, double max_s, int64_t *out_ms) {
+    double v;
+    if (rs_parse_double(s, &v) || v < 0 || v > max_s || v > 9e15) return -1;
+    *out_ms = (int64_t)(v * 1000);
+    return 0;
+}

@@ -14,5 +14,8 @@ int rs_duration_parse_go(const char *s, int64_t *out_ms);
 int rs_duration_parse_ms_default(const char *s, int64_t *out_ms);
 /** Like rs_duration_parse_go but a bare integer means seconds. */
 int rs_duration_parse_s_default(const char *s, int64_t *out_ms);
+/** A command-line number of seconds, fractions allowed ("2.5"), in [0, max_s]. Returns 0 and the value in
+ *  milliseconds (rounded down), or -1 if it is not such a number. */
+int rs_duration_parse_seconds(const char *s, double max_s, int64_t *out_ms);
 
 #endif

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/duration.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "http/client.h"
@@ -745,7 +746,6 @@ static int parse_args(int argc, char **argv, struct demo *d, char *scenario, siz
     optind = 1;
     int ch;
     long long port;
-    double linger;
     while ((ch = getopt_long(argc, argv, "qo:s:p:l:ch", opts, NULL)) != -1) {
         switch (ch) {
         case 'q': d->quick = 1; break;
@@ -759,11 +759,10 @@ static int parse_args(int argc, char **argv, struct demo *d, char *scenario, siz
             *dash_port = (int)port;
             break;
         case 'l':
-            if (rs_parse_double(optarg, &linger) || linger < 0 || linger > 86400) {
+            if (rs_duration_parse_seconds(optarg, 86400, &d->linger_ms)) {
                 fprintf(stderr, "ripstop demo: --linger wants seconds (0..86400)\n");
                 return 2;
             }
-            d->linger_ms = (int64_t)(linger * 1000);
             break;
         case 'c': *check = 1; break;
         case 'h': usage(stdout); return 0;

@@ -2,12 +2,15 @@
 /* `ripstop load`: the open-loop generator on its own, against any URLs. */
 #include <event2/event.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/duration.h"
+#include "core/str.h"
 #include "http/client.h"
 #include "tools/ripstop/load.h"
 #include "tools/ripstop/scenario.h"
@@ -70,6 +73,11 @@ static void usage(FILE *o) {
                "  A target that never answered is named with its URL on stderr.\n");
 }
 
+static int bad_number(const char *flag, const char *value) {
+    fprintf(stderr, "ripstop load: %s: '%s' is not a number in range\n", flag, value);
+    return 2;
+}
+
 int rs_cmd_load(int argc, char **argv) {
     rs_load_target_t targets[RS_LOAD_MAX_TARGETS];
     char names[RS_LOAD_MAX_TARGETS][64];
@@ -84,6 +92,7 @@ int rs_cmd_load(int argc, char **argv) {
                                          {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     optind = 1;
     int ch;
+    long long max;
     while ((ch = getopt_long(argc, argv, "u:r:d:t:m:o:h", opts, NULL)) != -1) {
         switch (ch) {
         case 'u': {
@@ -103,10 +112,19 @@ int rs_cmd_load(int argc, char **argv) {
             nt++;
             break;
         }
-        case 'r': o.rate = atof(optarg); break;
-        case 'd': o.duration_ms = (int64_t)(atof(optarg) * 1000); break;
-        case 't': o.timeout_ms = (int64_t)(atof(optarg) * 1000); break;
-        case 'm': o.max_requests = atoi(optarg); break;
+        case 'r':
+            if (rs_parse_double(optarg, &o.rate)) return bad_number("--rate", optarg);
+            break;
+        case 'd':
+            if (rs_duration_parse_seconds(optarg, 86400, &o.duration_ms)) return bad_number("--duration", optarg);
+            break;
+        case 't':
+            if (rs_duration_parse_seconds(optarg, 86400, &o.timeout_ms)) return bad_number("--timeout", optarg);
+            break;
+        case 'm':
+            if (rs_parse_int64(optarg, &max) || max < 0 || max > INT_MAX) return bad_number("--max", optarg);
+            o.max_requests = (int)max;
+            break;
         case 'o': out = optarg; break;
         case 's': scenario = optarg; break;
         case 'q': quick = 1; break;

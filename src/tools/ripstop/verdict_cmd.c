@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/str.h"
 #include "tools/ripstop/scenario.h"
 #include "tools/ripstop/verdict.h"
 #include "tools/ripstop/verdict_kafka.h"
@@ -73,10 +74,14 @@ static int verify_recording(const char *path, const char *out) {
 static redisContext *redis_open(const char *addr, char *err, size_t errlen) {
     char host[256];
     const char *colon = strrchr(addr, ':');
-    int port = colon ? atoi(colon + 1) : 6379;
+    long long port = 6379;
+    if (colon && (rs_parse_int64(colon + 1, &port) || port < 1 || port > 65535)) {
+        snprintf(err, errlen, "redis %s: not HOST:PORT", addr);
+        return NULL;
+    }
     snprintf(host, sizeof host, "%.*s", colon ? (int)(colon - addr) : (int)strlen(addr), addr);
     struct timeval tv = {5, 0};
-    redisContext *c = redisConnectWithTimeout(host, port, tv);
+    redisContext *c = redisConnectWithTimeout(host, (int)port, tv);
     if (!c || c->err) {
         snprintf(err, errlen, "redis %s: %s", addr, c ? c->errstr : "out of memory");
         if (c) redisFree(c);
@@ -234,6 +239,17 @@ static int verify_live(const struct live *o, const char *out) {
     return rc;
 }
 
+/* A flag's whole number of seconds in [min, 86400]; prints why not and returns -1 otherwise. */
+static int seconds_flag(const char *flag, const char *s, int min, int *out) {
+    long long v;
+    if (rs_parse_int64(s, &v) || v < min || v > 86400) {
+        fprintf(stderr, "ripstop verify: %s wants whole seconds (%d..86400), got '%s'\n", flag, min, s);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
 int rs_cmd_verify(int argc, char **argv) {
     const char *out = NULL;
     struct live o = {.settle_s = -1, .timeout_s = -1, .kafka_timeout_s = 60};
@@ -265,10 +281,10 @@ int rs_cmd_verify(int argc, char **argv) {
         case 'U': o.kafka.sasl_user = optarg; break;
         case 'T': o.kafka.tls = 1; break;
         case 'C': o.kafka.ca_file = optarg; break;
-        case 'K': o.kafka_timeout_s = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
+        case 'K': if (seconds_flag("--kafka-timeout", optarg, 1, &o.kafka_timeout_s)) return 2; break;
         case 'r': o.redis = optarg; break;
-        case 'S': o.settle_s = atoi(optarg); break;
-        case 'D': o.timeout_s = atoi(optarg); break;
+        case 'S': if (seconds_flag("--settle", optarg, 0, &o.settle_s)) return 2; break;
+        case 'D': if (seconds_flag("--drain-timeout", optarg, 0, &o.timeout_s)) return 2; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

@@ -5,6 +5,7 @@
 #include "tools/ripstop/verdict_kafka.h"
 
 #include <librdkafka/rdkafka.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,13 +31,17 @@ json_t *rs_verdict_parse_order(const char *value, size_t len) {
     json_t *cid = json_object_get(order, "customerId"), *tot = json_object_get(order, "orderTotal"),
            *oid = json_object_get(order, "orderId");
     json_t *out = NULL;
-    if (json_is_number(cid) || json_is_string(cid)) {
+    long long id = 0;
+    double total = 0; /* a total that is not a number counts as 0 */
+    if (json_is_number(tot)) total = json_number_value(tot);
+    else if (json_is_string(tot) && rs_parse_double(json_string_value(tot), &total)) total = 0;
+    if (json_is_integer(cid) || (json_is_string(cid) && rs_parse_int64(json_string_value(cid), &id) == 0) ||
+        (json_is_real(cid) && fabs(json_real_value(cid)) < 1e18)) {
+        if (json_is_integer(cid)) id = json_integer_value(cid);
+        else if (json_is_real(cid)) id = (long long)json_real_value(cid);
         out = json_object();
-        json_object_set_new(out, "customerId", json_integer(json_is_number(cid) ? (json_int_t)json_number_value(cid)
-                                                                                 : atoll(json_string_value(cid))));
-        json_object_set_new(out, "orderTotal", json_real(json_is_number(tot) ? json_number_value(tot)
-                                                         : json_is_string(tot) ? atof(json_string_value(tot))
-                                                                               : 0.0));
+        json_object_set_new(out, "customerId", json_integer(id));
+        json_object_set_new(out, "orderTotal", json_real(total));
         if (json_is_string(oid)) json_object_set(out, "orderId", oid);
         else if (json_is_integer(oid)) {
             char b[32];
