@@ -20,6 +20,19 @@ foreach(src ${RS_UNIT_TESTS})
   set_tests_properties(unit/${name} PROPERTIES LABELS unit)
 endforeach()
 
+# The tools' unit tests also link their tool's library of pure parts (src/tools/<tool>/tool.cmake).
+file(GLOB RS_RIPSTOP_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/tools/ripstop/test_*.c)
+foreach(src ${RS_RIPSTOP_UNIT_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  target_link_libraries(unit_tools_ripstop_${name} PRIVATE rs_ripstop_lib)
+endforeach()
+
+# C tests that start a real server process (kafka-mock) are integration tests, whatever folder they are in:
+# `ctest -L unit` stays quick and needs nothing running.
+foreach(t unit/kafka_test_kafka_component)
+  set_tests_properties(${t} PROPERTIES LABELS integration)
+endforeach()
+
 foreach(tier integration e2e browser k8s)
   file(GLOB RS_PY_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/${tier}/test_*.py)
   foreach(py ${RS_PY_TESTS})
