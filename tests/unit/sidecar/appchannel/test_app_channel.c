@@ -73,6 +73,16 @@ static int call(rs_app_channel_t *ch, rs_app_call_t *c, const char *method, cons
     return rs_app_call(ch, c, &req, on_reply, NULL);
 }
 
+/* One call on a fresh call state, waited for. Returns how many replies came (1 when it answered), -1 if it did not
+ * start. */
+static int call_wait(rs_app_channel_t *ch, const char *method, const char *path, rs_app_accept_t accept) {
+    rs_app_call_t c = {0};
+    replies = 0;
+    if (call(ch, &c, method, path, NULL, NULL, accept) != 0) return -1;
+    run_until_replies(1, 3000);
+    return replies;
+}
+
 TEST(url_query_and_token) {
     rs_app_channel_t *ch = rs_app_channel_new(http, "127.0.0.1", app_port, "s3cret", 0);
     rs_app_call_t c = {0};
@@ -103,11 +113,7 @@ TEST(url_query_and_token) {
 
 TEST(no_token_without_app_api_token) {
     rs_app_channel_t *ch = rs_app_channel_new(http, "127.0.0.1", app_port, NULL, 0);
-    rs_app_call_t c = {0};
-    replies = 0;
-    ASSERT_EQ(call(ch, &c, "GET", "/dapr/subscribe", NULL, NULL, RS_APP_ACCEPT_2XX), 0);
-    run_until_replies(1, 3000);
-    ASSERT_EQ(replies, 1);
+    ASSERT_EQ(call_wait(ch, "GET", "/dapr/subscribe", RS_APP_ACCEPT_2XX), 1);
     ASSERT_STREQ(seen_token, "");
     rs_app_channel_free(ch);
 }
@@ -124,11 +130,7 @@ TEST(outcome_per_accept_mode) {
                  {"/status/302", RS_APP_ACCEPT_2XX_3XX, 1}, {"/status/404", RS_APP_ACCEPT_2XX_3XX, 0},
                  {"/status/500", RS_APP_ACCEPT_2XX_3XX, 0}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        rs_app_call_t c = {0};
-        replies = 0;
-        ASSERT_EQ(call(ch, &c, "GET", cases[i].path, NULL, NULL, cases[i].accept), 0);
-        run_until_replies(1, 3000);
-        ASSERT_EQ(replies, 1);
+        ASSERT_EQ(call_wait(ch, "GET", cases[i].path, cases[i].accept), 1);
         ASSERT_EQ(last_result, RS_HTTP_OK);
         ASSERT_EQ(last_kind, cases[i].ok ? RS_OUTCOME_OK : RS_OUTCOME_ERROR);
         if (!cases[i].ok) {
@@ -141,11 +143,7 @@ TEST(outcome_per_accept_mode) {
 
 TEST(reply_cap) {
     rs_app_channel_t *ch = rs_app_channel_new(http, "127.0.0.1", app_port, NULL, 1024);
-    rs_app_call_t c = {0};
-    replies = 0;
-    ASSERT_EQ(call(ch, &c, "GET", "/big", NULL, NULL, RS_APP_ACCEPT_2XX), 0);
-    run_until_replies(1, 3000);
-    ASSERT_EQ(replies, 1);
+    ASSERT_EQ(call_wait(ch, "GET", "/big", RS_APP_ACCEPT_2XX), 1);
     ASSERT_EQ(last_result, RS_HTTP_ERR_TOO_LARGE);
     ASSERT_EQ(last_kind, RS_OUTCOME_ERROR);
     rs_app_channel_free(ch);
@@ -182,9 +180,7 @@ TEST(abort_drops_the_reply) {
     rs_http_reply(held, 200, NULL, "late", 4);
     held = NULL;
     /* A later call on the channel still works, and the aborted one never answered. */
-    ASSERT_EQ(call(ch, &c, "GET", "/status/200", NULL, NULL, RS_APP_ACCEPT_2XX), 0);
-    run_until_replies(1, 3000);
-    ASSERT_EQ(replies, 1);
+    ASSERT_EQ(call_wait(ch, "GET", "/status/200", RS_APP_ACCEPT_2XX), 1);
     ASSERT_STREQ(last_body, "ok");
     rs_app_channel_free(ch);
 }
