@@ -17,15 +17,13 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-import ripstop_testlib as rt  # noqa: E402
-from test_runner_cli import RunnerProc, pid_gone  # noqa: E402
+import ripstop_testlib as rt
+from runner_fixtures import RunnerProc, pid_gone
 
 N = int(os.environ.get("RIPSTOP_E2E_ORDERS", "40"))
 SCHEDULE = os.environ.get("RIPSTOP_E2E_SCHEDULE", "*/1 * * * * *")

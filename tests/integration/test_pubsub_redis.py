@@ -4,15 +4,12 @@
 import base64
 import json
 import os
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import ripstop_testlib as rt  # noqa: E402
-from pubsub_fixtures import (group_info, pending_count, publish, redis_pubsub_yaml, resiliency_yaml,  # noqa: E402
+import ripstop_testlib as rt
+from pubsub_fixtures import (group_info, pending_count, publish, redis_pubsub_yaml, resiliency_yaml,
                              sub_v1_yaml, sub_v2_yaml)
-from sub_app import SubApp  # noqa: E402
+from sub_app import SubApp
 
 APP = "subapp"
 

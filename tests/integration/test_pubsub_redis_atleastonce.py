@@ -7,11 +7,9 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import ripstop_testlib as rt  # noqa: E402
-from pubsub_fixtures import pending_count, publish, redis_pubsub_yaml, resiliency_yaml, sub_v1_yaml  # noqa: E402
-from sub_app import SubApp  # noqa: E402
+import ripstop_testlib as rt
+from pubsub_fixtures import pending_count, publish, redis_pubsub_yaml, resiliency_yaml, sub_v1_yaml
+from sub_app import SubApp
 
 APP = "sub"
 SUB_APP = os.path.join(rt.SRC, "tests", "lib", "sub_app.py")

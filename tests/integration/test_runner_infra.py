@@ -8,12 +8,10 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import textwrap
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import ripstop_testlib as rt  # noqa: E402
-from test_runner_cli import RunnerTestBase, RunnerProc, pid_gone  # noqa: E402
+import ripstop_testlib as rt
+from runner_fixtures import RunnerTestBase, RunnerProc, pid_gone
 
 PASSWORD = "s3cret-for-runner-test"
 

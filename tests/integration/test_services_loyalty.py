@@ -6,13 +6,10 @@ no-lock replicas count at least as much (the original's race)."""
 
 import json
 import os
-import sys
 import tempfile
 
 import ripstop_testlib as T
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "sdk"))
-import services_fixtures as F  # noqa: E402
+import services_fixtures as F
 
 TOTALS = {1: 13, 2: 56, 3: 22, 4: 107, 5: 89, 6: 17, 7: 168, 8: 158, 9: 74, 10: 72}
 N_ORDERS = 60  # customer k gets 6 orders
