@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* The outbound HTTP client: libcurl's multi interface driven by the same
- * libevent loop as the server, so calls to apps, peer sidecars and Azure
- * never block. Connections are kept alive and reused per host.
+/* The outbound HTTP client, driven by the same libevent loop as the server, so
+ * calls to apps, peer sidecars and Azure never block. A plain http:// URL whose
+ * host is an IP address (apps, peer sidecars, Azurite) goes over our own HTTP/1.1
+ * keep-alive pool (h1_client.c); anything else (https://, host names) through
+ * libcurl's multi interface (curl_client.c); transport.h is the seam between
+ * them. Both keep connections alive and reuse them per host.
  *
  * Contract: rs_http_send never calls `done` synchronously; `done` runs exactly
  * once from the loop unless the call is cancelled first, in which case it

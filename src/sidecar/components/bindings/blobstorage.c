@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* bindings.azure.blobstorage (spec §3.6): the Azure Blob REST API with Shared
  * Key auth, over the sidecar's non-blocking HTTP client (keep-alive
- * connections are reused per host by libcurl's multi handle).
+ * connections reused per host: the h1 pool for http://<IP> endpoints such as
+ * Azurite, libcurl for https:// and host names, see http/client.h).
  *
  * Every operation is a small state object (blob_op_t) that owns one HTTP
  * attempt at a time. Failed attempts that the Azure SDK would retry
