@@ -47,6 +47,27 @@ TEST(go_durations) {
     ASSERT_EQ(ms, 10000);
 }
 
+TEST(checked_numbers) {
+    double d;
+    ASSERT_EQ(rs_parse_double("0.25", &d), 0);
+    ASSERT_NEAR(d, 0.25, 1e-12);
+    ASSERT_EQ(rs_parse_double("-3", &d), 0);
+    ASSERT_NEAR(d, -3, 1e-12);
+    const char *bad[] = {"", " 1", "1 ", "1x", "nan", "inf", "-inf", "1e999", "abc", NULL};
+    for (const char **b = bad; *b; b++)
+        if (rs_parse_double(*b, &d) == 0) TEST_FAIL_AT("'%s' parsed as %g", *b, d);
+    ASSERT_EQ(rs_parse_double(NULL, &d), -1);
+    int64_t ms;
+    ASSERT_EQ(rs_duration_parse_seconds("2.5", 10, &ms), 0);
+    ASSERT_EQ(ms, 2500);
+    ASSERT_EQ(rs_duration_parse_seconds("0", 10, &ms), 0);
+    ASSERT_EQ(ms, 0);
+    ASSERT_EQ(rs_duration_parse_seconds("10.001", 10, &ms), -1);
+    ASSERT_EQ(rs_duration_parse_seconds("-1", 10, &ms), -1);
+    ASSERT_EQ(rs_duration_parse_seconds("5s", 10, &ms), -1);
+    ASSERT_EQ(rs_duration_parse_seconds("1e300", 1e308, &ms), -1); /* past int64 milliseconds */
+}
+
 TEST(buffer_cap) {
     rs_buf_t b;
     rs_buf_init(&b, 8);
@@ -229,6 +250,7 @@ TEST(kvlist_reference_mode) {
 
 int main(void) {
     RUN(go_durations);
+    RUN(checked_numbers);
     RUN(buffer_cap);
     RUN(json_unquote);
     RUN(go_bools);
