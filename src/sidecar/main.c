@@ -20,7 +20,7 @@
 #include "sidecar/boot/boot.h"
 
 enum {
-    OPT_APP_ID = 1000, OPT_APP_PORT, OPT_APP_PROTOCOL, OPT_APP_CHANNEL_ADDRESS, OPT_HTTP_PORT, OPT_LISTEN,
+    OPT_APP_ID = 1000, OPT_APP_PORT, OPT_APP_PROTOCOL, OPT_APP_CHANNEL_ADDRESS, OPT_HTTP_PORT, OPT_GRPC_PORT, OPT_LISTEN,
     OPT_RESOURCES, OPT_CONFIG, OPT_LOG_LEVEL, OPT_LOG_JSON, OPT_API_LOGGING, OPT_METRICS_PORT, OPT_MAX_BODY,
     OPT_SCHED_POLICY, OPT_MAX_CONNS, OPT_HEADER_TIMEOUT, OPT_BODY_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_HELP, OPT_VERSION, OPT_IGNORED, OPT_IGNORED_BOOL,
 };
@@ -34,6 +34,7 @@ static const struct option options[] = {
     {"app-protocol", required_argument, NULL, OPT_APP_PROTOCOL},
     {"app-channel-address", required_argument, NULL, OPT_APP_CHANNEL_ADDRESS},
     {"dapr-http-port", required_argument, NULL, OPT_HTTP_PORT},
+    {"dapr-grpc-port", required_argument, NULL, OPT_GRPC_PORT},
     {"dapr-listen-addresses", required_argument, NULL, OPT_LISTEN},
     {"resources-path", required_argument, NULL, OPT_RESOURCES},
     {"components-path", required_argument, NULL, OPT_RESOURCES},
@@ -52,7 +53,6 @@ static const struct option options[] = {
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     /* daprd flags that have no meaning here; accepted so existing launchers work. */
-    {"dapr-grpc-port", required_argument, NULL, OPT_IGNORED},
     {"dapr-internal-grpc-port", required_argument, NULL, OPT_IGNORED},
     {"placement-host-address", required_argument, NULL, OPT_IGNORED},
     {"scheduler-host-address", required_argument, NULL, OPT_IGNORED},
@@ -79,6 +79,8 @@ static void usage(FILE *out) {
             "  --app-protocol http         only http is supported\n"
             "  --app-channel-address ADDR  where the app listens (default 127.0.0.1)\n"
             "  --dapr-http-port PORT       Dapr HTTP API port (default 3500)\n"
+            "  --dapr-grpc-port PORT       Dapr gRPC API port (default 50001; if the default is taken, the\n"
+            "                              gRPC API is off with a warning; 0 picks a free port)\n"
             "  --dapr-listen-addresses A   comma-separated listen addresses (default 127.0.0.1)\n"
             "  --resources-path DIR        resource YAML folder, repeatable (alias --components-path)\n"
             "  --config FILE               Configuration YAML\n"
@@ -162,6 +164,10 @@ static int parse_flags(rs_sidecar_config_t *cfg, int argc, char **argv) {
         case OPT_APP_CHANNEL_ADDRESS: free(cfg->app_channel_address); cfg->app_channel_address = rs_strdup(optarg); break;
         case OPT_HTTP_PORT:
             if (parse_port(optarg, &cfg->http_port) != 0) goto bad_value;
+            break;
+        case OPT_GRPC_PORT:
+            if (parse_port(optarg, &cfg->grpc_port) != 0) goto bad_value;
+            cfg->grpc_port_set = 1;
             break;
         case OPT_LISTEN: {
             rs_strlist_free(&cfg->listen_addresses);

@@ -17,6 +17,7 @@
 
 #include "core/log.h"
 #include "sidecar/api/api.h"
+#include "sidecar/grpc/api.h"
 #include "sidecar/appchannel/app_channel.h"
 #include "sidecar/messaging/binding_delivery.h"
 #include "sidecar/boot/attach.h"
@@ -168,6 +169,7 @@ int rs_sidecar_start(rs_sidecar_t *sc, char *err, size_t errlen) {
         }
     }
     rs_api_register_all(sc);
+    if (rs_grpc_api_start(sc, err, errlen) != 0) return -1;
     /* Metrics after the API server exists: attaching observes it. Components see the registry from here on. */
     if (rs_metrics_attach(sc, err, errlen) != 0) return -1;
     sc->host.metrics = sc->metrics;
@@ -188,6 +190,7 @@ void rs_sidecar_free(rs_sidecar_t *sc) {
     rs_metrics_detach(sc);
     rs_resiliency_free(sc->resiliency);
     sc->resiliency = NULL;
+    rs_grpc_api_stop(sc);
     rs_http_server_free(sc->api);
     for (size_t i = sc->ncomponents; i-- > 0;) {
         rs_component_t *c = sc->components[i];

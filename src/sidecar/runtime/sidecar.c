@@ -22,6 +22,7 @@ void rs_sidecar_config_defaults(rs_sidecar_config_t *cfg) {
     cfg->app_protocol = rs_strdup("http");
     cfg->app_channel_address = rs_strdup("127.0.0.1");
     cfg->http_port = 3500;
+    cfg->grpc_port = 50001;
     cfg->metrics_port = 9090;
     cfg->max_body_size = 4u << 20;
     rs_http_limits_defaults(&cfg->http_limits);

@@ -23,6 +23,8 @@ typedef struct rs_sidecar_config {
     char *app_protocol;           /* "http" */
     char *app_channel_address;    /* default 127.0.0.1 */
     int http_port;                /* --dapr-http-port, default 3500 */
+    int grpc_port;                /* --dapr-grpc-port, default 50001 (0: a free port) */
+    int grpc_port_set;            /* given on the command line: failing to listen on it is fatal */
     rs_strlist_t listen_addresses;/* --dapr-listen-addresses, default 127.0.0.1 */
     rs_strlist_t resources_paths;
     char *config_path;
@@ -50,6 +52,7 @@ struct rs_sidecar {
     rs_component_t **components;
     size_t ncomponents;
     rs_http_server_t *api;
+    struct rs_grpc_server *grpc;  /* the gRPC API (grpc/), NULL when off */
     rs_http_server_t *metrics_server;
     rs_http_client_t *http;       /* shared outbound client (apps, peers, Azure) */
     struct rs_app_channel *app;   /* the one way to call the app (appchannel/app_channel.h) */

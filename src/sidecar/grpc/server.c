@@ -1,0 +1,492 @@
+/* SPDX-License-Identifier: MIT */
+/* The gRPC server's HTTP/2 side (server.h): connections on bufferevents, one
+ * nghttp2 server session each, streams turned into calls.
+ *
+ * Input is fed to nghttp2 as it arrives (nghttp2_session_mem_recv); output is
+ * pulled from it (nghttp2_session_mem_send) into the bufferevent, at most
+ * OUT_HIGH bytes queued, and pulled again when the socket drained. A call
+ * finished inside nghttp2's callbacks only submits its frames; the read path
+ * sends them when nghttp2 returns. A connection is closed when nghttp2 wants
+ * neither to read nor to write (GOAWAY sent or received) and its output has
+ * drained, or at once when the peer goes. */
+#include "sidecar/grpc/server.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <nghttp2/nghttp2.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/str.h"
+#include "sidecar/grpc/wire.h"
+
+#define MAX_LISTENERS 8
+#define OUT_HIGH (1024 * 1024)
+#define MAX_METADATA (64 * 1024)
+/* Larger windows than HTTP/2's 64 KiB default let a large message arrive without a round trip per 64 KiB. */
+#define STREAM_WINDOW (1024 * 1024)
+#define CONN_WINDOW (16 * 1024 * 1024)
+
+typedef struct conn conn_t;
+
+struct rs_grpc_server {
+    struct event_base *base;
+    size_t max_msg;
+    rs_grpc_handler_fn handler;
+    void *ctx;
+    struct evconnlistener *listeners[MAX_LISTENERS];
+    int nlisteners;
+    conn_t *conns;
+    int nconns;
+};
+
+struct conn {
+    rs_grpc_server_t *srv;
+    struct bufferevent *bev;
+    nghttp2_session *h2;
+    char peer[64];
+    size_t buffered;          /* request bytes held by this connection's streams */
+    int in_recv;              /* inside nghttp2_session_mem_recv: do not send or free */
+    rs_grpc_call_t *streams;  /* every open stream */
+    conn_t *prev, *next;
+};
+
+enum stage { RECEIVING, DISPATCHED, FINISHED };
+
+/* The public call is the stream. */
+struct rs_grpc_call {
+    conn_t *conn;
+    int32_t id;
+    enum stage stage;
+    char *path, *method, *content_type;
+    rs_kvlist_t metadata;
+    size_t metadata_bytes;
+    rs_buf_t in;               /* the prefixed request message */
+    rs_grpc_cancel_fn cancel;
+    void *cancel_arg;
+    struct event *deadline;
+    uint8_t *out;              /* the prefixed reply message */
+    size_t out_len, out_off;
+    rs_grpc_call_t *prev, *next;
+};
+
+/* ---- calls ---- */
+
+const char *rs_grpc_call_path(const rs_grpc_call_t *c) { return c->path ? c->path : ""; }
+const char *rs_grpc_call_metadata(const rs_grpc_call_t *c, const char *name) { return rs_kvlist_get(&c->metadata, name); }
+const char *rs_grpc_call_peer(const rs_grpc_call_t *c) { return c->conn->peer; }
+
+const uint8_t *rs_grpc_call_message(const rs_grpc_call_t *c, size_t *len) {
+    *len = c->in.len - RS_GRPC_PREFIX_LEN;
+    return (const uint8_t *)c->in.data + RS_GRPC_PREFIX_LEN;
+}
+
+void rs_grpc_call_on_cancel(rs_grpc_call_t *c, rs_grpc_cancel_fn fn, void *arg) {
+    c->cancel = fn;
+    c->cancel_arg = arg;
+}
+
+static void call_release_input(rs_grpc_call_t *c) {
+    c->conn->buffered -= c->in.len;
+    rs_buf_free(&c->in); /* len 0 from here on; nothing more is appended after the call is answered */
+}
+
+/* Drops the call's work if it is still running; the work's callback will not run. */
+static void call_cancel(rs_grpc_call_t *c) {
+    rs_grpc_cancel_fn fn = c->cancel;
+    c->cancel = NULL;
+    if (fn) fn(c->cancel_arg);
+}
+
+static void call_free(rs_grpc_call_t *c) {
+    if (c->stage == DISPATCHED) call_cancel(c);
+    conn_t *conn = c->conn;
+    if (c->prev) c->prev->next = c->next;
+    else conn->streams = c->next;
+    if (c->next) c->next->prev = c->prev;
+    conn->buffered -= c->in.len;
+    rs_buf_free(&c->in);
+    if (c->deadline) event_free(c->deadline);
+    rs_kvlist_free(&c->metadata);
+    free(c->path);
+    free(c->method);
+    free(c->content_type);
+    free(c->out);
+    free(c);
+}
+
+/* ---- connections ---- */
+
+static void conn_free(conn_t *c) {
+    rs_grpc_server_t *s = c->srv;
+    while (c->streams) call_free(c->streams);
+    if (c->prev) c->prev->next = c->next;
+    else s->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    s->nconns--;
+    nghttp2_session_del(c->h2);
+    bufferevent_free(c->bev);
+    free(c);
+}
+
+/* Sends what nghttp2 has queued, as far as OUT_HIGH allows; closes the connection when it is done with it.
+ * Returns -1 if the connection was freed. */
+static int conn_flush(conn_t *c) {
+    if (c->in_recv) return 0; /* the read path flushes when nghttp2 returns */
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    while (evbuffer_get_length(out) < OUT_HIGH) {
+        const uint8_t *data;
+        ssize_t n = nghttp2_session_mem_send(c->h2, &data);
+        if (n < 0) {
+            RS_DEBUG("grpc", "%s: %s", c->peer, nghttp2_strerror((int)n));
+            conn_free(c);
+            return -1;
+        }
+        if (n == 0) break;
+        evbuffer_add(out, data, (size_t)n);
+    }
+    if (!nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2) && evbuffer_get_length(out) == 0) {
+        conn_free(c);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- replies ---- */
+
+static ssize_t read_reply(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t length, uint32_t *flags,
+                          nghttp2_data_source *src, void *user) {
+    rs_grpc_call_t *c = src->ptr;
+    size_t n = c->out_len - c->out_off;
+    if (n > length) n = length;
+    memcpy(buf, c->out + c->out_off, n);
+    c->out_off += n;
+    if (c->out_off == c->out_len) {
+        /* the message is out: end the stream with the trailers */
+        *flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
+        static const nghttp2_nv ok[] = {{(uint8_t *)"grpc-status", (uint8_t *)"0", 11, 1, NGHTTP2_NV_FLAG_NONE}};
+        if (nghttp2_submit_trailer(h2, id, ok, 1) != 0) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    }
+    return (ssize_t)n;
+}
+
+#define NV(n, v) {(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE}
+
+/* Marks the call finished: no cancel, no deadline, no request bytes. */
+static void call_finish(rs_grpc_call_t *c) {
+    c->stage = FINISHED;
+    c->cancel = NULL;
+    if (c->deadline) {
+        event_free(c->deadline);
+        c->deadline = NULL;
+    }
+    call_release_input(c);
+}
+
+void rs_grpc_call_reply(rs_grpc_call_t *c, const ProtobufCMessage *m) {
+    size_t len = protobuf_c_message_get_packed_size(m);
+    c->out = rs_xmalloc(RS_GRPC_PREFIX_LEN + len);
+    rs_grpc_prefix_write(c->out, (uint32_t)len);
+    protobuf_c_message_pack(m, c->out + RS_GRPC_PREFIX_LEN);
+    c->out_len = RS_GRPC_PREFIX_LEN + len;
+    call_finish(c);
+    nghttp2_nv hdrs[] = {NV(":status", "200"), NV("content-type", "application/grpc")};
+    nghttp2_data_provider dp = {.source.ptr = c, .read_callback = read_reply};
+    if (nghttp2_submit_response(c->conn->h2, c->id, hdrs, 2, &dp) != 0)
+        RS_WARN("grpc", "cannot submit the reply of stream %d", c->id);
+    conn_flush(c->conn);
+}
+
+/* A trailers-only response: the HTTP status (200 for every gRPC status), the gRPC status and its message. */
+static void submit_status(rs_grpc_call_t *c, const char *http_status, rs_grpc_code_t code, const char *message,
+                          const void *details, size_t details_len) {
+    char num[12], enc[RS_DAPR_MSG_MAX * 3 + 1];
+    snprintf(num, sizeof num, "%d", (int)code);
+    rs_grpc_message_encode(message ? message : "", enc, sizeof enc);
+    nghttp2_nv nv[5] = {NV(":status", http_status), NV("content-type", "application/grpc"), NV("grpc-status", num),
+                        NV("grpc-message", enc)};
+    size_t n = 4;
+    char *b64 = NULL;
+    if (details && details_len) {
+        b64 = rs_xmalloc(4 * ((details_len + 2) / 3) + 1);
+        int bl = EVP_EncodeBlock((unsigned char *)b64, details, (int)details_len);
+        while (bl > 0 && b64[bl - 1] == '=') b64[--bl] = '\0'; /* gRPC sends -bin values unpadded */
+        nv[n++] = (nghttp2_nv)NV("grpc-status-details-bin", b64);
+    }
+    call_finish(c);
+    if (nghttp2_submit_response(c->conn->h2, c->id, nv, n, NULL) != 0)
+        RS_WARN("grpc", "cannot submit the status of stream %d", c->id);
+    free(b64);
+}
+
+void rs_grpc_call_fail(rs_grpc_call_t *c, rs_grpc_code_t code, const char *message, const void *details,
+                       size_t details_len) {
+    submit_status(c, "200", code, message, details, details_len);
+    conn_flush(c->conn);
+}
+
+/* ---- requests ---- */
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg) {
+    rs_grpc_call_t *c = arg;
+    call_cancel(c);
+    rs_grpc_call_fail(c, RS_GRPC_DEADLINE_EXCEEDED, "context deadline exceeded", NULL, 0);
+}
+
+/* The request has ended: check it as a gRPC unary request and hand it to the handler. */
+static void dispatch(rs_grpc_call_t *c) {
+    rs_grpc_server_t *s = c->conn->srv;
+    char why[160];
+    if (!c->method || strcmp(c->method, "POST") != 0 || !c->path) {
+        submit_status(c, "405", RS_GRPC_INTERNAL, "gRPC requires a POST with a :path", NULL, 0);
+        return;
+    }
+    if (!c->content_type || strncmp(c->content_type, "application/grpc", 16) != 0 ||
+        (c->content_type[16] && c->content_type[16] != '+' && c->content_type[16] != ';')) {
+        snprintf(why, sizeof why, "invalid gRPC request content-type \"%s\"", c->content_type ? c->content_type : "");
+        submit_status(c, "415", RS_GRPC_INTERNAL, why, NULL, 0);
+        return;
+    }
+    if (c->in.len < RS_GRPC_PREFIX_LEN) {
+        submit_status(c, "200", RS_GRPC_INTERNAL, "grpc: the request has no message", NULL, 0);
+        return;
+    }
+    int compressed;
+    uint32_t len;
+    rs_grpc_prefix_read((const uint8_t *)c->in.data, &compressed, &len);
+    if (compressed) {
+        submit_status(c, "200", RS_GRPC_UNIMPLEMENTED, "grpc: compressed messages are not supported (send identity)",
+                      NULL, 0);
+        return;
+    }
+    if (c->in.len != RS_GRPC_PREFIX_LEN + (size_t)len) { /* longer was refused as it arrived */
+        submit_status(c, "200", RS_GRPC_INTERNAL, "grpc: the request message is cut short", NULL, 0);
+        return;
+    }
+    const char *timeout = rs_kvlist_get(&c->metadata, "grpc-timeout");
+    if (timeout) {
+        int64_t ms;
+        if (rs_grpc_timeout_parse(timeout, &ms) != 0) {
+            snprintf(why, sizeof why, "malformed grpc-timeout: %s", timeout);
+            submit_status(c, "200", RS_GRPC_INTERNAL, why, NULL, 0);
+            return;
+        }
+        if (ms > 86400000LL * 365) ms = 86400000LL * 365;
+        c->deadline = evtimer_new(s->base, on_deadline, c);
+        struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+        evtimer_add(c->deadline, &tv);
+    }
+    c->stage = DISPATCHED;
+    s->handler(c, s->ctx);
+}
+
+/* Fails a stream whose request is still arriving; the rest of it is discarded. */
+static void refuse_input(rs_grpc_call_t *c, rs_grpc_code_t code, const char *message) {
+    submit_status(c, "200", code, message, NULL, 0);
+}
+
+static int on_begin_headers(nghttp2_session *h2, const nghttp2_frame *f, void *user) {
+    conn_t *conn = user;
+    if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    rs_grpc_call_t *c = rs_xcalloc(1, sizeof *c);
+    c->conn = conn;
+    c->id = f->hd.stream_id;
+    /* room for one whole message and the next prefix, so a second message is seen (and refused) */
+    rs_buf_init(&c->in, RS_GRPC_PREFIX_LEN + conn->srv->max_msg + RS_GRPC_PREFIX_LEN);
+    c->next = conn->streams;
+    if (c->next) c->next->prev = c;
+    conn->streams = c;
+    nghttp2_session_set_stream_user_data(h2, c->id, c);
+    return 0;
+}
+
+static int on_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t *name, size_t namelen,
+                     const uint8_t *value, size_t valuelen, uint8_t flags, void *user) {
+    if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST) return 0; /* trailers: ignored */
+    rs_grpc_call_t *c = nghttp2_session_get_stream_user_data(h2, f->hd.stream_id);
+    if (!c) return 0;
+    c->metadata_bytes += namelen + valuelen + 32;
+    if (c->metadata_bytes > MAX_METADATA) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets the stream */
+    char **slot = NULL;
+    if (namelen == 5 && memcmp(name, ":path", 5) == 0) slot = &c->path;
+    else if (namelen == 7 && memcmp(name, ":method", 7) == 0) slot = &c->method;
+    else if (namelen == 12 && memcmp(name, "content-type", 12) == 0) slot = &c->content_type;
+    if (slot) {
+        free(*slot);
+        *slot = strndup((const char *)value, valuelen);
+        if (!*slot) abort();
+    } else if (name[0] != ':') {
+        rs_kvlist_add_n(&c->metadata, (const char *)name, namelen, (const char *)value, valuelen);
+    }
+    return 0;
+}
+
+static int on_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const uint8_t *data, size_t len, void *user) {
+    conn_t *conn = user;
+    rs_grpc_call_t *c = nghttp2_session_get_stream_user_data(h2, id);
+    if (!c || c->stage != RECEIVING) return 0; /* already answered: the rest is dropped */
+    size_t max = conn->srv->max_msg;
+    if (conn->buffered + len > 4 * max) {
+        refuse_input(c, RS_GRPC_RESOURCE_EXHAUSTED, "grpc: too many request bytes in flight on this connection");
+        return 0;
+    }
+    if (rs_buf_append(&c->in, data, len) != 0) {
+        refuse_input(c, RS_GRPC_INTERNAL, "grpc: more than one request message on a unary call");
+        return 0;
+    }
+    conn->buffered += len;
+    if (c->in.len >= RS_GRPC_PREFIX_LEN) {
+        int compressed;
+        uint32_t mlen;
+        rs_grpc_prefix_read((const uint8_t *)c->in.data, &compressed, &mlen);
+        if (mlen > max) {
+            char why[128];
+            snprintf(why, sizeof why, "grpc: received message larger than max (%u vs. %zu)", mlen, max);
+            refuse_input(c, RS_GRPC_RESOURCE_EXHAUSTED, why);
+        } else if (c->in.len > RS_GRPC_PREFIX_LEN + (size_t)mlen) {
+            refuse_input(c, RS_GRPC_INTERNAL, "grpc: more than one request message on a unary call");
+        }
+    }
+    return 0;
+}
+
+static int on_frame_recv(nghttp2_session *h2, const nghttp2_frame *f, void *user) {
+    if ((f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) || !(f->hd.flags & NGHTTP2_FLAG_END_STREAM))
+        return 0;
+    rs_grpc_call_t *c = nghttp2_session_get_stream_user_data(h2, f->hd.stream_id);
+    if (c && c->stage == RECEIVING) dispatch(c);
+    return 0;
+}
+
+static int on_stream_close(nghttp2_session *h2, int32_t id, uint32_t error_code, void *user) {
+    rs_grpc_call_t *c = nghttp2_session_get_stream_user_data(h2, id);
+    if (!c) return 0;
+    if (c->stage == DISPATCHED) RS_DEBUG("grpc", "%s: stream %d of %s cancelled by the client", c->conn->peer, id, c->path);
+    call_free(c); /* cancels the work of a call not yet finished */
+    return 0;
+}
+
+/* ---- connection events ---- */
+
+static void on_read(struct bufferevent *bev, void *arg) {
+    conn_t *c = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    struct evbuffer_iovec v;
+    while (evbuffer_peek(in, -1, NULL, &v, 1) > 0) {
+        c->in_recv = 1;
+        ssize_t n = nghttp2_session_mem_recv(c->h2, v.iov_base, v.iov_len);
+        c->in_recv = 0;
+        if (n < 0) {
+            RS_DEBUG("grpc", "%s: %s; closing", c->peer, nghttp2_strerror((int)n));
+            conn_free(c);
+            return;
+        }
+        evbuffer_drain(in, v.iov_len);
+    }
+    conn_flush(c);
+}
+
+static void on_write(struct bufferevent *bev, void *arg) { conn_flush(arg); }
+
+static void on_event(struct bufferevent *bev, short what, void *arg) {
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) conn_free(arg);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg) {
+    rs_grpc_server_t *s = arg;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    conn_t *c = rs_xcalloc(1, sizeof *c);
+    c->srv = s;
+    if (sa->sa_family == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)sa;
+        evutil_inet_ntop(AF_INET, &in->sin_addr, c->peer, sizeof c->peer);
+    } else {
+        snprintf(c->peer, sizeof c->peer, "client");
+    }
+    c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    nghttp2_session_callbacks *cb;
+    nghttp2_session_callbacks_new(&cb);
+    nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
+    nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+    int rv = nghttp2_session_server_new(&c->h2, cb, c);
+    nghttp2_session_callbacks_del(cb);
+    if (rv != 0 || !c->bev) {
+        RS_WARN("grpc", "cannot start an HTTP/2 session: %s", nghttp2_strerror(rv));
+        if (c->h2) nghttp2_session_del(c->h2);
+        if (c->bev) bufferevent_free(c->bev);
+        else evutil_closesocket(fd);
+        free(c);
+        return;
+    }
+    c->next = s->conns;
+    if (c->next) c->next->prev = c;
+    s->conns = c;
+    s->nconns++;
+    nghttp2_settings_entry iv[] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, RS_GRPC_MAX_STREAMS},
+                                   {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, STREAM_WINDOW},
+                                   {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, MAX_METADATA}};
+    nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]);
+    nghttp2_session_set_local_window_size(c->h2, NGHTTP2_FLAG_NONE, 0, CONN_WINDOW);
+    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    conn_flush(c);
+}
+
+/* ---- the server ---- */
+
+rs_grpc_server_t *rs_grpc_server_new(struct event_base *base, size_t max_msg, rs_grpc_handler_fn handler, void *ctx) {
+    rs_grpc_server_t *s = rs_xcalloc(1, sizeof *s);
+    s->base = base;
+    s->max_msg = max_msg;
+    s->handler = handler;
+    s->ctx = ctx;
+    return s;
+}
+
+int rs_grpc_server_listen(rs_grpc_server_t *s, const char *addr, int port) {
+    if (s->nlisteners == MAX_LISTENERS) {
+        errno = EMFILE;
+        return -1;
+    }
+    struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = EVUTIL_AI_PASSIVE};
+    struct evutil_addrinfo *ai = NULL;
+    char ps[8];
+    snprintf(ps, sizeof ps, "%d", port);
+    if (evutil_getaddrinfo(addr, ps, &hints, &ai) != 0 || !ai) {
+        errno = EADDRNOTAVAIL;
+        return -1;
+    }
+    struct evconnlistener *l = evconnlistener_new_bind(s->base, on_accept, s,
+                                                       LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, -1, ai->ai_addr,
+                                                       (int)ai->ai_addrlen);
+    evutil_freeaddrinfo(ai);
+    if (!l) return -1;
+    s->listeners[s->nlisteners++] = l;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&ss, &sl);
+    return ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+                                    : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+int rs_grpc_server_connections(const rs_grpc_server_t *s) { return s->nconns; }
+
+void rs_grpc_server_free(rs_grpc_server_t *s) {
+    if (!s) return;
+    for (int i = 0; i < s->nlisteners; i++) evconnlistener_free(s->listeners[i]);
+    while (s->conns) conn_free(s->conns);
+    free(s);
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/* A unary gRPC server over HTTP/2 cleartext (prior knowledge, as gRPC clients
+ * connect without TLS), on the caller's libevent loop. nghttp2 does the
+ * framing, HPACK and flow control; this file maps streams to calls.
+ *
+ * A call is one request message on one stream. The handler gets it once the
+ * stream's request has ended and must finish it exactly once, at once or
+ * later from a callback, with rs_grpc_call_reply* or rs_grpc_call_fail. A
+ * handler that finishes later registers a cancel function
+ * (rs_grpc_call_on_cancel): if the client resets the stream, the connection
+ * goes, the grpc-timeout deadline passes or the server is freed first, the
+ * cancel function runs and must stop the work so that it never finishes the
+ * call; after a deadline the server answers DEADLINE_EXCEEDED itself. The
+ * call is freed by the server; after finishing or being cancelled the
+ * handler must not touch it.
+ *
+ * Limits: a request message over max_msg bytes is answered
+ * RESOURCE_EXHAUSTED without being buffered; a connection buffers at most
+ * 4 x max_msg of request bytes over all its streams; at most
+ * RS_GRPC_MAX_STREAMS streams are open per connection; 64 KiB of metadata
+ * per stream. Replies are written as the client's flow-control windows and
+ * the socket allow (at most 1 MiB queued per connection). */
+#ifndef RS_SIDECAR_GRPC_SERVER_H
+#define RS_SIDECAR_GRPC_SERVER_H
+
+#include <event2/event.h>
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sidecar/errors/errors.h"
+
+/** Concurrent streams a client may open on one connection (SETTINGS_MAX_CONCURRENT_STREAMS). */
+#define RS_GRPC_MAX_STREAMS 1000
+
+typedef struct rs_grpc_server rs_grpc_server_t;
+typedef struct rs_grpc_call rs_grpc_call_t;
+
+/** Takes a call whose request has arrived. */
+typedef void (*rs_grpc_handler_fn)(rs_grpc_call_t *call, void *ctx);
+/** Stops the work of a call the server is dropping. */
+typedef void (*rs_grpc_cancel_fn)(void *arg);
+
+/** Creates a server on base. Every call goes to handler(call, ctx). */
+rs_grpc_server_t *rs_grpc_server_new(struct event_base *base, size_t max_msg, rs_grpc_handler_fn handler, void *ctx);
+/** Listens on addr:port (0 picks a free port). Returns the bound port, or -1 with errno set. */
+int rs_grpc_server_listen(rs_grpc_server_t *s, const char *addr, int port);
+/** Open connections now. */
+int rs_grpc_server_connections(const rs_grpc_server_t *s);
+/** Closes every connection (cancelling the calls in flight) and frees the server. NULL is ignored. */
+void rs_grpc_server_free(rs_grpc_server_t *s);
+
+/** The call's :path, e.g. "/dapr.proto.runtime.v1.Dapr/GetState". */
+const char *rs_grpc_call_path(const rs_grpc_call_t *c);
+/** A request metadata value by its (lower-case) name, or NULL. */
+const char *rs_grpc_call_metadata(const rs_grpc_call_t *c, const char *name);
+/** The request message's bytes (without the gRPC prefix); valid until the call is finished or cancelled. */
+const uint8_t *rs_grpc_call_message(const rs_grpc_call_t *c, size_t *len);
+/** The client's address, for logs. */
+const char *rs_grpc_call_peer(const rs_grpc_call_t *c);
+/** Registers (fn non-NULL) or clears the function that stops the call's work if the server drops the call. */
+void rs_grpc_call_on_cancel(rs_grpc_call_t *c, rs_grpc_cancel_fn fn, void *arg);
+
+/** Finishes the call with status OK and the message m (packed here). */
+void rs_grpc_call_reply(rs_grpc_call_t *c, const ProtobufCMessage *m);
+/** Finishes the call with a non-OK status, its message, and optional grpc-status-details-bin bytes (a packed
+ *  google.rpc.Status; details may be NULL). */
+void rs_grpc_call_fail(rs_grpc_call_t *c, rs_grpc_code_t code, const char *message, const void *details,
+                       size_t details_len);
+
+#endif
