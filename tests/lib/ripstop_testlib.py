@@ -282,7 +282,9 @@ class Sidecar:
         self.app_id = app_id
         self.port = http_port or free_port()
         self.metrics_port = free_port()
+        self.grpc_port = free_port()  # each sidecar its own, as `ripstop run` gives them
         argv = [binary("ripstopd"), "--app-id", app_id, "--dapr-http-port", str(self.port),
+                "--dapr-grpc-port", str(self.grpc_port),
                 "--metrics-port", str(self.metrics_port), "--log-level", "debug"]
         for r in ([resources] if isinstance(resources, str) else (resources or [])):
             argv += ["--resources-path", r]

@@ -1,0 +1,183 @@
+"""A raw gRPC-over-HTTP/2 client for protocol tests (python3-h2 from Debian)
+and the few protobuf messages they send, encoded by hand. It exposes the
+frames, so a test can interleave streams, reset one, or send bytes that are
+not HTTP/2 at all."""
+
+import socket
+import struct
+import sys
+
+try:
+    import h2.config
+    import h2.connection
+    import h2.events
+except ImportError:  # Debian's python3-h2 is on the system interpreter's path; pure Python, any 3.x reads it
+    sys.path.append("/usr/lib/python3/dist-packages")
+    import h2.config
+    import h2.connection
+    import h2.events
+
+SERVICE = "/dapr.proto.runtime.v1.Dapr/"
+
+
+# ---- protobuf, by hand: varints and length-delimited fields are all these messages need ----
+
+def varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def field(num, value):
+    """A string/bytes/message field (wire type 2) or an int field (wire type 0)."""
+    if isinstance(value, int):
+        return varint(num << 3) + varint(value)
+    if isinstance(value, str):
+        value = value.encode()
+    return varint(num << 3 | 2) + varint(len(value)) + value
+
+
+def decode(buf):
+    """{field number: [values]} of one message (ints for varints, bytes for length-delimited)."""
+    out, i = {}, 0
+    while i < len(buf):
+        key, i = _read_varint(buf, i)
+        num, wt = key >> 3, key & 7
+        if wt == 0:
+            v, i = _read_varint(buf, i)
+        elif wt == 2:
+            n, i = _read_varint(buf, i)
+            v, i = bytes(buf[i:i + n]), i + n
+        else:
+            raise ValueError(f"wire type {wt}")
+        out.setdefault(num, []).append(v)
+    return out
+
+
+def _read_varint(buf, i):
+    shift = n = 0
+    while True:
+        b = buf[i]
+        i += 1
+        n |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return n, i
+
+
+def save_state(store, key, value):
+    return field(1, store) + field(2, field(1, key) + field(2, value))
+
+
+def get_state(store, key):
+    return field(1, store) + field(2, key)
+
+
+def framed(msg):
+    """A gRPC length-prefixed message."""
+    return b"\0" + struct.pack(">I", len(msg)) + msg
+
+
+# ---- the connection ----
+
+class Reply:
+    def __init__(self):
+        self.headers, self.trailers, self.data, self.reset, self.ended = {}, {}, bytearray(), None, False
+
+    @property
+    def status(self):
+        return int((self.trailers or self.headers).get("grpc-status", "-1"))
+
+    @property
+    def message(self):
+        from urllib.parse import unquote
+        return unquote((self.trailers or self.headers).get("grpc-message", ""))
+
+    @property
+    def body(self):
+        assert len(self.data) >= 5, self.data
+        return bytes(self.data[5:])
+
+
+class Client:
+    def __init__(self, port, window=65535):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+        self.conn.initiate_connection()
+        self.replies = {}
+        self.closed = False
+        self.flush()
+
+    def flush(self):
+        data = self.conn.data_to_send()
+        if data:
+            self.sock.sendall(data)
+
+    def open(self, method, metadata=None):
+        sid = self.conn.get_next_available_stream_id()
+        hdrs = [(":method", "POST"), (":scheme", "http"), (":path", SERVICE + method), (":authority", "localhost"),
+                ("content-type", "application/grpc"), ("te", "trailers")] + list((metadata or {}).items())
+        self.conn.send_headers(sid, hdrs)
+        self.replies[sid] = Reply()
+        self.flush()
+        return sid
+
+    def send(self, sid, data, end=True):
+        """Sends data as the windows allow, reading (and acknowledging) meanwhile."""
+        view = memoryview(data)
+        while view:
+            n = min(len(view), self.conn.local_flow_control_window(sid), self.conn.max_outbound_frame_size)
+            if n == 0:
+                self.pump()
+                continue
+            self.conn.send_data(sid, bytes(view[:n]))
+            view = view[n:]
+            self.flush()
+        if end:
+            self.conn.end_stream(sid)
+            self.flush()
+
+    def reset(self, sid):
+        self.conn.reset_stream(sid)
+        self.flush()
+
+    def pump(self):
+        """Reads once and handles what arrived."""
+        data = self.sock.recv(65536)
+        if not data:
+            self.closed = True
+            raise ConnectionError("server closed the connection")
+        for ev in self.conn.receive_data(data):
+            r = self.replies.get(getattr(ev, "stream_id", None))
+            if isinstance(ev, h2.events.ResponseReceived):
+                r.headers = dict(ev.headers)
+            elif isinstance(ev, h2.events.TrailersReceived):
+                r.trailers = dict(ev.headers)
+            elif isinstance(ev, h2.events.DataReceived):
+                r.data += ev.data
+                self.conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+            elif isinstance(ev, h2.events.StreamEnded):
+                r.ended = True
+            elif isinstance(ev, h2.events.StreamReset) and r:
+                r.reset = ev.error_code
+                r.ended = True
+            elif isinstance(ev, h2.events.ConnectionTerminated):
+                self.closed = True
+        self.flush()
+
+    def wait(self, sid):
+        while not self.replies[sid].ended:
+            self.pump()
+        return self.replies[sid]
+
+    def call(self, method, msg, metadata=None):
+        sid = self.open(method, metadata)
+        self.send(sid, framed(msg))
+        return self.wait(sid)
+
+    def close(self):
+        self.sock.close()

@@ -1,0 +1,138 @@
+"""The official Dapr JS SDK (@dapr/dapr, from npm) in gRPC mode against
+ripstopd and a real redis-server: state with ETags, bulk, transaction and
+deletes; publish and bulk publish; an output binding; secrets; lock and
+unlock; metadata; and an unserved method. The client calls are
+tests/integration/grpc/sdk_client.mjs; this file starts the servers and
+checks what the SDK got and what reached Redis and the binding's folder."""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+
+import ripstop_testlib as t
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+COMPONENTS = {
+    "lock.yaml": """apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: lockstore
+spec:
+  type: lock.redis
+  version: v1
+  metadata:
+  - name: redisHost
+    value: {redis}
+""",
+    "pubsub.yaml": """apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: bus
+spec:
+  type: pubsub.redis
+  version: v1
+  metadata:
+  - name: redisHost
+    value: {redis}
+""",
+    "secrets.yaml": """apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: secrets
+spec:
+  type: secretstores.local.file
+  version: v1
+  metadata:
+  - name: secretsFile
+    value: {secrets}
+""",
+    "files.yaml": """apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: files
+spec:
+  type: bindings.localstorage
+  version: v1
+  metadata:
+  - name: rootPath
+    value: {root}
+""",
+}
+
+
+class JsSdkOverGrpc(t.ProcTestCase):
+    def setUp(self):
+        super().setUp()
+        if not os.path.isdir(os.path.join(REPO, "node_modules", "@dapr", "dapr")):
+            self.fail("node_modules/@dapr/dapr is missing: run scripts/setup.sh (npm ci)")
+        self.redis = self.track(t.Redis())
+        self.tmp = tempfile.mkdtemp(prefix="ripstop-grpc-sdk-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.root = os.path.join(self.tmp, "files")
+        os.makedirs(self.root)
+        secrets = os.path.join(self.tmp, "secrets.json")
+        with open(secrets, "w") as f:
+            json.dump({"db-password": "s3cret", "api-key": "k-1"}, f)
+        files = {name: text.format(redis=self.redis.addr, secrets=secrets, root=self.root)
+                 for name, text in COMPONENTS.items()}
+        files["state.yaml"] = t.redis_state_yaml("store", self.redis)
+        self.sidecar = self.track(t.Sidecar("grpc-sdk", resources=t.write_resources(files)))
+
+    def run_client(self):
+        p = subprocess.run(["node", os.path.join(HERE, "grpc", "sdk_client.mjs"), str(self.sidecar.grpc_port), ""],
+                           capture_output=True, text=True, timeout=60, cwd=REPO)
+        self.assertEqual(p.returncode, 0, f"node failed:\n{p.stderr[-3000:]}")
+        return json.loads(p.stdout.strip().splitlines()[-1])
+
+    def test_building_blocks(self):
+        r = self.run_client()
+        ok = lambda name: r[name].get("ok")  # noqa: E731
+        # state: values, ETag conflict, bulk, transaction, delete, bulk delete
+        self.assertEqual(ok("get"), {"n": 1})
+        self.assertEqual(ok("get_missing"), "")
+        self.assertTrue(ok("etag"))
+        self.assertEqual(r["save_stale_etag"]["code"], 10, r["save_stale_etag"])  # ABORTED
+        self.assertIn("etag mismatch", r["save_stale_etag"]["message"])
+        self.assertEqual(ok("bulk"), [["k1", {"n": 1}], ["k2", "plain"], ["nope", ""]])
+        self.assertNotIn("code", r["transaction"], r["transaction"])
+        self.assertEqual(ok("after_transaction"), ["one", ""])
+        self.assertEqual(ok("after_delete"), "")
+        self.assertEqual(ok("delete_bulk"), "")
+        self.assertEqual(self.redis.cli("EXISTS", "grpc-sdk||k1"), "0")
+        self.assertEqual((r["unknown_store"]["code"], r["unknown_store"]["message"]),
+                         (3, "state store nostore is not found"))
+        # publish: one event and two in bulk reached the stream; an unknown pubsub is INVALID_ARGUMENT
+        self.assertNotIn("code", r["publish"], r["publish"])
+        self.assertEqual(ok("publish_bulk"), 0)
+        self.assertEqual(self.redis.cli("XLEN", "orders"), "3")
+        self.assertEqual(r["publish_unknown"]["code"], 3, r["publish_unknown"])
+        # output binding: the file was written with the bytes sent
+        self.assertIn("binding", r)
+        self.assertNotIn("code", r["binding"], r["binding"])
+        with open(os.path.join(self.root, "g.txt")) as f:
+            self.assertEqual(f.read(), "hello")
+        self.assertEqual(r["binding_bad_op"]["code"], 13, r["binding_bad_op"])  # INTERNAL, ERR_INVOKE_OUTPUT_BINDING
+        # secrets
+        self.assertEqual(ok("secret"), {"db-password": "s3cret"})
+        self.assertEqual(ok("secret_bulk"), {"db-password": {"db-password": "s3cret"}, "api-key": {"api-key": "k-1"}})
+        # lock: the owner gets it, another does not and cannot release it
+        self.assertEqual(ok("lock"), {"success": True})
+        self.assertEqual(ok("lock_other"), {"success": False})
+        self.assertEqual(ok("unlock_other")["status"], 2)  # LOCK_BELONGS_TO_OTHERS
+        self.assertEqual(ok("unlock")["status"], 0)
+        # metadata
+        md = ok("metadata")
+        self.assertEqual(md["id"], "grpc-sdk")
+        self.assertEqual(md["extended"].get("color"), "blue")
+        self.assertEqual(md["components"], ["bus", "files", "lockstore", "secrets", "store"])
+        # a method of the Dapr service that ripstopd does not serve: UNIMPLEMENTED, by name
+        self.assertEqual(r["unimplemented"]["code"], 12)
+        self.assertIn("GetConfiguration", r["unimplemented"]["message"])
+
+
+if __name__ == "__main__":
+    t.main()
