@@ -1,5 +1,5 @@
 """ripstopd's gRPC server driven frame by frame with a raw HTTP/2 client
-(tests/integration/grpc/h2grpc.py): interleaved streams on one connection,
+(tests/lib/h2grpc.py): interleaved streams on one connection,
 flow-control windows with messages larger than them, an oversized message,
 malformed frames and protobufs (a clear error, and the daemon keeps
 serving), the API token, deadlines, and a client reset that stops the
@@ -8,12 +8,9 @@ operation it started (a retry-forever state call)."""
 import os
 import signal
 import socket
-import sys
 
+import h2grpc as g
 import ripstop_testlib as t
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "grpc"))
-import h2grpc as g  # noqa: E402
 
 RESILIENCY = """apiVersion: dapr.io/v1alpha1
 kind: Resiliency
