@@ -231,7 +231,57 @@ spec:
         self.load_overlay("azure")
 
 
+def runtime_packages():
+    """The packages the Dockerfile's runtime stage installs (its apt-get install list)."""
+    with open(os.path.join(t.SRC, "Dockerfile")) as f:
+        text = f.read()
+    stage = text[text.index("FROM debian:12-slim"):]
+    words = stage[stage.index("--no-install-recommends"):stage.index("&& rm -rf")].replace("\\", " ").split()
+    return [w for w in words[1:] if not w.startswith("-")]
+
+
+def owners(paths):
+    """{library path: its Debian package}, in one dpkg query (either spelling of the merged /usr)."""
+    cands = {}
+    for path in paths:
+        for c in {path, os.path.realpath(path)}:
+            for v in (c, c.replace("/usr/lib/", "/lib/", 1), c.replace("/lib/", "/usr/lib/", 1)):
+                cands.setdefault(v, path)
+    p = subprocess.run(["dpkg", "-S", *sorted(cands)], capture_output=True, text=True, timeout=120)
+    out = {}
+    for line in p.stdout.splitlines():
+        pkgs, _, found = line.partition(": ")
+        if found in cands:
+            out[cands[found]] = pkgs.split(",")[0].split(":")[0].strip()
+    return out
+
+
 class Image(unittest.TestCase):
+    def test_runtime_stage_has_every_library(self):
+        """Offline stand-in for running the image: every shared library the built programs load belongs to a
+        package the runtime stage installs, or to one of their dependencies (Debian 12's, as on this machine)."""
+        if not shutil.which("dpkg") or not shutil.which("apt-cache"):
+            self.fail("needs dpkg and apt-cache (Debian 12)")
+        pkgs = runtime_packages()
+        self.assertIn("librdkafka1", pkgs)
+        dep = subprocess.run(["apt-cache", "depends", "--recurse", "--no-recommends", "--no-suggests", "--no-conflicts",
+                              "--no-breaks", "--no-replaces", "--no-enhances", *pkgs],
+                             capture_output=True, text=True, timeout=120)
+        self.assertEqual(dep.returncode, 0, dep.stderr)
+        closure = {line.strip().split(":")[0] for line in dep.stdout.splitlines() if not line.startswith(" ")}
+        libs = {}
+        for prog in ("ripstop", "frontend", "customer-order-service", "customer-audit-service",
+                     "customer-loyalty-job", "ripstopd", "kafka-mock"):
+            ldd = subprocess.run(["ldd", t.binary(prog)], capture_output=True, text=True, timeout=30)
+            self.assertNotIn("not found", ldd.stdout, prog)
+            for line in ldd.stdout.splitlines():
+                if "=>" in line:
+                    libs.setdefault(line.split("=>")[1].split()[0], prog)
+        pkg = owners(libs)
+        missing = [f"{prog}: {lib} ({pkg.get(lib, 'no package')})" for lib, prog in libs.items()
+                   if pkg.get(lib) not in closure]
+        self.assertEqual(sorted(set(missing)), [], "libraries the runtime stage does not install")
+
     def test_dockerfile_builds(self):
         p = subprocess.run([os.path.join(t.SRC, "scripts", "container-engine.sh")], capture_output=True, text=True)
         if p.returncode != 0:

@@ -38,7 +38,7 @@ class VerifyRemote(t.ProcTestCase):
 
     def verify(self, *extra, env=None):
         argv = [t.binary("ripstop"), "verify", "--load", self.load, "--scenario", SCENARIO, "--quick",
-                "--settle", "0", "--drain-timeout", "10", "--kafka-timeout", "4", *extra]
+                "--settle", "0", "--drain-timeout", "10", "--kafka-timeout", "2", *extra]
         return subprocess.run(argv, capture_output=True, text=True, timeout=120,
                               env=dict(os.environ, **(env or {})))
 
@@ -98,7 +98,7 @@ spec:
         # SASL/PLAIN and TLS are applied: kafka-mock speaks neither, so the read fails and names the brokers.
         for opts in (["--kafka-sasl-user", "user"], ["--kafka-tls"]):
             p = subprocess.run([t.binary("ripstop"), "verify", "--load", self.load, "--scenario", SCENARIO,
-                                "--brokers", kafka.bootstrap, "--redis", redis.addr, "--kafka-timeout", "4", *opts],
+                                "--brokers", kafka.bootstrap, "--redis", redis.addr, "--kafka-timeout", "2", *opts],
                                capture_output=True, text=True, timeout=120,
                                env=dict(os.environ, RIPSTOP_KAFKA_PASSWORD="pw", RIPSTOP_REDIS_PASSWORD=PASSWORD))
             self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
