@@ -23,6 +23,7 @@ enum {
     OPT_APP_ID = 1000, OPT_APP_PORT, OPT_APP_PROTOCOL, OPT_APP_CHANNEL_ADDRESS, OPT_HTTP_PORT, OPT_GRPC_PORT, OPT_LISTEN,
     OPT_RESOURCES, OPT_CONFIG, OPT_LOG_LEVEL, OPT_LOG_JSON, OPT_API_LOGGING, OPT_METRICS_PORT, OPT_MAX_BODY,
     OPT_SCHED_POLICY, OPT_MAX_CONNS, OPT_HEADER_TIMEOUT, OPT_BODY_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_HELP, OPT_VERSION, OPT_IGNORED, OPT_IGNORED_BOOL,
+    OPT_APP_HEALTH, OPT_APP_HEALTH_BOOL,
 };
 
 /* --sched-policy: the process's Linux scheduling policy (ripstopd's own flag; daprd has none). */
@@ -62,11 +63,11 @@ static const struct option options[] = {
     {"dapr-public-port", required_argument, NULL, OPT_IGNORED},
     {"enable-metrics", optional_argument, NULL, OPT_IGNORED_BOOL},
     {"enable-profiling", optional_argument, NULL, OPT_IGNORED_BOOL},
-    {"enable-app-health-check", optional_argument, NULL, OPT_IGNORED_BOOL},
-    {"app-health-check-path", required_argument, NULL, OPT_IGNORED},
-    {"app-health-probe-interval", required_argument, NULL, OPT_IGNORED},
-    {"app-health-probe-timeout", required_argument, NULL, OPT_IGNORED},
-    {"app-health-threshold", required_argument, NULL, OPT_IGNORED},
+    {"enable-app-health-check", optional_argument, NULL, OPT_APP_HEALTH_BOOL},
+    {"app-health-check-path", required_argument, NULL, OPT_APP_HEALTH},
+    {"app-health-probe-interval", required_argument, NULL, OPT_APP_HEALTH},
+    {"app-health-probe-timeout", required_argument, NULL, OPT_APP_HEALTH},
+    {"app-health-threshold", required_argument, NULL, OPT_APP_HEALTH},
     {NULL, 0, NULL, 0},
 };
 
@@ -217,6 +218,11 @@ static int parse_flags(rs_sidecar_config_t *cfg, int argc, char **argv) {
         case OPT_VERSION: printf("ripstopd %s\n", RIPSTOP_VERSION); exit(0);
         case OPT_IGNORED:
         case OPT_IGNORED_BOOL: fprintf(stderr, "ripstopd: note: %s is accepted for compatibility and ignored\n", name); break;
+        case OPT_APP_HEALTH:
+        case OPT_APP_HEALTH_BOOL: /* a feature the user asked for, not just a tuning knob: warn, naming it */
+            fprintf(stderr, "ripstopd: warning: %s is accepted for compatibility and ignored: app health checks are not supported\n",
+                    name);
+            break;
         case '?':
         default:
             fprintf(stderr, "ripstopd: unknown or incomplete flag '%s' (see --help)\n", argv[optind - 1]);

@@ -24,6 +24,7 @@
 #include "sidecar/metrics/metrics.h"
 #include "sidecar/nameres/nameres.h"
 #include "sidecar/boot/resolve.h"
+#include "sidecar/boot/unsupported.h"
 
 /* ---- app port probe: daprd dials the app port every 100 ms until it answers ---- */
 
@@ -140,6 +141,7 @@ int rs_sidecar_init(rs_sidecar_t *sc, struct event_base *base, char *err, size_t
     if (rs_resources_load(&sc->resources, &sc->cfg.resources_paths, sc->cfg.config_path, sc->cfg.app_id, err, errlen) !=
         0)
         return -1;
+    rs_warn_unsupported(&sc->resources);
     sc->http = rs_http_client_new(base);
     sc->app = rs_app_channel_new(sc->http, sc->cfg.app_channel_address, sc->cfg.app_port, sc->cfg.app_api_token,
                                  sc->cfg.max_body_size);

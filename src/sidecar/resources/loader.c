@@ -105,6 +105,22 @@ static void free_component(rs_resource_component_t *x) {
     rs_strlist_free(&x->scopes);
 }
 
+/* No silent ignores: a spec field other than the ones read below has no effect, so say so. */
+static void warn_unknown_spec_keys(const char *file, struct fy_node *spec, const char *name) {
+    static const char *const known[] = {"type", "version", "metadata", "initTimeout", "ignoreErrors", NULL};
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(spec, &it))) {
+        const char *k = rs_yaml_scalar(fy_node_pair_key(p));
+        if (!k) continue;
+        const char *const *kn = known;
+        while (*kn && strcmp(*kn, k) != 0) kn++;
+        if (!*kn)
+            RS_WARN("config", "%s:%d: component '%s' spec.%s is not supported and is ignored", file,
+                    rs_yaml_line(fy_node_pair_key(p)), name, k);
+    }
+}
+
 static int load_component(struct load_ctx *ctx, const char *file, struct fy_node *root, const char *name, char *err,
                           size_t errlen) {
     rs_resource_component_t c = {0};
@@ -120,6 +136,7 @@ static int load_component(struct load_ctx *ctx, const char *file, struct fy_node
         snprintf(err, errlen, "%s:%d: component '%s' has no spec.type", file, rs_yaml_line(spec), name);
         goto fail;
     }
+    warn_unknown_spec_keys(file, spec, name);
     c.name = rs_strdup(name);
     c.type = opt_str(type);
     c.version = opt_str(rs_yaml_get(spec, "version"));
@@ -319,7 +336,7 @@ static int on_document(void *arg, const char *file, struct fy_document *doc, cha
         return load_json_doc(&o->resiliencies[o->nresiliencies++], file, root, name);
     }
     if (strcmp(kind, "Configuration") == 0 || strcmp(kind, "HTTPEndpoint") == 0) {
-        RS_INFO("resources", "%s:%d: %s '%s' in a resources path is ignored", file, rs_yaml_line(root), kind, name);
+        RS_WARN("resources", "%s:%d: %s '%s' in a resources path is ignored", file, rs_yaml_line(root), kind, name);
         return 0;
     }
     RS_WARN("resources", "%s:%d: unknown resource kind '%s' ignored", file, rs_yaml_line(root), kind);
