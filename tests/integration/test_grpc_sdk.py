@@ -1,15 +1,18 @@
 """The official Dapr JS SDK (@dapr/dapr, from npm) in gRPC mode against
 ripstopd and a real redis-server: state with ETags, bulk, transaction and
 deletes; publish and bulk publish; an output binding; secrets; lock and
-unlock; metadata; and an unserved method. The client calls are
+unlock; metadata; service invocation to the sidecar's app; and an unserved
+method. The client calls are
 tests/integration/grpc/sdk_client.mjs; this file starts the servers and
 checks what the SDK got and what reached Redis and the binding's folder."""
 
+import http.server
 import json
 import os
 import shutil
 import subprocess
 import tempfile
+import threading
 
 import ripstop_testlib as t
 
@@ -64,6 +67,29 @@ spec:
 }
 
 
+class EchoApp(http.server.BaseHTTPRequestHandler):
+    """The app behind the sidecar: POST /echo answers the body back, anything else 404."""
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.path != "/echo":
+            return self.answer(404, b"no such method")
+        self.answer(200, json.dumps({"got": json.loads(body), "type": self.headers.get("Content-Type")}).encode())
+
+    def do_GET(self):
+        self.answer(404, b"no such method")
+
+    def answer(self, status, body):
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
 class JsSdkOverGrpc(t.ProcTestCase):
     def setUp(self):
         super().setUp()
@@ -80,10 +106,15 @@ class JsSdkOverGrpc(t.ProcTestCase):
         files = {name: text.format(redis=self.redis.addr, secrets=secrets, root=self.root)
                  for name, text in COMPONENTS.items()}
         files["state.yaml"] = t.redis_state_yaml("store", self.redis)
-        self.sidecar = self.track(t.Sidecar("grpc-sdk", resources=t.write_resources(files)))
+        self.app = http.server.ThreadingHTTPServer(("127.0.0.1", 0), EchoApp)
+        threading.Thread(target=self.app.serve_forever, daemon=True).start()
+        self.addCleanup(self.app.server_close)
+        self.addCleanup(self.app.shutdown)
+        self.sidecar = self.track(t.Sidecar("grpc-sdk", resources=t.write_resources(files),
+                                            app_port=self.app.server_address[1]))
 
     def run_client(self):
-        p = subprocess.run(["node", os.path.join(HERE, "grpc", "sdk_client.mjs"), str(self.sidecar.grpc_port), ""],
+        p = subprocess.run(["node", os.path.join(HERE, "grpc", "sdk_client.mjs"), str(self.sidecar.grpc_port), "grpc-sdk"],
                            capture_output=True, text=True, timeout=60, cwd=REPO)
         self.assertEqual(p.returncode, 0, f"node failed:\n{p.stderr[-3000:]}")
         return json.loads(p.stdout.strip().splitlines()[-1])
@@ -129,6 +160,10 @@ class JsSdkOverGrpc(t.ProcTestCase):
         self.assertEqual(md["id"], "grpc-sdk")
         self.assertEqual(md["extended"].get("color"), "blue")
         self.assertEqual(md["components"], ["bus", "files", "lockstore", "secrets", "store"])
+        # invocation through the sidecar to its app: the answer, an app's 404 as NOT_FOUND, an unknown app id
+        self.assertEqual(ok("invoke"), {"got": {"hello": "grpc"}, "type": "application/json"})
+        self.assertEqual((r["invoke_404"]["code"], r["invoke_404"]["message"]), (5, "Not Found"))
+        self.assertEqual(r["invoke_unknown_app"]["code"], 13, r["invoke_unknown_app"])  # INTERNAL: ERR_DIRECT_INVOKE
         # a method of the Dapr service that ripstopd does not serve: UNIMPLEMENTED, by name
         self.assertEqual(r["unimplemented"]["code"], 12)
         self.assertIn("GetConfiguration", r["unimplemented"]["message"])

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The gRPC front door of ripstopd: Dapr's service dapr.proto.runtime.v1.Dapr
  * on --dapr-grpc-port. One adapter file per API group (state.c, publish.c,
- * bindings.c, secrets.c, lock.c, metadata.c) turns the decoded request into
+ * bindings.c, secrets.c, lock.c, metadata.c, invoke.c) turns the decoded request into
  * the operation layer's typed request (sidecar/ops/), calls it, and encodes
  * the result; dapr_service.c checks the API token, logs, finds the method and
  * decodes the request. Nothing here re-implements an operation: scopes,
@@ -32,6 +32,7 @@ extern const rs_grpc_method_t rs_grpc_bindings_methods[];
 extern const rs_grpc_method_t rs_grpc_secrets_methods[];
 extern const rs_grpc_method_t rs_grpc_lock_methods[];
 extern const rs_grpc_method_t rs_grpc_metadata_methods[];
+extern const rs_grpc_method_t rs_grpc_invoke_methods[];
 
 /** Starts the gRPC API on every --dapr-listen-addresses address at --dapr-grpc-port (nothing if the port is
  *  negative). Returns 0, or -1 with the reason in err. */

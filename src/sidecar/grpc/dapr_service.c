@@ -9,12 +9,13 @@
 
 #include "core/log.h"
 #include "sidecar/grpc/api.h"
+#include "sidecar/ops/invoke.h"
 
 #define SERVICE "dapr.proto.runtime.v1.Dapr"
 
 static const rs_grpc_method_t *const groups[] = {
     rs_grpc_state_methods, rs_grpc_publish_methods, rs_grpc_bindings_methods,
-    rs_grpc_secrets_methods, rs_grpc_lock_methods, rs_grpc_metadata_methods,
+    rs_grpc_secrets_methods, rs_grpc_lock_methods, rs_grpc_metadata_methods, rs_grpc_invoke_methods,
 };
 
 static const rs_grpc_method_t *find_method(const char *name) {
@@ -69,6 +70,7 @@ static void handle(rs_grpc_call_t *call, void *ctx) {
 }
 
 int rs_grpc_api_start(rs_sidecar_t *sc, char *err, size_t errlen) {
+    rs_ops_invoke_attach(sc);
     sc->grpc = rs_grpc_server_new(sc->base, sc->cfg.max_body_size, handle, sc);
     for (size_t i = 0; i < sc->cfg.listen_addresses.len; i++) {
         const char *addr = sc->cfg.listen_addresses.items[i];

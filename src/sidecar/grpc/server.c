@@ -85,6 +85,11 @@ const char *rs_grpc_call_path(const rs_grpc_call_t *c) { return c->path ? c->pat
 const char *rs_grpc_call_metadata(const rs_grpc_call_t *c, const char *name) { return rs_kvlist_get(&c->metadata, name); }
 const char *rs_grpc_call_peer(const rs_grpc_call_t *c) { return c->conn->peer; }
 
+void rs_grpc_call_copy_metadata(const rs_grpc_call_t *c, int (*skip)(const char *name), rs_kvlist_t *out) {
+    for (size_t i = 0; i < c->metadata.len; i++)
+        if (!skip(c->metadata.items[i].key)) rs_kvlist_add(out, c->metadata.items[i].key, c->metadata.items[i].value);
+}
+
 const uint8_t *rs_grpc_call_message(const rs_grpc_call_t *c, size_t *len) {
     *len = c->in.len - RS_GRPC_PREFIX_LEN;
     return (const uint8_t *)c->in.data + RS_GRPC_PREFIX_LEN;

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/str.h"
 #include "sidecar/errors/errors.h"
 
 /** Concurrent streams a client may open on one connection (SETTINGS_MAX_CONCURRENT_STREAMS). */
@@ -56,6 +57,8 @@ const char *rs_grpc_call_path(const rs_grpc_call_t *c);
 const char *rs_grpc_call_metadata(const rs_grpc_call_t *c, const char *name);
 /** The request message's bytes (without the gRPC prefix); valid until the call is finished or cancelled. */
 const uint8_t *rs_grpc_call_message(const rs_grpc_call_t *c, size_t *len);
+/** Appends every request metadata entry to out, except those skip(name) returns non-zero for. */
+void rs_grpc_call_copy_metadata(const rs_grpc_call_t *c, int (*skip)(const char *name), rs_kvlist_t *out);
 /** The client's address, for logs. */
 const char *rs_grpc_call_peer(const rs_grpc_call_t *c);
 /** Registers (fn non-NULL) or clears the function that stops the call's work if the server drops the call. */

@@ -66,5 +66,7 @@ await step("metadata", async () => {
 await step("unimplemented", async () => (await raw()).getConfiguration({ storeName: "x", keys: [] }));
 if (invokeTarget) {
   await step("invoke", () => client.invoker.invoke(invokeTarget, "echo", "POST", { hello: "grpc" }));
+  await step("invoke_404", () => client.invoker.invoke(invokeTarget, "missing", "GET"));
+  await step("invoke_unknown_app", () => client.invoker.invoke("no-such-app", "echo", "POST", {}));
 }
 console.log(JSON.stringify(out));
