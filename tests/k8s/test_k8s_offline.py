@@ -257,6 +257,19 @@ def owners(paths):
 
 
 class Image(unittest.TestCase):
+    def test_build_stage_has_what_setup_installs_to_build(self):
+        """The image builds with the same Debian packages as a developer's machine (scripts/setup.sh)."""
+        with open(os.path.join(t.SRC, "scripts", "setup.sh")) as f:
+            setup = f.read()
+        debs = setup[setup.index("debs=(") + 6:setup.index(")", setup.index("debs=("))].split()
+        build_debs = [d for d in debs if d.endswith("-dev") or d.endswith("-compiler") or
+                      d in ("build-essential", "cmake", "pkg-config")]
+        with open(os.path.join(t.SRC, "Dockerfile")) as f:
+            text = f.read()
+        stage = text[text.index("FROM debian:12 AS build"):text.index("FROM debian:12-slim")]
+        self.assertEqual([d for d in build_debs if d not in stage.split()], [],
+                         "packages scripts/setup.sh installs to build, missing from the Dockerfile's build stage")
+
     def test_runtime_stage_has_every_library(self):
         """Offline stand-in for running the image: every shared library the built programs load belongs to a
         package the runtime stage installs, or to one of their dependencies (Debian 12's, as on this machine)."""
