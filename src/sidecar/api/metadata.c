@@ -52,8 +52,9 @@ static int handle_metadata(rs_http_req_t *r, void *ctx) {
     }
     if (rest[0] == '/' && rest[1] && strcmp(r->method, "PUT") == 0) {
         rs_http_req_set_route(r, "/v1.0/metadata/{key}");
-        rs_ops_metadata_put(sc, rest + 1, r->body);
-        rs_http_reply_empty(r, 204);
+        rs_dapr_error_t err;
+        if (rs_ops_metadata_put(sc, rest + 1, r->body, &err) != 0) rs_api_reply_dapr_error(r, &err);
+        else rs_http_reply_empty(r, 204);
         return 1;
     }
     return 0;

@@ -3,6 +3,7 @@
 #include "sidecar/ops/metadata.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "sidecar/messaging/messaging.h"
 #include "sidecar/runtime/sidecar.h"
@@ -29,6 +30,16 @@ void rs_ops_metadata_release(rs_metadata_t *m) {
     *m = (rs_metadata_t){0};
 }
 
-void rs_ops_metadata_put(rs_sidecar_t *sc, const char *key, const char *value) {
+int rs_ops_metadata_put(rs_sidecar_t *sc, const char *key, const char *value, rs_dapr_error_t *err) {
+    if (strlen(key) > RS_METADATA_MAX_KEY || strlen(value) > RS_METADATA_MAX_VALUE) {
+        rs_dapr_error_set(err, RS_ERR_MALFORMED_REQUEST, "metadata keys hold at most %d bytes and values %d",
+                          RS_METADATA_MAX_KEY, RS_METADATA_MAX_VALUE);
+        return -1;
+    }
+    if (!rs_kvlist_get(&sc->extended_metadata, key) && sc->extended_metadata.len >= RS_METADATA_MAX_KEYS) {
+        rs_dapr_error_set(err, RS_ERR_MALFORMED_REQUEST, "at most %d extended metadata keys", RS_METADATA_MAX_KEYS);
+        return -1;
+    }
     rs_kvlist_set(&sc->extended_metadata, key, value);
+    return 0;
 }

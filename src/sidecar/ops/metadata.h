@@ -32,7 +32,12 @@ typedef struct {
 void rs_ops_metadata_get(struct rs_sidecar *sc, rs_metadata_t *out);
 /** Frees what rs_ops_metadata_get allocated. */
 void rs_ops_metadata_release(rs_metadata_t *m);
-/** Sets extended metadata key to value (copied). */
-void rs_ops_metadata_put(struct rs_sidecar *sc, const char *key, const char *value);
+/** Bounds of the extended metadata: it lives as long as the sidecar, so a client may not grow it forever. */
+#define RS_METADATA_MAX_KEYS 256
+#define RS_METADATA_MAX_KEY 256
+#define RS_METADATA_MAX_VALUE 65536
+/** Sets extended metadata key to value (copied). Returns 0, or -1 with RS_ERR_MALFORMED_REQUEST in err when the
+ *  key or value is too long or a new key would pass RS_METADATA_MAX_KEYS (an existing key may always be set). */
+int rs_ops_metadata_put(struct rs_sidecar *sc, const char *key, const char *value, rs_dapr_error_t *err);
 
 #endif

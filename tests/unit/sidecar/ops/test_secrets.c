@@ -57,7 +57,8 @@ TEST(errors) {
 }
 
 TEST(metadata) {
-    rs_ops_metadata_put(&env.sc, "k", "v");
+    rs_dapr_error_t err;
+    ASSERT_EQ(rs_ops_metadata_put(&env.sc, "k", "v", &err), 0);
     rs_metadata_t m;
     rs_ops_metadata_get(&env.sc, &m);
     ASSERT_STREQ(m.id, "opsapp");
@@ -67,6 +68,25 @@ TEST(metadata) {
     ASSERT_STREQ(rs_kvlist_get(m.extended, "k"), "v");
     ASSERT_EQ(m.app_port, 0);
     rs_ops_metadata_release(&m);
+}
+
+/* The extended metadata lives as long as the sidecar: a client cannot grow it without bound. */
+TEST(metadata_is_bounded) {
+    rs_dapr_error_t err;
+    char key[32], big[RS_METADATA_MAX_VALUE + 2];
+    memset(big, 'v', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    ASSERT_EQ(rs_ops_metadata_put(&env.sc, "k", big, &err), -1);
+    ASSERT_EQ(err.code, RS_ERR_MALFORMED_REQUEST);
+    size_t have = env.sc.extended_metadata.len;
+    for (size_t i = have; i < RS_METADATA_MAX_KEYS; i++) {
+        snprintf(key, sizeof key, "key%zu", i);
+        ASSERT_EQ(rs_ops_metadata_put(&env.sc, key, "v", &err), 0);
+    }
+    ASSERT_EQ(rs_ops_metadata_put(&env.sc, "one-too-many", "v", &err), -1);
+    ASSERT_TRUE(strstr(err.message, "at most") != NULL);
+    ASSERT_EQ(rs_ops_metadata_put(&env.sc, "k", "replaced", &err), 0); /* an existing key may always be set */
+    ASSERT_EQ((int)env.sc.extended_metadata.len, RS_METADATA_MAX_KEYS);
 }
 
 int main(void) {
@@ -93,6 +113,7 @@ int main(void) {
     RUN(get_one_and_bulk);
     RUN(errors);
     RUN(metadata);
+    RUN(metadata_is_bounded);
     ops_env_free(&env);
     return remove_dir(dir) == 0 ? TEST_SUMMARY() : 1;
 }
