@@ -113,8 +113,11 @@ static void get_metadata(rs_sidecar_t *sc, rs_grpc_call_t *call, const ProtobufC
 
 static void set_metadata(rs_sidecar_t *sc, rs_grpc_call_t *call, const ProtobufCMessage *req) {
     const Dapr__Proto__Runtime__V1__SetMetadataRequest *in = (const void *)req;
-    rs_ops_metadata_put(sc, in->key, in->value);
-    rs_grpc_reply_empty(call);
+    rs_dapr_error_t err;
+    if (rs_ops_metadata_put(sc, in->key ? in->key : "", in->value ? in->value : "", &err) != 0)
+        rs_grpc_reply_dapr_error(call, &err);
+    else
+        rs_grpc_reply_empty(call);
 }
 
 static void shutdown_later(evutil_socket_t fd, short what, void *arg) { rs_sidecar_shutdown(arg); }
