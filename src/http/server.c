@@ -79,6 +79,7 @@ struct rs_http_server {
     struct handler handlers[MAX_HANDLERS];
     int nhandlers;
     rs_http_observer_fn observer;
+    rs_http_hooks_t hooks; /* all NULL unless tracing is on */
     void *observer_arg;
     rs_http_limits_t limits;
     conn_t *conns; /* every open connection, closed on free */
@@ -455,6 +456,7 @@ static void conn_reject(conn_t *c, int status, const char *msg) {
  * client, which the kernel often runs on this CPU next (a sync wake-up), so work after it delays the client. */
 static void observe(rs_http_req_t *r, int status) {
     struct req_private *p = (struct req_private *)r;
+    if (r->srv_ && r->srv_->hooks.end && r->trace) r->srv_->hooks.end(r->srv_->hooks.arg, r, r->gone ? 499 : status);
     if (r->srv_ && r->srv_->observer)
         r->srv_->observer(r->srv_->observer_arg, r->method, p->route ? p->route : "other", r->gone ? 499 : status,
                           rs_now_us() - r->start_us_);
@@ -567,9 +569,11 @@ static void dispatch(conn_t *c) {
         return;
     }
     p->in_dispatch = 1;
+    if (s->hooks.begin) s->hooks.begin(s->hooks.arg, r);
     int taken = 0;
     for (int i = 0; i < s->nhandlers && !taken; i++) taken = s->handlers[i].fn(r, s->handlers[i].ctx);
     if (!taken) rs_http_reply_error(r, 404, rs_http_error_code(404), "no route for %s %s", r->method, r->path);
+    if (s->hooks.dispatched) s->hooks.dispatched(s->hooks.arg, r);
     p->in_dispatch = 0;
     if (p->finished) free_req(r);
 }
@@ -874,6 +878,11 @@ void rs_http_server_add(rs_http_server_t *s, rs_http_handler_fn fn, void *ctx) {
         abort();
     }
     s->handlers[s->nhandlers++] = (struct handler){fn, ctx};
+}
+
+void rs_http_server_set_hooks(rs_http_server_t *s, const rs_http_hooks_t *h) {
+    if (h) s->hooks = *h;
+    else memset(&s->hooks, 0, sizeof s->hooks);
 }
 
 void rs_http_server_set_observer(rs_http_server_t *s, rs_http_observer_fn fn, void *arg) {

@@ -35,6 +35,8 @@ struct rs_http_req {
     char peer[64];           /* client address */
     int gone;                /* the client hung up; replies are dropped */
     void *user;              /* free for the handler's use */
+    void *trace;             /* free for the request hooks' use (rs_http_server_set_hooks) */
+    char traceparent[56];    /* storage for a traceparent header the hooks set (headers are references) */
     /* private */
     struct rs_http_conn *conn_; /* NULL once replied or gone */
     rs_http_server_t *srv_;     /* NULL once the server is freed */
@@ -60,6 +62,19 @@ void rs_http_server_add(rs_http_server_t *s, rs_http_handler_fn fn, void *ctx);
 /** Called after each reply with the route label the handler set (rs_http_req_set_route), status and latency; for metrics. */
 typedef void (*rs_http_observer_fn)(void *arg, const char *method, const char *route, int status, int64_t latency_us);
 void rs_http_server_set_observer(rs_http_server_t *s, rs_http_observer_fn fn, void *arg);
+/** Hooks around every dispatched request (tracing). begin runs before the handler chain; dispatched after the
+ *  chain returns (the synchronous part of the handler is over; the reply may still be pending); end with the
+ *  final status (499 when the client hung up) just before the reply is written — it may run before dispatched
+ *  when the handler answers at once. r->trace is theirs. Requests the server rejects itself (parse errors) skip
+ *  them. */
+typedef struct {
+    void (*begin)(void *arg, rs_http_req_t *r);
+    void (*dispatched)(void *arg, rs_http_req_t *r);
+    void (*end)(void *arg, rs_http_req_t *r, int status);
+    void *arg;
+} rs_http_hooks_t;
+/** Sets the hooks (copied), or clears them with NULL. */
+void rs_http_server_set_hooks(rs_http_server_t *s, const rs_http_hooks_t *h);
 /** Stops listening and frees the server (requests still pending are dropped). */
 void rs_http_server_free(rs_http_server_t *s);
 

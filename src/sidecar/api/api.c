@@ -19,6 +19,7 @@ void rs_api_lock_register(rs_sidecar_t *sc);
 void rs_api_secrets_register(rs_sidecar_t *sc);
 void rs_api_unimplemented_register(rs_sidecar_t *sc);
 void rs_api_invoke_register(rs_sidecar_t *sc);
+void rs_api_tracing_register(rs_sidecar_t *sc);
 
 /* The token check runs first: every route but the two health probes needs
  * dapr-api-token when DAPR_API_TOKEN is set; the answer is plain text, not
@@ -43,6 +44,7 @@ static int check_token(rs_http_req_t *r, void *ctx) {
 
 void rs_api_register_all(rs_sidecar_t *sc) {
     rs_http_server_t *s = sc->api;
+    rs_api_tracing_register(sc); /* inbound spans around the whole chain (api/tracing.c) */
     rs_http_server_add(s, check_token, sc);
     rs_api_health_register(sc);
     rs_api_metadata_register(sc);

@@ -16,12 +16,14 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "http/server.h"
 #include "sidecar/api/api.h"
 #include "sidecar/grpc/api.h"
 #include "sidecar/appchannel/app_channel.h"
 #include "sidecar/messaging/binding_delivery.h"
 #include "sidecar/boot/attach.h"
 #include "sidecar/metrics/metrics.h"
+#include "sidecar/tracing/tracing.h"
 #include "sidecar/nameres/nameres.h"
 #include "sidecar/boot/resolve.h"
 #include "sidecar/boot/unsupported.h"
@@ -136,6 +138,25 @@ static int init_components(rs_sidecar_t *sc, char *err, size_t errlen) {
     return rc;
 }
 
+/* Tracing from the Configuration's spec.tracing: sc->tracer stays NULL when the sampling rate is 0. */
+static int tracing_attach(rs_sidecar_t *sc, char *err, size_t errlen) {
+    rs_tracing_config_t tc;
+    char why[256] = "";
+    (void)err;
+    (void)errlen;
+    if (rs_tracing_config_parse(sc->resources.configuration.doc, &tc, why, sizeof why) != 0) {
+        RS_WARN("tracing", "%s: tracing is off", why);
+        return 0;
+    }
+    sc->tracer = rs_tracer_new(sc->base, sc->http, &tc, sc->cfg.app_id, &sc->metrics);
+    if (sc->tracer)
+        RS_INFO("tracing", "tracing on: sampling rate %g%s%s%s%s%s", tc.sampling_rate,
+                tc.zipkin_url ? ", zipkin " : "", tc.zipkin_url ? tc.zipkin_url : "", tc.otel_url ? ", otel " : "",
+                tc.otel_url ? tc.otel_url : "", tc.to_stdout ? ", stdout" : "");
+    rs_tracing_config_free(&tc);
+    return 0;
+}
+
 int rs_sidecar_init(rs_sidecar_t *sc, struct event_base *base, char *err, size_t errlen) {
     sc->base = base;
     if (rs_resources_load(&sc->resources, &sc->cfg.resources_paths, sc->cfg.config_path, sc->cfg.app_id, err, errlen) !=
@@ -149,6 +170,7 @@ int rs_sidecar_init(rs_sidecar_t *sc, struct event_base *base, char *err, size_t
     sc->host.http = sc->http;
     sc->host.app_id = sc->cfg.app_id;
     sc->host.stopping = &sc->shutting_down;
+    if (tracing_attach(sc, err, errlen) != 0) return -1;
     /* Resiliency before components: they look up their policies at init. */
     if (!(sc->resiliency = rs_resiliency_new(base, &sc->resources, sc->cfg.app_id, err, errlen))) return -1;
     if (init_components(sc, err, errlen) != 0) return -1;
@@ -187,6 +209,9 @@ int rs_sidecar_start(rs_sidecar_t *sc, char *err, size_t errlen) {
 
 void rs_sidecar_free(rs_sidecar_t *sc) {
     rs_sidecar_run_shutdown_hooks(sc);
+    if (sc->api) rs_http_server_set_hooks(sc->api, NULL); /* a request still pending keeps no span past here */
+    rs_tracer_free(sc->tracer); /* after the hooks (they end spans), before the HTTP client */
+    sc->tracer = NULL;
     rs_nameres_detach(sc);
     sc->host.metrics = NULL;
     rs_metrics_detach(sc);

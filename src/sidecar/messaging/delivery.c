@@ -15,6 +15,7 @@
 #include "sidecar/messaging/cloudevent.h"
 #include "sidecar/messaging/publisher.h"
 #include "sidecar/resiliency/run.h"
+#include "sidecar/tracing/tracing.h"
 
 #define SCOPE "pubsub"
 
@@ -150,6 +151,8 @@ static void on_app_reply(void *arg, rs_http_response_t *resp, rs_outcome_t *o) {
 static void attempt_start(rs_attempt_t *a, void *op) {
     rs_delivery_t *d = op;
     d->attempt = a;
+    char tp[56];
+    if (rs_attempt_traceparent(a, tp)) rs_kvlist_set(&d->headers, "traceparent", tp); /* the app's parent */
     rs_app_request_t req = {.method = "POST", .path = d->route, .headers = &d->headers, .body = d->body,
                             .body_len = d->body_len, .accept = RS_APP_ACCEPT_2XX};
     rs_app_call(d->sc->app, &d->call, &req, on_app_reply, d);
@@ -253,14 +256,34 @@ void rs_delivery_start(rs_sidecar_t *sc, rs_delivery_set_t *set, const rs_subscr
     rs_kvlist_set(&d->headers, "pubsubName", s->pubsubname);
     const char *tp = rs_json_str(ev, "traceparent");
     if (!tp) tp = rs_json_str(ev, "traceid");
-    if (tp && rs_traceparent_valid(tp)) rs_kvlist_set(&d->headers, "traceparent", tp);
+    char parent[56] = "";
+    if (tp && rs_traceparent_valid(tp)) {
+        rs_kvlist_set(&d->headers, "traceparent", tp);
+        memcpy(parent, tp, sizeof parent);
+    }
     const char *ts = rs_json_str(ev, "tracestate");
     if (ts && *ts && !strpbrk(ts, "\r\n")) rs_kvlist_set(&d->headers, "tracestate", ts);
     rs_kvlist_set(&d->headers, "Content-Type", "application/cloudevents+json");
     json_decref(ev);
 
     rs_policy_t *pol = sc->resiliency ? rs_resiliency_component_policy(sc->resiliency, d->c, RS_DIR_INBOUND) : NULL;
-    d->run = rs_run_start(sc->base, pol, attempt_start, attempt_abort, run_done, d);
+    /* daprd's delivery span: "pubsub/<topic>", a child of the publisher's context in the CloudEvent; here one
+     * per attempt, so redeliveries under the inbound policy show. */
+    rs_run_trace_t tr = {0};
+    rs_kvlist_t tattrs;
+    char tname[300];
+    rs_kvlist_init_refs(&tattrs);
+    if (sc->tracer && parent[0]) {
+        snprintf(tname, sizeof tname, "pubsub/%s", d->topic);
+        rs_kvlist_add(&tattrs, "messaging.system", "pubsub");
+        rs_kvlist_add(&tattrs, "messaging.destination", d->topic);
+        rs_kvlist_add(&tattrs, "messaging.destination_kind", "topic");
+        rs_kvlist_add(&tattrs, "ripstop.pubsub", s->pubsubname);
+        tr = (rs_run_trace_t){.tracer = sc->tracer, .parent = parent, .name = tname, .kind = RS_SPAN_CLIENT,
+                              .attrs = &tattrs};
+    }
+    d->run = rs_run_start_traced(sc->base, pol, &tr, attempt_start, attempt_abort, run_done, d);
+    rs_kvlist_free(&tattrs);
     if (pol) rs_policy_release(pol);
     if (!d->run) abort(); /* out of memory */
 }

@@ -17,6 +17,7 @@
 #include "sidecar/ops/op_run.h"
 #include "sidecar/resiliency/resiliency.h"
 #include "sidecar/runtime/sidecar.h"
+#include "sidecar/tracing/tracing.h"
 
 #define HOP_HEADER "ripstop-hop"
 
@@ -216,6 +217,7 @@ static void attempt_start(rs_attempt_t *a, void *arg) {
     rs_sidecar_t *sc = op->sc;
     op->attempt = a;
     clear_resp(op);
+    rs_attempt_traceparent(a, op->traceparent); /* traced: this attempt's span is the callee's parent */
     if (op->local) {
         rs_app_request_t ar = {.method = op->verb, .path = op->path, .query = op->query, .headers = &op->headers,
                                .body = op->body, .body_len = op->body_len, .accept = RS_APP_ACCEPT_2XX_3XX};
@@ -381,7 +383,24 @@ rs_op_t *rs_ops_invoke(rs_sidecar_t *sc, const rs_invoke_request_t *req, rs_invo
     }
     /* The caller's sidecar applies the target app's policy; the callee side of a hop delivers once. */
     rs_policy_t *policy = hop ? NULL : rs_resiliency_app_policy(sc->resiliency, op->app_id, op->method);
-    op->op.run = rs_run_start(sc->base, policy, attempt_start, attempt_abort, run_done, op); /* sends at once */
+    /* Traced (a sampled inbound span): every attempt is a CLIENT span, the parent of the callee's SERVER span. The
+     * callee side of a hop is not: its inbound span is the delivery. */
+    rs_run_trace_t tr = {0}, *trp = NULL;
+    rs_kvlist_t tattrs;
+    char tname[512];
+    const char *tparent = sc->tracer && !hop ? rs_kvlist_get_ci(req->headers, "traceparent") : NULL;
+    if (tparent) {
+        const char *nparts[] = {"CallLocal/", op->app_id, "/", op->method, NULL};
+        rs_str_join(tname, sizeof tname, nparts);
+        rs_kvlist_init_refs(&tattrs);
+        rs_kvlist_add(&tattrs, "rpc.service", "ServiceInvocation");
+        rs_kvlist_add(&tattrs, "net.peer.name", op->app_id);
+        tr = (rs_run_trace_t){.tracer = sc->tracer, .parent = tparent, .name = tname, .kind = RS_SPAN_CLIENT,
+                              .attrs = &tattrs};
+        trp = &tr;
+    }
+    op->op.run = rs_run_start_traced(sc->base, policy, trp, attempt_start, attempt_abort, run_done, op); /* sends at once */
+    if (trp) rs_kvlist_free(&tattrs);
     rs_policy_release(policy);
     if (!op->op.run) {
         RS_OP_FAIL(done, arg, RS_ERR_DIRECT_INVOKE, "failed to invoke, id: %s, err: out of memory", op->app_id);

@@ -15,6 +15,24 @@ struct rs_op {
     void (*free)(rs_op_t *op);   /* frees the operation */
 };
 
+/** What a traced component run needs to keep until rs_run_start_traced has copied it. */
+typedef struct {
+    rs_run_trace_t tr;
+    char parent[56];
+    char name[192];
+    rs_kvlist_t attrs; /* references */
+} rs_op_trace_t;
+
+/** Describes the spans of a run on component c (`what`: "get", "save", "publish", ...): each attempt is a
+ *  CLIENT span "<kind>/<component>/<what>" with db.system / db.name (or messaging.*) as daprd names them, a child
+ *  of parent (a traceparent; NULL = the inbound span being dispatched). Returns &buf->tr, or NULL when tracing
+ *  is off or there is no parent. Call rs_op_trace_done(buf) after starting the run. */
+const rs_run_trace_t *rs_op_trace(rs_op_trace_t *buf, struct rs_sidecar *sc, rs_component_t *c, const char *what,
+                                  const char *parent);
+void rs_op_trace_done(rs_op_trace_t *buf);
+/** Copies the traceparent of the inbound span being dispatched into out (for a run started later); 0 if none. */
+int rs_op_trace_parent(struct rs_sidecar *sc, char out[56]);
+
 /** Starts op->run: start/abort/done under c's outbound policy, with op as their argument. Returns 0, or -1 when
  *  the run could not start (done is not called then). */
 int rs_op_run_start(rs_op_t *op, struct rs_sidecar *sc, rs_component_t *c, rs_attempt_start_fn start,

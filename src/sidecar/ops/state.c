@@ -59,6 +59,7 @@ struct st_op {
     rs_state_write_t *txn;
     rs_state_done_fn done;
     void *arg;
+    char trace_parent[56]; /* the inbound span at the start ("" = not traced): units may start later */
 };
 
 /* ---- lifetime ---- */
@@ -241,7 +242,12 @@ static void launch(struct st_op *q) {
     while (q->next < q->nrun && q->running < q->parallelism) {
         struct unit *u = &q->units[q->next++];
         q->running++;
-        u->run = rs_run_start(q->sc->base, q->policy, unit_start, unit_abort, unit_done, u);
+        rs_op_trace_t tb;
+        static const char *const what[] = {"get", "save", "delete", "bulkget", "transaction"};
+        const rs_run_trace_t *tr = q->trace_parent[0] ? rs_op_trace(&tb, q->sc, q->c, what[q->kind], q->trace_parent)
+                                                      : NULL;
+        u->run = rs_run_start_traced(q->sc->base, q->policy, tr, unit_start, unit_abort, unit_done, u);
+        if (tr) rs_op_trace_done(&tb);
         if (!u->run) {
             /* the runner could not start: fail this unit without a callback */
             rs_outcome_t o;
@@ -331,6 +337,7 @@ static rs_op_t *start(struct st_op *q) {
     }
     rs_op_t *op = &q->op;
     q->policy = rs_resiliency_component_policy(q->sc->resiliency, q->c, RS_DIR_OUTBOUND);
+    rs_op_trace_parent(q->sc, q->trace_parent);
     launch(q); /* runs never end inside rs_run_start, so q is alive here */
     return op;
 }

@@ -16,9 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ids.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "sidecar/resiliency/policy.h"
+#include "sidecar/tracing/tracing.h"
 
 struct rs_attempt {
     rs_run_t *run;
@@ -42,7 +44,31 @@ struct rs_run {
     struct event *timeout_ev; /* per-attempt timeout */
     struct event decide_ev;   /* deferred: look at `last`, then retry or finish (inside: no allocation) */
     struct event *retry_ev;   /* back-off timer */
+    /* tracing (rs_run_start_traced): NULL tracer = not traced */
+    rs_tracer_t *tracer;
+    rs_span_t *span; /* the attempt in flight */
+    char *trace_name;
+    int trace_kind;
+    rs_kvlist_t trace_attrs;
+    char trace_parent[56];
 };
+
+/* Starts the attempt's span (attempt.number is already the new one). */
+static void span_begin(rs_run_t *run) {
+    if (!run->tracer) return;
+    rs_span_t *s = run->span = rs_span_start(run->tracer, run->trace_parent, run->trace_name, run->trace_kind);
+    for (size_t i = 0; s && i < run->trace_attrs.len; i++)
+        rs_span_attr(s, run->trace_attrs.items[i].key, run->trace_attrs.items[i].value);
+    rs_span_attr_int(s, "ripstop.attempt", run->attempt.number);
+}
+
+/* Ends the attempt's span; error NULL = success. */
+static void span_finish(rs_run_t *run, const char *error) {
+    if (!run->span) return;
+    if (error) rs_span_error(run->span, error);
+    rs_span_end(run->span);
+    run->span = NULL;
+}
 
 static void breaker_report(rs_run_t *run, int success) {
     if (!run->in_breaker) return;
@@ -51,6 +77,9 @@ static void breaker_report(rs_run_t *run, int success) {
 }
 
 static void run_free(rs_run_t *run) {
+    span_finish(run, "cancelled");
+    free(run->trace_name);
+    rs_kvlist_free(&run->trace_attrs);
     if (run->timeout_ev) event_free(run->timeout_ev);
     event_del(&run->decide_ev);
     if (run->retry_ev) event_free(run->retry_ev);
@@ -61,9 +90,11 @@ static void run_free(rs_run_t *run) {
 static void start_attempt(rs_run_t *run) {
     rs_policy_t *p = run->policy;
     run->attempt.number++;
+    span_begin(run);
     if (p && p->breaker) {
         int rc = rs_breaker_before(p->breaker, &run->generation);
         if (rc != 0) {
+            span_finish(run, rc == 1 ? "circuit breaker is open" : "too many requests");
             memset(&run->last, 0, sizeof run->last);
             run->last.kind = rc == 1 ? RS_OUTCOME_BREAKER_OPEN : RS_OUTCOME_TOO_MANY;
             run->last.permanent = 1;
@@ -93,6 +124,7 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg) {
     memset(&run->last, 0, sizeof run->last);
     run->last.kind = RS_OUTCOME_TIMEOUT;
     snprintf(run->last.error, sizeof run->last.error, "context deadline exceeded");
+    span_finish(run, run->last.error);
     rs_policy_note_activation(run->policy, "timeout", "");
     event_active(&run->decide_ev, 0, 0);
 }
@@ -142,7 +174,19 @@ static void on_decide(evutil_socket_t fd, short what, void *arg) {
 
 rs_run_t *rs_run_start(struct event_base *base, struct rs_policy *policy, rs_attempt_start_fn start,
                        rs_attempt_abort_fn abort_fn, rs_run_done_fn done, void *op) {
+    return rs_run_start_traced(base, policy, NULL, start, abort_fn, done, op);
+}
+
+rs_run_t *rs_run_start_traced(struct event_base *base, struct rs_policy *policy, const rs_run_trace_t *trace,
+                              rs_attempt_start_fn start, rs_attempt_abort_fn abort_fn, rs_run_done_fn done, void *op) {
     rs_run_t *run = rs_xcalloc(1, sizeof *run);
+    if (trace && trace->tracer && trace->parent && rs_traceparent_valid(trace->parent)) {
+        run->tracer = trace->tracer;
+        memcpy(run->trace_parent, trace->parent, 56);
+        run->trace_name = rs_strdup(trace->name ? trace->name : "");
+        run->trace_kind = trace->kind;
+        if (trace->attrs) rs_kvlist_copy(&run->trace_attrs, trace->attrs);
+    }
     run->base = base;
     run->start = start;
     run->abort = abort_fn;
@@ -174,6 +218,7 @@ void rs_attempt_done(rs_attempt_t *a, const rs_outcome_t *outcome) {
     run->attempt_open = 0;
     if (run->timeout_ev) evtimer_del(run->timeout_ev);
     breaker_report(run, outcome->kind == RS_OUTCOME_OK);
+    span_finish(run, outcome->kind == RS_OUTCOME_OK ? NULL : outcome->error[0] ? outcome->error : "failed");
     run->last = *outcome;
     event_active(&run->decide_ev, 0, 0);
 }
@@ -190,6 +235,12 @@ void rs_run_cancel(rs_run_t *run) {
 }
 
 int rs_attempt_number(const rs_attempt_t *a) { return a->number; }
+
+int rs_attempt_traceparent(const rs_attempt_t *a, char out[56]) {
+    if (!a->run->span) return 0;
+    rs_span_traceparent(a->run->span, out);
+    return 1;
+}
 
 void rs_outcome_ok(rs_outcome_t *o) { memset(o, 0, sizeof *o); }
 

@@ -53,6 +53,24 @@ typedef void (*rs_run_done_fn)(void *op, const rs_outcome_t *final);
  *  Returns NULL only when libevent cannot create the policy's timers (done is not called then). */
 rs_run_t *rs_run_start(struct event_base *base, struct rs_policy *policy, rs_attempt_start_fn start,
                        rs_attempt_abort_fn abort, rs_run_done_fn done, void *op);
+/** Tracing for a run: every attempt becomes its own span (so each retry is visible), a child of `parent`, named
+ *  `name`, of `kind` (tracing.h's rs_span_kind_t), with `attrs` and ripstop.attempt = its number; a failed,
+ *  timed-out, refused or cancelled attempt ends with an error status. A run without a valid, sampled parent is
+ *  not traced. Everything is copied at rs_run_start_traced. */
+typedef struct {
+    struct rs_tracer *tracer; /* NULL = not traced */
+    const char *parent;       /* W3C traceparent */
+    const char *name;
+    int kind;
+    const rs_kvlist_t *attrs; /* may be NULL */
+} rs_run_trace_t;
+
+/** rs_run_start with tracing (trace may be NULL). */
+rs_run_t *rs_run_start_traced(struct event_base *base, struct rs_policy *policy, const rs_run_trace_t *trace,
+                              rs_attempt_start_fn start, rs_attempt_abort_fn abort, rs_run_done_fn done, void *op);
+/** Writes the traceparent of the attempt's span into out and returns 1, or returns 0 when it has none (the caller
+ *  then propagates the context as without tracing). */
+int rs_attempt_traceparent(const rs_attempt_t *a, char out[56]);
 /** Ends the run now without calling done; aborts the attempt in flight. */
 void rs_run_cancel(rs_run_t *run);
 /** Reports the outcome of an attempt. */

@@ -62,6 +62,7 @@ struct rs_sidecar {
     struct rs_nameres *nameres;   /* resolves app ids to sidecar addresses */
     struct rs_messaging *messaging; /* pub/sub runtime: subscriptions and deliveries (messaging/) */
     struct rs_invoker *invoker;   /* service invocation in flight (ops/invoke.c) */
+    struct rs_tracer *tracer;     /* spans and their export (tracing/tracing.h); NULL = tracing off */
     rs_kvlist_t extended_metadata;/* PUT /v1.0/metadata/{key} */
     int outbound_ready;           /* components and APIs are up */
     int app_ready;                /* the app port accepted a connection */
