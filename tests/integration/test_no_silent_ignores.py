@@ -63,12 +63,13 @@ class NoSilentIgnores(t.ProcTestCase):
     def test_one_warning_per_unsupported_section_field_and_flag(self):
         sc = self.start()
         log = sc.proc.log()
-        for section in ("tracing", "httpPipeline", "accessControl", "mtls"):
+        for section in ("httpPipeline", "accessControl", "mtls"):
             lines = warnings(log, f"spec.{section} is not supported")
             self.assertEqual(len(lines), 1, f"spec.{section}: {lines}")
             self.assertIn("Configuration 'appconfig'", lines[0])
         # applied sections and metrics.enabled: true are not warned about
-        for quiet in ("spec.secrets", "spec.metrics"):
+        # spec.tracing is applied since tracing landed (docs/internals/tracing.md)
+        for quiet in ("spec.secrets", "spec.metrics", "spec.tracing"):
             self.assertEqual(warnings(log, quiet), [], quiet)
         self.assertEqual(len(warnings(log, "component 'envsecrets' spec.initTimeout is read but not enforced")), 1)
         self.assertEqual(len(warnings(log, "component 'envsecrets' spec.priority is not supported")), 1)

@@ -9,13 +9,12 @@
 #include "core/log.h"
 
 /* spec sections of a Dapr Configuration that ripstopd applies in full. */
-static const char *const applied[] = {"secrets", "nameResolution", NULL};
+static const char *const applied[] = {"secrets", "nameResolution", "tracing", NULL};
 
 /* Known Dapr sections ripstopd ignores, with the reason given in the warning. */
 static const struct {
     const char *section, *why;
 } known[] = {
-    {"tracing", "no spans are exported; W3C traceparent is still propagated"},
     {"httpPipeline", "no middleware runs on the API"},
     {"appHttpPipeline", "no middleware runs on calls to the app"},
     {"accessControl", "service invocation is not filtered by caller"},
@@ -59,6 +58,35 @@ static int warn_metrics(const rs_resource_doc_t *cfg, json_t *metrics) {
     return n;
 }
 
+/* spec.tracing is applied (tracing/tracing.h); fields it does not read are named. */
+static int warn_tracing(const rs_resource_doc_t *cfg, json_t *tracing) {
+    static const char *const read[] = {"samplingRate", "stdout", "zipkin", "otel", NULL};
+    static const char *const otel_read[] = {"endpointAddress", "isSecure", "protocol", NULL};
+    int n = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(tracing, key, v) {
+        int known_key = 0;
+        for (const char *const *r = read; *r; r++) known_key |= strcmp(*r, key) == 0;
+        if (!known_key) {
+            RS_WARN("config", "%s: Configuration '%s' spec.tracing.%s is not supported and is ignored", cfg->file,
+                    cfg->name, key);
+            n++;
+        }
+    }
+    json_t *otel = json_object_get(tracing, "otel");
+    if (json_is_object(otel)) json_object_foreach(otel, key, v) {
+            int known_key = 0;
+            for (const char *const *r = otel_read; *r; r++) known_key |= strcmp(*r, key) == 0;
+            if (!known_key) {
+                RS_WARN("config", "%s: Configuration '%s' spec.tracing.otel.%s is not supported and is ignored",
+                        cfg->file, cfg->name, key);
+                n++;
+            }
+        }
+    return n;
+}
+
 static int warn_configuration(const rs_resource_doc_t *cfg) {
     json_t *spec = json_object_get(cfg->doc, "spec");
     if (!json_is_object(spec)) return 0;
@@ -66,6 +94,7 @@ static int warn_configuration(const rs_resource_doc_t *cfg) {
     const char *key;
     json_t *v;
     json_object_foreach(spec, key, v) {
+        if (strcmp(key, "tracing") == 0 && json_is_object(v)) n += warn_tracing(cfg, v);
         if (is_applied(key)) continue;
         if (strcmp(key, "metrics") == 0) {
             n += json_is_object(v) ? warn_metrics(cfg, v) : 0;
