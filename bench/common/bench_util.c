@@ -201,3 +201,30 @@ bu_stats_t bu_run_clients(int threads, int per_thread, bu_client_fn fn, void *ct
     free(lat);
     return s;
 }
+
+int bu_wait_status(int port, const char *path, int want, int timeout_s) {
+    int64_t end = bu_now_us() + (int64_t)timeout_s * 1000000;
+    while (bu_now_us() < end) {
+        if (bu_request_once(port, "GET", path, NULL, NULL) == want) return 0;
+        usleep(20000);
+    }
+    return -1;
+}
+
+double bu_redis_benchmark(int port, int conc, int n, const char *cmd) {
+    char line[4096];
+    snprintf(line, sizeof line, "/usr/bin/redis-benchmark -p %d -c %d -n %d --csv %s 2>/dev/null", port, conc, n, cmd);
+    FILE *p = popen(line, "r");
+    if (!p) return 0;
+    double rps = 0;
+    while (fgets(line, sizeof line, p)) {
+        if (strncmp(line, "\"test\"", 6) == 0) continue;
+        /* "<name>","rps","avg",...: the name may hold commas, so count the 7 numeric fields from the end */
+        const char *seps[16];
+        int k = 0;
+        for (const char *q = line; (q = strstr(q, "\",\"")) && k < 16; q += 3) seps[k++] = q;
+        if (k >= 7) rps = atof(seps[k - 7] + 3);
+    }
+    pclose(p);
+    return rps;
+}

@@ -35,6 +35,12 @@ void bu_close(bu_conn_t *c);
 /** One request on a fresh connection (for set-up and polling). */
 int bu_request_once(int port, const char *method, const char *path, const char *ctype, const char *body);
 
+/** Polls GET path on port until it answers `want` or timeout_s passes. Returns 0 or -1. */
+int bu_wait_status(int port, const char *path, int want, int timeout_s);
+/** Runs redis-benchmark for one command (-c conc -n n) against 127.0.0.1:port and returns its requests per
+ *  second, or 0 if it could not run. */
+double bu_redis_benchmark(int port, int conc, int n, const char *cmd);
+
 typedef struct {
     double rate;      /* operations per second */
     double p50_ms, p99_ms, max_ms;

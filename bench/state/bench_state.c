@@ -53,34 +53,6 @@ static bu_stats_t run_phase(int port, int is_get, int *failed) {
     return bu_run_clients(conc, n_req / conc, client, &ph, failed);
 }
 
-/* Runs redis-benchmark for one command and returns its requests per second (CSV "rps" column), or 0. */
-static double redis_benchmark(int port, const char *cmd) {
-    char line[4096];
-    snprintf(line, sizeof line, "/usr/bin/redis-benchmark -p %d -c %d -n %d --csv %s 2>/dev/null", port, conc, n_req, cmd);
-    FILE *p = popen(line, "r");
-    if (!p) return 0;
-    double rps = 0;
-    while (fgets(line, sizeof line, p)) {
-        if (strncmp(line, "\"test\"", 6) == 0) continue;
-        /* "<name>","rps","avg",...: the name may hold commas, so count the 7 numeric fields from the end */
-        const char *seps[16];
-        int n = 0;
-        for (const char *q = line; (q = strstr(q, "\",\"")) && n < 16; q += 3) seps[n++] = q;
-        if (n >= 7) rps = atof(seps[n - 7] + 3);
-    }
-    pclose(p);
-    return rps;
-}
-
-static int wait_status(int port, const char *path, int want, int timeout_s) {
-    int64_t end = bu_now_us() + (int64_t)timeout_s * 1000000;
-    while (bu_now_us() < end) {
-        if (bu_request_once(port, "GET", path, NULL, NULL) == want) return 0;
-        usleep(20000);
-    }
-    return -1;
-}
-
 static void row(const char *what, bu_stats_t s, int failed) {
     printf("  %-34s %9.0f req/s   p50 %6.2f ms   p99 %6.2f ms   failed %d\n", what, s.rate, s.p50_ms, s.p99_ms,
            failed);
@@ -123,7 +95,7 @@ int main(int argc, char **argv) {
                            "0", "--log-level", "warn", NULL};
     pid_t sidecar = bu_spawn(sargv, log);
     int rc = 1;
-    if (wait_status(port, "/v1.0/healthz/outbound", 204, 15) != 0) {
+    if (bu_wait_status(port, "/v1.0/healthz/outbound", 204, 15) != 0) {
         fprintf(stderr, "ripstopd did not become ready; see %s\n", log);
         goto out;
     }
@@ -137,7 +109,7 @@ int main(int argc, char **argv) {
     char hset[512], hgetall[128];
     snprintf(hset, sizeof hset, "HSET 'bench||k0-0' data '%s'", VALUE);
     snprintf(hgetall, sizeof hgetall, "HGETALL 'bench||k0-0'");
-    double base_set = redis_benchmark(rport, hset), base_get = redis_benchmark(rport, hgetall);
+    double base_set = bu_redis_benchmark(rport, conc, n_req, hset), base_get = bu_redis_benchmark(rport, conc, n_req, hgetall);
 
     row("ripstopd POST /v1.0/state (save)", save, failed_save);
     row("ripstopd GET /v1.0/state/{key}", get, failed_get);

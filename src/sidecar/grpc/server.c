@@ -159,6 +159,9 @@ static int conn_flush(conn_t *c) {
         if (n == 0) break;
         evbuffer_add(out, data, (size_t)n);
     }
+    /* Write now rather than on the next loop turn: one syscall per reply, no wake-up for writability. What the
+     * socket does not take stays queued for the bufferevent. */
+    if (evbuffer_get_length(out)) evbuffer_write(out, bufferevent_getfd(c->bev));
     if (!nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2) && evbuffer_get_length(out) == 0) {
         conn_free(c);
         return -1;
