@@ -228,3 +228,72 @@ double bu_redis_benchmark(int port, int conc, int n, const char *cmd) {
     pclose(p);
     return rps;
 }
+
+int bu_state_env_start(bu_state_env_t *e) {
+    memset(e, 0, sizeof *e);
+    char self[1024], path[1200], log[1200], exe[1200];
+    bu_self_dir(self, sizeof self);
+    snprintf(e->dir, sizeof e->dir, "/tmp/rs-bench-state-XXXXXX");
+    if (!mkdtemp(e->dir)) return -1;
+    e->redis_port = bu_free_port();
+    char rp[16], hp[16], gp[16];
+    snprintf(rp, sizeof rp, "%d", e->redis_port);
+    snprintf(log, sizeof log, "%s/redis.log", e->dir);
+    const char *rargv[] = {"/usr/bin/redis-server", "--port", rp, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", NULL};
+    e->redis = bu_spawn(rargv, log);
+    bu_conn_t probe;
+    for (int i = 0; i < 250 && bu_connect(&probe, e->redis_port) != 0; i++) usleep(20000);
+    bu_close(&probe);
+
+    snprintf(path, sizeof path, "%s/state.yaml", e->dir);
+    FILE *f = fopen(path, "w");
+    if (!f) return -1;
+    fprintf(f, "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: statestore\nspec:\n  type: state.redis\n"
+               "  version: v1\n  metadata:\n  - name: redisHost\n    value: 127.0.0.1:%d\n", e->redis_port);
+    fclose(f);
+    e->http_port = bu_free_port();
+    e->grpc_port = bu_free_port();
+    snprintf(hp, sizeof hp, "%d", e->http_port);
+    snprintf(gp, sizeof gp, "%d", e->grpc_port);
+    snprintf(exe, sizeof exe, "%s/../ripstopd", self);
+    snprintf(log, sizeof log, "%s/ripstopd.log", e->dir);
+    const char *sargv[] = {exe, "--app-id", "bench", "--dapr-http-port", hp, "--dapr-grpc-port", gp, "--resources-path",
+                           e->dir, "--metrics-port", "0", "--log-level", "warn", NULL};
+    e->sidecar = bu_spawn(sargv, log);
+    if (bu_wait_status(e->http_port, "/v1.0/healthz/outbound", 204, 15) != 0) {
+        fprintf(stderr, "ripstopd did not become ready; see %s\n", log);
+        return -1;
+    }
+    return 0;
+}
+
+void bu_state_env_stop(bu_state_env_t *e) {
+    if (e->sidecar > 0) bu_stop(e->sidecar);
+    if (e->redis > 0) bu_stop(e->redis);
+}
+
+int bu_state_http_client(int port, int is_get, const char *value, int id, int n, int64_t *lat) {
+    bu_conn_t c;
+    if (bu_connect(&c, port) != 0) return n;
+    int failed = 0;
+    char path[128], body[1024];
+    for (int i = 0; i < n; i++) {
+        int64_t t0 = bu_now_us();
+        int st;
+        if (is_get) {
+            snprintf(path, sizeof path, "/v1.0/state/statestore/k%d-%d", id, i % 100);
+            st = bu_request(&c, "GET", path, NULL, NULL, 0);
+        } else {
+            int len = snprintf(body, sizeof body, "[{\"key\":\"k%d-%d\",\"value\":%s}]", id, i % 100, value);
+            st = bu_request(&c, "POST", "/v1.0/state/statestore", "application/json", body, (size_t)len);
+        }
+        lat[i] = bu_now_us() - t0;
+        if (st != (is_get ? 200 : 204)) failed++;
+        if (st < 0) { /* broken connection: reconnect and go on */
+            bu_close(&c);
+            if (bu_connect(&c, port) != 0) return failed + n - i - 1;
+        }
+    }
+    bu_close(&c);
+    return failed;
+}

@@ -41,6 +41,23 @@ int bu_wait_status(int port, const char *path, int want, int timeout_s);
  *  second, or 0 if it could not run. */
 double bu_redis_benchmark(int port, int conc, int n, const char *cmd);
 
+/** A redis-server and a ripstopd with one state.redis component named "statestore" on it (app id "bench"),
+ *  all on free loopback ports, files under a new /tmp directory. */
+typedef struct {
+    pid_t redis, sidecar;
+    int redis_port, http_port, grpc_port;
+    char dir[64];
+} bu_state_env_t;
+
+/** Starts them and waits until the sidecar is ready. Returns 0, or -1 (with a message on stderr; stop it anyway). */
+int bu_state_env_start(bu_state_env_t *e);
+/** Stops the sidecar and Redis. */
+void bu_state_env_stop(bu_state_env_t *e);
+/** One client thread of the state benchmarks over HTTP: n saves of `value` (POST /v1.0/state/statestore, one item)
+ *  or n gets (GET /v1.0/state/statestore/{key}) on one keep-alive connection, keys k<id>-<i % 100>. Latencies in
+ *  lat; returns how many failed. */
+int bu_state_http_client(int port, int is_get, const char *value, int id, int n, int64_t *lat);
+
 typedef struct {
     double rate;      /* operations per second */
     double p50_ms, p99_ms, max_ms;

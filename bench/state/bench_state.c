@@ -23,29 +23,7 @@ typedef struct {
 
 static int client(void *ctx, int id, int n, int64_t *lat) {
     const phase_t *ph = ctx;
-    int failed = 0;
-    bu_conn_t c;
-    if (bu_connect(&c, ph->port) != 0) return n;
-    char path[128], body[256];
-    for (int i = 0; i < n; i++) {
-        int64_t t0 = bu_now_us();
-        int st;
-        if (ph->is_get) {
-            snprintf(path, sizeof path, "/v1.0/state/statestore/k%d-%d", id, i % 100);
-            st = bu_request(&c, "GET", path, NULL, NULL, 0);
-        } else {
-            int len = snprintf(body, sizeof body, "[{\"key\":\"k%d-%d\",\"value\":%s}]", id, i % 100, VALUE);
-            st = bu_request(&c, "POST", "/v1.0/state/statestore", "application/json", body, (size_t)len);
-        }
-        lat[i] = bu_now_us() - t0;
-        if (st != (ph->is_get ? 200 : 204)) failed++;
-        if (st < 0) { /* broken connection: reconnect and go on */
-            bu_close(&c);
-            if (bu_connect(&c, ph->port) != 0) break;
-        }
-    }
-    bu_close(&c);
-    return failed;
+    return bu_state_http_client(ph->port, ph->is_get, VALUE, id, n, lat);
 }
 
 static bu_stats_t run_phase(int port, int is_get, int *failed) {
@@ -67,38 +45,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: bench_state [--requests N] [--concurrency 1..256]\n");
         return 2;
     }
-    char dir[1024], tmp[] = "/tmp/rs-bench-state-XXXXXX", path[1200], log[1200];
-    bu_self_dir(dir, sizeof dir);
-    if (!mkdtemp(tmp)) return 1;
-
-    int rport = bu_free_port();
-    char rp[16];
-    snprintf(rp, sizeof rp, "%d", rport);
-    snprintf(log, sizeof log, "%s/redis.log", tmp);
-    const char *rargv[] = {"/usr/bin/redis-server", "--port", rp, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", NULL};
-    pid_t redis = bu_spawn(rargv, log);
-    bu_conn_t probe;
-    for (int i = 0; i < 250 && bu_connect(&probe, rport) != 0; i++) usleep(20000);
-    bu_close(&probe);
-
-    snprintf(path, sizeof path, "%s/state.yaml", tmp);
-    FILE *f = fopen(path, "w");
-    fprintf(f, "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: statestore\nspec:\n  type: state.redis\n"
-               "  version: v1\n  metadata:\n  - name: redisHost\n    value: 127.0.0.1:%d\n", rport);
-    fclose(f);
-    int port = bu_free_port();
-    char pp[16], exe[1200];
-    snprintf(pp, sizeof pp, "%d", port);
-    snprintf(exe, sizeof exe, "%s/../ripstopd", dir);
-    snprintf(log, sizeof log, "%s/ripstopd.log", tmp);
-    const char *sargv[] = {exe, "--app-id", "bench", "--dapr-http-port", pp, "--resources-path", tmp, "--metrics-port",
-                           "0", "--log-level", "warn", NULL};
-    pid_t sidecar = bu_spawn(sargv, log);
+    bu_state_env_t env;
     int rc = 1;
-    if (bu_wait_status(port, "/v1.0/healthz/outbound", 204, 15) != 0) {
-        fprintf(stderr, "ripstopd did not become ready; see %s\n", log);
-        goto out;
-    }
+    if (bu_state_env_start(&env) != 0) goto out;
+    int port = env.http_port, rport = env.redis_port;
 
     printf("state API: %d requests per phase, %d concurrent keep-alive connections, value %zu bytes\n", n_req, conc,
            strlen(VALUE));
@@ -119,7 +69,6 @@ int main(int argc, char **argv) {
         printf("ratio ripstopd/redis-benchmark: save %.2f, get %.2f\n", save.rate / base_set, get.rate / base_get);
     rc = failed_save || failed_get ? 1 : 0;
 out:
-    bu_stop(sidecar);
-    bu_stop(redis);
+    bu_state_env_stop(&env);
     return rc;
 }

@@ -5,6 +5,7 @@ malformed frames and protobufs (a clear error, and the daemon keeps
 serving), the API token, deadlines, and a client reset that stops the
 operation it started (a retry-forever state call)."""
 
+import json
 import os
 import signal
 import socket
@@ -12,30 +13,13 @@ import socket
 import h2grpc as g
 import ripstop_testlib as t
 
-RESILIENCY = """apiVersion: dapr.io/v1alpha1
-kind: Resiliency
-metadata:
-  name: res
-spec:
-  policies:
-    timeouts:
-      short: 100ms
-    retries:
-      forever:
-        policy: constant
-        duration: 50ms
-        maxRetries: -1
-  targets:
-    components:
-      slowstore:
-        outbound:
-          timeout: short
-          retry: forever
-      witness:
-        outbound:
-          timeout: short
-          retry: forever
-"""
+# every attempt on slowstore and witness times out after 100 ms; the policy retries forever, 50 ms apart
+FOREVER = {"retry": "forever", "timeout": "short"}
+RESILIENCY = json.dumps({
+    "apiVersion": "dapr.io/v1alpha1", "kind": "Resiliency", "metadata": {"name": "res"},
+    "spec": {"policies": {"timeouts": {"short": "100ms"},
+                          "retries": {"forever": {"policy": "constant", "duration": "50ms", "maxRetries": -1}}},
+             "targets": {"components": {"slowstore": {"outbound": FOREVER}, "witness": {"outbound": FOREVER}}}}})
 
 OK, INTERNAL, UNAUTHENTICATED, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED = 0, 13, 16, 8, 4
 

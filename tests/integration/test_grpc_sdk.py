@@ -15,33 +15,12 @@ import tempfile
 import threading
 
 import ripstop_testlib as t
+from pubsub_fixtures import redis_pubsub_yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
 COMPONENTS = {
-    "lock.yaml": """apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: lockstore
-spec:
-  type: lock.redis
-  version: v1
-  metadata:
-  - name: redisHost
-    value: {redis}
-""",
-    "pubsub.yaml": """apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: bus
-spec:
-  type: pubsub.redis
-  version: v1
-  metadata:
-  - name: redisHost
-    value: {redis}
-""",
     "secrets.yaml": """apiVersion: dapr.io/v1alpha1
 kind: Component
 metadata:
@@ -106,6 +85,8 @@ class JsSdkOverGrpc(t.ProcTestCase):
         files = {name: text.format(redis=self.redis.addr, secrets=secrets, root=self.root)
                  for name, text in COMPONENTS.items()}
         files["state.yaml"] = t.redis_state_yaml("store", self.redis)
+        files["lock.yaml"] = t.redis_state_yaml("lockstore", self.redis).replace("state.redis", "lock.redis")
+        files["pubsub.yaml"] = redis_pubsub_yaml("bus", self.redis)
         self.app = http.server.ThreadingHTTPServer(("127.0.0.1", 0), EchoApp)
         threading.Thread(target=self.app.serve_forever, daemon=True).start()
         self.addCleanup(self.app.server_close)
