@@ -29,7 +29,7 @@ endforeach()
 
 # C tests that start a real server process (kafka-mock) are integration tests, whatever folder they are in:
 # `ctest -L unit` stays quick and needs nothing running.
-foreach(t unit/kafka_test_kafka_component)
+foreach(t unit/sidecar_components_pubsub_test_kafka_component)
   set_tests_properties(${t} PROPERTIES LABELS integration)
 endforeach()
 

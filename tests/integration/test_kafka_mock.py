@@ -1,7 +1,7 @@
 """kafka-mock as a command: stdout lines, files, flags, the control API's
 jittered latency, and clean exits on SIGTERM and SIGINT. (Publishing through a
 mock with latency, outages and pushed errors is covered by
-tests/unit/kafka/test_kafka_component.c; through ripstopd by the other
+tests/unit/sidecar/components/pubsub/test_kafka_component.c; through ripstopd by the other
 test_kafka_*.py files.)"""
 
 import os

@@ -13,7 +13,7 @@
  * The HTTP adapters reply with rs_api_reply_err() (sidecar/api/api.h); the
  * operation layer (sidecar/ops/) hands an rs_dapr_error_t to its caller.
  * docs/compatibility.md ("Error codes") lists every row; the unit test
- * tests/unit/sidecar/test_errors.c checks the list against this table both
+ * tests/unit/sidecar/errors/test_errors.c checks the list against this table both
  * ways. The gRPC codes are the ones daprd uses (pkg/messages, pkg/api/errors). */
 #ifndef RS_SIDECAR_ERRORS_H
 #define RS_SIDECAR_ERRORS_H

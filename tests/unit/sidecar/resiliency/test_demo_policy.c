@@ -93,7 +93,7 @@ TEST(other_apps_are_out_of_scope) {
 int main(void) {
     char here[1024];
     snprintf(here, sizeof here, "%s", __FILE__);
-    snprintf(resdir, sizeof resdir, "%s/../../../deploy/local/resources", dirname(here));
+    snprintf(resdir, sizeof resdir, "%s/../../../../deploy/local/resources", dirname(here));
     RUN(frontend_calls_to_order_service_retry_forever_with_5s_attempts);
     RUN(order_service_publishes_behind_the_breaker);
     RUN(other_apps_are_out_of_scope);
