@@ -136,12 +136,24 @@ class InvokeBasic(t.ProcTestCase):
         self.caller.req("GET", "/v1.0/invoke/callee/method/echo/m")
         self.caller.req("GET", "/v1.0/invoke/callee/method/status/503")
         text = t.request("GET", self.caller.metrics_port, "/metrics").text
-        self.assertIn('dapr_service_invocation_req_sent_total{app_id="caller",destination_app_id="callee"}', text)
-        self.assertIn('dapr_service_invocation_res_recv_total{app_id="caller",destination_app_id="callee",status="503"} 1',
+        # daprd's names and labels: the caller counts requests sent and responses received (src_app_id = the
+        # app that answered), the callee requests received and responses sent (dst_app_id = the caller)
+        self.assertIn('dapr_runtime_service_invocation_req_sent_total{app_id="caller",dst_app_id="callee",'
+                      'method="echo/m"} 1', text)
+        self.assertIn('dapr_runtime_service_invocation_res_recv_total{app_id="caller",src_app_id="callee",'
+                      'method="status/503",status="503"} 1', text)
+        self.assertIn('dapr_runtime_service_invocation_res_recv_latency_ms_count{app_id="caller",src_app_id="callee",'
+                      'method="echo/m",status="200"} 1', text)
+        self.assertIn('dapr_http_server_request_count{app_id="caller",method="GET",path="/v1.0/invoke/{id}/method/{method}"}',
                       text)
-        self.assertIn('dapr_http_server_request_count{app_id="caller",method="GET",path="/v1.0/invoke/{id}/method/{method}"',
-                      text)
+        self.assertIn('dapr_http_server_response_count{app_id="caller",method="GET",path="/v1.0/invoke/{id}/method/{method}",'
+                      'status="503"} 1', text)
         self.assertIn("dapr_http_server_latency_bucket", text)
+        callee = t.request("GET", self.callee.metrics_port, "/metrics").text
+        self.assertIn('dapr_runtime_service_invocation_req_recv_total{app_id="callee",src_app_id="caller",'
+                      'method="status/503"} 1', callee)
+        self.assertIn('dapr_runtime_service_invocation_res_sent_total{app_id="callee",dst_app_id="caller",'
+                      'method="status/503",status="503"} 1', callee)
 
 
 if __name__ == "__main__":

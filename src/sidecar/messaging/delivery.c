@@ -8,12 +8,14 @@
 #include <strings.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/ids.h"
 #include "core/json_util.h"
 #include "core/log.h"
 #include "sidecar/appchannel/app_channel.h"
 #include "sidecar/messaging/cloudevent.h"
 #include "sidecar/messaging/publisher.h"
+#include "sidecar/metrics/metrics.h"
 #include "sidecar/resiliency/run.h"
 #include "sidecar/tracing/tracing.h"
 
@@ -37,7 +39,18 @@ struct rs_delivery {
     rs_attempt_t *attempt;
     rs_publish_t *dlq_pub;
     int dropped;        /* the app (or routing) dropped the message */
+    int64_t start_us;
 };
+
+/* daprd's ingress families: process_status success, drop or retry (the message is left for redelivery or the
+ * dead-letter topic). */
+static void count_ingress(rs_delivery_t *d, const char *process_status) {
+    const char *labels[] = {"component", d->c->name, "process_status", process_status, "topic", d->topic, NULL};
+    rs_metrics_count_observe(d->sc->metrics, "dapr_component_pubsub_ingress_count",
+                             "The number of incoming messages arriving from the pub/sub component.",
+                             "dapr_component_pubsub_ingress_latencies", "The consuming app event processing latency.",
+                             labels, (double)(rs_now_us() - d->start_us) / 1000.0);
+}
 
 rs_app_verdict_t rs_delivery_classify(int status, const char *body, size_t len) {
     if (status == 404) return RS_APP_DROP;
@@ -168,6 +181,7 @@ static void attempt_abort(rs_attempt_t *a, void *op) {
 static void run_done(void *op, const rs_outcome_t *final) {
     rs_delivery_t *d = op;
     d->run = NULL;
+    count_ingress(d, final->kind != RS_OUTCOME_OK ? "retry" : d->dropped ? "drop" : "success");
     if (final->kind == RS_OUTCOME_OK) {
         if (d->dropped) drop(d);
         else finish(d, 1);
@@ -204,6 +218,7 @@ int rs_delivery_header_safe(const char *k, const char *v) {
 void rs_delivery_start(rs_sidecar_t *sc, rs_delivery_set_t *set, const rs_subscription_t *s, rs_pubsub_msg_t *m) {
     rs_delivery_t *d = rs_xcalloc(1, sizeof *d);
     d->sc = sc;
+    d->start_us = rs_now_us();
     d->set = set;
     d->next = set->head;
     if (set->head) set->head->prev = d;

@@ -48,7 +48,7 @@ typedef struct {
 typedef struct {
     const char *method, *route;
     int status;
-    series_t *count, *latency;
+    series_t *requests, *responses, *latency; /* request_count has no status label, as daprd's */
 } observed_t;
 
 struct rs_metrics {
@@ -250,6 +250,20 @@ void rs_metrics_observe(rs_metrics_t *m, const char *name, const char *help, con
     if (s) observe_series(s, v);
 }
 
+void rs_metrics_count_observe(rs_metrics_t *m, const char *count_name, const char *count_help, const char *hist_name,
+                              const char *hist_help, const char *const *labels, double v) {
+    if (!m) return;
+    char buf[512];
+    int heap;
+    char *l = render_labels(m, labels, buf, sizeof buf, &heap); /* once for both families */
+    uint64_t h = fnv(l);
+    series_t *c = series_of(family(m, count_name, count_help, M_COUNTER), M_COUNTER, l, h);
+    series_t *d = series_of(family(m, hist_name, hist_help, M_HISTOGRAM), M_HISTOGRAM, l, h);
+    if (heap) free(l);
+    if (c) c->value += 1;
+    if (d) observe_series(d, v);
+}
+
 double rs_metrics_value(rs_metrics_t *m, const char *name, const char *const *labels) {
     if (!m) return -1;
     family_t *f = family(m, name, NULL, M_COUNTER);
@@ -294,6 +308,7 @@ char *rs_metrics_render(rs_metrics_t *m, size_t *len) {
             rs_buf_printf(&b, "\n%s_count{%s} %llu\n", f->name, s->labels, (unsigned long long)s->count);
         }
     }
+    if (m) rs_metrics_render_process(&b);
     if (!b.data) rs_buf_puts(&b, "");
     return rs_buf_steal(&b, len);
 }
@@ -326,24 +341,32 @@ void rs_metrics_http_observer(void *arg, const char *method, const char *route, 
     uintptr_t key = (uintptr_t)method * 31 + (uintptr_t)route * 17 + (uintptr_t)status;
     observed_t *o = &m->observed[(key ^ (key >> 7)) % OBSERVED_SLOTS];
     if (o->method == method && o->route == route && o->status == status) {
-        o->count->value += 1;
+        o->requests->value += 1;
+        o->responses->value += 1;
         observe_series(o->latency, ms);
         return;
     }
     char st[21];
     rs_utoa((unsigned)status, st);
+    /* daprd's label sets: request_count by method and path; response_count and latency add the status.
+     * The two label sets are rendered once each, then the entry above makes the next request free of both. */
     const char *labels[] = {"method", method, "path", route, "status", st, NULL};
-    /* both families share the label set: render it once */
-    family_t *count = family(m, "dapr_http_server_request_count", "Number of HTTP requests started in server.", M_COUNTER);
-    family_t *latency = family(m, "dapr_http_server_latency", "HTTP server latency in milliseconds by route.", M_HISTOGRAM);
+    family_t *reqs = family(m, "dapr_http_server_request_count", "Number of HTTP requests started in server.", M_COUNTER);
+    family_t *resps = family(m, "dapr_http_server_response_count", "The number of HTTP responses", M_COUNTER);
+    family_t *latency = family(m, "dapr_http_server_latency", "HTTP request end to end latency in server.", M_HISTOGRAM);
     char buf[512];
     int heap;
     char *l = render_labels(m, labels, buf, sizeof buf, &heap);
     uint64_t h = fnv(l);
-    series_t *c = series_of(count, M_COUNTER, l, h);
+    series_t *c = series_of(resps, M_COUNTER, l, h);
     series_t *d = series_of(latency, M_HISTOGRAM, l, h);
     if (heap) free(l);
+    labels[4] = NULL; /* without the status */
+    l = render_labels(m, labels, buf, sizeof buf, &heap);
+    series_t *q = series_of(reqs, M_COUNTER, l, fnv(l));
+    if (heap) free(l);
+    if (q) q->value += 1;
     if (c) c->value += 1;
     if (d) observe_series(d, ms);
-    if (c && d) *o = (observed_t){method, route, status, c, d}; /* not when a family is full */
+    if (q && c && d) *o = (observed_t){method, route, status, q, c, d}; /* not when a family is full */
 }

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
+
 /* Only a pointer to the server is needed here: recording metrics must not pull in the HTTP server's API. */
 typedef struct rs_http_server rs_http_server_t;
 
@@ -28,6 +30,10 @@ void rs_metrics_inc(rs_metrics_t *m, const char *name, const char *help, const c
 void rs_metrics_set(rs_metrics_t *m, const char *name, const char *help, const char *const *labels, double v);
 /** Records one observation (milliseconds) in a histogram with buckets from 0.1ms to 60s. */
 void rs_metrics_observe(rs_metrics_t *m, const char *name, const char *help, const char *const *labels, double v);
+/** Adds 1 to counter `count_name` and records `v` in histogram `hist_name`, both with the same labels (rendered
+ *  once): daprd's count + latency pairs. */
+void rs_metrics_count_observe(rs_metrics_t *m, const char *count_name, const char *count_help, const char *hist_name,
+                              const char *hist_help, const char *const *labels, double v);
 /** Returns the current value of a counter or gauge series, or -1 if it does not exist (for tests). */
 double rs_metrics_value(rs_metrics_t *m, const char *name, const char *const *labels);
 
@@ -36,10 +42,13 @@ char *rs_metrics_render(rs_metrics_t *m, size_t *len);
 
 /** Adds the GET /metrics handler to a server chain. */
 void rs_metrics_serve(rs_metrics_t *m, rs_http_server_t *srv);
-/** An rs_http_observer_fn (arg = rs_metrics_t *) that records dapr_http_server_request_count and
- *  dapr_http_server_latency by method, route label and status. */
+/** An rs_http_observer_fn (arg = rs_metrics_t *) that records dapr_http_server_request_count (method, path),
+ *  dapr_http_server_response_count and dapr_http_server_latency (method, path, status); path is the route label. */
 void rs_metrics_http_observer(void *arg, const char *method, const char *route, int status, int64_t latency_us);
 
 struct rs_sidecar;
+/** Appends the process_* families (start time, resident and virtual memory, CPU seconds, open and max fds), read
+ *  from /proc/self at the moment of the scrape (metrics/process.c). No app_id label, as Prometheus' collector. */
+void rs_metrics_render_process(rs_buf_t *b);
 
 #endif

@@ -48,9 +48,11 @@ static void on_run_done(void *arg, const rs_outcome_t *final) {
     o->op.run = NULL;
     const char *labels[] = {"component", o->c->name, "operation", o->operation,
                             "success", final->kind == RS_OUTCOME_OK ? "true" : "false", NULL};
-    rs_metrics_inc(o->sc->metrics, "dapr_component_output_binding_count", "output binding calls", labels, 1);
-    rs_metrics_observe(o->sc->metrics, "dapr_component_output_binding_latencies",
-                       "output binding call latency (ms)", labels, (double)(rs_now_us() - o->start_us) / 1000.0);
+    rs_metrics_count_observe(o->sc->metrics, "dapr_component_output_binding_count",
+                             "The number of operations invoked on the output binding component.",
+                             "dapr_component_output_binding_latencies",
+                             "The latency of the response from the output binding component.", labels,
+                             (double)(rs_now_us() - o->start_us) / 1000.0);
     if (final->kind != RS_OUTCOME_OK) {
         RS_OP_FAIL(o->done, o->arg, RS_ERR_INVOKE_OUTPUT_BINDING, "error invoking output binding %s: %s", o->c->name,
                    final->error);

@@ -35,6 +35,7 @@ typedef struct invoke_op {
     char *method;       /* percent-encoded, no leading '/' (path + 1) */
     int local;          /* deliver to our own app */
     int hop;            /* we are the callee side of a sidecar-to-sidecar hop */
+    const char *caller; /* the calling app's id (ours unless hop); a string of `headers` */
     rs_invoke_done_fn done;
     void *arg;
     /* Outbound headers, the same for every attempt. A list in reference mode: its strings are the
@@ -175,18 +176,25 @@ static void op_free(invoke_op_t *op) {
 /* rs_op_cancel has cancelled op.run (which aborts the attempt's call); only the freeing is left. */
 static void free_op(rs_op_t *o) { op_free((invoke_op_t *)o); }
 
+/* daprd's families and labels (pkg/diagnostics): the caller's sidecar counts the response received from the
+ * target (src_app_id = where the response came from), the callee's the response sent (dst_app_id = the caller). */
 static void count_result(invoke_op_t *op, int status) {
     rs_metrics_t *m = op->sc->metrics;
-    if (!m || op->hop) return;
+    if (!m) return;
     char st[21];
     rs_utoa((unsigned)status, st);
-    const char *labels[] = {"destination_app_id", op->app_id, "status", st, NULL};
-    rs_metrics_inc(m, "dapr_service_invocation_res_recv_total", "Number of responses received by service invocation.",
-                   labels, 1);
-    const char *llabels[] = {"destination_app_id", op->app_id, NULL};
-    rs_metrics_observe(m, "dapr_service_invocation_res_recv_latency_ms",
-                       "Latency of service invocation from request to response, in milliseconds.", llabels,
-                       (double)(rs_now_us() - op->start_us) / 1000.0);
+    if (op->hop) {
+        const char *labels[] = {"dst_app_id", op->caller, "method", op->method, "status", st, NULL};
+        rs_metrics_inc(m, "dapr_runtime_service_invocation_res_sent_total",
+                       "The number of responses sent via service invocation.", labels, 1);
+        return;
+    }
+    const char *labels[] = {"src_app_id", op->app_id, "method", op->method, "status", st, NULL};
+    rs_metrics_count_observe(m, "dapr_runtime_service_invocation_res_recv_total",
+                             "The number of responses received via service invocation.",
+                             "dapr_runtime_service_invocation_res_recv_latency_ms",
+                             "The latency of service invocation response.", labels,
+                             (double)(rs_now_us() - op->start_us) / 1000.0);
 }
 
 /* The attempt's answer, from our app or from the peer sidecar (which passes its app's answer through). */
@@ -373,13 +381,20 @@ rs_op_t *rs_ops_invoke(rs_sidecar_t *sc, const rs_invoke_request_t *req, rs_invo
     const char *caller = sc->cfg.app_id, *hdr;
     if (hop && (hdr = rs_kvlist_get_ci(req->headers, "dapr-caller-app-id"))) caller = hdr;
     build_headers(op, req, caller, inv->hostname);
+    op->caller = rs_kvlist_get_ci(&op->headers, "dapr-caller-app-id");
+    if (!op->caller) op->caller = "";
     op->next = inv->ops;
     if (inv->ops) inv->ops->prev = op;
     inv->ops = op;
-    if (!hop && sc->metrics) { /* counted before the send, which wakes the peer (see run_done) */
-        const char *labels[] = {"destination_app_id", op->app_id, NULL};
-        rs_metrics_inc(sc->metrics, "dapr_service_invocation_req_sent_total",
-                       "Number of requests sent by service invocation.", labels, 1);
+    if (sc->metrics) { /* counted before the send, which wakes the peer (see run_done) */
+        const char *labels[] = {hop ? "src_app_id" : "dst_app_id", hop ? op->caller : op->app_id, "method", op->method,
+                                NULL};
+        if (hop)
+            rs_metrics_inc(sc->metrics, "dapr_runtime_service_invocation_req_recv_total",
+                           "The number of requests received via service invocation.", labels, 1);
+        else
+            rs_metrics_inc(sc->metrics, "dapr_runtime_service_invocation_req_sent_total",
+                           "The number of requests sent via service invocation.", labels, 1);
     }
     /* The caller's sidecar applies the target app's policy; the callee side of a hop delivers once. */
     rs_policy_t *policy = hop ? NULL : rs_resiliency_app_policy(sc->resiliency, op->app_id, op->method);

@@ -10,8 +10,10 @@
  * the peer to deliver to its app as the callee. The caller's sidecar applies
  * the target app's resiliency policy; every attempt resolves again, so a retry
  * can land on another replica; the callee side of a hop delivers once.
- * Metrics: dapr_service_invocation_req_sent_total, _res_recv_total,
- * _res_recv_latency_ms (caller side only).
+ * Metrics, daprd's: dapr_runtime_service_invocation_req_sent_total,
+ * _res_recv_total, _res_recv_latency_ms on the caller's side; _req_recv_total,
+ * _res_sent_total on the callee's (hop) side. Labels as daprd's: dst_app_id /
+ * src_app_id, method, status.
  *
  * The contract is ops/ops.h's, with one difference made for speed (this runs
  * on every call and is allocation-counted, docs/performance.md): the request's

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "sidecar/messaging/cloudevent.h"
+#include "sidecar/metrics/metrics.h"
 #include "sidecar/messaging/publisher.h"
 #include "sidecar/messaging/scopes.h"
 #include "sidecar/ops/op_run.h"
@@ -27,6 +29,8 @@ typedef struct pub_op {
     int bulk;
     entry_t *entries;
     size_t n, pending;
+    rs_metrics_t *metrics;
+    int64_t start_us;
     rs_publish_done_fn done;
     void *arg;
 } pub_op_t;
@@ -70,6 +74,13 @@ static void on_entry_done(void *arg, int ok, const char *err) {
     pub_op_t *p = e->owner;
     e->pub = NULL;
     if (!ok) e->error = rs_strdup(err ? err : "publish failed");
+    /* daprd's egress families, one per message handed to the broker */
+    const char *labels[] = {"component", p->pubsub, "success", ok ? "true" : "false", "topic", p->topic, NULL};
+    rs_metrics_count_observe(p->metrics, "dapr_component_pubsub_egress_count",
+                             "The number of outgoing messages published to the pub/sub component.",
+                             "dapr_component_pubsub_egress_latencies",
+                             "The latency of the response from the pub/sub component.", labels,
+                             (double)(rs_now_us() - p->start_us) / 1000.0);
     if (--p->pending == 0) {
         report(p);
         free_op(p);
@@ -165,6 +176,8 @@ static rs_op_t *publish(rs_sidecar_t *sc, const rs_publish_target_t *t, const rs
         p->pubsub = rs_strdup(t->pubsub);
         p->topic = rs_strdup(t->topic);
         p->bulk = bulk;
+        p->metrics = sc->metrics;
+        p->start_us = rs_now_us();
         p->done = done;
         p->arg = arg;
         p->n = p->pending = n;

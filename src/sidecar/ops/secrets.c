@@ -7,7 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/clock.h"
 #include "core/str.h"
+#include "sidecar/metrics/metrics.h"
 #include "sidecar/components/secretstores/secretstore.h"
 #include "sidecar/ops/op_run.h"
 #include "sidecar/runtime/sidecar.h"
@@ -19,6 +21,7 @@ struct sec_op {
     char *key; /* NULL for bulk */
     json_t *out;
     char error[RS_ERR_MAX];
+    int64_t start_us;
     rs_secrets_done_fn done;
     void *arg;
 };
@@ -71,6 +74,12 @@ static void sec_start(rs_attempt_t *a, void *arg) {
 static void sec_done(void *arg, const rs_outcome_t *final) {
     struct sec_op *q = arg;
     q->op.run = NULL;
+    const char *labels[] = {"component", q->c->name, "operation", q->key ? "get" : "bulk_get",
+                            "success", final->kind == RS_OUTCOME_OK && q->out ? "true" : "false", NULL};
+    rs_metrics_count_observe(q->sc->metrics, "dapr_component_secret_count",
+                             "The number of operations performed on the secret component.",
+                             "dapr_component_secret_latencies", "The latency of the response from the secret component.",
+                             labels, (double)(rs_now_us() - q->start_us) / 1000.0);
     if (final->kind != RS_OUTCOME_OK || !q->out) {
         if (q->key)
             RS_OP_FAIL(q->done, q->arg, RS_ERR_SECRET_GET, "failed getting secret with key %s from secret store %s: %s",
@@ -106,6 +115,7 @@ rs_op_t *rs_ops_secrets_get(rs_sidecar_t *sc, const rs_secrets_request_t *req, r
         q->sc = sc;
         q->c = c;
         q->key = req->key ? rs_strdup(req->key) : NULL;
+        q->start_us = rs_now_us();
         q->done = done;
         q->arg = arg;
         if (rs_op_run_start(&q->op, sc, c, sec_start, NULL, sec_done) == 0) return &q->op;

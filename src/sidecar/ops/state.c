@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/str.h"
+#include "sidecar/metrics/metrics.h"
 #include "sidecar/ops/op_run.h"
 #include "sidecar/resiliency/resiliency.h"
 #include "sidecar/runtime/sidecar.h"
@@ -57,6 +59,7 @@ struct st_op {
     size_t parallelism;
     rs_policy_t *policy; /* looked up once: every unit runs under it */
     rs_state_write_t *txn;
+    int64_t start_us;
     rs_state_done_fn done;
     void *arg;
     char trace_parent[56]; /* the inbound span at the start ("" = not traced): units may start later */
@@ -156,7 +159,23 @@ static void report_txn(struct st_op *q) {
                    q->units[0].error);
 }
 
+/* daprd's dapr_component_state_count / _latencies: one per API call, success when every unit succeeded
+ * (a missing key is a success). Operation names are daprd's (pkg/diagnostics). */
+static void count_call(struct st_op *q) {
+    static const char *const names[] = {[K_GET] = "get", [K_SAVE] = "set", [K_DELETE] = "delete",
+                                        [K_BULK] = "bulk_get", [K_TXN] = "transaction"};
+    int ok = 1;
+    for (size_t i = 0; i < q->nrun && ok; i++) ok = q->units[i].code == RS_STATE_OK;
+    const char *labels[] = {"component", q->c->name, "operation", names[q->kind], "success", ok ? "true" : "false",
+                            NULL};
+    rs_metrics_count_observe(q->sc->metrics, "dapr_component_state_count",
+                             "The number of operations performed on the state component.",
+                             "dapr_component_state_latencies", "The latency of the response from the state component.",
+                             labels, (double)(rs_now_us() - q->start_us) / 1000.0);
+}
+
 static void report_and_free(struct st_op *q) {
+    count_call(q); /* before the report, whose reply wakes the caller */
     switch (q->kind) {
     case K_GET: report_get(q); break;
     case K_SAVE: report_save(q); break;
@@ -303,6 +322,7 @@ static struct st_op *new_op(rs_sidecar_t *sc, const rs_state_request_t *req, op_
     q->c = rs_sidecar_component(sc, RS_KIND_STATE, req->store);
     q->ops = q->c->type->ops;
     q->kind = kind;
+    q->start_us = rs_now_us();
     q->done = done;
     q->arg = arg;
     q->n = q->nrun = req->n;

@@ -1,0 +1,106 @@
+"""Metrics with daprd's names (issue 16): every metric name Dapr's published Grafana sidecar dashboard queries
+(fixture dapr_grafana_metrics.txt) is served by a running ripstopd after some traffic, or is listed as not
+supported, with a reason, in docs/compatibility.md; and the process_* families are read at scrape time."""
+
+import os
+import re
+
+import ripstop_testlib as t
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+ENV_STORE = """apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: envsecrets
+spec:
+  type: secretstores.local.env
+  version: v1
+"""
+
+BROKEN = """apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: broken
+spec:
+  type: state.nosuch
+  version: v1
+  ignoreErrors: true
+"""
+
+
+def dashboard_names():
+    with open(os.path.join(HERE, "dapr_grafana_metrics.txt")) as f:
+        return [line.strip() for line in f if line.strip() and not line.startswith("#")]
+
+
+def unsupported_in_docs():
+    """Names in docs/compatibility.md's metrics table rows whose status is "not yet" or "different", with the
+    row's notes (the reason)."""
+    out = {}
+    with open(os.path.join(ROOT, "docs", "compatibility.md")) as f:
+        for line in f:
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) < 3 or cells[1] not in ("not yet", "different"):
+                continue
+            for name in re.findall(r"`([a-z_]+)`", cells[0]):
+                out[name] = cells[2]
+    return out
+
+
+def families(text):
+    return set(re.findall(r"^# TYPE (\S+) ", text, re.M))
+
+
+class DaprMetricNames(t.ProcTestCase):
+    def test_dashboard_names_resolve_or_are_documented(self):
+        sc = self.track(t.Sidecar("metricsapp", resources=t.write_resources({"env.yaml": ENV_STORE,
+                                                                             "broken.yaml": BROKEN})))
+        for _ in range(3):
+            self.assertEqual(sc.req("GET", "/v1.0/secrets/envsecrets/HOME").status, 200)
+        text = t.request("GET", sc.metrics_port, "/metrics").text
+        served = families(text)
+        documented = unsupported_in_docs()
+        missing = []
+        for name in dashboard_names():
+            if name in served:
+                self.assertNotIn(name, documented, f"{name} is served but documented as unsupported")
+                continue
+            if name in documented and len(documented[name]) > 10:
+                continue
+            missing.append(name)
+        self.assertEqual(missing, [], "neither served nor documented as unsupported with a reason")
+        # the families the dashboard needs carry daprd's labels
+        self.assertIn('dapr_runtime_component_loaded{app_id="metricsapp"} 1', text)
+        self.assertIn('dapr_runtime_component_init_total{app_id="metricsapp",component="secretstores.local.env"} 1',
+                      text)
+        self.assertIn('dapr_runtime_component_init_fail_total{app_id="metricsapp",component="state.nosuch",'
+                      'reason="init",componentName="broken"} 1', text)
+        self.assertIn('dapr_component_secret_count{app_id="metricsapp",component="envsecrets",operation="get",'
+                      'success="true"} 3', text)
+        self.assertIn("# TYPE dapr_http_server_latency histogram", text)
+        self.assertIn("# TYPE dapr_http_server_response_count counter", text)
+
+    def test_process_metrics_are_read_at_scrape_time(self):
+        sc = self.track(t.Sidecar("procapp"))
+        text = t.request("GET", sc.metrics_port, "/metrics").text
+        values = dict(re.findall(r"^(process_\w+) (\S+)$", text, re.M))
+        for name in ("process_start_time_seconds", "process_resident_memory_bytes", "process_virtual_memory_bytes",
+                     "process_cpu_seconds_total", "process_open_fds", "process_max_fds"):
+            self.assertIn(name, values)
+        pid = sc.proc.pid
+        with open(f"/proc/{pid}/stat") as f:  # field 22: start time in clock ticks after boot
+            ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/stat") as f:
+            btime = int(next(line for line in f if line.startswith("btime")).split()[1])
+        expected = btime + ticks / os.sysconf("SC_CLK_TCK")
+        self.assertLess(abs(float(values["process_start_time_seconds"]) - expected), 1.0)
+        self.assertGreater(float(values["process_resident_memory_bytes"]), 1 << 20)
+        # the scrape's own connection may come and go: within a few descriptors of what /proc shows now
+        self.assertLess(abs(int(float(values["process_open_fds"])) - len(os.listdir(f"/proc/{pid}/fd"))), 4)
+        self.assertIn("# TYPE process_cpu_seconds_total counter", text)
+
+
+if __name__ == "__main__":
+    t.main()
