@@ -313,7 +313,7 @@ static int merge_app(ctx_t *c, const rs_runfile_t *rf, const raw_app_t *cm, cons
     o->http_port = PICK(http_port, UNSET);
     if (o->http_port == UNSET) o->http_port = RS_PORT_AUTO;
     o->grpc_port = PICK(grpc_port, UNSET);
-    if (o->grpc_port == UNSET) o->grpc_port = RS_PORT_NONE;
+    if (o->grpc_port == UNSET) o->grpc_port = RS_PORT_AUTO; /* each sidecar its own gRPC port, as the dapr CLI */
     o->metrics_port = PICK(metrics_port, UNSET);
     if (o->metrics_port == UNSET) o->metrics_port = RS_PORT_AUTO;
     o->app_protocol = rs_strdup(a->app_protocol ? a->app_protocol : cm->app_protocol ? cm->app_protocol : "http");

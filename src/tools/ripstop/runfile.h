@@ -22,7 +22,7 @@ typedef struct {
     char *dir;                  /* absolute appDirPath */
     int app_port;               /* RS_PORT_NONE, RS_PORT_AUTO or a fixed port */
     int http_port;              /* RS_PORT_AUTO or fixed */
-    int grpc_port;              /* RS_PORT_NONE or fixed */
+    int grpc_port;              /* RS_PORT_AUTO or fixed */
     int metrics_port;           /* RS_PORT_AUTO or fixed */
     char *app_protocol;         /* "http" by default */
     char **command;             /* NULL-terminated argv (unexpanded) */

@@ -63,7 +63,7 @@ TEST(common_is_inherited_and_defaults_filled) {
     ASSERT_STREQ(a->dir, want);
     ASSERT_EQ(a->app_port, 7001);
     ASSERT_EQ(a->http_port, RS_PORT_AUTO);
-    ASSERT_EQ(a->grpc_port, RS_PORT_NONE);
+    ASSERT_EQ(a->grpc_port, RS_PORT_AUTO);
     ASSERT_EQ(a->replicas, 1);
     ASSERT_EQ(a->restart, RS_RESTART_ALWAYS);
     ASSERT_EQ(a->restart_delay_ms, 1000);
