@@ -6,18 +6,10 @@ import os
 import re
 
 import ripstop_testlib as t
+from test_core_sidecar import ENV_STORE
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-
-ENV_STORE = """apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: envsecrets
-spec:
-  type: secretstores.local.env
-  version: v1
-"""
 
 BROKEN = """apiVersion: dapr.io/v1alpha1
 kind: Component

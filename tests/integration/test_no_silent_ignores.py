@@ -6,6 +6,7 @@ import os
 import tempfile
 
 import ripstop_testlib as t
+from test_core_sidecar import ENV_STORE as BASE_ENV_STORE
 
 CONFIG = """apiVersion: dapr.io/v1alpha1
 kind: Configuration
@@ -32,16 +33,8 @@ spec:
       defaultAccess: allow
 """
 
-ENV_STORE = """apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: envsecrets
-spec:
-  type: secretstores.local.env
-  version: v1
-  initTimeout: 5s
-  priority: high
-"""
+# the env secret store with one field ripstopd reads but does not enforce and one it does not know
+ENV_STORE = BASE_ENV_STORE + "  initTimeout: 5s\n  priority: high\n"
 
 APP_HEALTH_FLAGS = ["--enable-app-health-check", "--app-health-check-path", "/healthz",
                     "--app-health-probe-interval", "5", "--app-health-probe-timeout", "500",
