@@ -78,13 +78,37 @@ static int bad_number(const char *flag, const char *value) {
     return 2;
 }
 
-int rs_cmd_load(int argc, char **argv) {
+/* The command line, once parsed. */
+struct load_args {
     rs_load_target_t targets[RS_LOAD_MAX_TARGETS];
     char names[RS_LOAD_MAX_TARGETS][64];
-    int nt = 0;
-    rs_load_opts_t o = {.rate = 0, .duration_ms = 0, .timeout_ms = 30000};
-    const char *out = NULL, *scenario = NULL;
-    int quick = 0;
+    int nt;
+    rs_load_opts_t o;
+    const char *out, *scenario;
+    int quick;
+};
+
+/* Adds one --url [NAME=]URL. Returns 0, or 2 (the exit status) when there are too many. */
+static int add_target(struct load_args *a, char *arg) {
+    if (a->nt == RS_LOAD_MAX_TARGETS) {
+        fprintf(stderr, "ripstop load: at most %d targets\n", RS_LOAD_MAX_TARGETS);
+        return 2;
+    }
+    int i = a->nt++;
+    char *eq = strstr(arg, "=http");
+    if (eq) {
+        snprintf(a->names[i], sizeof a->names[i], "%.*s", (int)(eq - arg), arg);
+        a->targets[i].url = eq + 1;
+    } else {
+        snprintf(a->names[i], sizeof a->names[i], "t%d", i + 1);
+        a->targets[i].url = arg;
+    }
+    a->targets[i].name = a->names[i];
+    return 0;
+}
+
+/* Parses flags (and the scenario's load) into a. Returns -1 to go on, else the exit status. */
+static int parse_args(struct load_args *a, int argc, char **argv) {
     static const struct option opts[] = {{"scenario", required_argument, 0, 's'}, {"quick", no_argument, 0, 'q'},
                                          {"url", required_argument, 0, 'u'},     {"rate", required_argument, 0, 'r'},
                                          {"duration", required_argument, 0, 'd'}, {"timeout", required_argument, 0, 't'},
@@ -95,56 +119,75 @@ int rs_cmd_load(int argc, char **argv) {
     long long max;
     while ((ch = getopt_long(argc, argv, "u:r:d:t:m:o:h", opts, NULL)) != -1) {
         switch (ch) {
-        case 'u': {
-            if (nt == RS_LOAD_MAX_TARGETS) {
-                fprintf(stderr, "ripstop load: at most %d targets\n", RS_LOAD_MAX_TARGETS);
-                return 2;
-            }
-            char *eq = strstr(optarg, "=http");
-            if (eq) {
-                snprintf(names[nt], sizeof names[nt], "%.*s", (int)(eq - optarg), optarg);
-                targets[nt].url = eq + 1;
-            } else {
-                snprintf(names[nt], sizeof names[nt], "t%d", nt + 1);
-                targets[nt].url = optarg;
-            }
-            targets[nt].name = names[nt];
-            nt++;
+        case 'u':
+            if (add_target(a, optarg) != 0) return 2;
             break;
-        }
         case 'r':
-            if (rs_parse_double(optarg, &o.rate)) return bad_number("--rate", optarg);
+            if (rs_parse_double(optarg, &a->o.rate)) return bad_number("--rate", optarg);
             break;
         case 'd':
-            if (rs_duration_parse_seconds(optarg, 86400, &o.duration_ms)) return bad_number("--duration", optarg);
+            if (rs_duration_parse_seconds(optarg, 86400, &a->o.duration_ms)) return bad_number("--duration", optarg);
             break;
         case 't':
-            if (rs_duration_parse_seconds(optarg, 86400, &o.timeout_ms)) return bad_number("--timeout", optarg);
+            if (rs_duration_parse_seconds(optarg, 86400, &a->o.timeout_ms)) return bad_number("--timeout", optarg);
             break;
         case 'm':
             if (rs_parse_int64(optarg, &max) || max < 0 || max > INT_MAX) return bad_number("--max", optarg);
-            o.max_requests = (int)max;
+            a->o.max_requests = (int)max;
             break;
-        case 'o': out = optarg; break;
-        case 's': scenario = optarg; break;
-        case 'q': quick = 1; break;
+        case 'o': a->out = optarg; break;
+        case 's': a->scenario = optarg; break;
+        case 'q': a->quick = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
-    if (scenario && apply_scenario(scenario, quick, targets, nt, &o) != 0) return 2;
-    if (nt == 0 || !(o.rate > 0) || o.duration_ms <= 0) {
+    if (a->scenario && apply_scenario(a->scenario, a->quick, a->targets, a->nt, &a->o) != 0) return 2;
+    if (a->nt == 0 || !(a->o.rate > 0) || a->o.duration_ms <= 0) {
         usage(stderr);
         return 2;
     }
-    for (int i = 0; i < nt; i++)
-        if (strncmp(targets[i].url, "http://", 7) != 0) {
-            fprintf(stderr, "ripstop load: '%s' is not an http:// URL\n", targets[i].url);
+    for (int i = 0; i < a->nt; i++)
+        if (strncmp(a->targets[i].url, "http://", 7) != 0) {
+            fprintf(stderr, "ripstop load: '%s' is not an http:// URL\n", a->targets[i].url);
             return 2;
         }
+    return -1;
+}
+
+/* Prints one line per target (sent, ok, failed, latency percentiles) and names each target that never
+ * answered, with its URL and the first error, on stderr. */
+static void report(const struct load_args *a, const rs_load_record_t *recs, size_t n) {
+    printf("%-12s %6s %6s %6s %9s %9s %9s\n", "target", "sent", "ok", "failed", "p50 ms", "p99 ms", "max ms");
+    double *lat = malloc(sizeof(double) * (n + 1));
+    for (int t = 0; t < a->nt; t++) {
+        int sent = 0, ok = 0, answered = 0;
+        size_t nl = 0;
+        const char *why = "";
+        for (size_t i = 0; i < n; i++) {
+            if (recs[i].target != t) continue;
+            sent++;
+            ok += recs[i].ok;
+            answered |= recs[i].status != 0;
+            if (recs[i].done) lat[nl++] = (double)recs[i].latency_ms;
+            if (!*why && recs[i].error[0]) why = recs[i].error;
+        }
+        double p50 = rs_percentile(lat, nl, 50), p99 = rs_percentile(lat, nl, 99), mx = rs_percentile(lat, nl, 100);
+        printf("%-12s %6d %6d %6d %9.0f %9.0f %9.0f\n", a->names[t], sent, ok, sent - ok, p50, p99, mx);
+        if (sent > 0 && !answered)
+            fprintf(stderr, "ripstop load: could not reach %s (%s)%s%s\n", a->names[t], a->targets[t].url,
+                    *why ? ": " : "", why);
+    }
+    free(lat);
+}
+
+int rs_cmd_load(int argc, char **argv) {
+    struct load_args a = {.o = {.rate = 0, .duration_ms = 0, .timeout_ms = 30000}};
+    int rc = parse_args(&a, argc, argv);
+    if (rc >= 0) return rc;
     struct run r = {.base = event_base_new()};
     rs_http_client_t *http = rs_http_client_new(r.base);
-    r.load = rs_load_new(r.base, http, targets, nt, &o);
+    r.load = rs_load_new(r.base, http, a.targets, a.nt, &a.o);
     if (!r.load) {
         fprintf(stderr, "ripstop load: bad options (rate must be in (0, 10000])\n");
         rs_http_client_free(http);
@@ -161,38 +204,12 @@ int rs_cmd_load(int argc, char **argv) {
 
     size_t n;
     const rs_load_record_t *recs = rs_load_records(r.load, &n);
-    printf("%-12s %6s %6s %6s %9s %9s %9s\n", "target", "sent", "ok", "failed", "p50 ms", "p99 ms", "max ms");
-    double *lat = malloc(sizeof(double) * (n + 1));
-    int unreachable[RS_LOAD_MAX_TARGETS] = {0};
-    for (int t = 0; t < nt; t++) {
-        int sent = 0, ok = 0;
-        size_t nl = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (recs[i].target != t) continue;
-            sent++;
-            ok += recs[i].ok;
-            if (recs[i].done) lat[nl++] = (double)recs[i].latency_ms;
-        }
-        double p50 = rs_percentile(lat, nl, 50), p99 = rs_percentile(lat, nl, 99), mx = rs_percentile(lat, nl, 100);
-        printf("%-12s %6d %6d %6d %9.0f %9.0f %9.0f\n", names[t], sent, ok, sent - ok, p50, p99, mx);
-        unreachable[t] = sent > 0;
-        for (size_t i = 0; i < n; i++)
-            if (recs[i].target == t && recs[i].status != 0) unreachable[t] = 0;
-    }
-    free(lat);
-    int rc = 0;
-    for (int t = 0; t < nt; t++) {
-        if (!unreachable[t]) continue;
-        const char *why = "";
-        for (size_t i = 0; i < n && !*why; i++)
-            if (recs[i].target == t) why = recs[i].error[0] ? recs[i].error : "";
-        fprintf(stderr, "ripstop load: could not reach %s (%s)%s%s\n", names[t], targets[t].url, *why ? ": " : "",
-                why);
-    }
-    if (out) {
+    report(&a, recs, n);
+    rc = 0;
+    if (a.out) {
         json_t *j = rs_load_json(r.load);
-        if (json_dump_file(j, out, JSON_INDENT(1)) != 0) {
-            fprintf(stderr, "ripstop load: cannot write %s\n", out);
+        if (json_dump_file(j, a.out, JSON_INDENT(1)) != 0) {
+            fprintf(stderr, "ripstop load: cannot write %s\n", a.out);
             rc = 1;
         }
         json_decref(j);

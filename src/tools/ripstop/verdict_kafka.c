@@ -73,19 +73,18 @@ static int security_conf(rd_kafka_conf_t *conf, const rs_verdict_kafka_t *k, cha
     return 0;
 }
 
-json_t *rs_verdict_read_orders_from(const rs_verdict_kafka_t *k, const char *topic, int timeout_ms, char *err,
-                                    size_t errlen) {
-    const char *brokers = k->brokers;
+/* A consumer of its own group (nothing committed) for k's brokers and security settings, or NULL with a reason. */
+static rd_kafka_t *new_consumer(const rs_verdict_kafka_t *k, char *err, size_t errlen) {
     char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char group[96];
     snprintf(group, sizeof group, "ripstop-verdict-%d-%lld", (int)getpid(), (long long)rs_wall_ms());
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, sizeof errstr) != RD_KAFKA_CONF_OK ||
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", k->brokers, errstr, sizeof errstr) != RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof errstr) != RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, sizeof errstr) != RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr) != RD_KAFKA_CONF_OK ||
         security_conf(conf, k, errstr, sizeof errstr) != 0) {
-        snprintf(err, errlen, "kafka config for %s: %s", brokers, errstr);
+        snprintf(err, errlen, "kafka config for %s: %s", k->brokers, errstr);
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
@@ -93,8 +92,28 @@ json_t *rs_verdict_read_orders_from(const rs_verdict_kafka_t *k, const char *top
     if (!rk) {
         snprintf(err, errlen, "kafka consumer: %s", errstr);
         rd_kafka_conf_destroy(conf);
-        return NULL;
     }
+    return rk;
+}
+
+/* One message as an order object with its partition and offset (a payload that is no order is kept as "raw"). */
+static json_t *order_of(const rd_kafka_message_t *m) {
+    json_t *o = rs_verdict_parse_order(m->payload, m->len);
+    if (!o) {
+        o = json_object();
+        json_object_set_new(o, "raw", json_stringn_nocheck(m->payload ? (const char *)m->payload : "",
+                                                            m->len > 200 ? 200 : m->len));
+    }
+    json_object_set_new(o, "partition", json_integer(m->partition));
+    json_object_set_new(o, "offset", json_integer(m->offset));
+    return o;
+}
+
+json_t *rs_verdict_read_orders_from(const rs_verdict_kafka_t *k, const char *topic, int timeout_ms, char *err,
+                                    size_t errlen) {
+    const char *brokers = k->brokers;
+    rd_kafka_t *rk = new_consumer(k, err, errlen);
+    if (!rk) return NULL;
     int64_t deadline = rs_now_ms() + timeout_ms;
     json_t *out = NULL;
     rd_kafka_topic_partition_list_t *parts = NULL;
@@ -158,15 +177,7 @@ json_t *rs_verdict_read_orders_from(const rs_verdict_kafka_t *k, const char *top
         for (int p = 0; p < np; p++)
             if (md->topics[0].partitions[p].id == m->partition) idx = p;
         if (idx >= 0 && m->offset < hi[idx]) {
-            json_t *o = rs_verdict_parse_order(m->payload, m->len);
-            if (!o) {
-                o = json_object();
-                json_object_set_new(o, "raw", json_stringn_nocheck(m->payload ? (const char *)m->payload : "",
-                                                                    m->len > 200 ? 200 : m->len));
-            }
-            json_object_set_new(o, "partition", json_integer(m->partition));
-            json_object_set_new(o, "offset", json_integer(m->offset));
-            json_array_append_new(out, o);
+            json_array_append_new(out, order_of(m));
             if (m->offset + 1 >= hi[idx] && pos[idx] < hi[idx]) {
                 pos[idx] = hi[idx];
                 remaining--;
