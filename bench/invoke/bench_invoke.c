@@ -49,8 +49,13 @@
  * stays the cost of two more processes of the same kind. "--sched-policy normal"
  * measures both under the kernel's default.
  *
+ * Tracing. "--tracing on" gives every sidecar spec.tracing with samplingRate 1 and a Zipkin endpoint served by
+ * the app's evhttp (it answers every POST 200, a collector that accepts everything); "--tracing dead" points the
+ * endpoint at a loopback port nobody listens on (refused: the exporter backs off); "off" (default) has no tracing
+ * section. Compare runs to read tracing's cost (docs/performance.md).
+ *
  * Usage: bench_invoke [--rate R] [--seconds S] [--concurrency C] [--rounds N] [--ripstopd PATH]
- *                     [--sched-policy batch|normal] */
+ *                     [--sched-policy batch|normal] [--tracing off|on|dead] */
 #define _GNU_SOURCE /* SCHED_BATCH */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -410,6 +415,7 @@ int main(int argc, char **argv) {
     int concurrency = 32, rounds = 2;
     const char *ripstopd = getenv("RIPSTOPD") ? getenv("RIPSTOPD") : RIPSTOPD_PATH;
     const char *sched_name = "batch";
+    const char *tracing = "off";
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--rate") == 0) rate = atof(argv[i + 1]);
         else if (strcmp(argv[i], "--seconds") == 0) seconds = atof(argv[i + 1]);
@@ -417,6 +423,11 @@ int main(int argc, char **argv) {
         else if (strcmp(argv[i], "--rounds") == 0) rounds = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--ripstopd") == 0) ripstopd = argv[i + 1];
         else if (strcmp(argv[i], "--sched-policy") == 0) sched_name = argv[i + 1];
+        else if (strcmp(argv[i], "--tracing") == 0) tracing = argv[i + 1];
+    }
+    if (strcmp(tracing, "off") != 0 && strcmp(tracing, "on") != 0 && strcmp(tracing, "dead") != 0) {
+        fprintf(stderr, "bench_invoke: --tracing is off, on or dead\n");
+        return 2;
     }
     if (strcmp(sched_name, "batch") != 0 && strcmp(sched_name, "normal") != 0) {
         fprintf(stderr, "bench_invoke: --sched-policy is batch or normal\n");
@@ -464,6 +475,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "app did not start\n");
         return 1;
     }
+    if (strcmp(tracing, "off") != 0) { /* the collector: the app itself (accepts all), or a port nobody serves */
+        FILE *tf = fopen(cfg, "a");
+        fprintf(tf, "  tracing:\n    samplingRate: \"1\"\n    zipkin:\n      endpointAddress: http://127.0.0.1:%d/api/v2/spans\n",
+                strcmp(tracing, "on") == 0 ? app_port : free_port());
+        fclose(tf);
+    }
     int callee_port = free_port(), caller_port = free_port(), policy_port = free_port();
     char ap[16], cp1[16], cp2[16], cp3[16];
     snprintf(cp3, sizeof cp3, "%d", policy_port);
@@ -499,6 +516,9 @@ int main(int argc, char **argv) {
            2);
     printf("relay = relay A -> relay B -> app: two TCP byte relays (child processes, one epoll loop each, "
            "no HTTP), the floor of any two-hop proxy\n");
+    printf("tracing: %s\n", strcmp(tracing, "off") == 0 ? "off (no tracing section)"
+                             : strcmp(tracing, "on") == 0 ? "samplingRate 1, Zipkin export to a collector that accepts"
+                                                          : "samplingRate 1, Zipkin export to a dead collector (refused)");
     printf("scheduling: sidecars and relays under %s\n",
            sched_policy == SCHED_BATCH ? "SCHED_BATCH (ripstopd's default)" : "SCHED_OTHER (--sched-policy normal)");
     printf("method: %d round(s) of direct, via, relay, relay, via, direct per load; each phase 1 s warm-up + %.0f s "

@@ -36,8 +36,7 @@ void rs_tracing_enqueue_(rs_tracer_t *t, rs_span_t *s) {
         return;
     }
     if (t->len == t->cfg.queue_max) {
-        t->dropped++;
-        count(t, "ripstop_tracing_spans_dropped_total", "Spans dropped because the export queue was full.", 1);
+        t->dropped++; /* published to the metric by the timer: a full queue must not make each request dearer */
         rs_span_free_(s);
         return;
     }
@@ -107,6 +106,11 @@ static void tick(evutil_socket_t fd, short what, void *arg) {
     rs_tracer_t *t = arg;
     (void)fd;
     (void)what;
+    if (t->dropped > t->dropped_counted) {
+        count(t, "ripstop_tracing_spans_dropped_total", "Spans dropped because the export queue was full.",
+              (size_t)(t->dropped - t->dropped_counted));
+        t->dropped_counted = t->dropped;
+    }
     if (t->cfg.to_stdout) print_new(t);
     if (t->pending_sends || t->len == 0) return;
     if (!t->cfg.zipkin_url && !t->cfg.otel_url) { /* stdout only: printed, done */

@@ -39,6 +39,7 @@ struct rs_tracer {
     int64_t backoff_ms;     /* 0 = healthy */
     int64_t retry_at_ms;
     uint64_t exported, dropped;
+    uint64_t dropped_counted; /* the part of `dropped` already added to the metric */
 };
 
 /** Frees a span (export.c after sending, tracer.c when there is nowhere to send it). */
