@@ -34,16 +34,22 @@ TEST(config_parse) {
     json_decref(d);
 }
 
-static rs_tracer_t *tracer(struct event_base *base, rs_http_client_t *http, double rate, size_t queue) {
+/* A loop and a client for the tracers of one test (the loop never runs: nothing is sent). */
+static struct event_base *base;
+static rs_http_client_t *http;
+
+static rs_tracer_t *tracer(double rate, size_t queue) {
+    if (!base) {
+        base = event_base_new();
+        http = rs_http_client_new(base);
+    }
     rs_tracing_config_t c = {.sampling_rate = rate, .zipkin_url = "http://127.0.0.1:1/api/v2/spans",
                              .queue_max = queue, .flush_ms = 60000};
     return rs_tracer_new(base, http, &c, "svc", NULL);
 }
 
 TEST(sampling_is_parent_based) {
-    struct event_base *base = event_base_new();
-    rs_http_client_t *http = rs_http_client_new(base);
-    rs_tracer_t *t = tracer(base, http, 1, 16);
+    rs_tracer_t *t = tracer(1, 16);
     rs_span_t *s = rs_span_start(t, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00", "x", RS_SPAN_SERVER);
     ASSERT_TRUE(s == NULL); /* unsampled parent: no span even at rate 1 */
     s = rs_span_start(t, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "x", RS_SPAN_SERVER);
@@ -56,7 +62,7 @@ TEST(sampling_is_parent_based) {
     rs_span_end(s);
     rs_tracer_free(t);
     /* a tiny rate samples few roots, but a sampled parent always */
-    t = tracer(base, http, 0.001, 4096);
+    t = tracer(0.001, 4096);
     int sampled = 0;
     for (int i = 0; i < 4000; i++) {
         rs_span_t *r = rs_span_start(t, NULL, "root", RS_SPAN_SERVER);
@@ -68,26 +74,18 @@ TEST(sampling_is_parent_based) {
     ASSERT_TRUE(s != NULL);
     rs_span_end(s);
     rs_tracer_free(t);
-    rs_http_client_free(http);
-    event_base_free(base);
 }
 
 TEST(full_queue_drops_and_counts) {
-    struct event_base *base = event_base_new();
-    rs_http_client_t *http = rs_http_client_new(base);
-    rs_tracer_t *t = tracer(base, http, 1, 4);
+    rs_tracer_t *t = tracer(1, 4);
     for (int i = 0; i < 10; i++) rs_span_end(rs_span_start(t, NULL, "s", RS_SPAN_INTERNAL));
     ASSERT_EQ(t->len, 4);
     ASSERT_EQ(rs_tracer_dropped(t), 6);
     rs_tracer_free(t);
-    rs_http_client_free(http);
-    event_base_free(base);
 }
 
 TEST(encodings) {
-    struct event_base *base = event_base_new();
-    rs_http_client_t *http = rs_http_client_new(base);
-    rs_tracer_t *t = tracer(base, http, 1, 4);
+    rs_tracer_t *t = tracer(1, 4);
     rs_span_t *s = rs_span_start(t, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "n", RS_SPAN_CLIENT);
     rs_span_attr(s, "db.system", "state");
     rs_span_attr_int(s, "ripstop.attempt", 2);
@@ -112,8 +110,6 @@ TEST(encodings) {
     json_decref(o);
     rs_span_end(s);
     rs_tracer_free(t);
-    rs_http_client_free(http);
-    event_base_free(base);
 }
 
 int main(void) {
@@ -121,5 +117,7 @@ int main(void) {
     RUN(sampling_is_parent_based);
     RUN(full_queue_drops_and_counts);
     RUN(encodings);
+    rs_http_client_free(http);
+    event_base_free(base);
     return TEST_SUMMARY();
 }
