@@ -2,6 +2,7 @@
 #include "bench_util.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
@@ -296,4 +297,27 @@ int bu_state_http_client(int port, int is_get, const char *value, int id, int n,
     }
     bu_close(&c);
     return failed;
+}
+
+/* A whole decimal number in [lo, hi], or -1. */
+static long long whole(const char *s, long long lo, long long hi) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    return errno || end == s || *end || v < lo || v > hi ? -1 : v;
+}
+
+int bu_parse_load_flags(int argc, char **argv, const char *name, int *n_req, int *conc) {
+    int bad = 0;
+    for (int i = 1; i < argc && !bad; i += 2) {
+        long long v = i + 1 < argc ? whole(argv[i + 1], 1, 100000000) : -1;
+        if (v < 0) bad = 1;
+        else if (!strcmp(argv[i], "--requests")) *n_req = (int)v;
+        else if (!strcmp(argv[i], "--concurrency")) *conc = (int)v;
+    }
+    if (bad || *conc < 1 || *conc > 256 || *n_req < *conc) {
+        fprintf(stderr, "usage: %s [--requests N] [--concurrency 1..256]\n", name);
+        return -1;
+    }
+    return 0;
 }

@@ -21,6 +21,9 @@ int bu_read_file(const char *path, char *out, size_t n);
 void bu_self_dir(char *out, size_t n);
 /** Monotonic microseconds. */
 int64_t bu_now_us(void);
+/** Reads --requests N and --concurrency C (1..256, N >= C) into *n_req and *conc, keeping their defaults when
+ *  absent. Returns 0, or -1 after printing "usage: <name> ..." when a value is not a whole number in range. */
+int bu_parse_load_flags(int argc, char **argv, const char *name, int *n_req, int *conc);
 
 typedef struct {
     int fd;

@@ -37,14 +37,7 @@ static void row(const char *what, bu_stats_t s, int failed) {
 }
 
 int main(int argc, char **argv) {
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--requests")) n_req = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--concurrency")) conc = atoi(argv[i + 1]);
-    }
-    if (conc < 1 || conc > 256 || n_req < conc) {
-        fprintf(stderr, "usage: bench_state [--requests N] [--concurrency 1..256]\n");
-        return 2;
-    }
+    if (bu_parse_load_flags(argc, argv, "bench_state", &n_req, &conc) != 0) return 2;
     bu_state_env_t env;
     int rc = 1;
     if (bu_state_env_start(&env) != 0) goto out;
