@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "bench_util.h"
 
+#include "core/port_reserve.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -44,15 +46,8 @@ void bu_stop(pid_t pid) {
 }
 
 int bu_free_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof sa;
-    int port = -1;
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 && getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-        port = ntohs(sa.sin_port);
-    close(fd);
-    return port;
+    int port = rs_port_reserve();
+    return port ? port : -1;
 }
 
 int bu_read_file(const char *path, char *out, size_t n) {

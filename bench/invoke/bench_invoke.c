@@ -79,6 +79,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/port_reserve.h"
 #include "relay.h"
 
 extern char **environ;
@@ -93,16 +94,14 @@ static int64_t now_us(void) {
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* A loopback port for one of the bench's servers, reserved against races (core/port_reserve.h). */
 static int free_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
-        perror("free_port");
+    int port = rs_port_reserve();
+    if (!port) {
+        fprintf(stderr, "bench_invoke: no free loopback port\n");
         exit(1);
     }
-    close(fd);
-    return ntohs(a.sin_port);
+    return port;
 }
 
 /* A blocking one-shot GET for readiness checks. Returns the status code, or -1. */

@@ -6,6 +6,7 @@ add_library(rs_core STATIC
   src/core/encoding.c
   src/core/clock.c
   src/core/ids.c
+  src/core/port_reserve.c
   src/core/json_util.c
   src/core/str.c
   src/core/yaml.c

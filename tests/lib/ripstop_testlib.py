@@ -4,6 +4,7 @@ Everything a test starts runs on 127.0.0.1 on a free port, and is stopped by
 PID when the test ends (use the context managers or Procs.stop_all()).
 Never sleep to synchronise: use wait_for(condition, timeout)."""
 
+import fcntl
 import http.client
 import json
 import os
@@ -31,10 +32,70 @@ def binary(name):
     raise FileNotFoundError(f"{name} not built under {BUILD}")
 
 
-def free_port():
+_port_locks = []  # open lock files: each holds one reserved port until this process exits
+_port_next = None
+
+
+def _port_range():
+    """Ports below the kernel's ephemeral range: bind(0) would hand out a port from that range,
+    which any outbound connection on the machine may take as its source port before our server
+    binds it (seen in CI as 'Address already in use')."""
+    eph_lo, eph_hi = 32768, 60999
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            eph_lo, eph_hi = (int(x) for x in f.read().split())
+    except (OSError, ValueError):
+        pass
+    below, above = eph_lo - 1 - 10000, 65535 - (eph_hi + 1)
+    if below >= above and below > 100:
+        return 10000, eph_lo - 1
+    if above > 100:
+        return eph_hi + 1, 65535
+    return None
+
+
+def _bindable(port):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def free_port():
+    """A loopback port for a server the test starts, reserved the way src/core/port_reserve.c
+    reserves one (same range rule, same per-port flock files), so that tests, benchmarks and
+    `ripstop run` in parallel never pick the same port."""
+    global _port_next
+    rng = _port_range()
+    if rng is None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+    lo, hi = rng
+    span = hi - lo + 1
+    lock_dir = f"/tmp/ripstop-ports-{os.getuid()}"
+    os.makedirs(lock_dir, mode=0o700, exist_ok=True)
+    if _port_next is None:
+        _port_next = (os.getpid() * 7919 + time.monotonic_ns()) % span
+    for _ in range(min(span, 4096)):
+        port = lo + _port_next % span
+        _port_next += 1
+        if not _bindable(port):
+            continue
+        f = open(os.path.join(lock_dir, f"{port}.lock"), "a")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.close()
+            continue
+        if not _bindable(port):  # bound by someone else between the check and the lock
+            f.close()
+            continue
+        _port_locks.append(f)
+        return port
+    raise RuntimeError(f"no free loopback port in {lo}-{hi}")
 
 
 def wait_for(cond, timeout=10.0, interval=0.02, what="condition"):

@@ -1,4 +1,4 @@
-/* For unit tests that need a real redis-server: a free loopback port, a
+/* For unit tests that need a real redis-server: a free loopback port (rs_port_reserve), a
  * server started on it (no persistence, optional password) and waited for,
  * and running an event loop until a flag is set. Header-only, like test.h. */
 #ifndef RS_TEST_REDIS_SERVER_H
@@ -13,17 +13,8 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/port_reserve.h"
 #include "sidecar/components/redis_conn.h"
-
-static inline int free_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bind(fd, (struct sockaddr *)&a, sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
 
 /* Starts redis-server on port (with requirepass when password is not NULL) and waits (bounded) until it answers. */
 static inline pid_t start_redis(int port, const char *password) {

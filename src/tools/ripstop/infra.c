@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/port_reserve.h"
 #include "procs.h"
 
 enum { INF_REDIS = 0, INF_AZURITE, INF_KAFKA, INF_N };
@@ -140,7 +141,7 @@ static int spawn_one(rs_infra_t *inf, const rs_infra_opts_t *o, int i, char *err
     if (open_log(o, p, inf_names[i], err, errlen)) return -1;
     char port[16];
     if (i != INF_KAFKA) {
-        p->port = rs_free_port();
+        p->port = rs_port_reserve();
         if (!p->port) {
             snprintf(err, errlen, "%s: no free port", inf_names[i]);
             return -1;

@@ -251,28 +251,6 @@ void rs_child_free(rs_child_t *c) {
     c->cwd = NULL;
 }
 
-int rs_free_port(void) {
-    static int given[512];
-    static size_t ngiven;
-    for (int attempt = 0; attempt < 50; attempt++) {
-        int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (s < 0) return 0;
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = 0};
-        socklen_t len = sizeof a;
-        int port = 0;
-        if (bind(s, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(s, (struct sockaddr *)&a, &len) == 0)
-            port = ntohs(a.sin_port);
-        close(s);
-        if (!port) return 0;
-        int dup = 0;
-        for (size_t i = 0; i < ngiven; i++) dup |= given[i] == port;
-        if (dup) continue;
-        if (ngiven < sizeof given / sizeof *given) given[ngiven++] = port;
-        return port;
-    }
-    return 0;
-}
-
 int rs_port_open(int port) {
     int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (s < 0) return 0;

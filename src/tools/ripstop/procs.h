@@ -52,9 +52,6 @@ void rs_child_free(rs_child_t *c);
  *  found in envp (or the process's PATH). Returns a new absolute/relative path, or NULL. */
 char *rs_find_executable(const char *prog, const char *cwd, char *const *envp);
 
-/** A free TCP port on 127.0.0.1, never one this process handed out before. 0 on failure. */
-int rs_free_port(void);
-
 /** 1 if a TCP connect to 127.0.0.1:port succeeds right now. */
 int rs_port_open(int port);
 

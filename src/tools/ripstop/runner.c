@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/port_reserve.h"
 #include "core/str.h"
 #include "infra.h"
 #include "procs.h"
@@ -376,7 +377,7 @@ static int open_log(rs_runner_t *r, slot_t *s, const char *log_dir, char *err, s
 
 static int alloc_port(int spec, int none_value, int *out, char *err, size_t errlen) {
     if (spec == RS_PORT_AUTO) {
-        *out = rs_free_port();
+        *out = rs_port_reserve();
         if (!*out) {
             snprintf(err, errlen, "no free port on 127.0.0.1");
             return -1;

@@ -84,7 +84,7 @@ TEST(options) {
 }
 
 TEST(probe) {
-    int port = free_port();
+    int port = rs_port_reserve();
     rs_redis_options_t o = {.host = "127.0.0.1", .port = port};
     char err[200] = "";
     ASSERT_EQ(rs_redis_probe(&o, 500, NULL, err, sizeof err), -1);
@@ -106,7 +106,7 @@ static void on_state(void *arg, int up) {
 }
 
 TEST(commands_reconnect_and_cancel) {
-    int port = free_port();
+    int port = rs_port_reserve();
     pid_t pid = start_redis(port, "pw");
     struct event_base *base = event_base_new();
     rs_redis_options_t o = {.host = "127.0.0.1", .port = port, .password = "pw", .db = 2};
@@ -180,7 +180,7 @@ TEST(commands_reconnect_and_cancel) {
 }
 
 TEST(read_timeout_drops_a_frozen_connection) {
-    int port = free_port();
+    int port = rs_port_reserve();
     pid_t pid = start_redis(port, NULL);
     struct event_base *base = event_base_new();
     rs_redis_options_t o = {.host = "127.0.0.1", .port = port, .read_timeout_ms = 300};

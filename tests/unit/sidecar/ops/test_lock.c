@@ -99,7 +99,7 @@ TEST(store_down_is_err_try_lock) {
 }
 
 int main(void) {
-    redis_port = free_port();
+    redis_port = rs_port_reserve();
     redis_pid = start_redis(redis_port, NULL);
     char yaml[512];
     snprintf(yaml, sizeof yaml,

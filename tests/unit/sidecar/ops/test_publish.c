@@ -132,7 +132,7 @@ TEST(cancel_means_no_callback) {
 }
 
 int main(void) {
-    redis_port = free_port();
+    redis_port = rs_port_reserve();
     pid_t redis = start_redis(redis_port, NULL);
     char yaml[512];
     snprintf(yaml, sizeof yaml,

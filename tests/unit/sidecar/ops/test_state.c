@@ -132,7 +132,7 @@ TEST(cancel_means_no_callback) {
 }
 
 int main(void) {
-    int port = free_port();
+    int port = rs_port_reserve();
     pid_t redis = start_redis(port, NULL);
     char yaml[512];
     snprintf(yaml, sizeof yaml,
