@@ -107,9 +107,16 @@ static int write_all(int fd, const char *p, size_t n) {
 }
 
 int bu_request(bu_conn_t *c, const char *method, const char *path, const char *ctype, const char *body, size_t len) {
-    char head[512];
+    /* Head and body in one write when they fit, as a buffered client sends them: the server sees one segment. */
+    char head[4096];
     int hn = snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: %s\r\nContent-Length: %zu\r\n\r\n",
                       method, path, ctype ? ctype : "application/json", len);
+    if (hn < 0 || (size_t)hn >= sizeof head) return -1;
+    if (len && len <= sizeof head - (size_t)hn) {
+        memcpy(head + hn, body, len);
+        hn += (int)len;
+        len = 0;
+    }
     if (write_all(c->fd, head, (size_t)hn) || (len && write_all(c->fd, body, len))) return -1;
     /* Read headers, then Content-Length bytes of body (ripstopd always sends a length). */
     char buf[8192];
@@ -225,7 +232,9 @@ double bu_redis_benchmark(int port, int conc, int n, const char *cmd) {
     return rps;
 }
 
-int bu_state_env_start(bu_state_env_t *e) {
+int bu_state_env_start(bu_state_env_t *e) { return bu_state_env_start_wrapped(e, NULL, NULL); }
+
+int bu_state_env_start_wrapped(bu_state_env_t *e, const char *const *wrap, const char *const *wrap_redis) {
     memset(e, 0, sizeof *e);
     char self[1024], path[1200], log[1200], exe[1200];
     bu_self_dir(self, sizeof self);
@@ -235,10 +244,14 @@ int bu_state_env_start(bu_state_env_t *e) {
     char rp[16], hp[16], gp[16];
     snprintf(rp, sizeof rp, "%d", e->redis_port);
     snprintf(log, sizeof log, "%s/redis.log", e->dir);
-    const char *rargv[] = {"/usr/bin/redis-server", "--port", rp, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", NULL};
+    const char *rargs[] = {"/usr/bin/redis-server", "--port", rp, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", NULL};
+    const char *rargv[64];
+    size_t k = 0;
+    for (; wrap_redis && wrap_redis[k] && k < 40; k++) rargv[k] = wrap_redis[k];
+    memcpy(rargv + k, rargs, sizeof rargs);
     e->redis = bu_spawn(rargv, log);
     bu_conn_t probe;
-    for (int i = 0; i < 250 && bu_connect(&probe, e->redis_port) != 0; i++) usleep(20000);
+    for (int i = 0; i < (wrap_redis ? 3000 : 250) && bu_connect(&probe, e->redis_port) != 0; i++) usleep(20000);
     bu_close(&probe);
 
     snprintf(path, sizeof path, "%s/state.yaml", e->dir);
@@ -253,10 +266,13 @@ int bu_state_env_start(bu_state_env_t *e) {
     snprintf(gp, sizeof gp, "%d", e->grpc_port);
     snprintf(exe, sizeof exe, "%s/../ripstopd", self);
     snprintf(log, sizeof log, "%s/ripstopd.log", e->dir);
-    const char *sargv[] = {exe, "--app-id", "bench", "--dapr-http-port", hp, "--dapr-grpc-port", gp, "--resources-path",
-                           e->dir, "--metrics-port", "0", "--log-level", "warn", NULL};
+    const char *args[] = {exe, "--app-id", "bench", "--dapr-http-port", hp, "--dapr-grpc-port", gp, "--resources-path",
+                          e->dir, "--metrics-port", "0", "--log-level", "warn", NULL};
+    const char *sargv[64];
+    for (k = 0; wrap && wrap[k] && k < 40; k++) sargv[k] = wrap[k];
+    memcpy(sargv + k, args, sizeof args);
     e->sidecar = bu_spawn(sargv, log);
-    if (bu_wait_status(e->http_port, "/v1.0/healthz/outbound", 204, 15) != 0) {
+    if (bu_wait_status(e->http_port, "/v1.0/healthz/outbound", 204, wrap ? 120 : 15) != 0) {
         fprintf(stderr, "ripstopd did not become ready; see %s\n", log);
         return -1;
     }

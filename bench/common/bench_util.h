@@ -54,6 +54,9 @@ typedef struct {
 
 /** Starts them and waits until the sidecar is ready. Returns 0, or -1 (with a message on stderr; stop it anyway). */
 int bu_state_env_start(bu_state_env_t *e);
+/** The same with ripstopd run under the command `wrap` and redis-server under `wrap_redis` (each NULL or
+ *  NULL-terminated, at most 40 words, e.g. valgrind and its options), which may be slow to start. */
+int bu_state_env_start_wrapped(bu_state_env_t *e, const char *const *wrap, const char *const *wrap_redis);
 /** Stops the sidecar and Redis. */
 void bu_state_env_stop(bu_state_env_t *e);
 /** One client thread of the state benchmarks over HTTP: n saves of `value` (POST /v1.0/state/statestore, one item)
