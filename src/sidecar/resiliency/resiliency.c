@@ -530,6 +530,9 @@ rs_policy_t *rs_resiliency_app_policy(rs_resiliency_t *r, const char *app_id, co
 
 rs_policy_t *rs_resiliency_component_policy(rs_resiliency_t *r, const rs_component_t *c, rs_direction_t dir) {
     if (!r || !c || !c->name) return NULL;
+    /* No policies at all: nothing can apply, and every state, publish and binding call asks (the default-name
+     * candidates below cost a dozen snprintf calls). */
+    if (!r->ntimeouts && !r->nretries && !r->ncbs) return NULL;
     const char *dirw = dir == RS_DIR_INBOUND ? "Inbound" : "Outbound";
     const char *typew = c->type ? rs_component_kind_policy_word(c->type->kind) : "";
     const char *tn = NULL, *rn = NULL, *cn = NULL;
@@ -546,19 +549,24 @@ rs_policy_t *rs_resiliency_component_policy(rs_resiliency_t *r, const rs_compone
         const char **out[3] = {&tn, &rn, &cn};
         for (int k = 0; k < 3; k++) {
             int n = 0;
-            if (typew[0])
-                snprintf(names[k][n++], 96, "Default%sComponent%s%sPolicy", typew, dirw, kind_words[k]);
-            snprintf(names[k][n++], 96, "DefaultComponent%s%sPolicy", dirw, kind_words[k]);
-            snprintf(names[k][n++], 96, "DefaultComponent%sPolicy", kind_words[k]);
-            snprintf(names[k][n++], 96, "Default%sPolicy", kind_words[k]);
+            const char *kw = kind_words[k];
+            const char *typed[] = {"Default", typew, "Component", dirw, kw, "Policy", NULL},
+                       *directed[] = {"DefaultComponent", dirw, kw, "Policy", NULL},
+                       *any[] = {"DefaultComponent", kw, "Policy", NULL}, *plain[] = {"Default", kw, "Policy", NULL};
+            if (typew[0]) rs_str_join(names[k][n++], 96, typed);
+            rs_str_join(names[k][n++], 96, directed);
+            rs_str_join(names[k][n++], 96, any);
+            rs_str_join(names[k][n++], 96, plain);
             *out[k] = first_defined(r, k, names[k], n);
         }
     }
     const named_timeout_t *t = find_timeout(r, tn);
     const named_retry_t *rt = find_retry(r, rn);
     const named_cb_t *cb = find_cb(r, cn); /* an undefined name is "no breaker" (Dapr would crash) */
+    if (!t && !rt && !cb) return NULL;
     char tgt[300];
-    snprintf(tgt, sizeof tgt, "component_%s", c->name);
+    const char *tgt_parts[] = {"component_", c->name, NULL};
+    if (rs_str_join(tgt, sizeof tgt, tgt_parts) < 0) snprintf(tgt, sizeof tgt, "component_%s", c->name);
     rs_breaker_t *b = cb ? cache_get(r, &r->comp_cache, tgt, cb) : NULL;
     return make_policy(r, t, rt, cb, b, tgt, dir == RS_DIR_INBOUND ? "inbound" : "outbound");
 }
