@@ -83,6 +83,26 @@ class SaveGetDelete(StateCase):
         self.redis.cli("SET", f"{APP}||plain", "raw")
         self.assertEqual(sc.req("GET", f"{BASE}/plain").body, b"raw")
 
+    def test_scripts_survive_a_flushed_script_cache_and_replace_other_types(self):
+        sc = self.start()
+        # Writes go out as EVALSHA; a Redis that lost its script cache answers NOSCRIPT and the write is
+        # sent again with the script's text, so nothing fails.
+        self.assertEqual(save(sc, [{"key": "s", "value": 1}]).status, 204)
+        self.assertEqual(self.redis.cli("SCRIPT", "FLUSH"), "OK")
+        self.assertEqual(save(sc, [{"key": "s", "value": 2, "etag": "1"}]).status, 204)
+        self.assertEqual(self.hgetall(f"{APP}||s"), {"data": "2", "version": "2"})
+        self.redis.cli("SCRIPT", "FLUSH")
+        self.assertEqual(sc.req("DELETE", f"{BASE}/s", headers={"If-Match": "2"}).status, 204)
+        self.redis.cli("SCRIPT", "FLUSH")
+        r = sc.req("POST", f"{BASE}/transaction", {"operations": [
+            {"operation": "upsert", "request": {"key": "t", "value": 1}}]})
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(self.hgetall(f"{APP}||t"), {"data": "1", "version": "1"})
+        # A key of another type is replaced by the save (Dapr's script deletes it first).
+        self.redis.cli("SET", f"{APP}||other", "raw")
+        self.assertEqual(save(sc, [{"key": "other", "value": 5}]).status, 204)
+        self.assertEqual(self.hgetall(f"{APP}||other"), {"data": "5", "version": "1"})
+
     def test_delete(self):
         sc = self.start()
         save(sc, [{"key": "d", "value": 1}])

@@ -10,8 +10,15 @@
  *     is one round trip and never leaves a value without its TTL;
  *   - a transaction is one script that checks every condition first and
  *     writes nothing if any fails (Dapr pipelines the single-key scripts in
- *     MULTI/EXEC and has no rollback). */
+ *     MULTI/EXEC and has no rollback).
+ *
+ * Scripts go out as EVALSHA with the script's SHA1, as go-redis's Script.Run
+ * sends them for daprd: Redis then neither receives nor hashes the script
+ * text on every call (hashing it was a quarter of Redis's work per save). A
+ * Redis that does not have it cached (restarted, SCRIPT FLUSH) answers
+ * NOSCRIPT, and that call is sent once more as EVAL, which caches it. */
 #include <hiredis/hiredis.h>
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,15 +31,16 @@
 
 #define SCOPE "state.redis"
 
-/* ARGV: version-to-match ("0" = none), data, first-write flag ("0" = first-write), ttl ("" = leave alone). */
+/* ARGV: version-to-match ("0" = none), data, first-write flag ("0" = first-write), ttl ("" = leave alone).
+ * One HMGET reads both conditions (a key of another type makes it fail: the key is replaced, as Dapr does),
+ * one HSET writes the data and the first-write flag together. */
 static const char set_script[] =
-    "local etag = redis.pcall('HGET', KEYS[1], 'version')\n"
-    "if type(etag) == 'table' then redis.call('DEL', KEYS[1]); etag = false end\n"
-    "local fwr = redis.pcall('HGET', KEYS[1], 'first-write')\n"
-    "if type(fwr) == 'table' then fwr = false end\n"
+    "local h = redis.pcall('HMGET', KEYS[1], 'version', 'first-write')\n"
+    "local etag, fwr = false, false\n"
+    "if h.err then redis.call('DEL', KEYS[1]) else etag, fwr = h[1], h[2] end\n"
     "if not etag or etag == '' or etag == ARGV[1] or (not fwr and ARGV[1] == '0') then\n"
-    "  redis.call('HSET', KEYS[1], 'data', ARGV[2])\n"
-    "  if ARGV[3] == '0' then redis.call('HSET', KEYS[1], 'first-write', 0) end\n"
+    "  if ARGV[3] == '0' then redis.call('HSET', KEYS[1], 'data', ARGV[2], 'first-write', 0)\n"
+    "  else redis.call('HSET', KEYS[1], 'data', ARGV[2]) end\n"
     "  local v = redis.call('HINCRBY', KEYS[1], 'version', 1)\n"
     "  if ARGV[4] ~= '' then\n"
     "    local ttl = tonumber(ARGV[4])\n"
@@ -101,6 +109,22 @@ static const char txn_script[] =
     "end\n"
     "return #KEYS\n";
 
+enum { SCRIPT_SET, SCRIPT_DEL, SCRIPT_TXN, SCRIPT_NONE };
+static const char *const scripts[] = {set_script, del_script, txn_script};
+static char script_sha[3][2 * SHA_DIGEST_LENGTH + 1]; /* hex SHA1 of each script, filled by the first init */
+
+static void scripts_hash(void) {
+    if (script_sha[0][0]) return;
+    for (int i = 0; i < 3; i++) {
+        unsigned char d[SHA_DIGEST_LENGTH];
+        SHA1((const unsigned char *)scripts[i], strlen(scripts[i]), d);
+        for (int j = 0; j < SHA_DIGEST_LENGTH; j++) {
+            script_sha[i][2 * j] = "0123456789abcdef"[d[j] >> 4];
+            script_sha[i][2 * j + 1] = "0123456789abcdef"[d[j] & 15];
+        }
+    }
+}
+
 struct state_redis {
     rs_redis_t *conn;
     int has_default_ttl;
@@ -109,19 +133,24 @@ struct state_redis {
 
 typedef enum { OP_GET, OP_GET_PLAIN, OP_SET, OP_DEL, OP_TXN } op_kind_t;
 
+/* A call and the command it sends live in one allocation: the command is kept because a NOSCRIPT answer
+ * sends it again (as EVAL), and the key because a WRONGTYPE answer to HGETALL is retried as GET. */
 struct rs_state_call {
     op_kind_t kind;
     rs_component_t *c;
     rs_state_cb cb;
     void *arg;
     rs_redis_call_t *cur; /* the Redis command in flight */
-    char *key;            /* for the plain-GET fallback and messages */
+    const char *key;      /* for the plain-GET fallback and messages */
     int had_etag;
+    int script;           /* SCRIPT_*: argv[0..1] are EVALSHA <sha>, or EVAL <text> once NOSCRIPT came back */
+    int argc;
+    const char **argv;
+    size_t *lens;
 };
 
 static void finish(rs_state_call_t *call, const rs_state_result_t *res) {
     call->cb(call->arg, res);
-    free(call->key);
     free(call);
 }
 
@@ -131,23 +160,47 @@ static void finish_error(rs_state_call_t *call, rs_state_code_t code, const char
     finish(call, &res);
 }
 
-static rs_state_call_t *new_call(rs_component_t *c, op_kind_t kind, const char *key, rs_state_cb cb, void *arg) {
-    rs_state_call_t *call = rs_xcalloc(1, sizeof *call);
+/* A call that will send argv (argc words, lengths in lens, or strlen when lens is NULL); `key_at` is the index
+ * of the key among them (-1: none). For a script, argv[0] and argv[1] are filled in here. */
+static rs_state_call_t *new_call(rs_component_t *c, op_kind_t kind, int script, int argc, const char **argv,
+                                 const size_t *lens, int key_at, rs_state_cb cb, void *arg) {
+    size_t bytes = 0;
+    for (int i = 0; i < argc; i++) bytes += (lens ? lens[i] : strlen(argv[i])) + 1;
+    size_t head = sizeof(rs_state_call_t) + (size_t)argc * (sizeof(char *) + sizeof(size_t));
+    rs_state_call_t *call = rs_xcalloc(1, head + bytes + 1);
     call->kind = kind;
     call->c = c;
     call->cb = cb;
     call->arg = arg;
-    call->key = rs_strdup(key ? key : "");
+    call->script = script;
+    call->argc = argc;
+    call->argv = (const char **)(call + 1);
+    call->lens = (size_t *)(call->argv + argc);
+    char *p = (char *)(call->lens + argc);
+    for (int i = 0; i < argc; i++) {
+        size_t n = lens ? lens[i] : strlen(argv[i]);
+        if (script != SCRIPT_NONE && i < 2) {
+            call->argv[i] = i == 0 ? "EVALSHA" : script_sha[script];
+            call->lens[i] = strlen(call->argv[i]);
+            continue;
+        }
+        memcpy(p, argv[i], n);
+        p[n] = '\0';
+        call->argv[i] = p;
+        call->lens[i] = n;
+        p += n + 1;
+    }
+    call->key = key_at >= 0 ? call->argv[key_at] : p; /* p: an empty string at the end of the block */
     return call;
 }
 
 static void on_reply(void *arg, redisReply *rep, const char *err);
 
-/* Sends a command for `call`; on a synchronous failure finishes the call and returns NULL. */
-static rs_state_call_t *send_cmd(rs_state_call_t *call, int argc, const char **argv, const size_t *argvlen) {
+/* Sends the call's command; on a synchronous failure finishes the call and returns NULL. */
+static rs_state_call_t *send_cmd(rs_state_call_t *call) {
     struct state_redis *sr = call->c->impl;
     char why[256];
-    call->cur = rs_redis_cmd(sr->conn, on_reply, call, why, sizeof why, argc, argv, argvlen);
+    call->cur = rs_redis_cmd(sr->conn, on_reply, call, why, sizeof why, call->argc, call->argv, call->lens);
     if (!call->cur) {
         finish_error(call, RS_STATE_FAILED, why);
         return NULL;
@@ -188,8 +241,19 @@ static void on_reply(void *arg, redisReply *rep, const char *err) {
     if (call->kind == OP_GET && rep && err && strncmp(err, "WRONGTYPE", 9) == 0) {
         /* not a hash: Dapr falls back to a plain GET */
         call->kind = OP_GET_PLAIN;
-        const char *argv[] = {"GET", call->key};
-        send_cmd(call, 2, argv, NULL);
+        call->argv[0] = "GET";
+        call->lens[0] = 3;
+        send_cmd(call);
+        return;
+    }
+    if (call->script != SCRIPT_NONE && rep && err && strncmp(err, "NOSCRIPT", 8) == 0 &&
+        strcmp(call->argv[0], "EVAL") != 0) {
+        /* this Redis has not cached the script (yet, or any more): send its text once */
+        call->argv[0] = "EVAL";
+        call->lens[0] = 4;
+        call->argv[1] = scripts[call->script];
+        call->lens[1] = strlen(scripts[call->script]);
+        send_cmd(call);
         return;
     }
     if (err) {
@@ -214,9 +278,8 @@ static void on_reply(void *arg, redisReply *rep, const char *err) {
 }
 
 static rs_state_call_t *redis_get(rs_component_t *c, const char *key, rs_state_cb cb, void *arg) {
-    rs_state_call_t *call = new_call(c, OP_GET, key, cb, arg);
     const char *argv[] = {"HGETALL", key};
-    return send_cmd(call, 2, argv, NULL);
+    return send_cmd(new_call(c, OP_GET, SCRIPT_NONE, 2, argv, NULL, 1, cb, arg));
 }
 
 /* The version a set must match, as Dapr's parseETag computes it: "0" (none) for explicit last-write or
@@ -241,31 +304,38 @@ static int effective_ttl(const struct state_redis *sr, const rs_state_write_t *w
 
 static rs_state_call_t *redis_write(rs_component_t *c, const rs_state_write_t *w, rs_state_cb cb, void *arg) {
     struct state_redis *sr = c->impl;
-    rs_state_call_t *call = new_call(c, w->is_delete ? OP_DEL : OP_SET, w->key, cb, arg);
-    call->had_etag = w->etag && *w->etag;
+    int had_etag = w->etag && *w->etag;
+    rs_state_call_t *call;
     if (w->is_delete) {
-        const char *argv[] = {"EVAL", del_script, "1", w->key, call->had_etag ? w->etag : "0"};
-        return send_cmd(call, 5, argv, NULL);
+        const char *argv[] = {NULL, NULL, "1", w->key, had_etag ? w->etag : "0"};
+        call = new_call(c, OP_DEL, SCRIPT_DEL, 5, argv, (size_t[]){0, 0, 1, strlen(w->key), strlen(argv[4])}, 3, cb,
+                        arg);
+        call->had_etag = had_etag;
+        return send_cmd(call);
     }
     char ver[32], ttl[32];
     if (set_version(w, ver, sizeof ver) != 0) {
+        const char *argv[] = {w->key};
+        call = new_call(c, OP_SET, SCRIPT_NONE, 1, argv, NULL, 0, cb, arg);
         char msg[300];
         snprintf(msg, sizeof msg, "invalid etag value: %s", w->etag);
         finish_error(call, RS_STATE_ETAG_INVALID, msg);
         return NULL;
     }
     effective_ttl(sr, w, ttl, sizeof ttl);
-    const char *argv[] = {"EVAL", set_script, "1", w->key, ver, w->value ? w->value : "", w->concurrency == RS_CONCURRENCY_FIRST_WRITE ? "0" : "1",
-                          ttl};
-    size_t lens[] = {4, strlen(set_script), 1, strlen(w->key), strlen(ver), w->value ? w->len : 0, 1, strlen(ttl)};
-    return send_cmd(call, 8, argv, lens);
+    const char *argv[] = {NULL, NULL, "1", w->key, ver, w->value ? w->value : "",
+                          w->concurrency == RS_CONCURRENCY_FIRST_WRITE ? "0" : "1", ttl};
+    size_t lens[] = {0, 0, 1, strlen(w->key), strlen(ver), w->value ? w->len : 0, 1, strlen(ttl)};
+    call = new_call(c, OP_SET, SCRIPT_SET, 8, argv, lens, 3, cb, arg);
+    call->had_etag = had_etag;
+    return send_cmd(call);
 }
 
 static rs_state_call_t *redis_transact(rs_component_t *c, const rs_state_write_t *ws, size_t n, rs_state_cb cb,
                                        void *arg) {
     struct state_redis *sr = c->impl;
-    rs_state_call_t *call = new_call(c, OP_TXN, "", cb, arg);
     if (n == 0) {
+        rs_state_call_t *call = new_call(c, OP_TXN, SCRIPT_NONE, 0, NULL, NULL, -1, cb, arg);
         rs_state_result_t res = {.code = RS_STATE_OK};
         finish(call, &res);
         return NULL;
@@ -276,8 +346,7 @@ static rs_state_call_t *redis_transact(rs_component_t *c, const rs_state_write_t
     char (*nums)[2][32] = rs_xcalloc(n, sizeof *nums); /* per op: version to match, ttl */
     char count[32];
     snprintf(count, sizeof count, "%zu", n);
-    argv[0] = "EVAL";
-    argv[1] = txn_script;
+    argv[0] = argv[1] = ""; /* EVALSHA <sha>, filled by new_call */
     argv[2] = count;
     for (size_t i = 0; i < n; i++) argv[3 + i] = ws[i].key;
     size_t a = 3 + n;
@@ -292,7 +361,7 @@ static rs_state_call_t *redis_transact(rs_component_t *c, const rs_state_write_t
             free(argv);
             free(lens);
             free(nums);
-            finish_error(call, RS_STATE_ETAG_INVALID, msg);
+            finish_error(new_call(c, OP_TXN, SCRIPT_NONE, 0, NULL, NULL, -1, cb, arg), RS_STATE_ETAG_INVALID, msg);
             return NULL;
         }
         effective_ttl(sr, w, nums[i][1], sizeof nums[i][1]);
@@ -306,17 +375,16 @@ static rs_state_call_t *redis_transact(rs_component_t *c, const rs_state_write_t
     a = 3 + n;
     for (size_t i = 0; i < n; i++, a += 5)
         if (!ws[i].is_delete) lens[a + 2] = ws[i].value ? ws[i].len : 0;
-    rs_state_call_t *ret = send_cmd(call, (int)argc, argv, lens);
+    rs_state_call_t *call = new_call(c, OP_TXN, SCRIPT_TXN, (int)argc, argv, lens, -1, cb, arg);
     free(argv);
     free(lens);
     free(nums);
-    return ret;
+    return send_cmd(call);
 }
 
 static void redis_cancel(rs_state_call_t *call) {
     if (!call) return;
     rs_redis_cancel(call->cur);
-    free(call->key);
     free(call);
 }
 
@@ -345,6 +413,7 @@ static int redis_init(rs_component_t *c, char *err, size_t errlen) {
     snprintf(scope, sizeof scope, "%s %s", SCOPE, c->name);
     sr->conn = rs_redis_new(c->host->base, &o, scope);
     rs_redis_options_free(&o);
+    scripts_hash();
     c->impl = sr;
     return 0;
 }
