@@ -238,11 +238,14 @@ static void *worker_main(void *arg) {
         app->queued--;
         pthread_mutex_unlock(&app->mu);
 
+        /* The handler's Dapr calls carry the request's trace context (trace.h). */
+        dapr_trace_context_set(dapr_request_header(&j->r, "traceparent"), dapr_request_header(&j->r, "tracestate"));
         if (j->route->kind == ROUTE_EVENT) {
             run_event_route(j);
         } else {
             j->route->fn(&j->r, &j->rep, j->route->arg);
         }
+        dapr_trace_context_set(NULL, NULL);
         event_active(j->done_ev, EV_READ, 1); /* j belongs to the loop thread from here on */
     }
 }

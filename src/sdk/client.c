@@ -4,6 +4,7 @@
  * handles reuses connections), and one request function every API uses. */
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -181,10 +182,23 @@ int dapr_client_request(dapr_client_t *c, const char *method, const char *path, 
         tokhdr = dapri_sprintf("dapr-api-token: %s", c->token);
         hl = curl_slist_append(hl, tokhdr);
     }
+    int own_traceparent = 0;
     for (size_t i = 0; headers && i < nheaders; i++) {
         char *h = dapri_sprintf("%s: %s", headers[i].key, headers[i].value ? headers[i].value : "");
         hl = curl_slist_append(hl, h);
         free(h);
+        if (strcasecmp(headers[i].key, "traceparent") == 0) own_traceparent = 1;
+    }
+    /* The request this thread is serving (trace.h): its context goes on with every call made for it. */
+    const dapr_trace_context_t *tc = dapri_trace_current();
+    if (!own_traceparent && tc->traceparent[0]) {
+        char tp[80], ts[sizeof tc->tracestate + 16];
+        snprintf(tp, sizeof tp, "traceparent: %s", tc->traceparent);
+        hl = curl_slist_append(hl, tp);
+        if (tc->tracestate[0]) {
+            snprintf(ts, sizeof ts, "tracestate: %s", tc->tracestate);
+            hl = curl_slist_append(hl, ts);
+        }
     }
     hl = curl_slist_append(hl, "Expect:"); /* no 100-continue round trip for larger bodies */
 

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "dapr/client.h"
+#include "dapr/trace.h"
 
 void *dapri_xmalloc(size_t n);
 void *dapri_xcalloc(size_t n, size_t size);
@@ -34,5 +35,8 @@ int dapri_send_json(dapr_client_t *c, const char *method, const char *path, json
 
 /** Fills err from a non-2xx response: Dapr's {"errorCode","message"} when present, else the body text. */
 void dapri_error_from_response(dapr_error_t *err, const dapr_response_t *r);
+
+/** The calling thread's trace context (trace.c); parts are "" when unset. */
+const dapr_trace_context_t *dapri_trace_current(void);
 
 #endif

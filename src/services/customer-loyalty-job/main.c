@@ -21,6 +21,11 @@
  *   concurrency (re-read on conflict), delete; a failed delete is logged and
  *   ignored. Two replicas race on the same blobs and over-count — on purpose.
  *
+ * Tracing: the calls that count an order and delete its blob carry the
+ * traceparent stored in the blob's metadata (the audit service's write put it
+ * there), so they show in the order's trace; listing and locking stay in the
+ * cron tick's trace.
+ *
  * Each replica runs one pass at a time; a tick that arrives during a pass is
  * answered at once and skipped.
  *
@@ -65,6 +70,7 @@ typedef struct {
     int customer;
     double total;
     char id[256]; /* orderId, or the blob name for orders without one */
+    char traceparent[56]; /* the trace of the call that wrote the blob ("" when unknown) */
 } order_t;
 
 typedef struct {
@@ -119,16 +125,20 @@ static int list_blobs(job_t *jb, char ***names, size_t *n) {
 
 /* Gets and parses one order blob. 1 = got it, 0 = gone or unusable (skip), -1 = call failed. */
 static int get_order(job_t *jb, const char *name, order_t *o) {
-    dapr_kv_t meta = {"blobName", name};
+    /* includeMetadata: the blob's metadata comes back as "metadata.<key>" headers; Dapr stored the writer's
+     * traceparent there, so counting the order can join the order's trace. */
+    dapr_kv_t meta[2] = {{"blobName", name}, {"includeMetadata", "true"}};
     dapr_response_t r = {0};
     dapr_error_t err;
-    if (dapr_binding_invoke(jb->client, jb->binding, "get", NULL, &meta, 1, &r, &err) != 0) {
+    if (dapr_binding_invoke(jb->client, jb->binding, "get", NULL, meta, 2, &r, &err) != 0) {
         dapr_response_free(&r);
         /* The component reports a missing blob as a 500 "blob not found": processed by someone else. */
         if (strstr(err.message, "not found") || strstr(err.message, "BlobNotFound")) return 0;
         rs_svc_log("get blob %s failed: %s", name, errs(&err));
         return -1;
     }
+    const char *tp = dapr_response_header(&r, "metadata.traceparent");
+    snprintf(o->traceparent, sizeof o->traceparent, "%s", tp && dapr_traceparent_valid(tp) ? tp : "");
     json_t *j = json_loadb(r.body, r.body_len, 0, NULL);
     dapr_response_free(&r);
     json_t *cid = json_object_get(j, "customerId"), *tot = json_object_get(j, "orderTotal");
@@ -270,6 +280,13 @@ static int delete_blob(job_t *jb, const char *name) {
     return 0;
 }
 
+/* Counting an order belongs to the order's trace, not the cron tick's: the calls made for it carry the
+ * traceparent stored with its blob. *tick receives the tick's context to restore afterwards. */
+static void enter_order_trace(const order_t *o, dapr_trace_context_t *tick) {
+    dapr_trace_context_get(tick);
+    if (o->traceparent[0]) dapr_trace_context_set(o->traceparent, NULL);
+}
+
 /* Lock variant, one blob. Returns 1 when the blob was processed. */
 static int process_locked(job_t *jb, const char *name) {
     int got = 0;
@@ -286,6 +303,8 @@ static int process_locked(job_t *jb, const char *name) {
     int done = 0, g = get_order(jb, name, &o);
     if (g == 0) rs_svc_log("blob %s is gone, already processed", name);
     if (g == 1) {
+        dapr_trace_context_t tick;
+        enter_order_trace(&o, &tick);
         char cres[64] = "";
         int counted = -1;
         if (!jb->customer_lock || lock_customer(jb, o.customer, cres, sizeof cres) == 0) {
@@ -293,6 +312,7 @@ static int process_locked(job_t *jb, const char *name) {
             if (jb->customer_lock) unlock(jb, cres);
         }
         if (counted == 0) done = delete_blob(jb, name) == 0;
+        dapr_trace_context_set(tick.traceparent, tick.tracestate);
     }
     unlock(jb, name);
     return done;
@@ -306,6 +326,8 @@ static int process_unlocked(job_t *jb, const char *name) {
         if (g == 0) rs_svc_log("blob %s is gone, already processed", name);
         return 0;
     }
+    dapr_trace_context_t tick;
+    enter_order_trace(&o, &tick);
     char key[32];
     snprintf(key, sizeof key, "%d", o.customer);
     for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
@@ -313,6 +335,7 @@ static int process_unlocked(job_t *jb, const char *name) {
         dapr_state_t cust = {0};
         if (dapr_state_get(jb->client, jb->store, key, DAPR_CONSISTENCY_DEFAULT, &cust, &err) != 0) {
             rs_svc_log("order %s: read customer %d failed: %s", o.id, o.customer, errs(&err));
+            dapr_trace_context_set(tick.traceparent, tick.tracestate);
             return 0;
         }
         totals_t t = totals_of(&cust);
@@ -333,6 +356,7 @@ static int process_unlocked(job_t *jb, const char *name) {
                    errs(&err));
     }
     delete_blob(jb, name); /* a failure (the other replica deleted it first) is only logged */
+    dapr_trace_context_set(tick.traceparent, tick.tracestate);
     return 1;
 }
 

@@ -7,6 +7,7 @@
 
 #include "sidecar/components/pubsub/pubsub.h"
 #include "sidecar/resiliency/run.h"
+#include "sidecar/tracing/tracing.h"
 
 /* One attempt's link to the component's callback. Freed by whichever of the component callback and the publish
  * operation lets go of it last: an orphaned attempt is freed when the component finally calls back. */
@@ -93,7 +94,25 @@ rs_publish_t *rs_publisher_send(rs_sidecar_t *sc, rs_component_t *c, const char 
     p->done = done;
     p->arg = arg;
     rs_policy_t *pol = sc->resiliency ? rs_resiliency_component_policy(sc->resiliency, c, RS_DIR_OUTBOUND) : NULL;
-    p->run = rs_run_start(sc->base, pol, attempt_start, attempt_abort, run_done, p);
+    /* One CLIENT span per attempt ("pubsub/<component>/publish"), a child of the API call's span, so that
+     * publishes retried under the outbound policy show each attempt (ripstopd's own; daprd has none). */
+    rs_run_trace_t tr = {0};
+    rs_kvlist_t tattrs;
+    char tname[300], parent[56];
+    rs_kvlist_init_refs(&tattrs);
+    rs_span_t *cur = rs_tracer_current(sc->tracer);
+    if (cur) {
+        rs_span_traceparent(cur, parent);
+        snprintf(tname, sizeof tname, "pubsub/%s/publish", c->name);
+        rs_kvlist_add(&tattrs, "messaging.system", "pubsub");
+        rs_kvlist_add(&tattrs, "messaging.destination", p->topic);
+        rs_kvlist_add(&tattrs, "messaging.destination_kind", "topic");
+        rs_kvlist_add(&tattrs, "ripstop.component.type", c->type->type);
+        tr = (rs_run_trace_t){.tracer = sc->tracer, .parent = parent, .name = tname, .kind = RS_SPAN_CLIENT,
+                              .attrs = &tattrs};
+    }
+    p->run = rs_run_start_traced(sc->base, pol, &tr, attempt_start, attempt_abort, run_done, p);
+    rs_kvlist_free(&tattrs);
     if (pol) rs_policy_release(pol);
     if (!p->run) abort(); /* out of memory: fatal by policy */
     return p;

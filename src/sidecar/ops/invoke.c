@@ -118,7 +118,12 @@ static void build_headers(invoke_op_t *op, const rs_invoke_request_t *req, const
         if (!is_hop_by_hop(h->key, connection) && !rs_name_set_has(&not_forwarded, h->key))
             rs_kvlist_add(&op->headers, h->key, h->value);
     }
-    child_traceparent(rs_kvlist_get_ci(in, "traceparent"), op->traceparent);
+    /* Within a sampled inbound span (the callee side of a hop, or an untraced run) the app gets that span's
+     * context, so what the app calls while serving descends from an exported span, as with daprd; a traced run's
+     * attempts replace it with their own (attempt_start). */
+    rs_span_t *cur = rs_tracer_current(op->sc->tracer);
+    if (cur) rs_span_traceparent(cur, op->traceparent);
+    else child_traceparent(rs_kvlist_get_ci(in, "traceparent"), op->traceparent);
     rs_kvlist_add(&op->headers, "traceparent", op->traceparent);
     rs_kvlist_add(&op->headers, "dapr-caller-app-id", caller);
     rs_kvlist_add(&op->headers, "dapr-caller-namespace", "");

@@ -18,7 +18,10 @@
  *   - when $APP_API_TOKEN (or options.api_token) is set, every request must carry
  *     header `dapr-api-token` with that value, otherwise 401;
  *   - bodies are capped (options.max_body, default 4 MiB; larger → 413);
- *   - unknown path → 404 JSON error, known path with another method → 405.
+ *   - unknown path → 404 JSON error, known path with another method → 405;
+ *   - a handler runs with the request's `traceparent`/`tracestate` as its
+ *     thread's trace context (trace.h), so the Dapr calls it makes join the
+ *     request's trace.
  *
  * Concurrency: one event-loop thread accepts and parses requests and hands each
  * to a pool of worker threads (options.threads, default 8 or $DAPR_APP_THREADS)

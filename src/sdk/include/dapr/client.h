@@ -15,6 +15,10 @@
  * libcurl handle from a small pool inside the client, so TCP connections to the
  * sidecar are kept alive and reused across calls.
  *
+ * Trace context: every call carries the calling thread's W3C traceparent /
+ * tracestate (trace.h; set by the app server while a handler runs) unless the
+ * call's own headers include a traceparent.
+ *
  * Return convention of every call: 0 when the sidecar answered 2xx, -1
  * otherwise with *err filled (see error.h). Calls block until the answer or the
  * client's timeout. */
