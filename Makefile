@@ -4,10 +4,12 @@
 BUILD       ?= build
 ASAN_BUILD  ?= build-asan
 CLANG_BUILD ?= build-clang
+FUZZ_BUILD  ?= build-fuzz
+FUZZ_SECONDS ?= 20
 JOBS        ?= $(shell nproc)
 MAKEFLAGS   += --no-print-directory
 
-.PHONY: all setup build build-clang test test-asan demo bench clean format images
+.PHONY: all setup build build-clang test test-asan fuzz demo bench clean format images
 
 all: build
 
@@ -44,6 +46,15 @@ test-asan: setup $(ASAN_BUILD)/CMakeCache.txt
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j2 --timeout 900 -LE noasan || rc=1; \
 		$(CURDIR)/scripts/sanitizer-reports.sh $(ASAN_TMP) || rc=1; exit $$rc
 
+# libFuzzer targets (tests/fuzz/, docs/testing.md): clang with ASan+UBSan in $(FUZZ_BUILD)/, then each target for
+# FUZZ_SECONDS from its committed corpus. FUZZ_TARGETS="cron cel" runs only those.
+$(FUZZ_BUILD)/CMakeCache.txt:
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DRIPSTOP_SANITIZE=ON -DRIPSTOP_FUZZ=ON
+
+fuzz: setup $(FUZZ_BUILD)/CMakeCache.txt
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_all
+	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 demo: build
 	$(BUILD)/ripstop demo $(DEMO_ARGS)
 
@@ -57,4 +68,4 @@ bench: build
 	@for b in $(BUILD)/bench/*; do [ -x "$$b" ] && "$$b"; done; true
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(CLANG_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(CLANG_BUILD) $(FUZZ_BUILD)

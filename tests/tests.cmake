@@ -4,6 +4,7 @@
 #   e2e          tests/e2e/test_*.py          the whole system, chaos
 #   browser      tests/browser/test_*.py      headless Chromium via playwright-core
 #   k8s          tests/k8s/test_*.py          deploy/k8s offline: kustomize, schemas, consistency, ripstopd loads it
+#   fuzz         tests/fuzz/fuzz_*.c          libFuzzer targets; ctest replays their corpora (also labelled unit)
 # Python tests use only the standard library and tests/lib/ripstop_testlib.py.
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
 
@@ -51,3 +52,5 @@ endforeach()
 add_test(NAME unit/layering COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/scripts/include-graph.py
          --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(unit/layering PROPERTIES LABELS unit)
+
+include(tests/fuzz/fuzz.cmake)
