@@ -10,7 +10,6 @@
  *     teardown see NULL and do nothing. */
 #include "sidecar/components/redis_conn.h"
 
-#include <hiredis/adapters/libevent.h>
 #include <hiredis/async.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include "core/clock.h"
 #include "core/duration.h"
 #include "core/log.h"
+#include "sidecar/components/redis_events.h"
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
@@ -334,7 +334,7 @@ static void start_connect(rs_redis_t *r) {
     ac->data = r;
     r->ac = ac;
     set_state(r, ST_CONNECTING);
-    redisLibeventAttach(ac, r->base);
+    rs_redis_events_attach(ac, r->base);
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
     send_setup(r, ac);
