@@ -1,19 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* The gRPC server's HTTP/2 side (server.h): connections on bufferevents, one
- * nghttp2 server session each, streams turned into calls.
+/* The gRPC server's HTTP/2 side (server.h): connections on plain non-blocking
+ * sockets, one nghttp2 server session each, streams turned into calls.
  *
- * Input is fed to nghttp2 as it arrives (nghttp2_session_mem_recv); output is
- * pulled from it (nghttp2_session_mem_send) into the bufferevent, at most
- * OUT_HIGH bytes queued, and pulled again when the socket drained. A call
- * finished inside nghttp2's callbacks only submits its frames; the read path
- * sends them when nghttp2 returns. A connection is closed when nghttp2 wants
+ * Input is read straight into a stack buffer and fed to nghttp2
+ * (nghttp2_session_mem_recv); the read event is registered once for the
+ * connection's life. Output is pulled from nghttp2 (nghttp2_session_mem_send)
+ * into the connection's buffer, at most OUT_HIGH bytes queued, and sent at
+ * once with one send(): a reply's HEADERS, DATA and trailers leave in one
+ * system call in the loop turn that produced them. Only what the socket does
+ * not take waits for a write event. A call finished inside nghttp2's
+ * callbacks only submits its frames; the read path sends them when nghttp2
+ * returns. A connection is closed when nghttp2 wants
  * neither to read nor to write (GOAWAY sent or received) and its output has
  * drained, or at once when the peer goes. */
 #include "sidecar/grpc/server.h"
 
 #include <errno.h>
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/log.h"
@@ -31,6 +34,8 @@
 
 #define MAX_LISTENERS 8
 #define OUT_HIGH (1024 * 1024)
+#define READ_CHUNK (16 * 1024)
+#define OUT_KEEP (64 * 1024) /* an idle connection keeps an output buffer up to this size */
 #define MAX_METADATA (64 * 1024)
 /* Larger windows than HTTP/2's 64 KiB default let a large message arrive without a round trip per 64 KiB. */
 #define STREAM_WINDOW (1024 * 1024)
@@ -51,7 +56,10 @@ struct rs_grpc_server {
 
 struct conn {
     rs_grpc_server_t *srv;
-    struct bufferevent *bev;
+    evutil_socket_t fd;
+    struct event *rev, *wev;  /* read: always registered; write: only while output waits for the socket */
+    uint8_t *out;             /* output nghttp2 produced that the socket has not taken yet: [out_off, out_len) */
+    size_t out_off, out_len, out_cap;
     nghttp2_session *h2;
     char peer[64];
     size_t buffered;          /* request bytes held by this connection's streams */
@@ -139,16 +147,30 @@ static void conn_free(conn_t *c) {
     if (c->next) c->next->prev = c->prev;
     s->nconns--;
     nghttp2_session_del(c->h2);
-    bufferevent_free(c->bev);
+    event_free(c->rev);
+    event_free(c->wev);
+    evutil_closesocket(c->fd);
+    free(c->out);
     free(c);
+}
+
+static void out_append(conn_t *c, const uint8_t *data, size_t n) {
+    if (c->out_off == c->out_len) c->out_off = c->out_len = 0;
+    if (c->out_len + n > c->out_cap) {
+        size_t cap = c->out_cap ? c->out_cap : 4096;
+        while (cap < c->out_len + n) cap *= 2;
+        c->out = rs_xrealloc(c->out, cap);
+        c->out_cap = cap;
+    }
+    memcpy(c->out + c->out_len, data, n);
+    c->out_len += n;
 }
 
 /* Sends what nghttp2 has queued, as far as OUT_HIGH allows; closes the connection when it is done with it.
  * Returns -1 if the connection was freed. */
 static int conn_flush(conn_t *c) {
     if (c->in_recv) return 0; /* the read path flushes when nghttp2 returns */
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-    while (evbuffer_get_length(out) < OUT_HIGH) {
+    while (c->out_len - c->out_off < OUT_HIGH) {
         const uint8_t *data;
         ssize_t n = nghttp2_session_mem_send(c->h2, &data);
         if (n < 0) {
@@ -157,12 +179,31 @@ static int conn_flush(conn_t *c) {
             return -1;
         }
         if (n == 0) break;
-        evbuffer_add(out, data, (size_t)n);
+        out_append(c, data, (size_t)n);
     }
-    /* Write now rather than on the next loop turn: one syscall per reply, no wake-up for writability. What the
-     * socket does not take stays queued for the bufferevent. */
-    if (evbuffer_get_length(out)) evbuffer_write(out, bufferevent_getfd(c->bev));
-    if (!nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2) && evbuffer_get_length(out) == 0) {
+    while (c->out_off < c->out_len) {
+        ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+        if (n > 0) {
+            c->out_off += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        RS_DEBUG("grpc", "%s: send: %s; closing", c->peer, strerror(errno));
+        conn_free(c);
+        return -1;
+    }
+    int pending = c->out_off < c->out_len;
+    if (!pending && c->out_cap > OUT_KEEP) { /* a large reply went out: do not hold its buffer while idle */
+        free(c->out);
+        c->out = NULL;
+        c->out_cap = c->out_off = c->out_len = 0;
+    }
+    if (pending != (event_pending(c->wev, EV_WRITE, NULL) != 0)) {
+        if (pending) event_add(c->wev, NULL);
+        else event_del(c->wev);
+    }
+    if (!pending && !nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2)) {
         conn_free(c);
         return -1;
     }
@@ -385,28 +426,34 @@ static int on_stream_close(nghttp2_session *h2, int32_t id, uint32_t error_code,
 
 /* ---- connection events ---- */
 
-static void on_read(struct bufferevent *bev, void *arg) {
+static void on_readable(evutil_socket_t fd, short what, void *arg) {
+    (void)what;
     conn_t *c = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
-    struct evbuffer_iovec v;
-    while (evbuffer_peek(in, -1, NULL, &v, 1) > 0) {
-        c->in_recv = 1;
-        ssize_t n = nghttp2_session_mem_recv(c->h2, v.iov_base, v.iov_len);
-        c->in_recv = 0;
-        if (n < 0) {
-            RS_DEBUG("grpc", "%s: %s; closing", c->peer, nghttp2_strerror((int)n));
+    uint8_t buf[READ_CHUNK];
+    for (;;) {
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        if (n <= 0) { /* the peer is gone (or the socket failed): its streams' work is cancelled */
             conn_free(c);
             return;
         }
-        evbuffer_drain(in, v.iov_len);
+        c->in_recv = 1;
+        ssize_t used = nghttp2_session_mem_recv(c->h2, buf, (size_t)n);
+        c->in_recv = 0;
+        if (used < 0) {
+            RS_DEBUG("grpc", "%s: %s; closing", c->peer, nghttp2_strerror((int)used));
+            conn_free(c);
+            return;
+        }
+        if ((size_t)n < sizeof buf) break; /* the socket is drained: no recv just to hear EAGAIN */
     }
     conn_flush(c);
 }
 
-static void on_write(struct bufferevent *bev, void *arg) { conn_flush(arg); }
-
-static void on_event(struct bufferevent *bev, short what, void *arg) {
-    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) conn_free(arg);
+static void on_writable(evutil_socket_t fd, short what, void *arg) {
+    (void)fd, (void)what;
+    conn_flush(arg);
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg) {
@@ -421,7 +468,10 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     } else {
         snprintf(c->peer, sizeof c->peer, "client");
     }
-    c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    c->fd = fd;
+    evutil_make_socket_nonblocking(fd);
+    c->rev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_readable, c);
+    c->wev = event_new(s->base, fd, EV_WRITE | EV_PERSIST, on_writable, c);
     nghttp2_session_callbacks *cb;
     nghttp2_session_callbacks_new(&cb);
     nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
@@ -431,11 +481,12 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
     int rv = nghttp2_session_server_new(&c->h2, cb, c);
     nghttp2_session_callbacks_del(cb);
-    if (rv != 0 || !c->bev) {
+    if (rv != 0 || !c->rev || !c->wev) {
         RS_WARN("grpc", "cannot start an HTTP/2 session: %s", nghttp2_strerror(rv));
         if (c->h2) nghttp2_session_del(c->h2);
-        if (c->bev) bufferevent_free(c->bev);
-        else evutil_closesocket(fd);
+        if (c->rev) event_free(c->rev);
+        if (c->wev) event_free(c->wev);
+        evutil_closesocket(fd);
         free(c);
         return;
     }
@@ -448,8 +499,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
                                    {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, MAX_METADATA}};
     nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]);
     nghttp2_session_set_local_window_size(c->h2, NGHTTP2_FLAG_NONE, 0, CONN_WINDOW);
-    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    event_add(c->rev, NULL);
     conn_flush(c);
 }
 
