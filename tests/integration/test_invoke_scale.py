@@ -10,7 +10,7 @@ from fault_app import FaultApp
 from test_invoke_basic import nameres_config, wait_resolvable
 
 N = 5000
-SLOW_MS = 4000
+WAIT_S = 180  # a deadline, not a measure: under ASan on a loaded machine 5000 connections take a while
 
 
 def sanitized_build():
@@ -33,9 +33,9 @@ def proc_status(pid):
 async def one_call(port, results):
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(f"GET /v1.0/invoke/slow/method/delay/{SLOW_MS} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        writer.write(f"GET /v1.0/invoke/slow/method/gate/scale HTTP/1.1\r\nHost: x\r\n\r\n".encode())
         await writer.drain()
-        status = await asyncio.wait_for(reader.readline(), 120)
+        status = await asyncio.wait_for(reader.readline(), WAIT_S + 60)
         results.append(int(status.split()[1]) if status else 0)
         writer.close()
     except Exception as e:  # noqa: BLE001 - counted as a failure below
@@ -62,14 +62,15 @@ class Scale(t.ProcTestCase):
             peak = {}
 
             def all_waiting():
-                return app.control("counts")["inflight"] >= N  # +1 for the control request itself
+                return app.control("counts")["inflight"] >= N + 1  # +1: the control request itself
 
             loop = asyncio.get_running_loop()
             # wait (off the event loop) until every call is parked at the app, then sample the sidecars
-            await loop.run_in_executor(None, lambda: t.wait_for(all_waiting, 60, interval=0.2,
+            await loop.run_in_executor(None, lambda: t.wait_for(all_waiting, WAIT_S, interval=0.2,
                                                                 what=f"{N} calls waiting at the app"))
             for p in (caller, callee):
                 peak[p.proc.pid] = proc_status(p.proc.pid)
+            app.control("open", {"key": "scale"})  # every call waited at the app at once; now let them finish
             await asyncio.gather(*tasks)
             return results, peak
 

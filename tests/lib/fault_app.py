@@ -9,8 +9,10 @@ Routes (any verb; `?delay_ms=N` delays any answer):
   /delay/<ms>              sleeps <ms>, then 200
   /script/<key>            answers the next status of the script set for <key> (the last one repeats)
   /hang                    never answers (until the client goes away)
+  /gate/<key>              waits until gate <key> is opened, then 200
   /__control/script        POST {"key": k, "statuses": [500, 500, 200]}
   /__control/counts        GET: {"total": n, "paths": {path: n}, "inflight": n}
+  /__control/open          POST {"key": k}: opens gate k (waiting and later /gate/k calls answer)
   /__control/reset         POST: clears counts and scripts
 Every answer carries X-Instance: <name>. Run: python3 fault_app.py --port P --name N.
 """
@@ -30,6 +32,10 @@ class State:
         self.paths = {}
         self.scripts = {}
         self.inflight = 0
+        self.gates = {}  # key -> asyncio.Event
+
+    def gate(self, key):
+        return self.gates.setdefault(key, asyncio.Event())
 
 
 def response(status, body, headers=None, keep_alive=True):
@@ -86,6 +92,9 @@ async def handle(state, method, path, query, headers, body):
             req = json.loads(body or b"{}")
             state.scripts[req["key"]] = list(req["statuses"])
             return 200, {"ok": True}, {}
+        if what == "open":
+            state.gate(json.loads(body or b"{}")["key"]).set()
+            return 200, {"ok": True}, {}
         if what == "counts":
             return 200, {"total": state.total, "paths": state.paths, "inflight": state.inflight}, {}
         if what == "reset":
@@ -111,6 +120,9 @@ async def handle(state, method, path, query, headers, body):
         code = seq.pop(0) if len(seq) > 1 else seq[0]
         info["status"] = code
         return code, info, {"X-Fault": str(code)}
+    if path.startswith("/gate/"):
+        await state.gate(path[len("/gate/"):]).wait()
+        return 200, info, {}
     if path == "/hang":
         await asyncio.sleep(3600)
         return 200, info, {}
@@ -128,7 +140,7 @@ async def serve_conn(state, reader, writer):
             try:
                 # Notice a client that goes away while we wait (the sidecar cancelled the call).
                 work = asyncio.ensure_future(handle(state, method, path, query, headers, body))
-                eof = asyncio.ensure_future(reader.read(1)) if path in ("/hang",) or "delay" in path or "delay_ms" in query else None
+                eof = asyncio.ensure_future(reader.read(1)) if path in ("/hang",) or path.startswith("/gate/") or "delay" in path or "delay_ms" in query else None
                 if eof:
                     done, _ = await asyncio.wait({work, eof}, return_when=asyncio.FIRST_COMPLETED)
                     if eof in done and work not in done and eof.result() == b"":
