@@ -188,6 +188,14 @@ int rs_parse_double(const char *s, double *out) {
     return 0;
 }
 
+int rs_secret_equal(const char *got, const char *want) {
+    if (!got || !want) return 0;
+    size_t n = strlen(want), m = strlen(got);
+    volatile unsigned char diff = (unsigned char)(n != m);
+    for (size_t i = 0; i < m; i++) diff |= (unsigned char)(got[i] ^ want[i % (n ? n : 1)]);
+    return diff == 0 && n > 0;
+}
+
 int rs_has_prefix(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
 
 int rs_name_set_has(rs_name_set_t *set, const char *name) {

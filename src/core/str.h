@@ -71,6 +71,9 @@ int rs_parse_int64(const char *s, long long *out);
 /** Parses a finite decimal number (strtod syntax, no leading space, no trailing junk, no inf/nan, no
  *  overflow). Returns 0 or -1. */
 int rs_parse_double(const char *s, double *out);
+/** 1 if `got` equals the secret `want` (tokens, keys), else 0 (also when got is NULL). Takes as long for every
+ *  `got` of a given length, so a client cannot learn the secret byte by byte from response times. */
+int rs_secret_equal(const char *got, const char *want);
 /** Returns 1 if s starts with prefix. */
 int rs_has_prefix(const char *s, const char *prefix);
 /** A fixed set of names (HTTP header names), matched case-insensitively. Most names that are not in it are

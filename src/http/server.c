@@ -533,6 +533,8 @@ static void dispatch(conn_t *c) {
     size_t plen = q ? (size_t)(q - uri) : strlen(uri), qlen = q ? strlen(q + 1) : 0;
     /* One block "raw_path\0path\0query\0" (path only when it has no escapes to decode). */
     const char *bad = NULL; /* why the request line is refused */
+    for (const unsigned char *u = (const unsigned char *)uri; *u && !bad; u++)
+        if (*u < 0x20 || *u == 0x7f) bad = "control character in the request target"; /* (Go's server: 400) */
     char *block = malloc(2 * plen + qlen + 3);
     if (block) {
         r->raw_path = memcpy(block, uri, plen);

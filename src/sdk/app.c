@@ -324,11 +324,21 @@ static void enqueue(dapr_app_t *app, struct evhttp_request *req, const route_t *
     pthread_mutex_unlock(&app->mu);
 }
 
+/* 1 if the request's token equals ours, taking as long for every token of a given length (no timing oracle).
+ * libdapr stands alone (sources.cmake), so this is its own copy of core's rs_secret_equal. */
+static int token_equal(const char *got, const char *want) {
+    if (!got) return 0;
+    size_t n = strlen(want), m = strlen(got);
+    volatile unsigned char diff = (unsigned char)(n != m);
+    for (size_t i = 0; i < m; i++) diff |= (unsigned char)(got[i] ^ want[i % (n ? n : 1)]);
+    return diff == 0 && n > 0;
+}
+
 static void on_request(struct evhttp_request *req, void *arg) {
     dapr_app_t *app = arg;
     if (app->token) {
         const char *t = evhttp_find_header(evhttp_request_get_input_headers(req), "dapr-api-token");
-        if (!t || strcmp(t, app->token) != 0) {
+        if (!token_equal(t, app->token)) {
             send_now(req, 401, "text/plain", "invalid api token\n");
             return;
         }

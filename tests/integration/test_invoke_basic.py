@@ -30,17 +30,24 @@ def wait_resolvable(caller, app_id, path="/echo/ping"):
                what=f"{app_id} resolvable")
 
 
+def start_pair(case):
+    """Starts apps and sidecars "caller" and "callee" (APP_API_TOKEN app-secret) sharing a name-resolution table
+    in a new directory, as case.app, case.callee, case.caller_app, case.caller; returns the directory."""
+    d = tempfile.mkdtemp(prefix="ripstop-invoke-")
+    case.cfg = nameres_config(d)
+    case.app = case.track(FaultApp("callee"))
+    case.callee = case.track(t.Sidecar("callee", app_port=case.app.port, config=case.cfg,
+                                       env={"APP_API_TOKEN": "app-secret"}))
+    case.caller_app = case.track(FaultApp("caller"))
+    case.caller = case.track(t.Sidecar("caller", app_port=case.caller_app.port, config=case.cfg))
+    wait_resolvable(case.caller, "callee")
+    return d
+
+
 class InvokeBasic(t.ProcTestCase):
     def setUp(self):
         super().setUp()
-        d = tempfile.mkdtemp(prefix="ripstop-invoke-")
-        self.cfg = nameres_config(d)
-        self.app = self.track(FaultApp("callee"))
-        self.callee = self.track(t.Sidecar("callee", app_port=self.app.port, config=self.cfg,
-                                           env={"APP_API_TOKEN": "app-secret"}))
-        self.caller_app = self.track(FaultApp("caller"))
-        self.caller = self.track(t.Sidecar("caller", app_port=self.caller_app.port, config=self.cfg))
-        wait_resolvable(self.caller, "callee")
+        start_pair(self)
 
     def test_path_form_forwards_verb_query_body_and_headers(self):
         r = self.caller.req("PATCH", "/v1.0/invoke/callee/method/echo/a/b%20c?x=1&y=two", body=b"payload-bytes",

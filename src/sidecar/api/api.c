@@ -32,7 +32,7 @@ static int check_token(rs_http_req_t *r, void *ctx) {
         (strcmp(r->path, "/v1.0/healthz") == 0 || strcmp(r->path, "/v1.0/healthz/outbound") == 0))
         return 0;
     const char *got = rs_http_req_header(r, "dapr-api-token");
-    if (got && strcmp(got, sc->cfg.api_token) == 0) return 0;
+    if (rs_secret_equal(got, sc->cfg.api_token)) return 0;
     rs_kvlist_t h = {0};
     rs_kvlist_add(&h, "Content-Type", "text/plain");
     static const char msg[] = "invalid api token\n";

@@ -71,7 +71,7 @@
     /* service invocation */                                                                       \
     XX(DIRECT_INVOKE, "ERR_DIRECT_INVOKE", 500, INTERNAL)                                          \
     XX(DIRECT_INVOKE_NO_APP_ID, "ERR_DIRECT_INVOKE", 404, NOT_FOUND)                               \
-    XX(DIRECT_INVOKE_BAD_APP_ID, "ERR_DIRECT_INVOKE", 400, INVALID_ARGUMENT)
+    XX(DIRECT_INVOKE_INVALID, "ERR_DIRECT_INVOKE", 400, INVALID_ARGUMENT)
 
 /** One row of the table: RS_ERR_MALFORMED_REQUEST, RS_ERR_STATE_SAVE_ETAG_MISMATCH, ... */
 typedef enum {

@@ -29,7 +29,7 @@ static const rs_grpc_method_t *find_method(const char *name) {
 static int token_ok(rs_sidecar_t *sc, rs_grpc_call_t *call) {
     if (!sc->cfg.api_token) return 1;
     const char *got = rs_grpc_call_metadata(call, "dapr-api-token");
-    if (got && strcmp(got, sc->cfg.api_token) == 0) return 1;
+    if (rs_secret_equal(got, sc->cfg.api_token)) return 1;
     rs_grpc_call_fail(call, RS_GRPC_UNAUTHENTICATED,
                       got ? "authentication error: api token mismatch" : "missing api token in request metadata", NULL, 0);
     return 0;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/encoding.h"
 #include "dapr/proto/runtime/v1/dapr.pb-c.h"
 #include "google/rpc/status.pb-c.h"
 #include "sidecar/grpc/api.h"
@@ -160,7 +161,9 @@ static void invoke_service(rs_sidecar_t *sc, rs_grpc_call_t *call, const Protobu
     struct invocation *inv = rs_xcalloc(1, sizeof *inv);
     inv->call = call;
     inv->app_id = rs_strdup(in->id);
-    inv->method = rs_strdup(msg->method[0] == '/' ? msg->method + 1 : msg->method);
+    /* A gRPC method is a raw name, not a URL path: its '%' and other bytes are literal (as in daprd), so it is
+     * escaped here and cleaned with every other method by the operation. */
+    inv->method = rs_percent_encode_path(msg->method[0] == '/' ? msg->method + 1 : msg->method);
     if (*msg->http_extension->querystring) inv->query = rs_strdup(msg->http_extension->querystring);
     size_t len = msg->data ? msg->data->value.len : 0;
     inv->body = rs_xmalloc(len + 1);

@@ -7,7 +7,13 @@
  * Resolution picks a random live row (last_update newer than updateInterval),
  * so replicas share traffic and a sidecar killed with -9 drops out within
  * updateInterval. The rows hold ripstopd HTTP endpoints, not daprd's internal
- * gRPC endpoints: do not share the table with real daprd. */
+ * gRPC endpoints: do not share the table with real daprd.
+ *
+ * The metadata table also holds the hop key: a random secret the first
+ * sidecar writes and every sidecar sharing the table reads. A sidecar marks
+ * its calls to a peer with it (ops/invoke.c), so an API client, which cannot
+ * read the table, cannot pass itself off as a peer sidecar. ripstopd makes
+ * the database file readable by its own user only. */
 #ifndef RS_SIDECAR_NAMERES_H
 #define RS_SIDECAR_NAMERES_H
 
@@ -48,6 +54,8 @@ void rs_nameres_free(rs_nameres_t *n);
 /** Resolves app_id to "host:port" of a random live instance. Results are cached for at most
  *  min(1s, updateInterval/2). Returns 0, or -1 with "no host found with the given ID" (or a db error). */
 int rs_nameres_resolve(rs_nameres_t *n, const char *app_id, char *out, size_t outlen, char *err, size_t errlen);
+/** The hop key shared by the sidecars of this table (64 hex digits). */
+const char *rs_nameres_hop_key(const rs_nameres_t *n);
 /** Forgets a cached address after a connection to it failed, so the next call picks another. */
 void rs_nameres_forget(rs_nameres_t *n, const char *app_id, const char *address);
 

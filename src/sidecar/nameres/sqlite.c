@@ -6,10 +6,14 @@
 #include "sidecar/nameres/nameres.h"
 
 #include <ctype.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -21,6 +25,8 @@
 
 #define MAX_CACHE 64
 #define MAX_ADDRS 32
+#define HOP_KEY_NAME "ripstop-hop-key" /* its row in the metadata table */
+#define HOP_KEY_HEX 64
 
 typedef struct {
     char *app_id;
@@ -35,6 +41,7 @@ struct rs_nameres {
     sqlite3 *db;
     char *app_id, *address;
     char reg_id[37];
+    char hop_key[HOP_KEY_HEX + 1];
     struct event *heartbeat_ev, *cleanup_ev;
     cache_entry_t cache[MAX_CACHE];
     int ncache;
@@ -210,6 +217,37 @@ static void on_cleanup(evutil_socket_t fd, short what, void *arg) {
     if (exec_sql(n, sql, err, sizeof err) != 0) RS_WARN("nameres", "cleanup failed: %s", err);
 }
 
+/* The hop key: the first sidecar's random key wins (INSERT OR IGNORE in the schema script); read it back. */
+static int read_hop_key(rs_nameres_t *n, char *err, size_t errlen) {
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT value FROM %s WHERE key = '" HOP_KEY_NAME "'", n->cfg.metadata_table);
+    sqlite3_stmt *st = NULL;
+    int ok = 0;
+    if (sqlite3_prepare_v2(n->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+        ok = v && strlen(v) == HOP_KEY_HEX && strspn(v, "0123456789abcdef") == HOP_KEY_HEX;
+        if (ok) memcpy(n->hop_key, v, HOP_KEY_HEX + 1);
+    }
+    sqlite3_finalize(st);
+    if (!ok) snprintf(err, errlen, "nameres: no valid " HOP_KEY_NAME " row in table %s", n->cfg.metadata_table);
+    return ok ? 0 : -1;
+}
+
+/* The hop key is in the file: only our user may read it. SQLite gives the -wal and -shm files the mode the
+ * database file had when it created them, so all three are changed. A file of another user is left alone. */
+static void restrict_mode(sqlite3 *db) {
+    const char *path = sqlite3_db_filename(db, "main");
+    if (!path || !*path) return;
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+        char p[4096];
+        struct stat st;
+        if ((size_t)snprintf(p, sizeof p, "%s%s", path, suffix[i]) >= sizeof p) return;
+        if (stat(p, &st) != 0 || st.st_uid != geteuid() || !(st.st_mode & 077)) continue;
+        if (chmod(p, st.st_mode & 0700) != 0) RS_WARN("nameres", "cannot make %s private to its user", p);
+    }
+}
+
 rs_nameres_t *rs_nameres_new(struct event_base *base, rs_nameres_config_t *cfg, const char *app_id,
                              const char *address, char *err, size_t errlen) {
     rs_nameres_t *n = rs_xcalloc(1, sizeof *n);
@@ -217,6 +255,10 @@ rs_nameres_t *rs_nameres_new(struct event_base *base, rs_nameres_config_t *cfg, 
     n->cfg = *cfg;
     memset(cfg, 0, sizeof *cfg);
     n->cache_ttl_ms = n->cfg.update_interval_ms / 2 < 1000 ? n->cfg.update_interval_ms / 2 : 1000;
+    if (!rs_has_prefix(n->cfg.connection_string, "file:")) { /* a new file is private from the start */
+        int fd = open(n->cfg.connection_string, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0) close(fd);
+    }
     if (sqlite3_open_v2(n->cfg.connection_string, &n->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
@@ -226,18 +268,28 @@ rs_nameres_t *rs_nameres_new(struct event_base *base, rs_nameres_config_t *cfg, 
         return NULL;
     }
     sqlite3_busy_timeout(n->db, (int)n->cfg.busy_timeout_ms);
-    char sql[1024];
+    unsigned char raw[HOP_KEY_HEX / 2];
+    char key[HOP_KEY_HEX + 1];
+    if (RAND_bytes(raw, sizeof raw) != 1) { /* a key for the sidecars' hops: from the kernel's generator */
+        snprintf(err, errlen, "nameres: no random bytes for the hop key");
+        rs_nameres_free(n);
+        return NULL;
+    }
+    rs_hex_encode(raw, sizeof raw, key);
+    OPENSSL_cleanse(raw, sizeof raw);
+    char sql[1280];
     snprintf(sql, sizeof sql,
              "%s"
              "CREATE TABLE IF NOT EXISTS %s (registration_id TEXT PRIMARY KEY NOT NULL, address TEXT UNIQUE NOT NULL,"
              " app_id TEXT NOT NULL, namespace TEXT NOT NULL DEFAULT '', last_update INTEGER NOT NULL);"
              "CREATE INDEX IF NOT EXISTS %s_app_id ON %s (app_id);"
              "CREATE TABLE IF NOT EXISTS %s (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);"
-             "INSERT OR IGNORE INTO %s (key, value) VALUES ('nr-migrations', '1');",
+             "INSERT OR IGNORE INTO %s (key, value) VALUES ('nr-migrations', '1');"
+             "INSERT OR IGNORE INTO %s (key, value) VALUES ('" HOP_KEY_NAME "', '%s');",
              /* heartbeats run on the event loop: in WAL mode, NORMAL skips the fsync per commit (a row lost
               * to a power cut is re-written by the next heartbeat) */
              n->cfg.disable_wal ? "" : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", n->cfg.table, n->cfg.table, n->cfg.table,
-             n->cfg.metadata_table, n->cfg.metadata_table);
+             n->cfg.metadata_table, n->cfg.metadata_table, n->cfg.metadata_table, key);
     /* Sidecars started together all create the schema and switch the file to
      * WAL at once; that switch can answer SQLITE_BUSY without waiting on the
      * busy handler, so retry for a while before giving up. */
@@ -245,10 +297,13 @@ rs_nameres_t *rs_nameres_new(struct event_base *base, rs_nameres_config_t *cfg, 
     int rc;
     while ((rc = exec_sql(n, sql, err, errlen)) != 0 && is_busy(n->db) && rs_now_ms() < give_up)
         sqlite3_sleep(20 + (int)(rs_now_ms() % 30)); /* spread the retries of processes started together */
-    if (rc != 0) {
+    OPENSSL_cleanse(key, sizeof key);
+    OPENSSL_cleanse(sql, sizeof sql);
+    if (rc != 0 || read_hop_key(n, err, errlen) != 0) {
         rs_nameres_free(n);
         return NULL;
     }
+    restrict_mode(n->db);
     if (n->cfg.cleanup_interval_ms > 0 && base) {
         on_cleanup(-1, 0, n);
         n->cleanup_ev = event_new(base, -1, EV_PERSIST, on_cleanup, n);
@@ -312,6 +367,7 @@ void rs_nameres_free(rs_nameres_t *n) {
     rs_nameres_config_free(&n->cfg);
     free(n->app_id);
     free(n->address);
+    OPENSSL_cleanse(n->hop_key, sizeof n->hop_key);
     free(n);
 }
 
@@ -374,6 +430,8 @@ int rs_nameres_resolve(rs_nameres_t *n, const char *app_id, char *out, size_t ou
     snprintf(out, outlen, "%s", e->addrs[e->n == 1 ? 0 : rs_random_below((uint32_t)e->n)]);
     return 0;
 }
+
+const char *rs_nameres_hop_key(const rs_nameres_t *n) { return n->hop_key; }
 
 void rs_nameres_forget(rs_nameres_t *n, const char *app_id, const char *address) {
     cache_entry_t *e = cache_find(n, app_id);

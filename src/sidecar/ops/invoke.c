@@ -4,12 +4,14 @@
  * reference mode, URLs joined without printf. */
 #include "sidecar/ops/invoke.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/encoding.h"
 #include "core/ids.h"
 #include "sidecar/appchannel/app_channel.h"
 #include "sidecar/metrics/metrics.h"
@@ -32,7 +34,7 @@ typedef struct invoke_op {
     size_t body_len;
     char *app_id;       /* target app id (namespace suffix removed) */
     char *path;         /* "/" + method: the path on the app */
-    char *method;       /* percent-encoded, no leading '/' (path + 1) */
+    char *method;       /* cleaned (rs_url_path_clean), percent-encoded, no leading '/' (path + 1) */
     int local;          /* deliver to our own app */
     int hop;            /* we are the callee side of a sidecar-to-sidecar hop */
     const char *caller; /* the calling app's id (ours unless hop); a string of `headers` */
@@ -129,8 +131,8 @@ static void build_headers(invoke_op_t *op, const rs_invoke_request_t *req, const
     rs_kvlist_add(&op->headers, "dapr-caller-namespace", "");
     rs_kvlist_add(&op->headers, "dapr-callee-app-id", op->app_id);
     if (!op->local) { /* (the app channel adds the app token to a local call) */
-        /* Remote hop: mark it for the peer, and say where the call came from. */
-        rs_kvlist_add(&op->headers, HOP_HEADER, "1");
+        /* Remote hop: mark it for the peer with the key only sidecars know, and say where the call came from. */
+        if (op->sc->nameres) rs_kvlist_add(&op->headers, HOP_HEADER, rs_nameres_hop_key(op->sc->nameres));
         if (op->sc->cfg.api_token) rs_kvlist_add(&op->headers, "dapr-api-token", op->sc->cfg.api_token);
         const char *host = rs_kvlist_get_ci(in, "host");
         const char *peer = req->caller_address ? req->caller_address : "";
@@ -326,13 +328,35 @@ void rs_ops_invoke_attach(rs_sidecar_t *sc) {
     rs_sidecar_on_shutdown(sc, on_shutdown, inv);
 }
 
-int rs_ops_invoke_is_hop(const rs_kvlist_t *headers) { return rs_kvlist_get_ci(headers, HOP_HEADER) != NULL; }
+/* 1: a peer sidecar's hop (the header holds the hop key of our name-resolution table); 0: a client's call (no
+ * header); -1: a hop header without the key, i.e. a client posing as a sidecar. */
+static int hop_kind(rs_sidecar_t *sc, const rs_kvlist_t *headers) {
+    const char *v = rs_kvlist_get_ci(headers, HOP_HEADER);
+    if (!v) return 0;
+    return sc->nameres && rs_secret_equal(v, rs_nameres_hop_key(sc->nameres)) ? 1 : -1;
+}
 
-static int valid_app_id(const char *s, size_t n) {
-    if (n == 0 || n > 200) return 0;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x21 || s[i] == '/' || s[i] == '?' || s[i] == '#' || s[i] == '%') return 0;
-    return 1;
+int rs_ops_invoke_is_hop(rs_sidecar_t *sc, const rs_kvlist_t *headers) { return hop_kind(sc, headers) == 1; }
+
+/* "id" or "id.namespace": each part an app id by rs_app_id_check's rule (self-hosted namespaces are empty, so
+ * the namespace is checked and then ignored). Returns 0, or -1 with a reason. */
+static int check_target(const char *target, size_t *id_len, char *why, size_t whylen) {
+    char part[RS_APP_ID_MAX + 2];
+    const char *dot = strchr(target, '.');
+    size_t n = dot ? (size_t)(dot - target) : strlen(target);
+    *id_len = n;
+    for (int i = 0; i < (dot ? 2 : 1); i++) {
+        const char *p = i == 0 ? target : dot + 1;
+        size_t len = i == 0 ? n : strlen(p);
+        if (len > RS_APP_ID_MAX) len = RS_APP_ID_MAX + 1; /* (too long either way) */
+        memcpy(part, p, len);
+        part[len] = '\0';
+        if (rs_app_id_check(part, why, whylen) != 0) {
+            if (i == 1) snprintf(why, whylen, "the namespace after '.' is not valid");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 rs_op_t *rs_ops_invoke(rs_sidecar_t *sc, const rs_invoke_request_t *req, rs_invoke_done_fn done, void *arg) {
@@ -347,13 +371,27 @@ rs_op_t *rs_ops_invoke(rs_sidecar_t *sc, const rs_invoke_request_t *req, rs_invo
                    "failed getting app id either from the URL path or the header dapr-app-id");
         return NULL;
     }
-    const char *dot = strchr(app_id, '.'); /* "id.namespace": self-hosted namespaces are empty */
-    size_t id_len = dot ? (size_t)(dot - app_id) : strlen(app_id);
-    if (!valid_app_id(app_id, id_len)) {
-        RS_OP_FAIL(done, arg, RS_ERR_DIRECT_INVOKE_BAD_APP_ID, "invalid app id");
+    size_t id_len;
+    char why[128];
+    if (check_target(app_id, &id_len, why, sizeof why) != 0) {
+        RS_OP_FAIL(done, arg, RS_ERR_DIRECT_INVOKE_INVALID, "invalid app id: %s", why);
         return NULL;
     }
-    int hop = rs_ops_invoke_is_hop(req->headers);
+    int hop = hop_kind(sc, req->headers);
+    if (hop < 0) {
+        /* The callee's sidecar trusts a hop's dapr-caller-app-id and hands the app its APP_API_TOKEN: only a peer
+         * sidecar may make one. */
+        RS_OP_FAIL(done, arg, RS_ERR_PERMISSION_DENIED,
+                   "failed to invoke, id: %.*s, err: the %s header is for sidecars only (it lacks the hop key)",
+                   (int)id_len, app_id, HOP_HEADER);
+        return NULL;
+    }
+    const char *caller = sc->cfg.app_id, *hdr;
+    if (hop && (hdr = rs_kvlist_get_ci(req->headers, "dapr-caller-app-id"))) caller = hdr;
+    if (rs_app_id_check(caller, why, sizeof why) != 0) { /* (a peer sends its own, checked app id) */
+        RS_OP_FAIL(done, arg, RS_ERR_DIRECT_INVOKE_INVALID, "invalid dapr-caller-app-id: %s", why);
+        return NULL;
+    }
     int local = strlen(sc->cfg.app_id) == id_len && strncmp(app_id, sc->cfg.app_id, id_len) == 0;
     if (hop && !local) {
         /* A peer resolved us for another app id: a stale registration (e.g. a reused port). */
@@ -364,7 +402,8 @@ rs_op_t *rs_ops_invoke(rs_sidecar_t *sc, const rs_invoke_request_t *req, rs_invo
 
     const char *method = req->method ? req->method : "";
     size_t method_len = strlen(method);
-    invoke_op_t *op = rs_xcalloc(1, sizeof *op + id_len + 1 + 1 + method_len + 1);
+    /* (room for the cleaned method: rs_url_path_clean may escape every byte) */
+    invoke_op_t *op = rs_xcalloc(1, sizeof *op + id_len + 1 + 1 + 3 * method_len + 1);
     op->op.free = free_op;
     op->inv = inv;
     op->sc = sc;
@@ -376,15 +415,21 @@ rs_op_t *rs_ops_invoke(rs_sidecar_t *sc, const rs_invoke_request_t *req, rs_invo
     op->app_id[id_len] = '\0';
     op->path = op->strings + id_len + 1;
     op->path[0] = '/';
-    op->method = memcpy(op->path + 1, method, method_len + 1);
+    op->method = op->path + 1;
+    /* The app and the resiliency policy see the method cleaned, as daprd's (GHSA-85gx-3qv6-4463): no "..",
+     * "." or empty segments, %2F a separator, raw bytes escaped; control characters, '#' and '?' refused. */
+    if (rs_url_path_clean(method, method_len, op->method, why, sizeof why) < 0) {
+        free(op);
+        RS_OP_FAIL(done, arg, RS_ERR_DIRECT_INVOKE_INVALID, "failed to invoke, id: %.*s, err: invalid method: %s",
+                   (int)id_len, app_id, why);
+        return NULL;
+    }
     op->done = done;
     op->arg = arg;
     rs_kvlist_init_refs(&op->headers);
     op->local = local;
     op->hop = hop;
     op->start_us = rs_now_us();
-    const char *caller = sc->cfg.app_id, *hdr;
-    if (hop && (hdr = rs_kvlist_get_ci(req->headers, "dapr-caller-app-id"))) caller = hdr;
     build_headers(op, req, caller, inv->hostname);
     op->caller = rs_kvlist_get_ci(&op->headers, "dapr-caller-app-id");
     if (!op->caller) op->caller = "";

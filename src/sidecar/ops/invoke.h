@@ -7,7 +7,11 @@
  * A call to our own app id goes to the app through the app channel. A call to
  * another app id is resolved to a peer ripstopd (name resolution) and sent to
  * the peer's ordinary invoke route with the `ripstop-hop` header, which tells
- * the peer to deliver to its app as the callee. The caller's sidecar applies
+ * the peer to deliver to its app as the callee. The header's value is the hop
+ * key of the name-resolution table (nameres.h), which API clients cannot
+ * read: a request with the header but without the key is refused
+ * (PERMISSION_DENIED), so no client can pose as a peer sidecar and choose the
+ * dapr-caller-app-id the app receives along with its APP_API_TOKEN. The caller's sidecar applies
  * the target app's resiliency policy; every attempt resolves again, so a retry
  * can land on another replica; the callee side of a hop delivers once.
  * Metrics, daprd's: dapr_runtime_service_invocation_req_sent_total,
@@ -56,11 +60,13 @@ typedef void (*rs_invoke_done_fn)(void *arg, rs_invoke_reply_t *reply, const rs_
  *  registers. */
 void rs_ops_invoke_attach(struct rs_sidecar *sc);
 
-/** 1 if headers mark the callee side of a sidecar-to-sidecar hop (for a front door's route label). */
-int rs_ops_invoke_is_hop(const rs_kvlist_t *headers);
+/** 1 if headers mark the callee side of a sidecar-to-sidecar hop, with the hop key (for a front door's route
+ *  label). */
+int rs_ops_invoke_is_hop(struct rs_sidecar *sc, const rs_kvlist_t *headers);
 
-/** Invokes req->method on req->app_id. Errors: DIRECT_INVOKE_NO_APP_ID (no app id), DIRECT_INVOKE_BAD_APP_ID,
- *  DIRECT_INVOKE (shutting down, wrong sidecar for a hop, no peer, the policy gave up without an answer). An answer
+/** Invokes req->method on req->app_id. Errors: DIRECT_INVOKE_NO_APP_ID (no app id), DIRECT_INVOKE_INVALID (an app id or method that is not valid),
+ *  DIRECT_INVOKE (shutting down, wrong sidecar for a hop, no peer, the policy gave up without an answer),
+ *  PERMISSION_DENIED (a hop header without the hop key). An answer
  *  of the app — any status — is a reply. */
 rs_op_t *rs_ops_invoke(struct rs_sidecar *sc, const rs_invoke_request_t *req, rs_invoke_done_fn done, void *arg);
 

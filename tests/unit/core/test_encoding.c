@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* core/encoding.h and the app id rule of core/ids.h: what a client's text may and may not be. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,8 +68,50 @@ TEST(app_ids) {
     ASSERT_TRUE(rs_app_id_check("\xff", why, sizeof why) == -1 && strstr(why, "0xff") != NULL);
 }
 
+static int cleans_to(const char *in, const char *want) {
+    size_t len = strlen(in);
+    char *out = malloc(3 * len + 1), why[128];
+    long n = rs_url_path_clean(in, len, out, why, sizeof why);
+    int ok = want ? n >= 0 && (size_t)n == strlen(want) && strcmp(out, want) == 0 : n == -1 && why[0];
+    if (!ok) fprintf(stderr, "  rs_url_path_clean(\"%s\") = %ld \"%s\"\n", in, n, n >= 0 ? out : why);
+    free(out);
+    return ok;
+}
+
+TEST(url_path_cleaning) {
+    ASSERT_TRUE(cleans_to("echo/a/b%20c", "echo/a/b%20c")); /* escapes of a kept segment stay as they were */
+    ASSERT_TRUE(cleans_to("", ""));
+    ASSERT_TRUE(cleans_to("a/b/", "a/b/"));                 /* a trailing slash stays */
+    ASSERT_TRUE(cleans_to("../../v1.0/shutdown", "v1.0/shutdown"));
+    ASSERT_TRUE(cleans_to("%2e%2E/%2E%2e/v1.0/shutdown", "v1.0/shutdown"));
+    ASSERT_TRUE(cleans_to("admin%2F..%2Fpublic", "public"));   /* %2F separates, as Go's decoded path */
+    ASSERT_TRUE(cleans_to("admin%2f..%2fpublic%2F", "public/"));
+    ASSERT_TRUE(cleans_to("//a//b//", "a/b/"));
+    ASSERT_TRUE(cleans_to("a/./b/../c", "a/c"));
+    ASSERT_TRUE(cleans_to("a/..", ""));
+    ASSERT_TRUE(cleans_to("..", ""));
+    ASSERT_TRUE(cleans_to("...", "..."));                   /* not a dot segment */
+    ASSERT_TRUE(cleans_to(".a/a.", ".a/a."));
+    ASSERT_TRUE(cleans_to("caf\xc3\xa9", "caf%C3%A9"));      /* raw bytes >= 0x80 are escaped */
+    ASSERT_TRUE(cleans_to("a\"b<c", "a%22b%3Cc"));
+    ASSERT_TRUE(cleans_to("%41", "%41"));
+    ASSERT_TRUE(cleans_to("a\tb", NULL));
+    ASSERT_TRUE(cleans_to("a%09b", NULL));
+    ASSERT_TRUE(cleans_to("a%00", NULL));
+    ASSERT_TRUE(cleans_to("a%7F", NULL));
+    ASSERT_TRUE(cleans_to("a%23b", NULL));                  /* '#' */
+    ASSERT_TRUE(cleans_to("a%3Fb", NULL));                  /* '?' */
+    ASSERT_TRUE(cleans_to("a%2", NULL));
+    ASSERT_TRUE(cleans_to("a%zz", NULL));
+    ASSERT_TRUE(cleans_to("%", NULL));
+    char *e = rs_percent_encode_path("admin%2F../a b/\xc3\xa9~:@");
+    ASSERT_STREQ(e, "admin%252F../a%20b/%C3%A9~:@"); /* a gRPC method's '%' is a literal character */
+    free(e);
+}
+
 int main(void) {
     RUN(percent_decoding);
+    RUN(url_path_cleaning);
     RUN(utf8_validity);
     RUN(utf8_sanitizing);
     RUN(app_ids);
