@@ -53,6 +53,8 @@ test("live dashboard updates during the run, then the report holds the same stor
     assert.ok((await page.$$("#chart-dapr rect.window")).length >= 1, "the chaos window is shaded");
     await waitFor(async () => (await points(page, "#chart-latency")) >= 3, 60000, "latency points");
     await waitFor(async () => (await points(page, "#chart-loyalty")) >= 2, 60000, "live loyalty bars");
+    // Traces arrive live: a waterfall of a chosen order with spans from several sidecars.
+    await waitFor(async () => (await page.$$("#traces .trace .wf-row")).length >= 5, 120000, "a live waterfall");
     await page.screenshot({path: path.join(SHOTS, "dashboard-live.png"), fullPage: true});
     // The finished run: the verdict table appears on the dashboard too.
     await waitFor(async () => /PASS|FAIL/.test(await page.textContent("#verdict-banner")), 300000, "the verdict");
@@ -75,6 +77,20 @@ test("live dashboard updates during the run, then the report holds the same stor
     assert.equal(await points(rp, "#chart-loyalty"), 30, "10 customers x expected/lock/no-lock");
     assert.ok((await rp.$$("#chart-dapr rect.window")).length >= 2, "chaos and crash windows shaded");
     assert.equal(await rp.textContent("#verdict-banner"), "PASS");
+    // The trace waterfalls: chosen orders (straight through, the chaos window, the crash) with real spans.
+    const traces = await rp.$$eval("#traces .trace", ts => ts.map(t => ({
+      rows: +t.getAttribute("data-rows"), title: t.querySelector("h3").textContent,
+      services: [...new Set([...t.querySelectorAll(".wf-row")].map(r => r.getAttribute("data-service")))],
+      maxAttempt: Math.max(0, ...[...t.querySelectorAll(".wf-row")].map(r => +r.getAttribute("data-attempt"))),
+      bars: [...t.querySelectorAll(".wf-bar")].filter(b => b.getBoundingClientRect().width > 0).length})));
+    assert.ok(traces.length >= 2, `at least two waterfalls, got ${JSON.stringify(traces.map(t => t.title))}`);
+    for (const t of traces) {
+      assert.ok(t.rows >= 5 && t.bars === t.rows, `rows with drawn bars: ${JSON.stringify(t)}`);
+      for (const svc of ["ripstop load", "frontend-dapr", "customer-order-service", "customer-audit-service"])
+        assert.ok(t.services.includes(svc), `${t.title}: spans of ${svc} (${t.services})`);
+    }
+    assert.ok(traces.some(t => /^chaos: kafka-latency/.test(t.title) && t.maxAttempt >= 2),
+              "the Kafka latency window's order shows its retried attempts");
     const offDisk = requests.slice(before).filter(u => !u.startsWith("file://"));
     assert.deepEqual(offDisk, [], "the report loads nothing from the network");
     await rp.screenshot({path: path.join(SHOTS, "report.png"), fullPage: true});

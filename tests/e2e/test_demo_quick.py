@@ -72,6 +72,17 @@ class DemoQuickTest(rt.ProcTestCase):
         self.assertIn("window.RIPSTOP_DATA = {", html)
         self.assertNotRegex(html, r'(src|href)\s*=\s*["\']?https?:')
         self.assertNotIn("@import", html)
+        # the traces the sidecars exported to the demo: waterfalls of chosen orders across the services
+        data = re.search(r"<script>window\.RIPSTOP_DATA = (.*?);</script>", html, re.S)
+        traces = json.loads(data.group(1).replace("<\\/", "</"))["traces"]
+        self.assertGreater(traces["collector"]["spans"], 100)
+        self.assertEqual(traces["collector"]["dropped"], 0)
+        labels = [c["label"] for c in traces["chosen"]]
+        self.assertIn("chaos: kafka-latency", labels)
+        for c in traces["chosen"]:
+            services = set(c["waterfall"]["services"])
+            self.assertTrue({"frontend-dapr", "customer-order-service", "customer-audit-service"} <= services,
+                            (c["label"], services))
         # everything it started is stopped: the dashboard and chaos API ports are closed again
         for m in re.finditer(r"(dashboard|chaos API): http://127\.0\.0\.1:(\d+)/", log):
             self.assertFalse(rt.port_open(int(m.group(2))), m.group(0))

@@ -34,12 +34,16 @@
 #include "tools/ripstop/report.h"
 #include "tools/ripstop/runner.h"
 #include "tools/ripstop/scenario.h"
+#include "tools/ripstop/trace_collector.h"
+#include "tools/ripstop/trace_view.h"
 #include "tools/ripstop/verdict.h"
 #include "tools/ripstop/verdict_kafka.h"
 
 int rs_cmd_demo(int argc, char **argv);
 
 #define NCUSTOMERS 10
+/* Spans the demo keeps (a quick run exports a few thousand; the full one some ten thousand). */
+#define MAX_SPANS 200000
 #define MAX_BREAKER_POINTS 4096
 
 enum stage { ST_STARTING, ST_WARMUP, ST_LOAD, ST_DRAIN, ST_VERIFY, ST_DONE };
@@ -58,6 +62,10 @@ struct demo {
     rs_chaos_t *chaos;
     int chaos_port;
     rs_dashboard_t *dash;
+    rs_traces_t *traces;      /* the collector the sidecars export to */
+    int traces_port;
+    char trace_config[PATH_MAX];
+    int64_t t0_wall_ms;       /* wall clock at t0: spans carry wall-clock times */
     rs_runner_t *runner;
     volatile int cancel;
     enum stage stage;
@@ -175,6 +183,19 @@ static json_t *state_json(void *arg) {
     json_object_set_new(s, "timeline", d->load ? rs_load_timeline_json(d->load, rel_now(d)) : json_object());
     json_object_set_new(s, "loyalty", loyalty_chart(d));
     if (d->verdict) json_object_set(s, "verdict", d->verdict);
+    if (d->traces) {
+        int focus = 0;
+        const char *names[RS_SCN_MAX_TARGETS], *apps[RS_SCN_MAX_TARGETS];
+        for (int i = 0; i < d->scn.ntargets; i++) {
+            names[i] = d->scn.targets[i].name;
+            apps[i] = d->scn.targets[i].app;
+            if (strcmp(d->scn.targets[i].name, "dapr") == 0) focus = i;
+        }
+        size_t n = 0;
+        const rs_load_record_t *recs = d->load ? rs_load_records(d->load, &n) : NULL;
+        json_object_set_new(s, "traces", rs_trace_choose(d->traces, recs, n, names, apps, focus,
+                                                         json_object_get(s, "windows"), d->t0_wall_ms));
+    }
     return s;
 }
 
@@ -432,9 +453,13 @@ static void on_warm_probe(void *arg, rs_http_response_t *resp) {
 static void start_load(struct demo *d) {
     rs_load_target_t ts[RS_SCN_MAX_TARGETS];
     for (int i = 0; i < d->scn.ntargets; i++) ts[i] = (rs_load_target_t){d->scn.targets[i].name, d->urls[i]};
-    rs_load_opts_t o = {.rate = d->scn.rate, .duration_ms = d->scn.load_ms, .timeout_ms = d->scn.timeout_ms};
+    /* Every order starts a trace of its own; the run's part of the trace ids tells runs apart. */
+    uint64_t run = ((uint64_t)rs_wall_ms() << 16) ^ (uint64_t)getpid();
+    rs_load_opts_t o = {.rate = d->scn.rate, .duration_ms = d->scn.load_ms, .timeout_ms = d->scn.timeout_ms,
+                        .trace_run = d->traces ? (run ? run : 1) : 0};
     d->load = rs_load_new(d->base, d->http, ts, d->scn.ntargets, &o);
     d->t0 = rs_now_ms();
+    d->t0_wall_ms = rs_wall_ms();
     json_array_clear(d->breaker);
     rs_load_start(d->load, d->t0);
     d->stage = ST_LOAD;
@@ -807,6 +832,28 @@ static int prepare_output(struct demo *d, char logs[PATH_MAX]) {
     return 0;
 }
 
+/* The demo's own Zipkin endpoint and the Configuration that sends the sidecars' spans to it (sampling 1, as
+ * `dapr init`'s default configuration); apps whose run file names a Configuration keep theirs. Without it the
+ * demo runs untraced. */
+static void open_trace_collector(struct demo *d) {
+    d->traces = rs_traces_new(MAX_SPANS);
+    d->traces_port = rs_traces_listen(d->traces, d->base, 0);
+    snprintf(d->trace_config, sizeof d->trace_config, "%.*s/tracing-config.yaml", PATH_MAX - 32, d->out);
+    FILE *f = d->traces_port > 0 ? fopen(d->trace_config, "w") : NULL;
+    if (f) {
+        fprintf(f, "# Written by ripstop demo: every sidecar of the run exports its spans to the demo.\n"
+                   "apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata:\n  name: ripstop-demo-tracing\n"
+                   "spec:\n  tracing:\n    samplingRate: \"1\"\n    zipkin:\n"
+                   "      endpointAddress: http://127.0.0.1:%d/api/v2/spans\n", d->traces_port);
+        if (fclose(f) == 0) return;
+    }
+    fprintf(stderr, "ripstop demo: no trace collector (%s): the run goes on untraced\n",
+            d->traces_port > 0 ? d->trace_config : "cannot listen");
+    rs_traces_free(d->traces);
+    d->traces = NULL;
+    d->trace_config[0] = 0;
+}
+
 /* Phase 4: the event loop and what the demo serves itself: the chaos API and the live dashboard. */
 static void open_services(struct demo *d, int dash_port, const char *scenario) {
     char err[1024];
@@ -821,9 +868,11 @@ static void open_services(struct demo *d, int dash_port, const char *scenario) {
     d->chaos_port = rs_chaos_api_listen(d->chaos, "127.0.0.1", 0);
     d->dash = rs_dashboard_start(d->base, dash_port, state_json, d, err, sizeof err);
     if (!d->dash) fprintf(stderr, "ripstop demo: no live dashboard: %s\n", err);
+    open_trace_collector(d);
     printf("ripstop demo: scenario '%s' (%s, seed %lu)%s\n", d->scn.name, scenario, d->scn.seed,
            d->quick ? ", quick" : "");
     if (d->dash) printf("  dashboard: http://127.0.0.1:%d/\n", rs_dashboard_port(d->dash));
+    if (d->traces) printf("  traces:    http://127.0.0.1:%d/api/v2/spans (Zipkin v2, %s)\n", d->traces_port, d->trace_config);
     printf("  chaos API: http://127.0.0.1:%d/ (Toxiproxy-compatible)\n  output:    %s\n", d->chaos_port, d->out);
     fflush(stdout);
 }
@@ -843,7 +892,8 @@ static int start_system(struct demo *d, const char *logs) {
     rs_runner_opts_t ro = {.run_file = d->scn.run_file, .base = d->base, .infra = RS_INFRA_FROM_FILE,
                            .log_dir = logs, .console = 0, .ready_timeout_ms = 120000,
                            .on_event = on_runner_event, .on_event_arg = d, .cancel = &d->cancel,
-                           .extra_env = (const char *const *)d->scn.env};
+                           .extra_env = (const char *const *)d->scn.env,
+                           .config_default = d->trace_config[0] ? d->trace_config : NULL};
     /* kafka-mock's latency jitter follows the scenario's seed too (the runner passes our environment on). */
     char seed_text[32];
     snprintf(seed_text, sizeof seed_text, "%lu", d->scn.seed);
@@ -924,6 +974,7 @@ static void run_stages(struct demo *d) {
 static void close_services(struct demo *d) {
     rs_load_free(d->load);
     rs_dashboard_free(d->dash);
+    rs_traces_free(d->traces);
     rs_chaos_free(d->chaos);
     rs_http_client_free(d->http);
     event_base_free(d->base);

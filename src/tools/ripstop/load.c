@@ -104,9 +104,19 @@ static void tick(evutil_socket_t fd, short what, void *arg) {
             struct pending *p = rs_xcalloc(1, sizeof *p);
             p->l = l;
             p->idx = idx;
+            rs_kvlist_t h = {0};
+            if (l->o.trace_run) {
+                snprintf(r->trace_id, sizeof r->trace_id, "%016llx%08x%08x", (unsigned long long)l->o.trace_run,
+                         (unsigned)t, (unsigned)r->seq);
+                snprintf(r->span_id, sizeof r->span_id, "%08x%08x", (unsigned)t + 1, (unsigned)r->seq + 1);
+                char tp[64];
+                snprintf(tp, sizeof tp, "00-%s-%s-01", r->trace_id, r->span_id);
+                rs_kvlist_set(&h, "traceparent", tp);
+            }
             rs_http_request_t req = {.method = "GET", .url = l->urls[t], .timeout_ms = l->o.timeout_ms,
-                                     .max_response = 64 * 1024};
+                                     .max_response = 64 * 1024, .headers = l->o.trace_run ? &h : NULL};
             p->call = rs_http_send(l->http, &req, on_done, p);
+            rs_kvlist_free(&h);
             if (!p->call) {
                 r->done = 1;
                 r->latency_ms = 0;
@@ -165,6 +175,7 @@ json_t *rs_load_json(const rs_load_t *l) {
                                               "sent_ms", (json_int_t)r->sent_ms, "latency_ms",
                                               (json_int_t)r->latency_ms, "status", r->status, "ok", r->ok,
                                               "order_id", r->order_id, "error", r->error));
+        if (r->trace_id[0]) json_object_set_new(json_array_get(recs, i), "trace_id", json_string(r->trace_id));
     }
     return json_pack("{s:o, s:o, s:f, s:I}", "targets", targets, "records", recs, "rate", l->o.rate, "timeout_ms",
                      (json_int_t)l->o.timeout_ms);

@@ -33,6 +33,8 @@ typedef struct {
     int64_t duration_ms;   /* how long to send */
     int64_t timeout_ms;    /* client timeout per request (0: 30000) */
     int max_requests;      /* cap per target (0: rate*duration) */
+    uint64_t trace_run;    /* non-zero: every request starts a sampled W3C trace, traceparent
+                              00-<trace_run 16 hex><target 8 hex><seq 8 hex>-<span id>-01, recorded per request */
 } rs_load_opts_t;
 
 /** One request's outcome. Times are ms relative to rs_load_start's origin. */
@@ -47,6 +49,8 @@ typedef struct {
     int done;
     char order_id[64];      /* X-Order-Id header, "" when absent */
     char error[96];         /* transport error, "" otherwise */
+    char trace_id[33];      /* the trace this request started ("" without opts.trace_run) */
+    char span_id[17];       /* its (unexported) root span: the parent of the frontend's first span */
 } rs_load_record_t;
 
 typedef struct rs_load rs_load_t;
@@ -67,7 +71,8 @@ const rs_load_record_t *rs_load_records(const rs_load_t *l, size_t *n);
 /** Number of targets and a target's name. */
 int rs_load_ntargets(const rs_load_t *l);
 const char *rs_load_target_name(const rs_load_t *l, int i);
-/** {"targets":[...], "records":[{target,seq,sched_ms,sent_ms,latency_ms,status,ok,order_id,error}...]} (new ref). */
+/** {"targets":[...], "records":[{target,seq,sched_ms,sent_ms,latency_ms,status,ok,order_id,error[,trace_id]}...]}
+ *  (new ref). */
 json_t *rs_load_json(const rs_load_t *l);
 /** Per-second timeline up to now: {"<target>":[{"t":s,"ok":n,"fail":n,"pending":n,"p50":ms,"p99":ms,"max":ms}]}. */
 json_t *rs_load_timeline_json(const rs_load_t *l, int64_t now_rel_ms);

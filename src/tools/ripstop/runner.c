@@ -833,6 +833,8 @@ static int prepare_instances(rs_runner_t *r, const rs_runner_opts_t *o, char *er
     rs_kvlist_t base_env = {0};
     base_environment(r, &base_env);
     int bad = 0;
+    for (size_t i = 0; i < r->ninst && o->config_default; i++)
+        if (!r->insts[i].app->config_path) r->insts[i].app->config_path = rs_strdup(o->config_default);
     for (size_t i = 0; i < r->ninst && !bad; i++)
         bad = build_instance(r, &r->insts[i], &base_env, o->extra_env, o->log_dir, err, errlen);
     rs_kvlist_free(&base_env);

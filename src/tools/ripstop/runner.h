@@ -91,6 +91,9 @@ typedef struct {
     /* Extra environment given to every app and sidecar, overriding the run file:
      * NULL-terminated "KEY=VALUE" strings (e.g. a faster cron schedule for a test). */
     const char *const *extra_env;
+    /* A Configuration file for the sidecars whose run file names none (--config), e.g. the demo's, which
+     * points tracing at its own collector. NULL: none. */
+    const char *config_default;
     rs_runner_event_fn on_event;   /* optional lifecycle hook (restarts/crashes for a timeline) */
     void *on_event_arg;
     /* Optional: when *cancel becomes non-zero (e.g. set by a SIGINT handler) a start-up in progress
