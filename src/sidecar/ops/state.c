@@ -192,7 +192,8 @@ static void unit_cb(void *arg, const rs_state_result_t *res) {
     struct unit *u = arg;
     u->call = NULL;
     u->code = res->code;
-    snprintf(u->error, sizeof u->error, "%s", res->error);
+    if (res->error[0]) snprintf(u->error, sizeof u->error, "%s", res->error);
+    else u->error[0] = '\0';
     u->found = res->found;
     RS_SAFEFREE(u->data);
     RS_SAFEFREE(u->res_etag);

@@ -9,10 +9,14 @@
 #include "core/str.h"
 #include "sidecar/components/state/state.h"
 
+/* "<a>||<key>", or "<a>.<b>||<key>" when b is not empty (built on every state call: no printf). */
 static char *join(const char *a, const char *b, const char *key) {
-    size_t n = strlen(a) + strlen(b) + strlen(key) + 8;
-    char *s = rs_xmalloc(n);
-    snprintf(s, n, "%s%s%s||%s", a, *b ? "." : "", b, key);
+    size_t la = strlen(a), lb = strlen(b), lk = strlen(key);
+    char *s = rs_xmalloc(la + 1 + lb + 2 + lk + 1), *p = s;
+    memcpy(p, a, la), p += la;
+    if (lb) *p++ = '.', memcpy(p, b, lb), p += lb;
+    memcpy(p, "||", 2), p += 2;
+    memcpy(p, key, lk + 1);
     return s;
 }
 
