@@ -77,6 +77,72 @@ def get_state(store, key):
     return field(1, store) + field(2, key)
 
 
+def publish_event(pubsub, topic, data=b"", metadata=None):
+    return (field(1, pubsub) + field(2, topic) + field(3, data) +
+            b"".join(field(5, field(1, k) + field(2, v)) for k, v in (metadata or {}).items()))
+
+
+def get_secret(store, key):
+    return field(1, store) + field(2, key)
+
+
+def invoke_service(app_id, method, verb=1):
+    """InvokeServiceRequest{id, message: InvokeRequest{method, http_extension{verb}}} (verb 1 = GET)."""
+    return field(1, app_id) + field(3, field(1, method) + field(4, field(1, verb)))
+
+
+def trace_bin(trace_id, span_id, sampled=True):
+    """A grpc-trace-bin value (OpenCensus binary context, base64 as -bin metadata travels)."""
+    import base64
+    raw = b"\0\0" + bytes.fromhex(trace_id) + b"\1" + bytes.fromhex(span_id) + b"\2" + bytes([1 if sampled else 0])
+    return base64.b64encode(raw).decode()
+
+
+def try_lock(store, resource, owner, expiry):
+    return field(1, store) + field(2, resource) + field(3, owner) + field(4, expiry)
+
+
+# the google.rpc details ripstopd sends, by type: {field number: name}; "metadata" is a map<string,string>
+_DETAIL_FIELDS = {
+    "google.rpc.ErrorInfo": {1: "reason", 2: "domain", 3: "metadata"},
+    "google.rpc.ResourceInfo": {1: "resource_type", 2: "resource_name", 3: "owner", 4: "description"},
+    "google.rpc.BadRequest": {1: "field_violations"},
+    "google.rpc.Help": {1: "links"},
+}
+_NESTED = {"field_violations": {1: "field", 2: "description"}, "links": {1: "description", 2: "url"}}
+
+
+def _detail(type_name, value):
+    names, out = _DETAIL_FIELDS[type_name], {}
+    for num, vals in decode(value).items():
+        name = names[num]
+        if name == "metadata":
+            out[name] = {decode(e).get(1, [b""])[0].decode(): decode(e).get(2, [b""])[0].decode() for e in vals}
+        elif name in _NESTED:
+            out[name] = [{_NESTED[name][k]: v[0].decode() for k, v in decode(e).items()} for e in vals]
+        else:
+            out[name] = vals[0].decode()
+    return out
+
+
+def status_details(reply):
+    """The grpc-status-details-bin trailer as (code, message, [(type name, {field: value})]), or None if absent.
+    Unknown detail types raise KeyError: the test should know every detail it gets."""
+    import base64
+    b64 = (reply.trailers or reply.headers).get("grpc-status-details-bin")
+    if b64 is None:
+        return None
+    st = decode(base64.b64decode(b64 + "=" * (-len(b64) % 4)))
+    details = []
+    for anyb in st.get(3, []):
+        a = decode(anyb)
+        url = a[1][0].decode()
+        prefix = "type.googleapis.com/"
+        assert url.startswith(prefix), url
+        details.append((url[len(prefix):], _detail(url[len(prefix):], a.get(2, [b""])[0])))
+    return st.get(1, [0])[0], st.get(2, [b""])[0].decode(), details
+
+
 def framed(msg):
     """A gRPC length-prefixed message."""
     return b"\0" + struct.pack(">I", len(msg)) + msg

@@ -80,11 +80,46 @@ void rs_api_reply_err(rs_http_req_t *r, rs_dapr_err_t code, const char *fmt, ...
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    rs_http_reply_error(r, rs_dapr_err_http(code), rs_dapr_err_code(code), "%s", msg);
+    rs_dapr_error_t err;
+    rs_dapr_error_set(&err, code, "%s", msg);
+    rs_api_reply_dapr_error(r, &err);
+}
+
+#define TYPE_URL_PREFIX "type.googleapis.com/google.rpc."
+
+/* daprd's JSON of the rich details (dapr/kit errors, JSONErrorValue): one object per detail, "@type" first, in the
+ * order of the gRPC trailer: [BadRequest | Help,] [ResourceInfo,] ErrorInfo. */
+static json_t *details_json(const rs_dapr_error_t *err) {
+    json_t *d = json_array();
+    const char *url, *desc;
+    if (err->field[0])
+        json_array_append_new(d, json_pack("{s:s, s:[{s:s, s:s}]}", "@type", TYPE_URL_PREFIX "BadRequest",
+                                           "field_violations", "field", err->field, "description", err->message));
+    else if (rs_dapr_err_help(err->code, &url, &desc))
+        json_array_append_new(d, json_pack("{s:s, s:[{s:s, s:s}]}", "@type", TYPE_URL_PREFIX "Help", "links",
+                                           "description", desc, "url", url));
+    const char *rtype = rs_dapr_err_resource_type(err->code);
+    if (rtype)
+        json_array_append_new(d, json_pack("{s:s, s:s, s:s, s:s, s:s}", "@type", TYPE_URL_PREFIX "ResourceInfo",
+                                           "resource_type", rtype, "resource_name", err->resource, "owner", "",
+                                           "description", strcmp(rtype, "pubsub") == 0 ? err->message : ""));
+    json_t *md = json_object();
+    for (size_t i = 0; i < err->n_meta; i++) json_object_set_new(md, err->meta[i].key, json_string(err->meta[i].value));
+    json_array_append_new(d, json_pack("{s:s, s:s, s:s, s:o}", "@type", TYPE_URL_PREFIX "ErrorInfo", "reason",
+                                       rs_dapr_err_reason(err->code), "domain", RS_DAPR_ERROR_DOMAIN, "metadata", md));
+    return d;
 }
 
 void rs_api_reply_dapr_error(rs_http_req_t *r, const rs_dapr_error_t *err) {
-    rs_http_reply_error(r, rs_dapr_err_http(err->code), rs_dapr_err_code(err->code), "%s", err->message);
+    int status = rs_dapr_err_http(err->code);
+    if (!rs_dapr_err_reason(err->code)) {
+        rs_http_reply_error(r, status, rs_dapr_err_code(err->code), "%s", err->message);
+        return;
+    }
+    /* the strings of a table error are well-formed UTF-8 (rs_dapr_error_set and friends) */
+    rs_http_reply_json(r, status,
+                       json_pack("{s:s, s:s, s:o}", "errorCode", rs_dapr_err_code(err->code), "message", err->message,
+                                 "details", details_json(err)));
 }
 
 json_t *rs_api_body_json(rs_http_req_t *r) {

@@ -52,6 +52,9 @@ static int target(rs_http_req_t *r, rs_sidecar_t *sc, const char *rest, char *pu
                                .tracestate = rs_http_req_header(r, "tracestate")};
     rs_dapr_error_t err;
     if (rs_ops_publish_check(sc, t, &err) == 0) return 0;
+    /* daprd's HTTP API echoes the request's metadata for a missing pub/sub too (its gRPC API does not) */
+    if (err.code == RS_ERR_PUBSUB_NOT_CONFIGURED || err.code == RS_ERR_PUBSUB_NOT_FOUND)
+        for (size_t i = 0; i < md->len; i++) rs_dapr_error_meta(&err, md->items[i].key, md->items[i].value);
     rs_api_reply_dapr_error(r, &err);
     return -1;
 }
@@ -125,8 +128,9 @@ static void publish_bulk(rs_http_req_t *r, rs_sidecar_t *sc, const char *rest) {
     json_t *arr = rs_json_parse(r->body, r->body_len, why, sizeof why);
     const char *bad = bulk_body_error(arr, why);
     if (bad) {
-        rs_api_reply_err(r, RS_ERR_PUBSUB_EVENTS_SER, "error when unmarshalling the request for topic %s pubsub %s: %s",
-                         t.topic, pubsub, bad);
+        rs_dapr_error_t err;
+        rs_ops_publish_bulk_body_error(sc, &t, bad, &err);
+        rs_api_reply_dapr_error(r, &err);
     } else {
         size_t n = json_array_size(arr);
         rs_publish_message_t *msgs = rs_xcalloc(n ? n : 1, sizeof *msgs);

@@ -125,10 +125,10 @@ static void parsed_free(struct parsed *p) {
     free(p->items);
 }
 
-/* Checks a key where Dapr does; replies 400 and returns -1 on a bad one. */
-static int check_key(rs_http_req_t *r, const char *key) {
+/* Checks a key of `store` where Dapr does; replies 400 and returns -1 on a bad one. */
+static int check_key(rs_http_req_t *r, const char *store, const char *key) {
     rs_dapr_error_t err;
-    if (rs_ops_state_check_key(key, &err) == 0) return 0;
+    if (rs_ops_state_check_key(store, key, &err) == 0) return 0;
     rs_api_reply_dapr_error(r, &err);
     return -1;
 }
@@ -145,7 +145,8 @@ static int valid_consistency(const char *s) { return !s || !*s || !strcmp(s, "ev
 
 /* Parses one save item (or a transaction's request) into it; *value gets the encoded value (caller frees).
  * Strings point into `item`. On bad input replies 400 and returns -1. */
-static int parse_item(rs_http_req_t *r, rs_state_item_t *it, char **value, json_t *item, int is_delete) {
+static int parse_item(rs_http_req_t *r, const char *store, rs_state_item_t *it, char **value, json_t *item,
+                      int is_delete) {
     if (!json_is_object(item)) {
         rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "each state item must be a JSON object");
         return -1;
@@ -156,7 +157,7 @@ static int parse_item(rs_http_req_t *r, rs_state_item_t *it, char **value, json_
         return -1;
     }
     it->key = json_string_value(key);
-    if (check_key(r, it->key) != 0) return -1;
+    if (check_key(r, store, it->key) != 0) return -1;
     json_t *etag = json_object_get(item, "etag");
     if (etag && !json_is_null(etag)) {
         if (!json_is_string(etag)) {
@@ -234,7 +235,7 @@ static void handle_get(rs_sidecar_t *sc, rs_http_req_t *r, const char *store, co
         rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "unrecognized consistency model '%s'", cy);
         return;
     }
-    if (check_key(r, key) != 0) return;
+    if (check_key(r, store, key) != 0) return;
     rs_state_item_t it = {.key = key};
     rs_state_request_t req = {.store = store, .items = &it, .n = 1};
     run(rs_ops_state_get(sc, &req, on_get, r), r);
@@ -242,7 +243,7 @@ static void handle_get(rs_sidecar_t *sc, rs_http_req_t *r, const char *store, co
 
 static void handle_delete(rs_sidecar_t *sc, rs_http_req_t *r, const char *store, const char *key) {
     rs_http_req_set_route(r, "/v1.0/state/{store}/{key}");
-    if (check_key(r, key) != 0) return;
+    if (check_key(r, store, key) != 0) return;
     rs_state_item_t it = {.key = key, .is_delete = 1};
     const char *conc = rs_kvlist_get(&r->query_args, "concurrency");
     const char *cy = rs_kvlist_get(&r->query_args, "consistency");
@@ -268,7 +269,7 @@ static void handle_save(rs_sidecar_t *sc, rs_http_req_t *r, const char *store) {
     struct parsed p;
     parsed_init(&p, json_array_size(body));
     size_t i = 0;
-    while (i < p.n && parse_item(r, &p.items[i], &p.values[i], json_array_get(body, i), 0) == 0) i++;
+    while (i < p.n && parse_item(r, store, &p.items[i], &p.values[i], json_array_get(body, i), 0) == 0) i++;
     if (i == p.n) {
         rs_state_request_t req = {.store = store, .items = p.items, .n = p.n};
         run(rs_ops_state_save(sc, &req, on_written, r), r);
@@ -299,7 +300,7 @@ static void handle_bulk(rs_sidecar_t *sc, rs_http_req_t *r, const char *store) {
             break;
         }
         p.items[i].key = json_string_value(k);
-        if (check_key(r, p.items[i].key) != 0) break;
+        if (check_key(r, store, p.items[i].key) != 0) break;
     }
     if (i == p.n) {
         rs_state_request_t req = {.store = store, .items = p.items, .n = p.n,
@@ -337,7 +338,7 @@ static void handle_txn(rs_sidecar_t *sc, rs_http_req_t *r, const char *store) {
                              kind ? kind : "(missing)");
             break;
         }
-        if (parse_item(r, &p.items[i], &p.values[i], json_object_get(op, "request"), is_delete) != 0) break;
+        if (parse_item(r, store, &p.items[i], &p.values[i], json_object_get(op, "request"), is_delete) != 0) break;
     }
     if (i == p.n) {
         rs_state_request_t req = {.store = store, .items = p.items, .n = p.n};
@@ -379,6 +380,8 @@ static int handle_state(rs_http_req_t *r, void *ctx) {
     }
     rs_dapr_error_t err;
     if (rs_ops_state_check_store(sc, store, 0, &err) != 0) {
+        /* daprd's HTTP API names the app in the lookup error's ErrorInfo (its gRPC API does not) */
+        if (sc->cfg.app_id && *sc->cfg.app_id) rs_dapr_error_meta(&err, "appID", sc->cfg.app_id);
         rs_api_reply_dapr_error(r, &err);
     } else if (keyed) {
         char *key = decode(tail, strlen(tail));

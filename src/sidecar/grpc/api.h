@@ -40,8 +40,23 @@ int rs_grpc_api_start(rs_sidecar_t *sc, char *err, size_t errlen);
 /** Stops it (cancelling calls in flight). */
 void rs_grpc_api_stop(rs_sidecar_t *sc);
 
-/** Finishes the call with the table error's gRPC status and message. */
+/** Finishes the call with the table error's gRPC status and message, and for a row with a reason daprd's rich
+ *  details (errors.h) in grpc-status-details-bin. */
 void rs_grpc_reply_dapr_error(rs_grpc_call_t *call, const rs_dapr_error_t *err);
+struct rs_span;
+/** Starts observing a call of method m (grpc/observe.c): its metrics and, when tracing, its span (returned, or
+ *  NULL), whose traceparent replaces the call's traceparent metadata. Both are recorded when the call finishes. */
+struct rs_span *rs_grpc_observe_start(rs_sidecar_t *sc, rs_grpc_call_t *call, const rs_grpc_method_t *m);
+/** Adds the decoded request's attributes to span and makes it the current span while the handler runs. */
+void rs_grpc_observe_dispatch(rs_sidecar_t *sc, struct rs_span *span, rs_grpc_call_t *call,
+                              const ProtobufCMessage *req);
+/** The handler returned: no current span any more. */
+void rs_grpc_observe_dispatched(rs_sidecar_t *sc);
+
+/** Finishes the call with code, message and a grpc-status-details-bin of google.rpc.Status {code, message,
+ *  details[0..n) each packed in a google.protobuf.Any under type.googleapis.com/<message type>}. */
+void rs_grpc_call_fail_details(rs_grpc_call_t *call, rs_grpc_code_t code, const char *message,
+                               const ProtobufCMessage *const *details, size_t n);
 /** Finishes the call with a table row and a printf-formatted message. */
 void rs_grpc_reply_err(rs_grpc_call_t *call, rs_dapr_err_t code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

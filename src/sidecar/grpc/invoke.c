@@ -80,30 +80,16 @@ static void fail_with_http_status(rs_grpc_call_t *call, const rs_invoke_reply_t 
     detail[dl] = '\0';
     rs_kvlist_t md = {0};
     rs_kvlist_add(&md, "http.code", code);
-    rs_kvlist_add(&md, "http.error_message", detail);
+    char *clean = rs_utf8_sanitize(detail, dl, NULL); /* a protobuf string must be UTF-8; the cut may split one */
+    rs_kvlist_add(&md, "http.error_message", clean);
+    free(clean);
     Google__Rpc__ErrorInfo info = GOOGLE__RPC__ERROR_INFO__INIT;
     info.reason = (char *)status_text(r->status);
-    info.domain = "dapr.io";
+    info.domain = RS_DAPR_ERROR_DOMAIN;
     info.n_metadata = md.len;
     info.metadata = rs_grpc_map_build(&md, &google__rpc__error_info__metadata_entry__descriptor);
-    size_t il = google__rpc__error_info__get_packed_size(&info);
-    uint8_t *ib = rs_xmalloc(il + 1);
-    google__rpc__error_info__pack(&info, ib);
-    Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
-    any.type_url = "type.googleapis.com/google.rpc.ErrorInfo";
-    any.value = (ProtobufCBinaryData){il, ib};
-    Google__Protobuf__Any *anys[1] = {&any};
-    Google__Rpc__Status st = GOOGLE__RPC__STATUS__INIT;
-    st.code = (int32_t)code_from_http(r->status);
-    st.message = (char *)status_text(r->status);
-    st.n_details = 1;
-    st.details = anys;
-    size_t sl = google__rpc__status__get_packed_size(&st);
-    uint8_t *sb = rs_xmalloc(sl + 1);
-    google__rpc__status__pack(&st, sb);
-    rs_grpc_call_fail(call, code_from_http(r->status), st.message, sb, sl);
-    free(sb);
-    free(ib);
+    const ProtobufCMessage *details[1] = {&info.base};
+    rs_grpc_call_fail_details(call, code_from_http(r->status), status_text(r->status), details, 1);
     free(info.metadata);
     rs_kvlist_free(&md);
 }

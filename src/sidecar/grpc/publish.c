@@ -84,10 +84,10 @@ static void bulk_publish_event(rs_sidecar_t *sc, rs_grpc_call_t *call, const Pro
                                          .len = e->event.len, .content_type = *e->content_type ? e->content_type : NULL,
                                          .metadata = &mds[i]};
     }
-    if (bad)
-        rs_grpc_reply_err(call, RS_ERR_PUBSUB_EVENTS_SER, "error when unmarshalling the request for topic %s pubsub %s: %s",
-                          in->topic, in->pubsub_name, bad);
-    else
+    if (bad) {
+        rs_ops_publish_bulk_body_error(sc, &t, bad, &err);
+        rs_grpc_reply_dapr_error(call, &err);
+    } else
         rs_grpc_track_op(call, rs_ops_publish_bulk(sc, &t, msgs, n, on_bulk_published, call));
     for (size_t i = 0; i < n; i++) rs_kvlist_free(&mds[i]);
     free(mds);

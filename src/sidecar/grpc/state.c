@@ -193,7 +193,7 @@ static void delete_bulk_state(rs_sidecar_t *sc, rs_grpc_call_t *call, const Prot
     rs_state_item_t *items = rs_xcalloc(n + 1, sizeof *items);
     size_t i = 0;
     while (i < n && item_from_pb(&items[i], in->states[i], 1, &err) == 0 &&
-           rs_ops_state_check_key(items[i].key, &err) == 0)
+           rs_ops_state_check_key(in->store_name, items[i].key, &err) == 0)
         i++;
     if (i < n) {
         rs_grpc_reply_dapr_error(call, &err);

@@ -90,7 +90,8 @@ static rs_op_t *start(rs_sidecar_t *sc, const rs_lock_request_t *req, int is_unl
     } else if (!*owner) {
         RS_OP_FAIL(done, arg, RS_ERR_MALFORMED_REQUEST, "LockOwner is empty in lock store %s", store);
     } else if (!(c = rs_sidecar_component(sc, RS_KIND_LOCK, store))) {
-        RS_OP_FAIL(done, arg, RS_ERR_LOCK_STORE_NOT_FOUND, "lock store %s is not found", store);
+        /* daprd's words (ErrLockStoreNotFound) */
+        RS_OP_FAIL(done, arg, RS_ERR_LOCK_STORE_NOT_FOUND, "lock store %s not found", store);
     } else {
         char why[RS_ERR_MAX];
         char *key = rs_lock_storage_key(c, sc->cfg.app_id, resource, why, sizeof why);

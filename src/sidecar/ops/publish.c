@@ -46,6 +46,17 @@ static void free_op(pub_op_t *p) {
     free(p);
 }
 
+/* The ErrorInfo metadata daprd's pub/sub errors carry: the request's metadata (for the checks of the request),
+ * or the app/topic and the cause. */
+static void meta_request(rs_dapr_error_t *err, const rs_kvlist_t *md) {
+    for (size_t i = 0; md && i < md->len; i++) rs_dapr_error_meta(err, md->items[i].key, md->items[i].value);
+}
+
+static void meta_cause(rs_dapr_error_t *err, const char *key, const char *value, const char *why) {
+    rs_dapr_error_meta(err, key, value);
+    rs_dapr_error_meta(err, "error", why);
+}
+
 static void cancel_sends(rs_op_t *op) {
     pub_op_t *p = (pub_op_t *)op;
     for (size_t i = 0; i < p->n; i++)
@@ -56,8 +67,12 @@ static void free_any(rs_op_t *op) { free_op((pub_op_t *)op); }
 
 static void report(pub_op_t *p) {
     if (!p->bulk && p->entries[0].error) {
-        RS_OP_FAIL(p->done, p->arg, RS_ERR_PUBSUB_PUBLISH_MESSAGE, "error when publish to topic %s in pubsub %s: %s",
-                   p->topic, p->pubsub, p->entries[0].error);
+        rs_dapr_error_t err;
+        rs_dapr_error_set(&err, RS_ERR_PUBSUB_PUBLISH_MESSAGE, "error when publish to topic %s in pubsub %s: %s",
+                          p->topic, p->pubsub, p->entries[0].error);
+        rs_dapr_error_resource(&err, p->pubsub);
+        meta_cause(&err, "topic", p->topic, p->entries[0].error);
+        p->done(p->arg, NULL, &err);
         return;
     }
     rs_publish_failed_t *failed = rs_xcalloc(p->n, sizeof *failed);
@@ -104,7 +119,18 @@ int rs_ops_publish_check(rs_sidecar_t *sc, const rs_publish_target_t *t, rs_dapr
                           "failed deserializing metadata: rawPayload: invalid boolean %s", raw);
     else
         return 0;
+    rs_dapr_error_resource(err, t->pubsub);
+    /* daprd's gRPC API echoes the request's metadata except when the pub/sub is missing (pkg/api/grpc) */
+    if (err->code != RS_ERR_PUBSUB_NOT_CONFIGURED && err->code != RS_ERR_PUBSUB_NOT_FOUND) meta_request(err, t->metadata);
     return -1;
+}
+
+void rs_ops_publish_bulk_body_error(rs_sidecar_t *sc, const rs_publish_target_t *t, const char *why,
+                                    rs_dapr_error_t *err) {
+    rs_dapr_error_set(err, RS_ERR_PUBSUB_EVENTS_SER, "error when unmarshalling the request for topic %s pubsub %s: %s",
+                      t->topic, t->pubsub, why);
+    rs_dapr_error_resource(err, t->pubsub);
+    rs_dapr_error_meta(err, "appID", sc->cfg.app_id);
 }
 
 /* The bytes for the broker: the payload itself (rawPayload) or its CloudEvent. NULL with err on failure. */
@@ -158,17 +184,26 @@ static rs_op_t *publish(rs_sidecar_t *sc, const rs_publish_target_t *t, const rs
         if (!bytes[i]) failed_at = i;
     }
     rs_op_t *op = NULL;
-    if (failed_at < n && bulk) {
-        RS_OP_FAIL(done, arg, RS_ERR_PUBSUB_CLOUD_EVENTS_SER,
-                   "error when marshalling cloud event envelope for topic %s pubsub %s: entry %s: %s", t->topic,
-                   t->pubsub, msgs[failed_at].entry_id, why);
-    } else if (failed_at < n) {
-        RS_OP_FAIL(done, arg, RS_ERR_PUBSUB_CLOUD_EVENTS_SER,
-                   "error when marshalling cloud event envelope for topic %s pubsub %s: %s", t->topic, t->pubsub, why);
+    rs_dapr_error_t err2;
+    if (failed_at < n) {
+        if (bulk)
+            rs_dapr_error_set(&err2, RS_ERR_PUBSUB_CLOUD_EVENTS_SER,
+                              "error when marshalling cloud event envelope for topic %s pubsub %s: entry %s: %s",
+                              t->topic, t->pubsub, msgs[failed_at].entry_id, why);
+        else
+            rs_dapr_error_set(&err2, RS_ERR_PUBSUB_CLOUD_EVENTS_SER,
+                              "error when marshalling cloud event envelope for topic %s pubsub %s: %s", t->topic,
+                              t->pubsub, why);
+        rs_dapr_error_resource(&err2, t->pubsub);
+        meta_cause(&err2, "appID", sc->cfg.app_id, why);
+        done(arg, NULL, &err2);
     } else if (!rs_topic_allowed(c, sc->cfg.app_id, t->topic, RS_TOPIC_PUBLISH)) {
         /* topic scoping is checked when publishing, after the envelope was built, as in Dapr */
-        RS_OP_FAIL(done, arg, RS_ERR_PUBSUB_FORBIDDEN, "topic %s is not allowed for app id %s", t->topic,
-                   sc->cfg.app_id);
+        rs_dapr_error_set(&err2, RS_ERR_PUBSUB_FORBIDDEN, "topic %s is not allowed for app id %s", t->topic,
+                          sc->cfg.app_id);
+        rs_dapr_error_resource(&err2, t->pubsub);
+        meta_cause(&err2, "topic", t->topic, err2.message); /* daprd's NotAllowedError says the same */
+        done(arg, NULL, &err2);
     } else {
         pub_op_t *p = rs_xcalloc(1, sizeof *p);
         p->op.cancel = cancel_sends;

@@ -50,6 +50,9 @@ typedef void (*rs_publish_done_fn)(void *arg, const rs_publish_reply_t *reply, c
 /** Dapr's checks before the body is read, in its order: PUBSUB_NOT_CONFIGURED, PUBSUB_EMPTY, PUBSUB_NOT_FOUND,
  *  TOPIC_NAME_EMPTY, PUBSUB_REQUEST_METADATA (rawPayload not a boolean). 0, or -1 with *err. */
 int rs_ops_publish_check(struct rs_sidecar *sc, const rs_publish_target_t *t, rs_dapr_error_t *err);
+/** The PUBSUB_EVENTS_SER error of a bulk request whose entries cannot be read (`why`), with daprd's details. */
+void rs_ops_publish_bulk_body_error(struct rs_sidecar *sc, const rs_publish_target_t *t, const char *why,
+                                    rs_dapr_error_t *err);
 
 /** Publishes one message. Errors: the checks, PUBSUB_CLOUD_EVENTS_SER, PUBSUB_FORBIDDEN, PUBSUB_PUBLISH_MESSAGE. */
 rs_op_t *rs_ops_publish(struct rs_sidecar *sc, const rs_publish_target_t *t, const rs_publish_message_t *msg,

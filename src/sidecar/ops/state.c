@@ -292,13 +292,16 @@ int rs_ops_state_check_store(rs_sidecar_t *sc, const char *store, int transactio
         rs_dapr_error_set(err, RS_ERR_STATE_STORE_NOT_SUPPORTED, "state store %s doesn't support transaction", c->name);
     else
         return 0;
+    rs_dapr_error_resource(err, store);
     return -1;
 }
 
-int rs_ops_state_check_key(const char *key, rs_dapr_error_t *err) {
+int rs_ops_state_check_key(const char *store, const char *key, rs_dapr_error_t *err) {
     if (!strstr(key, "||")) return 0;
     /* the message rs_state_storage_key gives */
-    rs_dapr_error_set(err, RS_ERR_MALFORMED_REQUEST, "input key/keyPrefix '%s' can't contain '||'", key);
+    rs_dapr_error_set(err, RS_ERR_STATE_ILLEGAL_KEY, "input key/keyPrefix '%s' can't contain '||'", key);
+    rs_dapr_error_resource(err, store);
+    rs_dapr_error_field(err, key);
     return -1;
 }
 
@@ -311,7 +314,7 @@ static struct st_op *new_op(rs_sidecar_t *sc, const rs_state_request_t *req, op_
         return NULL;
     }
     for (size_t i = 0; i < req->n; i++) {
-        if (rs_ops_state_check_key(req->items[i].key, &err) != 0) {
+        if (rs_ops_state_check_key(req->store, req->items[i].key, &err) != 0) {
             done(arg, NULL, &err);
             return NULL;
         }

@@ -58,8 +58,9 @@ typedef void (*rs_state_done_fn)(void *arg, const rs_state_reply_t *reply, const
 /** 0 if `store` names a loaded state store (and, with `transactional`, one that supports transactions); else -1
  *  with STATE_STORE_NOT_CONFIGURED, STATE_STORE_NOT_FOUND or STATE_STORE_NOT_SUPPORTED in *err. */
 int rs_ops_state_check_store(struct rs_sidecar *sc, const char *store, int transactional, rs_dapr_error_t *err);
-/** 0 if key can be stored, else -1 with MALFORMED_REQUEST (a key may not contain "||"). */
-int rs_ops_state_check_key(const char *key, rs_dapr_error_t *err);
+/** 0 if key can be stored, else -1 with STATE_ILLEGAL_KEY (a key may not contain "||"; the details name store and
+ *  key). */
+int rs_ops_state_check_key(const char *store, const char *key, rs_dapr_error_t *err);
 
 /** Reads items[0].key. Errors: the store and key checks, STATE_GET. */
 rs_op_t *rs_ops_state_get(struct rs_sidecar *sc, const rs_state_request_t *req, rs_state_done_fn done, void *arg);

@@ -111,13 +111,15 @@ TEST(checks) {
     ASSERT_EQ(rs_ops_state_check_store(&env.sc, "nosuch", 0, &err), -1);
     ASSERT_EQ(err.code, RS_ERR_STATE_STORE_NOT_FOUND);
     ASSERT_STREQ(err.message, "state store nosuch is not found");
-    ASSERT_EQ(rs_ops_state_check_key("x||y", &err), -1);
-    ASSERT_EQ(err.code, RS_ERR_MALFORMED_REQUEST);
+    ASSERT_EQ(rs_ops_state_check_key("s", "x||y", &err), -1);
+    ASSERT_EQ(err.code, RS_ERR_STATE_ILLEGAL_KEY);
+    ASSERT_STREQ(err.resource, "s"); /* the details daprd sends: ResourceInfo and the key as BadRequest field */
+    ASSERT_STREQ(err.field, "x||y");
     struct got g;
     rs_state_item_t bad = {.key = "x||y"}; /* the operation checks keys itself too */
     run(rs_ops_state_get, &bad, 1, &g);
     ASSERT_EQ(g.called, 1);
-    ASSERT_EQ(g.err.code, RS_ERR_MALFORMED_REQUEST);
+    ASSERT_EQ(g.err.code, RS_ERR_STATE_ILLEGAL_KEY);
 }
 
 TEST(cancel_means_no_callback) {
