@@ -5,6 +5,7 @@ supported, with a reason, in docs/compatibility.md; and the process_* families a
 import os
 import re
 
+import h2grpc as g
 import ripstop_testlib as t
 from test_core_sidecar import ENV_STORE
 
@@ -51,6 +52,9 @@ class DaprMetricNames(t.ProcTestCase):
                                                                              "broken.yaml": BROKEN})))
         for _ in range(3):
             self.assertEqual(sc.req("GET", "/v1.0/secrets/envsecrets/HOME").status, 200)
+        c = g.Client(sc.grpc_port)  # the dashboard's gRPC server panels
+        self.addCleanup(c.close)
+        self.assertEqual(c.call("GetSecret", g.get_secret("envsecrets", "HOME")).status, 0)
         text = t.request("GET", sc.metrics_port, "/metrics").text
         served = families(text)
         documented = unsupported_in_docs()
@@ -70,9 +74,12 @@ class DaprMetricNames(t.ProcTestCase):
         self.assertIn('dapr_runtime_component_init_fail_total{app_id="metricsapp",component="state.nosuch",'
                       'reason="init",componentName="broken"} 1', text)
         self.assertIn('dapr_component_secret_count{app_id="metricsapp",component="envsecrets",operation="get",'
-                      'success="true"} 3', text)
+                      'success="true"} 4', text)  # three over HTTP, one over gRPC
         self.assertIn("# TYPE dapr_http_server_latency histogram", text)
         self.assertIn("# TYPE dapr_http_server_response_count counter", text)
+        self.assertIn('dapr_grpc_io_server_completed_rpcs{app_id="metricsapp",grpc_server_method='
+                      '"/dapr.proto.runtime.v1.Dapr/GetSecret",grpc_server_status="OK"} 1', text)
+        self.assertIn("# TYPE dapr_grpc_io_server_server_latency histogram", text)
 
     def test_process_metrics_are_read_at_scrape_time(self):
         sc = self.track(t.Sidecar("procapp"))

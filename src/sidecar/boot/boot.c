@@ -210,6 +210,7 @@ int rs_sidecar_start(rs_sidecar_t *sc, char *err, size_t errlen) {
 void rs_sidecar_free(rs_sidecar_t *sc) {
     rs_sidecar_run_shutdown_hooks(sc);
     if (sc->api) rs_http_server_set_hooks(sc->api, NULL); /* a request still pending keeps no span past here */
+    rs_grpc_api_stop(sc); /* gRPC calls in flight are cancelled: they end their spans and metrics here */
     rs_tracer_free(sc->tracer); /* after the hooks (they end spans), before the HTTP client */
     sc->tracer = NULL;
     rs_nameres_detach(sc);
@@ -217,7 +218,6 @@ void rs_sidecar_free(rs_sidecar_t *sc) {
     rs_metrics_detach(sc);
     rs_resiliency_free(sc->resiliency);
     sc->resiliency = NULL;
-    rs_grpc_api_stop(sc);
     rs_http_server_free(sc->api);
     for (size_t i = sc->ncomponents; i-- > 0;) {
         rs_component_t *c = sc->components[i];

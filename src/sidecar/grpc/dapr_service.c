@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "sidecar/grpc/api.h"
 #include "sidecar/ops/invoke.h"
+#include "sidecar/tracing/tracing.h"
 
 #define SERVICE "dapr.proto.runtime.v1.Dapr"
 
@@ -39,9 +40,13 @@ static void handle(rs_grpc_call_t *call, void *ctx) {
     rs_sidecar_t *sc = ctx;
     const char *path = rs_grpc_call_path(call);
     if (sc->cfg.enable_api_logging) RS_INFO("api", "gRPC %s", path);
-    if (!token_ok(sc, call)) return;
     char msg[512];
     static const char prefix[] = "/" SERVICE "/";
+    const rs_grpc_method_t *m = strncmp(path, prefix, sizeof prefix - 1) == 0 ? find_method(path + sizeof prefix - 1)
+                                                                               : NULL;
+    /* metrics and span for the service's methods only: the label values are then ours, not a client's */
+    rs_span_t *span = m ? rs_grpc_observe_start(sc, call, m) : NULL;
+    if (!token_ok(sc, call)) return;
     if (strncmp(path, prefix, sizeof prefix - 1) != 0) {
         /* grpc-go's words for a service the server does not have */
         const char *svc = path[0] == '/' ? path + 1 : path;
@@ -51,7 +56,6 @@ static void handle(rs_grpc_call_t *call, void *ctx) {
         return;
     }
     const char *name = path + sizeof prefix - 1;
-    const rs_grpc_method_t *m = find_method(name);
     if (!m) {
         snprintf(msg, sizeof msg, "unknown method %s for service " SERVICE " (ripstopd does not serve it)", name);
         rs_grpc_call_fail(call, RS_GRPC_UNIMPLEMENTED, msg, NULL, 0);
@@ -65,7 +69,9 @@ static void handle(rs_grpc_call_t *call, void *ctx) {
         rs_grpc_call_fail(call, RS_GRPC_INTERNAL, msg, NULL, 0);
         return;
     }
+    rs_grpc_observe_dispatch(sc, span, call, req);
     m->fn(sc, call, req);
+    rs_grpc_observe_dispatched(sc);
     protobuf_c_message_free_unpacked(req, NULL);
 }
 

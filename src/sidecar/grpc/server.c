@@ -81,6 +81,8 @@ struct rs_grpc_call {
     rs_buf_t in;               /* the prefixed request message */
     rs_grpc_cancel_fn cancel;
     void *cancel_arg;
+    rs_grpc_finish_fn finish; /* the observer of the call's end, once */
+    void *finish_arg;
     struct event *deadline;
     uint8_t *out;              /* the prefixed reply message */
     size_t out_len, out_off;
@@ -92,6 +94,10 @@ struct rs_grpc_call {
 const char *rs_grpc_call_path(const rs_grpc_call_t *c) { return c->path ? c->path : ""; }
 const char *rs_grpc_call_metadata(const rs_grpc_call_t *c, const char *name) { return rs_kvlist_get(&c->metadata, name); }
 const char *rs_grpc_call_peer(const rs_grpc_call_t *c) { return c->conn->peer; }
+
+void rs_grpc_call_set_metadata(rs_grpc_call_t *c, const char *name, const char *value) {
+    rs_kvlist_set(&c->metadata, name, value);
+}
 
 void rs_grpc_call_copy_metadata(const rs_grpc_call_t *c, int (*skip)(const char *name), rs_kvlist_t *out) {
     for (size_t i = 0; i < c->metadata.len; i++)
@@ -108,6 +114,18 @@ void rs_grpc_call_on_cancel(rs_grpc_call_t *c, rs_grpc_cancel_fn fn, void *arg) 
     c->cancel_arg = arg;
 }
 
+void rs_grpc_call_on_finish(rs_grpc_call_t *c, rs_grpc_finish_fn fn, void *arg) {
+    c->finish = fn;
+    c->finish_arg = arg;
+}
+
+/* Tells the observer how the call ended (once). */
+static void call_notify(rs_grpc_call_t *c, rs_grpc_code_t code, const char *message, size_t reply_bytes) {
+    rs_grpc_finish_fn fn = c->finish;
+    c->finish = NULL;
+    if (fn) fn(c->finish_arg, code, message, reply_bytes);
+}
+
 static void call_release_input(rs_grpc_call_t *c) {
     c->conn->buffered -= c->in.len;
     rs_buf_free(&c->in); /* len 0 from here on; nothing more is appended after the call is answered */
@@ -122,6 +140,7 @@ static void call_cancel(rs_grpc_call_t *c) {
 
 static void call_free(rs_grpc_call_t *c) {
     if (c->stage == DISPATCHED) call_cancel(c);
+    call_notify(c, RS_GRPC_CANCELLED, "context canceled", 0); /* dropped before it was answered */
     conn_t *conn = c->conn;
     if (c->prev) c->prev->next = c->next;
     else conn->streams = c->next;
@@ -247,6 +266,7 @@ void rs_grpc_call_reply(rs_grpc_call_t *c, const ProtobufCMessage *m) {
     rs_grpc_prefix_write(c->out, (uint32_t)len);
     protobuf_c_message_pack(m, c->out + RS_GRPC_PREFIX_LEN);
     c->out_len = RS_GRPC_PREFIX_LEN + len;
+    call_notify(c, RS_GRPC_OK, "", len);
     call_finish(c);
     nghttp2_nv hdrs[] = {NV(":status", "200"), NV("content-type", "application/grpc")};
     nghttp2_data_provider dp = {.source.ptr = c, .read_callback = read_reply};
@@ -271,6 +291,7 @@ static void submit_status(rs_grpc_call_t *c, const char *http_status, rs_grpc_co
         while (bl > 0 && b64[bl - 1] == '=') b64[--bl] = '\0'; /* gRPC sends -bin values unpadded */
         nv[n++] = (nghttp2_nv)NV("grpc-status-details-bin", b64);
     }
+    call_notify(c, code, message ? message : "", 0);
     call_finish(c);
     if (nghttp2_submit_response(c->conn->h2, c->id, nv, n, NULL) != 0)
         RS_WARN("grpc", "cannot submit the status of stream %d", c->id);

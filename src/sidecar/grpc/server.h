@@ -55,12 +55,20 @@ void rs_grpc_server_free(rs_grpc_server_t *s);
 const char *rs_grpc_call_path(const rs_grpc_call_t *c);
 /** A request metadata value by its (lower-case) name, or NULL. */
 const char *rs_grpc_call_metadata(const rs_grpc_call_t *c, const char *name);
+/** Sets (replaces or adds) a request metadata value, e.g. the traceparent of the call's own span. */
+void rs_grpc_call_set_metadata(rs_grpc_call_t *c, const char *name, const char *value);
 /** The request message's bytes (without the gRPC prefix); valid until the call is finished or cancelled. */
 const uint8_t *rs_grpc_call_message(const rs_grpc_call_t *c, size_t *len);
 /** Appends every request metadata entry to out, except those skip(name) returns non-zero for. */
 void rs_grpc_call_copy_metadata(const rs_grpc_call_t *c, int (*skip)(const char *name), rs_kvlist_t *out);
 /** The client's address, for logs. */
 const char *rs_grpc_call_peer(const rs_grpc_call_t *c);
+/** Observes the end of a call: its status code and message, and the reply message's size (0 unless OK). */
+typedef void (*rs_grpc_finish_fn)(void *arg, rs_grpc_code_t code, const char *message, size_t reply_bytes);
+/** Registers the call's finish observer: called exactly once, when the call is answered (reply, failure,
+ *  deadline) or dropped unanswered (client reset, connection gone, server freed: CANCELLED), before the call is
+ *  freed. It must not touch the call. */
+void rs_grpc_call_on_finish(rs_grpc_call_t *c, rs_grpc_finish_fn fn, void *arg);
 /** Registers (fn non-NULL) or clears the function that stops the call's work if the server drops the call. */
 void rs_grpc_call_on_cancel(rs_grpc_call_t *c, rs_grpc_cancel_fn fn, void *arg);
 

@@ -15,7 +15,8 @@
 #include "http/server.h"
 #include "sidecar/errors/errors.h"
 
-typedef enum { M_COUNTER, M_GAUGE, M_HISTOGRAM } mtype_t;
+/* M_SIZES is a histogram of byte counts, with daprd's size buckets (defaultSizeDistribution). */
+typedef enum { M_COUNTER, M_GAUGE, M_HISTOGRAM, M_SIZES } mtype_t;
 
 /* Labels can carry request input (a target app id): cap the series per family so a client cannot grow
  * the registry without bound. Observations for new label sets beyond the cap are dropped. */
@@ -23,6 +24,15 @@ typedef enum { M_COUNTER, M_GAUGE, M_HISTOGRAM } mtype_t;
 
 static const double bucket_bounds[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000};
 #define NBUCKETS (sizeof bucket_bounds / sizeof bucket_bounds[0])
+static const double size_bounds[] = {1024, 2048, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+                                     268435456, 1073741824, 4294967296};
+#define NSIZES (sizeof size_bounds / sizeof size_bounds[0])
+
+/* The bucket bounds of a histogram type (n = 0 for a counter or gauge). */
+static const double *bounds_of(mtype_t type, size_t *n) {
+    *n = type == M_HISTOGRAM ? NBUCKETS : type == M_SIZES ? NSIZES : 0;
+    return type == M_SIZES ? size_bounds : bucket_bounds;
+}
 
 typedef struct {
     char *labels; /* rendered: app_id="x",k="v" */
@@ -30,6 +40,8 @@ typedef struct {
     double value; /* counter / gauge; histogram sum */
     uint64_t count;
     uint64_t *buckets; /* histogram only */
+    const double *bounds; /* its bucket bounds, nbounds of them */
+    size_t nbounds;
 } series_t;
 
 typedef struct {
@@ -205,7 +217,8 @@ static series_t *find_series(family_t *f, const char *labels, uint64_t h, int cr
     series_t *s = f->slots[j] = rs_xcalloc(1, sizeof *s);
     s->labels = rs_strdup(labels);
     s->hash = h;
-    if (f->type == M_HISTOGRAM) s->buckets = rs_xcalloc(NBUCKETS, sizeof *s->buckets);
+    s->bounds = bounds_of(f->type, &s->nbounds);
+    if (s->nbounds) s->buckets = rs_xcalloc(s->nbounds, sizeof *s->buckets);
     f->nused++;
     return s;
 }
@@ -228,8 +241,8 @@ static series_t *get(rs_metrics_t *m, const char *name, const char *help, mtype_
 static void observe_series(series_t *s, double v) {
     s->value += v;
     s->count++;
-    for (size_t i = 0; i < NBUCKETS; i++)
-        if (v <= bucket_bounds[i]) s->buckets[i]++;
+    for (size_t i = 0; i < s->nbounds; i++)
+        if (v <= s->bounds[i]) s->buckets[i]++;
 }
 
 void rs_metrics_inc(rs_metrics_t *m, const char *name, const char *help, const char *const *labels, double by) {
@@ -286,20 +299,20 @@ char *rs_metrics_render(rs_metrics_t *m, size_t *len) {
     rs_buf_init(&b, 256u * 1024 * 1024);
     for (size_t i = 0; m && i < m->nfams; i++) {
         family_t *f = &m->fams[i];
-        static const char *const tn[] = {"counter", "gauge", "histogram"};
+        static const char *const tn[] = {"counter", "gauge", "histogram", "histogram"};
         rs_buf_printf(&b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name, tn[f->type]);
         for (size_t j = 0; j < f->nslots; j++) {
             series_t *s = f->slots[j];
             if (!s) continue;
-            if (f->type != M_HISTOGRAM) {
+            if (!s->nbounds) {
                 rs_buf_printf(&b, "%s{%s} ", f->name, s->labels);
                 put_num(&b, s->value);
                 rs_buf_puts(&b, "\n");
                 continue;
             }
-            for (size_t k = 0; k < NBUCKETS; k++) {
+            for (size_t k = 0; k < s->nbounds; k++) {
                 rs_buf_printf(&b, "%s_bucket{%s,le=\"", f->name, s->labels);
-                put_num(&b, bucket_bounds[k]);
+                put_num(&b, s->bounds[k]);
                 rs_buf_printf(&b, "\"} %llu\n", (unsigned long long)s->buckets[k]);
             }
             rs_buf_printf(&b, "%s_bucket{%s,le=\"+Inf\"} %llu\n", f->name, s->labels, (unsigned long long)s->count);
@@ -369,4 +382,31 @@ void rs_metrics_http_observer(void *arg, const char *method, const char *route, 
     if (c) c->value += 1;
     if (d) observe_series(d, ms);
     if (q && c && d) *o = (observed_t){method, route, status, q, c, d}; /* not when a family is full */
+}
+
+void rs_metrics_grpc_server(rs_metrics_t *m, const char *method, const char *status, size_t received, size_t sent,
+                            double ms) {
+    if (!m) return;
+    /* daprd's views (grpc_monitoring.go): completed_rpcs and server_latency by method and status, the byte
+     * distributions by method only. Each label set is rendered once for its two families. */
+    const char *labels[] = {"grpc_server_method", method, "grpc_server_status", status, NULL};
+    rs_metrics_count_observe(m, "dapr_grpc_io_server_completed_rpcs", "Count of RPCs by method and status.",
+                             "dapr_grpc_io_server_server_latency",
+                             "Time between first byte of request received to last byte of response sent, or terminal "
+                             "error.",
+                             labels, ms);
+    labels[2] = NULL;
+    char buf[512];
+    int heap;
+    char *l = render_labels(m, labels, buf, sizeof buf, &heap);
+    uint64_t h = fnv(l);
+    series_t *r = series_of(family(m, "dapr_grpc_io_server_received_bytes_per_rpc",
+                                   "Total bytes received across all messages per RPC.", M_SIZES),
+                            M_SIZES, l, h);
+    series_t *s = series_of(family(m, "dapr_grpc_io_server_sent_bytes_per_rpc",
+                                   "Total bytes sent in across all response messages per RPC.", M_SIZES),
+                            M_SIZES, l, h);
+    if (heap) free(l);
+    if (r) observe_series(r, (double)received);
+    if (s) observe_series(s, (double)sent);
 }

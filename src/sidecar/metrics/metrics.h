@@ -46,6 +46,13 @@ void rs_metrics_serve(rs_metrics_t *m, rs_http_server_t *srv);
  *  dapr_http_server_response_count and dapr_http_server_latency (method, path, status); path is the route label. */
 void rs_metrics_http_observer(void *arg, const char *method, const char *route, int status, int64_t latency_us);
 
+/** Records one finished gRPC server call as daprd does: dapr_grpc_io_server_completed_rpcs and
+ *  dapr_grpc_io_server_server_latency (ms) by grpc_server_method and grpc_server_status (grpc-go's code name, e.g.
+ *  "InvalidArgument"), dapr_grpc_io_server_received_bytes_per_rpc and _sent_bytes_per_rpc (message bytes, daprd's
+ *  size buckets) by grpc_server_method. */
+void rs_metrics_grpc_server(rs_metrics_t *m, const char *method, const char *status, size_t received, size_t sent,
+                            double ms);
+
 struct rs_sidecar;
 /** Appends the process_* families (start time, resident and virtual memory, CPU seconds, open and max fds), read
  *  from /proc/self at the moment of the scrape (metrics/process.c). No app_id label, as Prometheus' collector. */

@@ -63,6 +63,29 @@ TEST(histogram_buckets) {
     rs_metrics_free(m);
 }
 
+/* daprd's gRPC server families: count and latency by method and status, byte sizes by method in size buckets. */
+TEST(grpc_server_families) {
+    rs_metrics_t *m = rs_metrics_new("a");
+    rs_metrics_grpc_server(m, "/S/M", "OK", 100, 3000, 1.5);
+    rs_metrics_grpc_server(m, "/S/M", "Internal", 10, 0, 0.2);
+    size_t len;
+    char *text = rs_metrics_render(m, &len);
+    ASSERT_TRUE(strstr(text, "dapr_grpc_io_server_completed_rpcs{app_id=\"a\",grpc_server_method=\"/S/M\","
+                             "grpc_server_status=\"OK\"} 1\n") != NULL);
+    ASSERT_TRUE(strstr(text, "dapr_grpc_io_server_server_latency_count{app_id=\"a\",grpc_server_method=\"/S/M\","
+                             "grpc_server_status=\"Internal\"} 1\n") != NULL);
+    ASSERT_TRUE(strstr(text, "# TYPE dapr_grpc_io_server_sent_bytes_per_rpc histogram\n") != NULL);
+    /* 0 and 3000 bytes: one in the 1 KiB bucket, both by 4 KiB; the sum is the bytes */
+    ASSERT_TRUE(strstr(text, "dapr_grpc_io_server_sent_bytes_per_rpc_bucket{app_id=\"a\",grpc_server_method=\"/S/M\","
+                             "le=\"1024\"} 1\n") != NULL);
+    ASSERT_TRUE(strstr(text, "dapr_grpc_io_server_sent_bytes_per_rpc_bucket{app_id=\"a\",grpc_server_method=\"/S/M\","
+                             "le=\"4096\"} 2\n") != NULL);
+    ASSERT_TRUE(strstr(text, "dapr_grpc_io_server_received_bytes_per_rpc_sum{app_id=\"a\",grpc_server_method=\"/S/M\"}"
+                             " 110\n") != NULL);
+    free(text);
+    rs_metrics_free(m);
+}
+
 TEST(series_per_family_are_capped) {
     rs_metrics_t *m = rs_metrics_new("a");
     char id[32];
@@ -83,5 +106,6 @@ int main(void) {
     RUN(histogram_buckets);
     RUN(labels_are_always_utf8);
     RUN(series_per_family_are_capped);
+    RUN(grpc_server_families);
     return TEST_SUMMARY();
 }

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/* Every call of the Dapr gRPC service as daprd observes it (its unary
+ * interceptors, pkg/diagnostics/grpc_monitoring.go and grpc_tracing.go):
+ *
+ * - metrics: dapr_grpc_io_server_completed_rpcs, _server_latency,
+ *   _received_bytes_per_rpc and _sent_bytes_per_rpc, labelled with the full
+ *   method ("/dapr.proto.runtime.v1.Dapr/GetState") and grpc-go's status name;
+ * - a span: the child of the caller's grpc-trace-bin (OpenCensus binary
+ *   format) or, without it, traceparent metadata; named after the full method
+ *   ("CallLocal/<id>/<method>" for InvokeService); kind CLIENT, as daprd
+ *   gives the runtime API's spans; rpc.service, dapr.api, dapr.protocol grpc
+ *   and the request's db.* / messaging.* / net.peer.name attributes; the
+ *   status message when the call fails.
+ *
+ * Only methods of the service are observed (an unknown one reaches no
+ * interceptor in daprd, and a client must not make label values up). The
+ * call's traceparent metadata is replaced by the span's before the handler
+ * runs, so what the adapters propagate (invocation headers, the CloudEvent's
+ * traceparent) descends from it, and operations started while it runs take
+ * it as their parent. */
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "dapr/proto/runtime/v1/dapr.pb-c.h"
+#include "sidecar/grpc/api.h"
+#include "sidecar/metrics/metrics.h"
+#include "sidecar/tracing/tracing.h"
+
+#define SERVICE_PREFIX "/dapr.proto.runtime.v1.Dapr/"
+
+struct observed {
+    rs_sidecar_t *sc;
+    const rs_grpc_method_t *method;
+    int64_t start_us;
+    size_t received;
+    rs_span_t *span;
+};
+
+/* grpc-trace-bin (base64 of: version 0, field 0 + 16-byte trace id, field 1 + 8-byte span id, field 2 + 1-byte
+ * options) as a traceparent in out; 0 when it is not one. */
+static int traceparent_from_bin(const char *b64, char out[56]) {
+    size_t n = strlen(b64);
+    if (n == 0 || n > 64) return 0;
+    char padded[68];
+    memcpy(padded, b64, n);
+    while (n % 4) padded[n++] = '=';
+    padded[n] = '\0';
+    unsigned char raw[52];
+    int len = EVP_DecodeBlock(raw, (const unsigned char *)padded, (int)n);
+    if (len < 0) return 0;
+    while (len > 0 && n > 0 && padded[--n] == '=') len--; /* EVP counts the padding as zero bytes */
+    if (len < 29 || raw[0] != 0 || raw[1] != 0 || raw[18] != 1 || raw[27] != 2) return 0;
+    char *p = out + snprintf(out, 56, "00-");
+    for (int i = 2; i < 18; i++) p += sprintf(p, "%02x", raw[i]);
+    *p++ = '-';
+    for (int i = 19; i < 27; i++) p += sprintf(p, "%02x", raw[i]);
+    sprintf(p, "-%02x", raw[28] & 1);
+    return 1;
+}
+
+/* daprd's AppendSpanAttributes of the request types that have any (pkg/proto/runtime/v1/dapr_tracing.go). */
+static void request_attributes(rs_span_t *s, const char *path, const ProtobufCMessage *req) {
+    const ProtobufCMessageDescriptor *d = req->descriptor;
+    const char *system = NULL, *db = NULL, *topic = NULL;
+    if (d == &dapr__proto__runtime__v1__get_state_request__descriptor)
+        system = "state", db = ((const Dapr__Proto__Runtime__V1__GetStateRequest *)req)->store_name;
+    else if (d == &dapr__proto__runtime__v1__save_state_request__descriptor)
+        system = "state", db = ((const Dapr__Proto__Runtime__V1__SaveStateRequest *)req)->store_name;
+    else if (d == &dapr__proto__runtime__v1__delete_state_request__descriptor)
+        system = "state", db = ((const Dapr__Proto__Runtime__V1__DeleteStateRequest *)req)->store_name;
+    else if (d == &dapr__proto__runtime__v1__get_secret_request__descriptor)
+        system = "secrets", db = ((const Dapr__Proto__Runtime__V1__GetSecretRequest *)req)->store_name;
+    else if (d == &dapr__proto__runtime__v1__invoke_binding_request__descriptor)
+        system = "bindings", db = ((const Dapr__Proto__Runtime__V1__InvokeBindingRequest *)req)->name;
+    else if (d == &dapr__proto__runtime__v1__publish_event_request__descriptor)
+        topic = ((const Dapr__Proto__Runtime__V1__PublishEventRequest *)req)->topic;
+    else if (d == &dapr__proto__runtime__v1__bulk_publish_request__descriptor)
+        topic = ((const Dapr__Proto__Runtime__V1__BulkPublishRequest *)req)->topic;
+    if (d == &dapr__proto__runtime__v1__invoke_service_request__descriptor) {
+        const Dapr__Proto__Runtime__V1__InvokeServiceRequest *in = (const void *)req;
+        char name[512];
+        snprintf(name, sizeof name, "CallLocal/%s/%s", in->id, in->message ? in->message->method : "");
+        rs_span_set_name(s, name);
+        rs_span_attr(s, "rpc.service", "ServiceInvocation");
+        rs_span_attr(s, "net.peer.name", in->id);
+        return;
+    }
+    if (!system && !topic) return;
+    rs_span_attr(s, "rpc.service", "Dapr");
+    if (system) {
+        rs_span_attr(s, "db.system", system);
+        rs_span_attr(s, "db.name", db);
+        rs_span_attr(s, "db.statement", path);
+        rs_span_attr(s, "db.connection_string", system);
+    } else {
+        rs_span_attr(s, "messaging.system", "pubsub");
+        rs_span_attr(s, "messaging.destination.name", topic);
+    }
+}
+
+static void on_finish(void *arg, rs_grpc_code_t code, const char *message, size_t reply_bytes) {
+    struct observed *o = arg;
+    char method[256];
+    snprintf(method, sizeof method, SERVICE_PREFIX "%s", o->method->name);
+    rs_metrics_grpc_server(o->sc->metrics, method, rs_grpc_code_go_name(code), o->received, reply_bytes,
+                           (double)(rs_now_us() - o->start_us) / 1000.0);
+    if (o->span) {
+        /* a call answered while its handler runs must not stay the parent of what the handler starts next */
+        if (rs_tracer_current(o->sc->tracer) == o->span) rs_tracer_set_current(o->sc->tracer, NULL);
+        if (code != RS_GRPC_OK) rs_span_error(o->span, message);
+        rs_span_end(o->span);
+    }
+    free(o);
+}
+
+rs_span_t *rs_grpc_observe_start(rs_sidecar_t *sc, rs_grpc_call_t *call, const rs_grpc_method_t *m) {
+    struct observed *o = rs_xcalloc(1, sizeof *o);
+    o->sc = sc;
+    o->method = m;
+    o->start_us = rs_now_us();
+    rs_grpc_call_message(call, &o->received);
+    if (sc->tracer) {
+        char parent[56];
+        const char *bin = rs_grpc_call_metadata(call, "grpc-trace-bin");
+        const char *tp = bin && traceparent_from_bin(bin, parent) ? parent : rs_grpc_call_metadata(call, "traceparent");
+        const char *path = rs_grpc_call_path(call);
+        o->span = rs_span_start(sc->tracer, tp, path, RS_SPAN_CLIENT);
+        if (o->span) {
+            char mine[56];
+            rs_span_traceparent(o->span, mine);
+            rs_grpc_call_set_metadata(call, "traceparent", mine);
+            rs_span_attr(o->span, "dapr.api", path);
+            rs_span_attr(o->span, "dapr.protocol", "grpc");
+        }
+    }
+    rs_grpc_call_on_finish(call, on_finish, o);
+    return o->span;
+}
+
+void rs_grpc_observe_dispatch(rs_sidecar_t *sc, rs_span_t *span, rs_grpc_call_t *call, const ProtobufCMessage *req) {
+    if (!span) return;
+    request_attributes(span, rs_grpc_call_path(call), req);
+    rs_tracer_set_current(sc->tracer, span);
+}
+
+void rs_grpc_observe_dispatched(rs_sidecar_t *sc) {
+    if (sc->tracer) rs_tracer_set_current(sc->tracer, NULL);
+}
