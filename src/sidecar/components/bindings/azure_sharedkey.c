@@ -3,8 +3,8 @@
 #include "sidecar/components/bindings/azure_sharedkey.h"
 
 #include <ctype.h>
+#include <nettle/hmac.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,12 +150,15 @@ char *rs_azure_string_to_sign(const rs_azure_cred_t *cred, const char *method, c
 }
 
 int rs_azure_authorization(const rs_azure_cred_t *cred, const char *string_to_sign, char *out, size_t outlen) {
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int maclen = 0;
-    if (!HMAC(EVP_sha256(), cred->key, (int)cred->keylen, (const unsigned char *)string_to_sign, strlen(string_to_sign),
-              mac, &maclen))
-        return -1;
-    char *sig = rs_base64_encode(mac, maclen);
+    /* nettle's HMAC, not OpenSSL's: OpenSSL 3 fetches the algorithm from its provider on first use, which
+     * maps about 2 MB more of libcrypto into every sidecar with a blob binding (bench/system/bench_memory.py);
+     * nettle is already loaded (libcurl's TLS dependencies) and its HMAC is a plain function. */
+    struct hmac_sha256_ctx ctx;
+    uint8_t mac[SHA256_DIGEST_SIZE];
+    hmac_sha256_set_key(&ctx, cred->keylen, (const uint8_t *)cred->key);
+    hmac_sha256_update(&ctx, strlen(string_to_sign), (const uint8_t *)string_to_sign);
+    hmac_sha256_digest(&ctx, sizeof mac, mac);
+    char *sig = rs_base64_encode(mac, sizeof mac);
     int n = snprintf(out, outlen, "SharedKey %s:%s", cred->account, sig);
     free(sig);
     return n < 0 || (size_t)n >= outlen ? -1 : 0;
