@@ -153,7 +153,7 @@ static int kafka_init(rs_component_t *c, char *err, size_t errlen) {
     snprintf(k->scope, n, "%s/%s", SCOPE, c->name);
     if (rs_kafka_config_parse(&c->metadata, c->host->app_id, &k->cfg, err, errlen)) return -1;
 
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_t *conf = rs_kafka_conf_new();
     if (rs_kafka_conf_apply(conf, &k->cfg.common, err, errlen) ||
         rs_kafka_conf_apply(conf, &k->cfg.producer, err, errlen)) {
         rd_kafka_conf_destroy(conf);

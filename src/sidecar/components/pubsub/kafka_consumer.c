@@ -357,7 +357,7 @@ rs_kafka_consumer_t *rs_kafka_consumer_new(struct event_base *base, const rs_kaf
     k->base = base;
     k->cfg = cfg;
     k->scope = rs_strdup(scope);
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_t *conf = rs_kafka_conf_new();
     if (rs_kafka_conf_apply(conf, &cfg->common, err, errlen) || rs_kafka_conf_apply(conf, &cfg->consumer, err, errlen)) {
         rd_kafka_conf_destroy(conf);
         rs_kafka_consumer_free(k);

@@ -82,6 +82,15 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
     RS_WARN("pubsub.kafka", "%s: %s: %s", rd_kafka_name(rk), rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
+rd_kafka_conf_t *rs_kafka_conf_new(void) {
+    static int sasl_path_done;
+    if (!sasl_path_done) { /* before librdkafka's global init (the first conf), on the loop thread */
+        setenv("SASL_PATH", "/nonexistent/ripstopd-uses-no-cyrus-sasl-plugins", 0);
+        sasl_path_done = 1;
+    }
+    return rd_kafka_conf_new();
+}
+
 void rs_kafka_conf_logging(rd_kafka_conf_t *conf) {
     char e[128];
     rd_kafka_conf_set(conf, "log.queue", "true", e, sizeof e);
