@@ -27,15 +27,21 @@
  * cron tick's trace.
  *
  * Each replica runs one pass at a time; a tick that arrives during a pass is
- * answered at once and skipped.
+ * answered at once and skipped. Within a pass LOYALTY_WORKERS threads take the
+ * listed blobs in turn; the lock variant starts at a random place in the sorted
+ * list, so that two replicas rarely start on the same blob (each blob is still
+ * handled by one worker of a replica, under the same locks and marker).
  *
  * Environment: APP_PORT, APP_ID, LOYALTY_MODE (lock|nolock, default lock),
  * LIST_SIZE (default 10), CRON_ROUTE, ORDER_BINDING, LOYALTY_STORE, LOCK_STORE
  * (defaults per mode as above), LOCK_EXPIRY_SECONDS (60), CUSTOMER_LOCK (1;
- * 0 turns the per-customer lock off), DAPR_HTTP_PORT/DAPR_API_TOKEN.
+ * 0 turns the per-customer lock off), LOYALTY_WORKERS (4), NAME_METADATA
+ * (blobName; fileName for a bindings.localstorage ORDER_BINDING, whose list
+ * answers absolute paths: the job keeps their last part), DAPR_HTTP_PORT/DAPR_API_TOKEN.
  * Fault injection for tests and demos: LOYALTY_FAULT_EXIT_AFTER_COUNT=N makes
  * the process exit right after its N-th counting transaction, before the blob
- * is deleted (the window the processed marker exists for). */
+ * is deleted (the window the processed marker exists for); it runs one worker, so
+ * that exactly one counted order is left undeleted. */
 #include <dapr/dapr.h>
 #include <jansson.h>
 #include <math.h>
@@ -59,7 +65,9 @@ typedef struct {
     int customer_lock;
     const char *binding, *store, *lock_store;
     char owner[192];
+    const char *name_meta; /* metadata key naming the blob: blobName (Azure) or fileName (localstorage) */
     int list_size;
+    int workers;
     int lock_expiry;
     pthread_mutex_t pass_mu; /* one pass at a time */
     long crash_after;        /* fault injection: _exit after this many counted orders (0 = never) */
@@ -116,10 +124,12 @@ static int list_blobs(job_t *jb, char ***names, size_t *n) {
     for (size_t i = 0; i < json_array_size(arr); i++) {
         json_t *e = json_array_get(arr, i);
         const char *name = json_is_string(e) ? json_string_value(e) : json_string_value(json_object_get(e, "Name"));
+        if (name && name[0] == '/') name = strrchr(name, '/') + 1; /* localstorage: an absolute path */
         if (name && *name) (*names)[(*n)++] = strdup(name);
     }
     json_decref(arr);
     qsort(*names, *n, sizeof **names, cmp_names);
+    while (*n > (size_t)jb->list_size) free((*names)[--*n]); /* localstorage lists everything */
     return 0;
 }
 
@@ -127,13 +137,13 @@ static int list_blobs(job_t *jb, char ***names, size_t *n) {
 static int get_order(job_t *jb, const char *name, order_t *o) {
     /* includeMetadata: the blob's metadata comes back as "metadata.<key>" headers; Dapr stored the writer's
      * traceparent there, so counting the order can join the order's trace. */
-    dapr_kv_t meta[2] = {{"blobName", name}, {"includeMetadata", "true"}};
+    dapr_kv_t meta[2] = {{jb->name_meta, name}, {"includeMetadata", "true"}};
     dapr_response_t r = {0};
     dapr_error_t err;
     if (dapr_binding_invoke(jb->client, jb->binding, "get", NULL, meta, 2, &r, &err) != 0) {
         dapr_response_free(&r);
         /* The component reports a missing blob as a 500 "blob not found": processed by someone else. */
-        if (strstr(err.message, "not found") || strstr(err.message, "BlobNotFound")) return 0;
+        if (strstr(err.message, "not found") || strstr(err.message, "BlobNotFound")) return 0; /* or file not found */
         rs_svc_log("get blob %s failed: %s", name, errs(&err));
         return -1;
     }
@@ -270,7 +280,7 @@ static void unlock(job_t *jb, const char *res) {
 }
 
 static int delete_blob(job_t *jb, const char *name) {
-    dapr_kv_t meta = {"blobName", name};
+    dapr_kv_t meta = {jb->name_meta, name};
     dapr_error_t err;
     if (dapr_binding_invoke(jb->client, jb->binding, "delete", NULL, &meta, 1, NULL, &err) != 0) {
         rs_svc_log("delete blob %s failed: %s", name, errs(&err));
@@ -360,6 +370,27 @@ static int process_unlocked(job_t *jb, const char *name) {
     return 1;
 }
 
+/* One pass: the listed names, taken in turn by the workers from a random starting place. */
+typedef struct {
+    job_t *jb;
+    char **names;
+    size_t n, start;
+    atomic_size_t next;
+    atomic_int processed;
+    dapr_trace_context_t tick; /* the cron tick's trace: every worker's listing-side calls stay in it */
+} pass_t;
+
+static void *pass_worker(void *arg) {
+    pass_t *p = arg;
+    dapr_trace_context_set(p->tick.traceparent, p->tick.tracestate); /* a no-op on the handler's own thread */
+    for (size_t i; (i = atomic_fetch_add(&p->next, 1)) < p->n;) {
+        const char *name = p->names[(p->start + i) % p->n];
+        int done = p->jb->lock_mode ? process_locked(p->jb, name) : process_unlocked(p->jb, name);
+        atomic_fetch_add(&p->processed, done);
+    }
+    return NULL;
+}
+
 static void on_tick(const dapr_request_t *req, dapr_reply_t *rep, void *arg) {
     (void)req;
     job_t *jb = arg;
@@ -367,19 +398,26 @@ static void on_tick(const dapr_request_t *req, dapr_reply_t *rep, void *arg) {
         dapr_reply_text(rep, 200, "a pass is already running\n");
         return;
     }
-    char **names = NULL;
-    size_t n = 0;
-    int processed = 0;
-    if (list_blobs(jb, &names, &n) == 0) {
-        if (n) rs_svc_log("pass: %zu blob(s) in %s", n, jb->binding);
-        for (size_t i = 0; i < n; i++) {
-            processed += jb->lock_mode ? process_locked(jb, names[i]) : process_unlocked(jb, names[i]);
-            free(names[i]);
+    pass_t p = {.jb = jb};
+    dapr_trace_context_get(&p.tick);
+    if (list_blobs(jb, &p.names, &p.n) == 0 && p.n) {
+        rs_svc_log("pass: %zu blob(s) in %s", p.n, jb->binding);
+        if (jb->lock_mode) { /* the no-lock variant keeps the original's order: its replicas race on purpose */
+            char hex[9];
+            rs_svc_random_hex(hex, 4);
+            p.start = (size_t)strtoul(hex, NULL, 16) % p.n;
         }
+        pthread_t th[64];
+        int nth = 0;
+        for (int i = 1; i < jb->workers && (size_t)i < p.n; i++)
+            if (pthread_create(&th[nth], NULL, pass_worker, &p) == 0) nth++;
+        pass_worker(&p); /* this thread is a worker too */
+        for (int i = 0; i < nth; i++) pthread_join(th[i], NULL);
     }
-    free(names);
+    for (size_t i = 0; i < p.n; i++) free(p.names[i]);
+    free(p.names);
     pthread_mutex_unlock(&jb->pass_mu);
-    dapr_reply_text(rep, 200, "processed %d of %zu\n", processed, n);
+    dapr_reply_text(rep, 200, "processed %d of %zu\n", atomic_load(&p.processed), p.n);
 }
 
 int main(void) {
@@ -399,6 +437,9 @@ int main(void) {
     jb.lock_expiry = (int)rs_svc_env_long("LOCK_EXPIRY_SECONDS", 60, 1, 3600);
     jb.customer_lock = strcmp(rs_svc_env("CUSTOMER_LOCK", "1"), "0") != 0;
     jb.crash_after = rs_svc_env_long("LOYALTY_FAULT_EXIT_AFTER_COUNT", 0, 0, 1000000);
+    jb.workers = (int)rs_svc_env_long("LOYALTY_WORKERS", 4, 1, 64);
+    if (jb.crash_after > 0) jb.workers = 1; /* one worker: exactly one counted order is left undeleted */
+    jb.name_meta = rs_svc_env("NAME_METADATA", "blobName");
     const char *route = rs_svc_env("CRON_ROUTE", jb.lock_mode ? "/checkorders" : "/checkorders-nolock");
     /* The original used the app id as lock owner, so one replica could release the other's lock. */
     char hex[13];
@@ -410,8 +451,9 @@ int main(void) {
     dapr_app_t *app = rs_svc_app_new();
     if (!app) return 1;
     dapr_app_binding(app, route, on_tick, &jb);
-    rs_svc_log("listening on port %d: %s mode, cron route %s, binding %s, store %s, list size %d%s%s", dapr_app_port(app),
-               jb.lock_mode ? "lock" : "no-lock", route, jb.binding, jb.store, jb.list_size,
+    rs_svc_log("listening on port %d: %s mode, cron route %s, binding %s, store %s, list size %d, %d worker(s)%s%s",
+               dapr_app_port(app), jb.lock_mode ? "lock" : "no-lock", route, jb.binding, jb.store, jb.list_size,
+               jb.workers,
                jb.lock_mode ? ", lock owner " : "", jb.lock_mode ? jb.owner : "");
     int rc = rs_svc_app_run(app);
     dapr_client_free(jb.client);
