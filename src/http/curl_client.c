@@ -6,6 +6,7 @@
 #include "http/transport.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <event2/event_struct.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,64 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+
+/* libcurl is opened with dlopen on the first call that needs it (https, DNS names), not linked: linking it
+ * maps its dependency tree (gnutls, krb5, ldap, ssh2, rtmp, psl, p11-kit... about 3 MB of RSS, and gnutls's
+ * constructor runs at start) into every sidecar, most of which only ever call IP addresses over the h1 pool
+ * (bench/system/bench_memory.py). */
+static struct {
+    int state; /* 0 not tried, 1 loaded, -1 failed */
+    CURLcode (*global_init)(long);
+    CURL *(*easy_init)(void);
+    void (*easy_reset)(CURL *);
+    void (*easy_cleanup)(CURL *);
+    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+    const char *(*easy_strerror)(CURLcode);
+    CURLM *(*multi_init)(void);
+    CURLMcode (*multi_cleanup)(CURLM *);
+    CURLMcode (*multi_setopt)(CURLM *, CURLMoption, ...);
+    CURLMcode (*multi_add_handle)(CURLM *, CURL *);
+    CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
+    CURLMcode (*multi_assign)(CURLM *, curl_socket_t, void *);
+    CURLMsg *(*multi_info_read)(CURLM *, int *);
+    CURLMcode (*multi_socket_action)(CURLM *, curl_socket_t, int, int *);
+    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+    void (*slist_free_all)(struct curl_slist *);
+} lib;
+
+/* Loads libcurl once; 0 when every function was found. */
+static int load_libcurl(void) {
+    if (lib.state) return lib.state > 0 ? 0 : -1;
+    lib.state = -1;
+    void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        RS_ERROR("http", "https and DNS-name URLs need libcurl, which could not be loaded: %s", dlerror());
+        return -1;
+    }
+    struct {
+        const char *name;
+        void **slot;
+    } syms[] = {
+#define SYM(f) {"curl_" #f, (void **)&lib.f}
+        SYM(global_init),   SYM(easy_init),        SYM(easy_reset),          SYM(easy_cleanup),
+        SYM(easy_setopt),   SYM(easy_getinfo),     SYM(easy_strerror),       SYM(multi_init),
+        SYM(multi_cleanup), SYM(multi_setopt),     SYM(multi_add_handle),    SYM(multi_remove_handle),
+        SYM(multi_assign),  SYM(multi_info_read),  SYM(multi_socket_action), SYM(slist_append),
+        SYM(slist_free_all),
+#undef SYM
+    };
+    for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
+        *syms[i].slot = dlsym(h, syms[i].name); /* POSIX: a function pointer round-trips through void * */
+        if (!*syms[i].slot) {
+            RS_ERROR("http", "libcurl.so.4 has no %s", syms[i].name);
+            return -1;
+        }
+    }
+    if (lib.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return -1;
+    lib.state = 1;
+    return 0;
+}
 
 /* Easy handles kept for reuse: creating one per call showed up as a few percent
  * of a sidecar's CPU per proxied request. */
@@ -61,21 +120,21 @@ struct sock_ctx {
 };
 
 static CURL *take_easy(rs_curl_client_t *c) {
-    return c->easy_pooled ? c->easy_pool[--c->easy_pooled] : curl_easy_init();
+    return c->easy_pooled ? c->easy_pool[--c->easy_pooled] : lib.easy_init();
 }
 
 static void give_back_easy(rs_curl_client_t *c, CURL *e) {
     if (!e) return;
     if (c->easy_pooled < EASY_POOL_MAX) {
-        curl_easy_reset(e); /* forgets options; connections live in the multi handle's cache */
+        lib.easy_reset(e); /* forgets options; connections live in the multi handle's cache */
         c->easy_pool[c->easy_pooled++] = e;
     } else {
-        curl_easy_cleanup(e);
+        lib.easy_cleanup(e);
     }
 }
 
 static void free_call(curl_call_t *call) {
-    curl_slist_free_all(call->hdrs);
+    lib.slist_free_all(call->hdrs);
     give_back_easy(call->client, call->easy);
     free(call->body);
     rs_kvlist_free(&call->resp.headers);
@@ -86,18 +145,18 @@ static void free_call(curl_call_t *call) {
 static void check_done(rs_curl_client_t *c) {
     CURLMsg *msg;
     int left;
-    while ((msg = curl_multi_info_read(c->multi, &left))) {
+    while ((msg = lib.multi_info_read(c->multi, &left))) {
         if (msg->msg != CURLMSG_DONE) continue;
         curl_call_t *call = NULL;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&call);
+        lib.easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&call);
         CURLcode rc = msg->data.result;
-        curl_multi_remove_handle(c->multi, msg->easy_handle);
+        lib.multi_remove_handle(c->multi, msg->easy_handle);
         unlink_call(c, call);
         rs_http_response_t *r = &call->resp;
         r->latency_us = rs_now_us() - call->start_us;
         if (rc == CURLE_OK) {
             long st = 0;
-            curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &st);
+            lib.easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &st);
             r->result = RS_HTTP_OK;
             r->status = (int)st;
         } else {
@@ -105,7 +164,7 @@ static void check_done(rs_curl_client_t *c) {
             else if (rc == CURLE_OPERATION_TIMEDOUT) r->result = RS_HTTP_ERR_TIMEOUT;
             else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST) r->result = RS_HTTP_ERR_CONNECT;
             else r->result = RS_HTTP_ERR_TRANSPORT;
-            snprintf(r->error, sizeof r->error, "%s", call->too_large ? "response too large" : curl_easy_strerror(rc));
+            snprintf(r->error, sizeof r->error, "%s", call->too_large ? "response too large" : lib.easy_strerror(rc));
         }
         call->done(call->arg, r);
         free_call(call);
@@ -117,7 +176,7 @@ static void on_socket_ready(evutil_socket_t fd, short what, void *arg) {
     int flags = 0, running;
     if (what & EV_READ) flags |= CURL_CSELECT_IN;
     if (what & EV_WRITE) flags |= CURL_CSELECT_OUT;
-    curl_multi_socket_action(c->multi, fd, flags, &running);
+    lib.multi_socket_action(c->multi, fd, flags, &running);
     check_done(c);
 }
 
@@ -126,7 +185,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg) {
     int running;
     (void)fd;
     (void)what;
-    curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    lib.multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     check_done(c);
 }
 
@@ -138,7 +197,7 @@ static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *s
         if (sc) {
             if (sc->assigned) event_del(&sc->ev);
             free(sc);
-            curl_multi_assign(c->multi, s, NULL);
+            lib.multi_assign(c->multi, s, NULL);
         }
         return 0;
     }
@@ -149,7 +208,7 @@ static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *s
         sc = calloc(1, sizeof *sc);
         if (!sc) return -1;
         sc->client = c;
-        curl_multi_assign(c->multi, s, sc);
+        lib.multi_assign(c->multi, s, sc);
     } else if (sc->assigned) {
         event_del(&sc->ev);
     }
@@ -203,29 +262,25 @@ static size_t on_header(char *line, size_t size, size_t n, void *arg) {
 }
 
 rs_curl_client_t *rs_curl_client_new(struct event_base *base) {
-    static int global_done;
-    if (!global_done) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        global_done = 1;
-    }
+    if (load_libcurl()) return NULL;
     rs_curl_client_t *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->base = base;
-    c->multi = curl_multi_init();
+    c->multi = lib.multi_init();
     c->timer = evtimer_new(base, on_timer, c);
-    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
-    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
-    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
-    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, 512L);
+    lib.multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+    lib.multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+    lib.multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+    lib.multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+    lib.multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, 512L);
     return c;
 }
 
 void rs_curl_client_free(rs_curl_client_t *c) {
     if (!c) return;
     while (c->calls) rs_curl_cancel(&c->calls->base);
-    while (c->easy_pooled) curl_easy_cleanup(c->easy_pool[--c->easy_pooled]);
-    curl_multi_cleanup(c->multi);
+    while (c->easy_pooled) lib.easy_cleanup(c->easy_pool[--c->easy_pooled]);
+    lib.multi_cleanup(c->multi);
     event_free(c->timer);
     free(c);
 }
@@ -245,24 +300,24 @@ rs_http_call_t *rs_curl_send(rs_curl_client_t *c, const rs_http_request_t *req, 
         return NULL;
     }
     CURL *e = call->easy;
-    curl_easy_setopt(e, CURLOPT_URL, req->url);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, call);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, call);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, call);
-    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (req->timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
+    lib.easy_setopt(e, CURLOPT_URL, req->url);
+    lib.easy_setopt(e, CURLOPT_PRIVATE, call);
+    lib.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    lib.easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    lib.easy_setopt(e, CURLOPT_WRITEDATA, call);
+    lib.easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    lib.easy_setopt(e, CURLOPT_HEADERDATA, call);
+    lib.easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    lib.easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (req->timeout_ms > 0) lib.easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
 
     const char *method = req->method ? req->method : "GET";
     if (strcmp(method, "GET") == 0) {
-        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+        lib.easy_setopt(e, CURLOPT_HTTPGET, 1L);
     } else if (strcmp(method, "HEAD") == 0) {
-        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+        lib.easy_setopt(e, CURLOPT_NOBODY, 1L);
     } else {
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+        lib.easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
     }
     if (req->body_len || (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0)) {
         call->body = malloc(req->body_len + 1);
@@ -271,12 +326,12 @@ rs_http_call_t *rs_curl_send(rs_curl_client_t *c, const rs_http_request_t *req, 
             return NULL;
         }
         if (req->body_len) memcpy(call->body, req->body, req->body_len);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, call->body);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-        if (strcmp(method, "POST") != 0) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+        lib.easy_setopt(e, CURLOPT_POSTFIELDS, call->body);
+        lib.easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+        if (strcmp(method, "POST") != 0) lib.easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
     }
     /* Suppress curl's defaults that the caller did not ask for. */
-    call->hdrs = curl_slist_append(call->hdrs, "Expect:");
+    call->hdrs = lib.slist_append(call->hdrs, "Expect:");
     int has_ct = 0, has_accept = 0;
     if (req->headers) {
         for (size_t i = 0; i < req->headers->len; i++) {
@@ -289,15 +344,15 @@ rs_http_call_t *rs_curl_send(rs_curl_client_t *c, const rs_http_request_t *req, 
             } else if (asprintf(&line, "%s;", h->key) < 0) {
                 line = NULL; /* curl's syntax for a header with an empty value */
             }
-            if (line) call->hdrs = curl_slist_append(call->hdrs, line);
+            if (line) call->hdrs = lib.slist_append(call->hdrs, line);
             free(line);
         }
     }
-    if (!has_ct && call->body) call->hdrs = curl_slist_append(call->hdrs, "Content-Type:");
-    if (!has_accept) call->hdrs = curl_slist_append(call->hdrs, "Accept:");
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, call->hdrs);
+    if (!has_ct && call->body) call->hdrs = lib.slist_append(call->hdrs, "Content-Type:");
+    if (!has_accept) call->hdrs = lib.slist_append(call->hdrs, "Accept:");
+    lib.easy_setopt(e, CURLOPT_HTTPHEADER, call->hdrs);
 
-    if (curl_multi_add_handle(c->multi, e) != CURLM_OK) {
+    if (lib.multi_add_handle(c->multi, e) != CURLM_OK) {
         free_call(call);
         return NULL;
     }
@@ -308,7 +363,7 @@ rs_http_call_t *rs_curl_send(rs_curl_client_t *c, const rs_http_request_t *req, 
 void rs_curl_cancel(rs_http_call_t *handle) {
     curl_call_t *call = (curl_call_t *)handle;
     rs_curl_client_t *c = call->client;
-    curl_multi_remove_handle(c->multi, call->easy);
+    lib.multi_remove_handle(c->multi, call->easy);
     unlink_call(c, call);
     free_call(call);
 }

@@ -10,5 +10,6 @@ add_library(rs_http STATIC
   src/http/curl_client.c
   src/http/wire.c
 )
-target_include_directories(rs_http PRIVATE ${HTTP_PARSER_INCLUDE})
-target_link_libraries(rs_http PUBLIC rs_core PkgConfig::LIBEVENT PkgConfig::CURL ${HTTP_PARSER_LIB})
+# libcurl's headers only: curl_client.c opens libcurl.so.4 on first use (dlopen), see there why.
+target_include_directories(rs_http PRIVATE ${HTTP_PARSER_INCLUDE} ${CURL_INCLUDE_DIRS})
+target_link_libraries(rs_http PUBLIC rs_core PkgConfig::LIBEVENT ${HTTP_PARSER_LIB} ${CMAKE_DL_LIBS})
