@@ -152,7 +152,7 @@ char *rs_azure_string_to_sign(const rs_azure_cred_t *cred, const char *method, c
 int rs_azure_authorization(const rs_azure_cred_t *cred, const char *string_to_sign, char *out, size_t outlen) {
     /* nettle's HMAC, not OpenSSL's: OpenSSL 3 fetches the algorithm from its provider on first use, which
      * maps about 2 MB more of libcrypto into every sidecar with a blob binding (bench/system/bench_memory.py);
-     * nettle is already loaded (libcurl's TLS dependencies) and its HMAC is a plain function. */
+     * nettle's HMAC is a plain function in a small library. */
     struct hmac_sha256_ctx ctx;
     uint8_t mac[SHA256_DIGEST_SIZE];
     hmac_sha256_set_key(&ctx, cred->keylen, (const uint8_t *)cred->key);

@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include "sidecar/components/bindings/blob_xml.h"
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/str.h"
+#include "sidecar/components/bindings/xml_tree.h"
 
 typedef enum { T_STR, T_INT, T_BOOL, T_TIME } ftype_t;
 
@@ -75,20 +74,13 @@ int rs_blob_rfc1123_to_rfc3339(const char *in, char *out, size_t outlen) {
     return 0;
 }
 
-static const char *name_of(const xmlNode *n) { return (const char *)n->name; }
+typedef rs_xml_node_t node_t;
 
-static char *text_of(const xmlNode *n) {
-    xmlChar *c = xmlNodeGetContent(n);
-    char *s = rs_strdup(c ? (const char *)c : "");
-    xmlFree(c);
-    return s;
-}
+static const char *name_of(const node_t *n) { return n->name; }
 
-static xmlNode *child(const xmlNode *n, const char *name) {
-    for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE && strcmp(name_of(c), name) == 0) return c;
-    return NULL;
-}
+static char *text_of(const node_t *n) { return rs_strdup(n->text); }
+
+static const node_t *child(const node_t *n, const char *name) { return rs_xml_child(n, name); }
 
 static json_t *typed(const char *v, ftype_t t) {
     switch (t) {
@@ -106,11 +98,10 @@ static json_t *typed(const char *v, ftype_t t) {
 }
 
 /* Blob names may be sent percent-encoded (Encoded="true") when they hold characters XML cannot carry. */
-static char *blob_name(const xmlNode *n) {
+static char *blob_name(const node_t *n) {
     char *s = text_of(n);
-    xmlChar *enc = xmlGetProp(n, (const xmlChar *)"Encoded");
-    int encoded = enc && strcmp((const char *)enc, "true") == 0;
-    xmlFree(enc);
+    const char *enc = rs_xml_attr(n, "Encoded");
+    int encoded = enc && strcmp(enc, "true") == 0;
     if (!encoded) return s;
     char *o = s;
     for (const char *p = s; *p; p++) {
@@ -126,7 +117,7 @@ static char *blob_name(const xmlNode *n) {
     return s;
 }
 
-static json_t *str_or_null(const xmlNode *n) {
+static json_t *str_or_null(const node_t *n) {
     if (!n) return json_null();
     char *s = text_of(n);
     json_t *j = json_string(s);
@@ -134,7 +125,7 @@ static json_t *str_or_null(const xmlNode *n) {
     return j ? j : json_null();
 }
 
-static json_t *bool_or_null(const xmlNode *n) {
+static json_t *bool_or_null(const node_t *n) {
     if (!n) return json_null();
     char *s = text_of(n);
     json_t *j = typed(s, T_BOOL);
@@ -142,11 +133,10 @@ static json_t *bool_or_null(const xmlNode *n) {
     return j;
 }
 
-static json_t *map_of(const xmlNode *n) {
+static json_t *map_of(const node_t *n) {
     if (!n) return json_null();
     json_t *o = json_object();
-    for (xmlNode *c = n->children; c; c = c->next) {
-        if (c->type != XML_ELEMENT_NODE) continue;
+    for (const node_t *c = n->children; c; c = c->next) {
         char *v = text_of(c);
         json_object_set_new(o, name_of(c), json_string(v));
         free(v);
@@ -154,11 +144,11 @@ static json_t *map_of(const xmlNode *n) {
     return o;
 }
 
-static json_t *tags_of(const xmlNode *n) {
+static json_t *tags_of(const node_t *n) {
     if (!n) return json_null();
     json_t *set = json_array();
-    for (xmlNode *c = child(n, "TagSet") ? child(n, "TagSet")->children : NULL; c; c = c->next) {
-        if (c->type != XML_ELEMENT_NODE || strcmp(name_of(c), "Tag") != 0) continue;
+    for (const node_t *c = child(n, "TagSet") ? child(n, "TagSet")->children : NULL; c; c = c->next) {
+        if (strcmp(name_of(c), "Tag") != 0) continue;
         json_t *t = json_object();
         json_object_set_new(t, "Key", str_or_null(child(c, "Key")));
         json_object_set_new(t, "Value", str_or_null(child(c, "Value")));
@@ -169,10 +159,10 @@ static json_t *tags_of(const xmlNode *n) {
     return o;
 }
 
-static json_t *blob_item(const xmlNode *b) {
+static json_t *blob_item(const node_t *b) {
     json_t *o = json_object();
     json_object_set_new(o, "Deleted", bool_or_null(child(b, "Deleted")));
-    xmlNode *nm = child(b, "Name");
+    const node_t *nm = child(b, "Name");
     if (nm) {
         char *name = blob_name(nm);
         json_object_set_new(o, "Name", json_string(name));
@@ -180,11 +170,11 @@ static json_t *blob_item(const xmlNode *b) {
     } else {
         json_object_set_new(o, "Name", json_null());
     }
-    xmlNode *p = child(b, "Properties");
+    const node_t *p = child(b, "Properties");
     if (p) {
         json_t *po = json_object();
         for (size_t i = 0; i < sizeof props / sizeof props[0]; i++) {
-            xmlNode *e = child(p, props[i].xml);
+            const node_t *e = child(p, props[i].xml);
             json_t *v = json_null();
             if (e) {
                 char *s = text_of(e);
@@ -208,38 +198,32 @@ static json_t *blob_item(const xmlNode *b) {
     return o;
 }
 
-static xmlDoc *parse(const char *xml, size_t len) {
-    if (len > (size_t)0x7fffffff) return NULL;
-    return xmlReadMemory(xml, (int)len, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-}
 
 int rs_blob_xml_list(const char *xml, size_t len, json_t *items, char **next_marker, char *err, size_t errlen) {
     *next_marker = NULL;
-    xmlDoc *doc = parse(xml, len);
-    xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+    node_t *root = rs_xml_parse(xml, len);
     if (!root || strcmp(name_of(root), "EnumerationResults") != 0) {
         snprintf(err, errlen, "error listing blobs: unexpected response body (not an EnumerationResults document)");
-        xmlFreeDoc(doc);
+        rs_xml_free(root);
         return -1;
     }
     int count = 0;
-    for (xmlNode *b = child(root, "Blobs") ? child(root, "Blobs")->children : NULL; b; b = b->next) {
-        if (b->type != XML_ELEMENT_NODE || strcmp(name_of(b), "Blob") != 0) continue;
+    for (const node_t *b = child(root, "Blobs") ? child(root, "Blobs")->children : NULL; b; b = b->next) {
+        if (strcmp(name_of(b), "Blob") != 0) continue;
         json_array_append_new(items, blob_item(b));
         count++;
     }
-    xmlNode *nm = child(root, "NextMarker");
+    const node_t *nm = child(root, "NextMarker");
     *next_marker = nm ? text_of(nm) : rs_strdup("");
-    xmlFreeDoc(doc);
+    rs_xml_free(root);
     return count;
 }
 
 void rs_blob_xml_error(const char *xml, size_t len, char *code, size_t codelen, char *msg, size_t msglen) {
     code[0] = msg[0] = 0;
-    xmlDoc *doc = len ? parse(xml, len) : NULL;
-    xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+    node_t *root = len ? rs_xml_parse(xml, len) : NULL;
     if (root && strcmp(name_of(root), "Error") == 0) {
-        xmlNode *c = child(root, "Code"), *m = child(root, "Message");
+        const node_t *c = child(root, "Code"), *m = child(root, "Message");
         if (c) {
             char *s = text_of(c);
             snprintf(code, codelen, "%s", s);
@@ -254,5 +238,5 @@ void rs_blob_xml_error(const char *xml, size_t len, char *code, size_t codelen, 
             free(s);
         }
     }
-    xmlFreeDoc(doc);
+    rs_xml_free(root);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* XML bodies of the Azure Blob service, parsed with libxml2 (no network
- * access, no entity expansion):
+/* XML bodies of the Azure Blob service, parsed with expat into a small tree
+ * (xml_tree.h: no network access, no DOCTYPE, so no entity expansion):
  *   - List Blobs results, turned into the JSON Dapr returns: an array of the
  *     Go SDK's container.BlobItem marshalled with Go field names (Name,
  *     Properties.ETag, Properties.LastModified as RFC 3339, ...; absent

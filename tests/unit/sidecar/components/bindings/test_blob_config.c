@@ -141,6 +141,30 @@ TEST(list_rejects_non_listing_and_reads_errors) {
     ASSERT_STREQ(code, "");
 }
 
+/* A DOCTYPE (entity definitions, the way to an entity bomb) is refused; so is nesting past the bound. */
+TEST(xml_refuses_doctype_and_deep_nesting) {
+    const char *bomb = "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;\">]>"
+                       "<Error><Code>&b;</Code></Error>";
+    char code[64] = "x", msg[64];
+    rs_blob_xml_error(bomb, strlen(bomb), code, sizeof code, msg, sizeof msg);
+    ASSERT_STREQ(code, "");
+    char deep[2048] = "<EnumerationResults><Blobs>";
+    for (int i = 0; i < 40; i++) strcat(deep, "<a>");
+    for (int i = 0; i < 40; i++) strcat(deep, "</a>");
+    strcat(deep, "</Blobs></EnumerationResults>");
+    json_t *items = json_array();
+    char *marker = NULL, err[200];
+    ASSERT_EQ(rs_blob_xml_list(deep, strlen(deep), items, &marker, err, sizeof err), -1);
+    const char *enc = "<EnumerationResults><Blobs><Blob><Name Encoded=\"true\">a%0Ab</Name></Blob>"
+                      "<Blob><Name>c &amp; d</Name></Blob></Blobs><NextMarker>m1</NextMarker></EnumerationResults>";
+    ASSERT_EQ(rs_blob_xml_list(enc, strlen(enc), items, &marker, err, sizeof err), 2);
+    ASSERT_STREQ(json_string_value(json_object_get(json_array_get(items, 0), "Name")), "a\nb");
+    ASSERT_STREQ(json_string_value(json_object_get(json_array_get(items, 1), "Name")), "c & d");
+    ASSERT_STREQ(marker, "m1");
+    free(marker);
+    json_decref(items);
+}
+
 int main(void) {
     RUN(aliases_and_endpoint);
     RUN(real_account_defaults_and_options);
@@ -149,5 +173,6 @@ int main(void) {
     RUN(path_escape_like_go);
     RUN(list_xml_to_go_field_names);
     RUN(list_rejects_non_listing_and_reads_errors);
+    RUN(xml_refuses_doctype_and_deep_nesting);
     return TEST_SUMMARY();
 }
