@@ -50,20 +50,6 @@ def order(i, prefix):
             "orderId": f"{prefix}-{i:06d}"}
 
 
-def ls_yaml(name, root):
-    return f"""apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: {name}
-spec:
-  type: bindings.localstorage
-  version: v1
-  metadata:
-  - name: rootPath
-    value: {root}
-"""
-
-
 class Bench(T.ProcTestCase):
     """Not a test: ProcTestCase only for track() and the stop-everything teardown."""
 
@@ -171,7 +157,7 @@ def run_round(bc, store, n, a, rnd):
         for _, _, c, b in VARIANTS:
             os.makedirs(os.path.join(root, c))
             with open(os.path.join(resources, f"{b}.yaml"), "w") as f:
-                f.write(ls_yaml(b, os.path.join(root, c)))
+                f.write(T.localstorage_yaml(b, os.path.join(root, c)))
             for i in range(n):
                 o = order(i, prefix)
                 with open(os.path.join(root, c, o["orderId"]), "w") as f:

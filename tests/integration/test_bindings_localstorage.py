@@ -10,20 +10,6 @@ import tempfile
 import ripstop_testlib as T
 
 
-def ls_yaml(name, root, extra=""):
-    return f"""apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: {name}
-spec:
-  type: bindings.localstorage
-  version: v1
-  metadata:
-  - name: rootPath
-    value: {root}
-{extra}"""
-
-
 class LocalStorageTest(T.ProcTestCase):
     def setUp(self):
         super().setUp()
@@ -42,7 +28,7 @@ class LocalStorageTest(T.ProcTestCase):
         return sc.req("POST", f"/v1.0/bindings/{name}", body)
 
     def test_operations_and_escapes(self):
-        sc = self.track(T.Sidecar("lsapp", T.write_resources({"l.yaml": ls_yaml("files", self.root)})))
+        sc = self.track(T.Sidecar("lsapp", T.write_resources({"l.yaml": T.localstorage_yaml("files", self.root)})))
         r = self.invoke(sc, "create", {"z": 1, "a": [1.5, "x&y"]}, {"fileName": "d/o.json"})
         self.assertEqual((r.status, r.json()), (200, {"fileName": "d/o.json"}))
         with open(os.path.join(self.root, "d", "o.json"), "rb") as f:
@@ -69,12 +55,12 @@ class LocalStorageTest(T.ProcTestCase):
                          f"error invoking output binding files: file not found: {os.path.join(self.root, 't.txt')}")
 
     def test_refused_root_and_direction(self):
-        res = T.write_resources({"l.yaml": ls_yaml("files", "/proc/self")})
+        res = T.write_resources({"l.yaml": T.localstorage_yaml("files", "/proc/self")})
         bad = self.track(T.Sidecar("lsbad", res, wait=False))
         T.wait_for(lambda: not bad.proc.alive(), 10, what="ripstopd to exit")
         self.assertIn("rootPath /proc/self is not allowed", bad.proc.log())
         extra = "  - name: direction\n    value: input\n"
-        sc = self.track(T.Sidecar("lsin", T.write_resources({"l.yaml": ls_yaml("files", self.root, extra)})))
+        sc = self.track(T.Sidecar("lsin", T.write_resources({"l.yaml": T.localstorage_yaml("files", self.root, extra)})))
         r = self.invoke(sc, "create", "x", {"fileName": "a"})
         self.assertEqual(r.json()["message"], "error invoking output binding files: couldn't find output binding files")
 

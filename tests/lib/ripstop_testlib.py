@@ -403,6 +403,21 @@ spec:
 {extra}"""
 
 
+def localstorage_yaml(name, root, extra=""):
+    """A bindings.localstorage component rooted at root (extra: more metadata items)."""
+    return f"""apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: {name}
+spec:
+  type: bindings.localstorage
+  version: v1
+  metadata:
+  - name: rootPath
+    value: {root}
+{extra}"""
+
+
 class ProcTestCase(unittest.TestCase):
     """A TestCase that stops everything registered with self.track() at teardown, newest first."""
 
