@@ -15,16 +15,20 @@ import http.server, json, os, sys
 args = sys.argv[1:]
 port = int(args[args.index("--dapr-http-port") + 1])
 out = os.environ["FAKE_OUT"]
-with open(os.path.join(out, "sidecar-%d.json" % port), "w") as f:
-    json.dump({"argv": args, "env": dict(os.environ), "cwd": os.getcwd(), "pid": os.getpid()}, f)
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         self.send_response(204 if self.path.startswith("/v1.0/healthz") else 404)
         self.end_headers()
     def log_message(self, *a):
         pass
+server = http.server.HTTPServer(("127.0.0.1", port), H)
+# The record is the test's "started" signal: written (atomically) only once the port is listening.
+path = os.path.join(out, "sidecar-%d.json" % port)
+with open(path + ".tmp", "w") as f:
+    json.dump({"argv": args, "env": dict(os.environ), "cwd": os.getcwd(), "pid": os.getpid()}, f)
+os.rename(path + ".tmp", path)
 print("fake sidecar %s on %d" % (args[args.index("--app-id") + 1], port), flush=True)
-http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+server.serve_forever()
 '''
 
 # An app that records its environment, serves HTTP on APP_PORT and prints a line.
@@ -32,9 +36,6 @@ FAKE_APP = r'''#!/usr/bin/env python3
 import http.server, json, os, sys
 port = int(os.environ.get("APP_PORT", "0"))
 out = os.environ["FAKE_OUT"]
-with open(os.path.join(out, "app-%s-%s.json" % (os.environ["APP_ID"], os.environ["RIPSTOP_INSTANCE"])), "w") as f:
-    json.dump({"argv": sys.argv[1:], "env": dict(os.environ), "cwd": os.getcwd(), "pid": os.getpid()}, f)
-print("hello from %s instance %s" % (os.environ["APP_ID"], os.environ["RIPSTOP_INSTANCE"]), flush=True)
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         body = ("%s#%s pid %d" % (os.environ["APP_ID"], os.environ["RIPSTOP_INSTANCE"], os.getpid())).encode()
@@ -44,8 +45,15 @@ class H(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
     def log_message(self, *a):
         pass
-if port:
-    http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+server = http.server.HTTPServer(("127.0.0.1", port), H) if port else None
+# The record is the test's "started" signal: written (atomically) only once the port is listening.
+path = os.path.join(out, "app-%s-%s.json" % (os.environ["APP_ID"], os.environ["RIPSTOP_INSTANCE"]))
+with open(path + ".tmp", "w") as f:
+    json.dump({"argv": sys.argv[1:], "env": dict(os.environ), "cwd": os.getcwd(), "pid": os.getpid()}, f)
+os.rename(path + ".tmp", path)
+print("hello from %s instance %s" % (os.environ["APP_ID"], os.environ["RIPSTOP_INSTANCE"]), flush=True)
+if server:
+    server.serve_forever()
 else:
     import time
     while True:
