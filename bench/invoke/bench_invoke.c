@@ -80,6 +80,7 @@
 #include <unistd.h>
 
 #include "core/port_reserve.h"
+#include "ping_app.h"
 #include "relay.h"
 
 extern char **environ;
@@ -136,29 +137,6 @@ static int wait_status(int port, const char *path, int want, int seconds) {
     return -1;
 }
 
-/* ---------- the app: evhttp answering "ok" on its own thread ---------- */
-
-static void app_cb(struct evhttp_request *req, void *arg) {
-    (void)arg;
-    struct evbuffer *b = evbuffer_new();
-    evbuffer_add(b, "ok", 2);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain");
-    evhttp_send_reply(req, 200, "OK", b);
-    evbuffer_free(b);
-}
-
-static void *app_thread(void *arg) {
-    int port = *(int *)arg;
-    struct event_base *base = event_base_new();
-    struct evhttp *http = evhttp_new(base);
-    evhttp_set_gencb(http, app_cb, NULL);
-    if (evhttp_bind_socket(http, "127.0.0.1", (ev_uint16_t)port) != 0) {
-        fprintf(stderr, "app: cannot bind %d\n", port);
-        exit(1);
-    }
-    event_base_dispatch(base);
-    return NULL;
-}
 
 /* ---------- sidecars ---------- */
 
@@ -468,8 +446,7 @@ int main(int argc, char **argv) {
     fclose(f);
 
     int app_port = free_port();
-    pthread_t th;
-    pthread_create(&th, NULL, app_thread, &app_port);
+    bu_ping_app_start(app_port);
     if (wait_status(app_port, "/ping", 200, 10) != 0) {
         fprintf(stderr, "app did not start\n");
         return 1;

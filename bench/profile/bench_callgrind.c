@@ -24,10 +24,7 @@
  * Usage: bench_callgrind [--requests N] [--warmup W] [--only state|grpc|invoke]
  * The dumps stay in the printed folder: `callgrind_annotate <file>` shows
  * where a path's instructions go. */
-#include <event2/event.h>
-#include <event2/http.h>
-#include <event2/buffer.h>
-#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +33,7 @@
 
 #include "bench_util.h"
 #include "grpc_client.h"
+#include "ping_app.h"
 
 static const char *VALUE = "{\"customer\":\"c-42\",\"orders\":17,\"total\":1234.5,\"tier\":\"gold\"}";
 static char out_dir[64];
@@ -178,27 +176,6 @@ out:
 
 /* ---- invocation through two sidecars ---- */
 
-static void app_cb(struct evhttp_request *req, void *arg) {
-    (void)arg;
-    struct evbuffer *b = evbuffer_new();
-    evbuffer_add(b, "ok", 2);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain");
-    evhttp_send_reply(req, 200, "OK", b);
-    evbuffer_free(b);
-}
-
-static void *app_thread(void *arg) {
-    struct event_base *base = event_base_new();
-    struct evhttp *http = evhttp_new(base);
-    evhttp_set_gencb(http, app_cb, NULL);
-    if (evhttp_bind_socket(http, "127.0.0.1", (ev_uint16_t) * (int *)arg) != 0) {
-        fprintf(stderr, "app: cannot bind\n");
-        exit(1);
-    }
-    event_base_dispatch(base);
-    return NULL;
-}
-
 static int run_invoke(int n, int warmup) {
     char self[1024], exe[1200], cfg[128], db[128], log1[128], log2[128];
     bu_self_dir(self, sizeof self);
@@ -212,11 +189,8 @@ static int run_invoke(int n, int warmup) {
     fprintf(f, "apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata:\n  name: bench\nspec:\n  nameResolution:\n"
                "    component: sqlite\n    configuration:\n      connectionString: %s\n", db);
     fclose(f);
-    static int app_port;
-    app_port = bu_free_port();
-    pthread_t th;
-    pthread_create(&th, NULL, app_thread, &app_port);
-    pthread_detach(th);
+    int app_port = bu_free_port();
+    bu_ping_app_start(app_port);
     if (bu_wait_status(app_port, "/ping", 200, 10) != 0) return -1;
     int callee_port = bu_free_port(), caller_port = bu_free_port();
     char ap[16], p1[16], p2[16];
@@ -269,6 +243,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
+    signal(SIGPIPE, SIG_IGN); /* a sidecar that died is reported as a failed phase, not a silent exit */
     snprintf(out_dir, sizeof out_dir, "/tmp/rs-bench-callgrind-XXXXXX");
     if (!mkdtemp(out_dir)) return 1;
     snprintf(out_opt, sizeof out_opt, "--callgrind-out-file=%s/callgrind.%%p", out_dir);
