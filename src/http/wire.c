@@ -4,8 +4,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* RFC 9110 §5.1: a field name is a token. */
+static int is_token(const char *s) {
+    if (!*s) return 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+              strchr("!#$%&'*+-.^_`|~", *p)))
+            return 0;
+    return 1;
+}
+
+/* RFC 9110 §5.5: no control character in a field value but HTAB (bytes >= 0x80 are obs-text). A receiver
+ * such as Go's server answers 400 to anything else, so a forwarded message would fail for good. */
+static int is_field_value(const char *s) {
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p < 0x20 && *p != '\t') || *p == 0x7f) return 0;
+    return 1;
+}
+
 int rs_http_wire_header(rs_buf_t *b, const char *name, const char *value) {
-    if (strpbrk(name, "\r\n:") || strpbrk(value, "\r\n")) return 0;
+    if (!is_token(name) || !is_field_value(value)) return 0;
     size_t nl = strlen(name), vl = strlen(value);
     char *at = rs_buf_extend(b, nl + vl + 4);
     if (!at) return -1;

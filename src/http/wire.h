@@ -11,8 +11,9 @@
 #include "core/buf.h"
 #include "core/str.h"
 
-/** Appends "name: value\r\n". A name or value that could end the line early is left out (returns 0): a
- *  header must never split a message. Returns -1 when the buffer is full. */
+/** Appends "name: value\r\n". A header whose name is not a token or whose value holds a control character
+ *  (other than HTAB) is left out (returns 0): a header must never split a message, nor make the receiver refuse
+ *  it. Returns -1 when the buffer is full. */
 int rs_http_wire_header(rs_buf_t *b, const char *name, const char *value);
 
 /** Bytes rs_http_wire_header writes for every item of `h` (NULL: none), for sizing a message up front. */

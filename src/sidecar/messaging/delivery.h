@@ -30,8 +30,9 @@ typedef enum {
  *  compared case-insensitively, as Dapr upper-cases them. */
 rs_app_verdict_t rs_delivery_classify(int status, const char *body, size_t len);
 
-/** 1 if message metadata entry k: v may become a request header (no CR/LF, a token name, and not one of the
- *  headers the sidecar sets itself: Content-Type, traceparent, dapr-api-token, hop-by-hop ...). */
+/** 1 if message metadata entry k: v may become a request header: a token name, a value without control
+ *  characters but HTAB, and not one of the headers the sidecar sets itself (Content-Type, traceparent,
+ *  dapr-api-token, hop-by-hop ...). */
 int rs_delivery_header_safe(const char *k, const char *v);
 
 typedef struct rs_delivery rs_delivery_t;

@@ -89,7 +89,15 @@ TEST(header_lines) {
     ASSERT_EQ(rs_http_wire_header(&b, "Host", "a"), 0);
     ASSERT_EQ(rs_http_wire_header(&b, "X-Bad", "v\r\nInjected: 1"), 0); /* left out: it would split the message */
     ASSERT_EQ(rs_http_wire_header(&b, "X:Bad", "v"), 0);
+    ASSERT_EQ(rs_http_wire_header(&b, "X-Ctl", "a\x01b"), 0);  /* a receiver would refuse the message */
+    ASSERT_EQ(rs_http_wire_header(&b, "X-Del", "a\x7f"), 0);
+    ASSERT_EQ(rs_http_wire_header(&b, "X Sp", "v"), 0);         /* not a token */
+    ASSERT_EQ(rs_http_wire_header(&b, "", "v"), 0);
     ASSERT_STREQ(b.data, "Host: a\r\n");
+    ASSERT_EQ(rs_http_wire_header(&b, "X-Tab", "a\tb\xc3\xa9"), 0); /* HTAB and obs-text are allowed */
+    ASSERT_STREQ(b.data, "Host: a\r\nX-Tab: a\tb\xc3\xa9\r\n");
+    rs_buf_reset(&b);
+    ASSERT_EQ(rs_http_wire_header(&b, "Host", "a"), 0);
     ASSERT_EQ(rs_http_wire_header(&b, "Long", "0123456789012345678901234567890123456789012345678901"), -1);
     ASSERT_STREQ(b.data, "Host: a\r\n"); /* over the cap: unchanged */
     rs_buf_free(&b);
