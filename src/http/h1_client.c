@@ -361,6 +361,9 @@ static int on_header_value(http_parser *p, const char *at, size_t len) {
 
 static int on_headers_complete(http_parser *p) {
     h1_call_t *call = p->data;
+    /* http-parser reads any digits as the status ("HTTP/1.1 010"); a status is three digits from 100 (RFC 9110
+     * §15), as Go's client requires. Anything else is a malformed response, not a status to hand on. */
+    if (p->status_code < 100 || p->status_code > 999) return -1;
     if (rs_http_header_acc_copy(&call->conn->hdr, &call->resp.headers) != 0) return -1;
     /* 1 tells http-parser there is no body: HEAD, and 204/304 even when they carry a Content-Length */
     return call->head || p->status_code == 204 || p->status_code == 304 ? 1 : 0;
