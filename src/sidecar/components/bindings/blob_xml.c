@@ -64,12 +64,17 @@ int rs_blob_rfc1123_to_rfc3339(const char *in, char *out, size_t outlen) {
     static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     char wd[4], mon[4], zone[4];
-    int d, y, h, mi, s;
-    if (sscanf(in, "%3s, %d %3s %d %d:%d:%d %3s", wd, &d, mon, &y, &h, &mi, &s, zone) != 8) return -1;
+    int d, y, h, mi, s, end = -1;
+    /* Field widths bound every number (no int overflow in sscanf); ranges and the whole string are checked, so
+     * "20261" as a year or "99:99" as a time are refused rather than written out as a date that is not one. */
+    if (sscanf(in, "%3s, %2d %3s %4d %2d:%2d:%2d %3s%n", wd, &d, mon, &y, &h, &mi, &s, zone, &end) != 8 ||
+        in[end] != '\0')
+        return -1;
     int m = -1;
     for (int i = 0; i < 12; i++)
         if (strcmp(mon, months[i]) == 0) m = i + 1;
     if (m < 0 || strcmp(zone, "GMT") != 0) return -1;
+    if (d < 1 || d > 31 || y < 0 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60) return -1;
     snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, h, mi, s);
     return 0;
 }
