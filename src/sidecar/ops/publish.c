@@ -138,7 +138,7 @@ static char *message_bytes(rs_sidecar_t *sc, const rs_publish_target_t *t, const
                            const rs_kvlist_t *md, int raw, size_t *outlen, char *err, size_t errlen) {
     if (raw) {
         char *b = rs_xmalloc(m->len + 1);
-        memcpy(b, m->data, m->len);
+        if (m->len) memcpy(b, m->data, m->len); /* data may be NULL when len is 0 (an empty protobuf bytes field) */
         b[m->len] = '\0';
         *outlen = m->len;
         return b;
