@@ -209,11 +209,23 @@ static void fs_on_read(evutil_socket_t fd, short what, void *arg) {
 }
 
 int fs_exchange(int port, const uint8_t *data, size_t size, rs_buf_t *out, size_t cap, int max_rounds) {
+    /* Hundreds of connections a second, each left in TIME_WAIT by our half-close: spread them over source
+     * addresses 127.0.0.2..201 (the port is picked at connect, per address) so the ephemeral ports of one
+     * address do not run out during a long run. */
+    static unsigned next_src;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) abort();
+    int one = 1;
+    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    struct sockaddr_in src = {.sin_family = AF_INET};
+    src.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1 + next_src++ % 200);
+    if (bind(fd, (struct sockaddr *)&src, sizeof src) != 0) abort();
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) abort();
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        fprintf(stderr, "fuzz harness: connect to port %d: %s\n", port, strerror(errno));
+        abort();
+    }
     fcntl(fd, F_SETFL, O_NONBLOCK);
     fs_conn_t c = {.fd = fd};
     rs_buf_init(&c.out, cap);
