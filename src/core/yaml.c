@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/encoding.h"
 #include "core/str.h"
 
 struct fy_node *rs_yaml_get(struct fy_node *m, const char *key) {
@@ -80,7 +81,53 @@ static void capture_diag(struct fy_diag *diag, void *user, const char *buf, size
     c->got = 1;
 }
 
+/* The largest resource file read (Dapr's are a few KiB). */
+#define RS_YAML_MAX_FILE (16u << 20)
+
+/* Reads the whole file (at most RS_YAML_MAX_FILE bytes) into a new buffer. NULL with a reason in err. */
+static char *read_file(const char *path, size_t *len, char *err, size_t errlen) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot read file", path);
+        return NULL;
+    }
+    size_t cap = 8192, n = 0;
+    char *buf = rs_xmalloc(cap);
+    size_t got;
+    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n > RS_YAML_MAX_FILE) break;
+        if (n == cap) buf = rs_xrealloc(buf, cap *= 2);
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad || n > RS_YAML_MAX_FILE) {
+        snprintf(err, errlen, bad ? "%s: cannot read file" : "%s: larger than 16 MiB", path);
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
 int rs_yaml_each_document(const char *path, rs_yaml_doc_fn fn, void *ctx, char *err, size_t errlen) {
+    /* YAML text is UTF-8 (we do not take the UTF-16/32 forms); checking it here, before libfyaml, also keeps
+     * invalid bytes away from its scanner, which loops for ever on some (e.g. after a '%' directive). */
+    size_t len = 0;
+    char *text = read_file(path, &len, err, errlen);
+    if (!text) return -1;
+    /* Line by line ('\n' is never part of a multi-byte sequence), so the error names the line. */
+    size_t line = 1;
+    for (size_t at = 0; at < len; line++) {
+        const char *nl = memchr(text + at, '\n', len - at);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        if (!rs_utf8_valid(text + at, end - at)) {
+            snprintf(err, errlen, "%s:%zu: not valid UTF-8", path, line);
+            free(text);
+            return -1;
+        }
+        at = end + 1;
+    }
     struct diag_capture cap = {err, errlen, 0};
     struct fy_diag_cfg dcfg;
     fy_diag_cfg_default(&dcfg);
@@ -93,8 +140,8 @@ int rs_yaml_each_document(const char *path, rs_yaml_doc_fn fn, void *ctx, char *
     struct fy_parse_cfg cfg = {.search_path = "", .flags = FYPCF_DEFAULT_DOC, .userdata = NULL, .diag = diag};
     struct fy_parser *fyp = fy_parser_create(&cfg);
     int rc = 0;
-    if (!fyp || fy_parser_set_input_file(fyp, path) != 0) {
-        snprintf(err, errlen, "%s: cannot read file", path);
+    if (!fyp || fy_parser_set_string(fyp, text, len) != 0) {
+        snprintf(err, errlen, "%s: cannot parse", path);
         rc = -1;
         goto out;
     }
@@ -108,8 +155,13 @@ int rs_yaml_each_document(const char *path, rs_yaml_doc_fn fn, void *ctx, char *
         }
     }
     if (fy_parser_get_stream_error(fyp)) {
+        const char *gt = cap.got && err[0] == '<' ? strstr(err, ">:") : NULL;
         if (!cap.got) snprintf(err, errlen, "%s: invalid YAML", path);
-        else if (!strstr(err, path)) {
+        else if (gt) { /* libfyaml names text parsed from memory "<memory-@...>": put the file's name there */
+            char tmp[512];
+            snprintf(tmp, sizeof tmp, "%s%s", path, gt + 1);
+            snprintf(err, errlen, "%s", tmp);
+        } else if (!strstr(err, path)) {
             char tmp[512];
             snprintf(tmp, sizeof tmp, "%s: %s", path, err);
             snprintf(err, errlen, "%s", tmp);
@@ -119,5 +171,6 @@ int rs_yaml_each_document(const char *path, rs_yaml_doc_fn fn, void *ctx, char *
 out:
     if (fyp) fy_parser_destroy(fyp);
     if (diag) fy_diag_destroy(diag);
+    free(text); /* after the parser: its documents may point into the text */
     return rc;
 }
