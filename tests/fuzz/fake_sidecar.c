@@ -222,7 +222,9 @@ int fs_exchange(int port, const uint8_t *data, size_t size, rs_buf_t *out, size_
     if (bind(fd, (struct sockaddr *)&src, sizeof src) != 0) abort();
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+    /* libFuzzer's timeout alarm may interrupt the connect; it then goes on in the kernel (EALREADY until done). */
+    while (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 && errno != EISCONN) {
+        if (errno == EINTR || errno == EALREADY) continue;
         fprintf(stderr, "fuzz harness: connect to port %d: %s\n", port, strerror(errno));
         abort();
     }
