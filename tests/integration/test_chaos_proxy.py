@@ -195,6 +195,21 @@ class ChaosProxyTest(rt.ProcTestCase):
         self.assertEqual(len(got), 60000)
         self.assertGreaterEqual(t, 0.5)  # 60 KB at 100 KB/s
 
+    def test_slicer(self):
+        """The slicer cuts data into pieces of average_size ± size_variation bytes, `delay` µs apart: the bytes all
+        arrive, in order, no sooner than the pieces' delays add up to."""
+        port = self.make_proxy()
+        r = self.call("POST", "/proxies/echo/toxics", {"type": "slicer", "attributes": {
+            "average_size": 10, "size_variation": 4, "delay": 20000}})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["attributes"], {"average_size": 10, "size_variation": 4, "delay": 20000})
+        data = bytes(range(100)) * 2
+        got, t = self.roundtrip(port, data)
+        self.assertEqual(got, data)
+        self.assertGreaterEqual(t, 200 / 14 * 0.02 - 0.01)  # at least 15 pieces of <= 14 bytes, 20 ms apart
+        self.assertEqual(self.call("POST", "/proxies/echo/toxics", {"type": "slicer", "name": "s2",
+                                                                   "attributes": {"delay": 5}}).status, 400)
+
     def test_toxicity_zero_never_applies(self):
         port = self.make_proxy()
         self.call("POST", "/proxies/echo/toxics", {"type": "latency", "toxicity": 0.0,

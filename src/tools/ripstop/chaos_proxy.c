@@ -29,8 +29,8 @@
 #define MAX_QUEUED (4u << 20)  /* bytes held per direction before we stop reading the source */
 #define HELD INT64_MAX         /* release time of data held by a timeout toxic */
 
-enum toxic_type { T_LATENCY, T_BANDWIDTH, T_TIMEOUT, T_RESET };
-static const char *const type_names[] = {"latency", "bandwidth", "timeout", "reset_peer"};
+enum toxic_type { T_LATENCY, T_BANDWIDTH, T_TIMEOUT, T_RESET, T_SLICER, T_NTYPES };
+static const char *const type_names[] = {"latency", "bandwidth", "timeout", "reset_peer", "slicer"};
 
 struct toxic {
     char name[NAME_MAX_LEN];
@@ -38,6 +38,7 @@ struct toxic {
     int downstream;
     double toxicity;
     long long latency, jitter, rate, timeout;
+    long long average_size, size_variation, delay; /* slicer: bytes, bytes, microseconds */
     uint64_t id;
     int64_t added_ms;
     struct toxic *next;
@@ -289,7 +290,7 @@ static void dir_read(struct dir *d) {
     size_t n = evbuffer_get_length(in);
     if (n == 0) return;
     int held = 0;
-    long long delay = 0, rate = 0;
+    long long delay = 0, rate = 0, slice = 0, slice_var = 0, slice_delay_us = 0;
     for (struct toxic *t = cn->p->toxics; t; t = t->next) {
         if (t->downstream != d->downstream || !toxic_applies(cn, t)) continue;
         if (t->type == T_TIMEOUT) held = 1;
@@ -299,10 +300,14 @@ static void dir_read(struct dir *d) {
             delay += v > 0 ? v : 0;
         } else if (t->type == T_BANDWIDTH && t->rate > 0) {
             rate = (rate == 0 || t->rate < rate) ? t->rate : rate;
+        } else if (t->type == T_SLICER && t->average_size > 0) {
+            slice = t->average_size;
+            slice_var = t->size_variation < t->average_size ? t->size_variation : t->average_size - 1;
+            slice_delay_us = t->delay;
         }
     }
     /* Fast path: nothing to do and nothing queued before us. */
-    if (!held && delay == 0 && rate == 0 && !d->head) {
+    if (!held && delay == 0 && rate == 0 && slice == 0 && !d->head) {
         bufferevent_write_buffer(dir_dst(d), in);
         return;
     }
@@ -311,21 +316,29 @@ static void dir_read(struct dir *d) {
     evbuffer_remove(in, buf, n);
     if (held) {
         enqueue(d, buf, n, HELD);
-    } else if (rate == 0) {
+    } else if (rate == 0 && slice == 0) {
         int64_t rel = now + delay;
         if (rel < d->last_release) rel = d->last_release;
         enqueue(d, buf, n, rel);
     } else {
-        /* rate KB/s == rate bytes per ms; pieces of ~50 ms keep the output smooth. */
-        size_t piece = (size_t)(rate * 50);
-        if (piece < 1) piece = 1;
+        /* rate KB/s == rate bytes per ms; pieces of ~50 ms keep the output smooth. A slicer cuts pieces of
+         * average_size ± size_variation bytes, each delay µs after the one before. */
         int64_t t0 = now + delay;
         if (t0 < d->last_release) t0 = d->last_release;
         double at = (double)t0;
-        for (size_t off = 0; off < n; off += piece) {
-            size_t len = n - off < piece ? n - off : piece;
-            at += (double)len / (double)rate;
+        for (size_t off = 0; off < n;) {
+            size_t len = n - off;
+            if (rate > 0 && len > (size_t)(rate * 50)) len = (size_t)(rate * 50);
+            if (slice > 0) {
+                long long sz = slice + (slice_var > 0 ? (long long)((rng_unit(c) * 2.0 - 1.0) * (double)slice_var) : 0);
+                if (sz < 1) sz = 1;
+                if (len > (size_t)sz) len = (size_t)sz;
+                at += (double)slice_delay_us / 1000.0;
+            }
+            if (len < 1) len = 1;
+            if (rate > 0) at += (double)len / (double)rate;
             enqueue(d, buf + off, len, (int64_t)at);
+            off += len;
         }
     }
     free(buf);
@@ -502,6 +515,12 @@ static json_t *toxic_json(const struct toxic *t) {
     case T_BANDWIDTH: json_object_set_new(attrs, "rate", json_integer(t->rate)); break;
     case T_TIMEOUT:
     case T_RESET: json_object_set_new(attrs, "timeout", json_integer(t->timeout)); break;
+    case T_SLICER:
+        json_object_set_new(attrs, "average_size", json_integer(t->average_size));
+        json_object_set_new(attrs, "size_variation", json_integer(t->size_variation));
+        json_object_set_new(attrs, "delay", json_integer(t->delay));
+        break;
+    case T_NTYPES: break;
     }
     return json_pack("{s:s, s:s, s:s, s:f, s:o}", "name", t->name, "type", type_names[t->type], "stream",
                      t->downstream ? "downstream" : "upstream", "toxicity", t->toxicity, "attributes", attrs);
@@ -675,7 +694,10 @@ static int apply_toxic_fields(struct toxic *t, const json_t *spec, char *err, si
     }
     if (!attrs) return 0;
     if (attr_int(attrs, "latency", &t->latency, err, errlen) || attr_int(attrs, "jitter", &t->jitter, err, errlen) ||
-        attr_int(attrs, "rate", &t->rate, err, errlen) || attr_int(attrs, "timeout", &t->timeout, err, errlen))
+        attr_int(attrs, "rate", &t->rate, err, errlen) || attr_int(attrs, "timeout", &t->timeout, err, errlen) ||
+        attr_int(attrs, "average_size", &t->average_size, err, errlen) ||
+        attr_int(attrs, "size_variation", &t->size_variation, err, errlen) ||
+        attr_int(attrs, "delay", &t->delay, err, errlen))
         return -1;
     return 0;
 }
@@ -693,9 +715,9 @@ json_t *rs_chaos_toxic_add(rs_chaos_t *c, const char *proxy, const json_t *spec,
                *name = rs_json_str(spec, "name");
     if (!type) FAIL(400, "missing required field: type");
     int ti = -1;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < T_NTYPES; i++)
         if (strcmp(type, type_names[i]) == 0) ti = i;
-    if (ti < 0) FAIL(400, "unsupported toxic type '%s' (latency, bandwidth, timeout, reset_peer)", type);
+    if (ti < 0) FAIL(400, "unsupported toxic type '%s' (latency, bandwidth, timeout, reset_peer, slicer)", type);
     if (stream && strcmp(stream, "upstream") != 0 && strcmp(stream, "downstream") != 0)
         FAIL(400, "stream must be upstream or downstream");
     struct toxic tmp = {.type = (enum toxic_type)ti, .toxicity = 1.0};
@@ -713,6 +735,7 @@ json_t *rs_chaos_toxic_add(rs_chaos_t *c, const char *proxy, const json_t *spec,
     }
     if (tmp.type == T_BANDWIDTH && !json_object_get(json_object_get(spec, "attributes"), "rate"))
         FAIL(400, "bandwidth needs attributes.rate (KB/s)");
+    if (tmp.type == T_SLICER && tmp.average_size < 1) FAIL(400, "slicer needs attributes.average_size (bytes, >= 1)");
     struct toxic *t = rs_xmalloc(sizeof *t);
     *t = tmp;
     t->id = ++c->next_toxic_id;

@@ -9,6 +9,8 @@
  *   timeout   {timeout}          no data passes; the connection closes after
  *                                `timeout` ms (0 = held open until removed)
  *   reset_peer{timeout}          the connection is reset (TCP RST) after `timeout` ms
+ *   slicer    {average_size, size_variation, delay}  data is cut into pieces of average_size ±
+ *                                size_variation bytes, each sent `delay` µs after the one before
  * Each toxic has a toxicity in [0,1]: the probability it applies to a given
  * connection (decided once per connection and toxic, deterministically).
  *

@@ -32,6 +32,7 @@ typedef struct {
     char bootstrap[256];  /* kafka-mock: first line */
     char control[128];    /* kafka-mock: "control: URL" */
     int nlines;
+    int restarting; /* stopped by rs_infra_stop_one: its exit is expected, a start follows */
 } inf_proc_t;
 
 struct rs_infra {
@@ -41,6 +42,8 @@ struct rs_infra {
     void *on_event_arg;
     int stopping;   /* set by rs_infra_signal: exits are expected, not reported */
     int console;
+    rs_infra_opts_t opts; /* kept for restarts; its strings are the copies below */
+    char *redis_password, *log_dir, *timestamp, *search_dir, *bin_dir;
 };
 
 extern char **environ;
@@ -112,7 +115,7 @@ static void on_kafka_line(rs_child_t *c, const char *line, void *arg) {
 }
 
 static int open_log(const rs_infra_opts_t *o, inf_proc_t *p, const char *name, char *err, size_t errlen) {
-    if (asprintf(&p->log_path, "%s/%s_%s.log", o->log_dir, name, o->timestamp) < 0) abort();
+    if (!p->log_path && asprintf(&p->log_path, "%s/%s_%s.log", o->log_dir, name, o->timestamp) < 0) abort();
     p->child.log_fd = open(p->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (p->child.log_fd < 0) {
         snprintf(err, errlen, "cannot open %s: %s", p->log_path, strerror(errno));
@@ -140,13 +143,13 @@ static int spawn_one(rs_infra_t *inf, const rs_infra_opts_t *o, int i, char *err
     rs_child_init(&p->child);
     if (open_log(o, p, inf_names[i], err, errlen)) return -1;
     char port[16];
-    if (i != INF_KAFKA) {
+    /* A restart keeps the port and the data directory of the first start. */
+    if (i != INF_KAFKA && !p->port) {
         p->port = rs_port_reserve();
         if (!p->port) {
             snprintf(err, errlen, "%s: no free port", inf_names[i]);
             return -1;
         }
-        snprintf(port, sizeof port, "%d", p->port);
         char tmpl[] = "/tmp/ripstop-infra-XXXXXX";
         if (!mkdtemp(tmpl)) {
             snprintf(err, errlen, "%s: mkdtemp: %s", inf_names[i], strerror(errno));
@@ -154,11 +157,15 @@ static int spawn_one(rs_infra_t *inf, const rs_infra_opts_t *o, int i, char *err
         }
         p->tmpdir = rs_strdup(tmpl);
     }
+    snprintf(port, sizeof port, "%d", p->port);
     if (i == INF_REDIS) {
+        /* Append-only persistence (fsync every second, and all of it on a SIGTERM shutdown), so a restart
+         * keeps every key; no RDB snapshots. */
         const char *a[] = {"redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly",
-                           "no", "--dir", p->tmpdir, "--requirepass", o->redis_password ? o->redis_password : ""};
+                           "yes", "--appendfsync", "everysec", "--dir", p->tmpdir, "--requirepass",
+                           o->redis_password ? o->redis_password : ""};
         /* Without a password the last two are left off (an empty requirepass would still be "set"). */
-        p->child.argv = make_argv(a, o->redis_password && *o->redis_password ? 13 : 11);
+        p->child.argv = make_argv(a, o->redis_password && *o->redis_password ? 15 : 13);
     } else if (i == INF_AZURITE) {
         char *exe = locate_azurite(o, environ);
         if (!exe) {
@@ -212,6 +219,13 @@ rs_infra_t *rs_infra_start(struct event_base *base, const rs_infra_opts_t *o, rs
     inf->on_event = o->on_event;
     inf->on_event_arg = o->on_event_arg;
     inf->console = o->console;
+    inf->opts = *o;
+    inf->opts.redis_password = inf->redis_password = o->redis_password ? rs_strdup(o->redis_password) : NULL;
+    inf->opts.log_dir = inf->log_dir = o->log_dir ? rs_strdup(o->log_dir) : NULL;
+    inf->opts.timestamp = inf->timestamp = o->timestamp ? rs_strdup(o->timestamp) : NULL;
+    inf->opts.search_dir = inf->search_dir = o->search_dir ? rs_strdup(o->search_dir) : NULL;
+    inf->opts.bin_dir = inf->bin_dir = o->bin_dir ? rs_strdup(o->bin_dir) : NULL;
+    inf->opts.cancel = NULL;
     int want[INF_N] = {o->redis, o->azurite, o->kafka};
     for (int i = 0; i < INF_N; i++) rs_child_init(&inf->p[i].child);
     if (want[0] || want[1] || want[2]) {
@@ -286,6 +300,10 @@ void rs_infra_reap(rs_infra_t *inf) {
         pid_t pid = p->child.pid;
         if (p->wanted && rs_child_reap(&p->child, &st)) {
             if (inf->stopping) continue;
+            if (p->restarting) {
+                emit(inf, RS_RUNNER_EV_EXITED, i, pid, st);
+                continue;
+            }
             char msg[256];
             int n = snprintf(msg, sizeof msg, "[ripstop] %s (pid %d) exited with %s %d; it is not restarted\n",
                              inf_names[i], (int)pid, WIFEXITED(st) ? "status" : "signal",
@@ -314,6 +332,49 @@ int rs_infra_pid(rs_infra_t *inf, const char *name) {
     return -1;
 }
 
+static int inf_index(const char *name) {
+    for (int i = 0; i < INF_N; i++)
+        if (!strcmp(name, inf_names[i])) return i;
+    return -1;
+}
+
+int rs_infra_stop_one(rs_infra_t *inf, const char *name) {
+    int i = inf ? inf_index(name) : -1;
+    if (i < 0 || i == INF_KAFKA || !inf->p[i].wanted || inf->p[i].child.pid <= 0) return -1;
+    inf_proc_t *p = &inf->p[i];
+    p->restarting = 1;
+    pid_t pid = p->child.pid;
+    rs_child_signal(&p->child, SIGCONT); /* a paused server could not act on SIGTERM */
+    rs_child_signal(&p->child, SIGTERM);
+    return pid;
+}
+
+int rs_infra_start_one(rs_infra_t *inf, const char *name, char *err, size_t errlen) {
+    int i = inf ? inf_index(name) : -1;
+    if (i < 0 || i == INF_KAFKA || !inf->p[i].wanted) {
+        snprintf(err, errlen, "%s: not started by this run, or cannot be restarted", name);
+        return -1;
+    }
+    inf_proc_t *p = &inf->p[i];
+    if (p->child.pid > 0) {
+        /* Still shutting down (redis writes its AOF first): give it a moment, then SIGKILL. */
+        int64_t until = rs_now_ms() + 5000;
+        while (!rs_child_reap(&p->child, NULL) && rs_now_ms() < until) usleep(20000);
+        if (p->child.pid > 0) {
+            rs_child_signal(&p->child, SIGKILL);
+            for (int k = 0; k < 500 && !rs_child_reap(&p->child, NULL); k++) usleep(10000);
+        }
+    }
+    rs_child_free(&p->child);
+    p->restarting = 0;
+    return spawn_one(inf, &inf->opts, i, err, errlen) == 0 ? (int)p->child.pid : -1;
+}
+
+int rs_infra_ready(rs_infra_t *inf, const char *name) {
+    int i = inf ? inf_index(name) : -1;
+    return i >= 0 && inf->p[i].wanted && inf->p[i].child.pid > 0 && is_ready(&inf->p[i], i);
+}
+
 void rs_infra_free(rs_infra_t *inf) {
     if (!inf) return;
     for (int i = 0; i < INF_N; i++) {
@@ -328,5 +389,10 @@ void rs_infra_free(rs_infra_t *inf) {
         free(p->tmpdir);
         free(p->log_path);
     }
+    free(inf->redis_password);
+    free(inf->log_dir);
+    free(inf->timestamp);
+    free(inf->search_dir);
+    free(inf->bin_dir);
     free(inf);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The infrastructure a local run needs, started on free loopback ports:
- * redis-server (no persistence, optional requirepass), Azurite's blob service
+ * redis-server (append-only persistence in a temp dir, optional requirepass), Azurite's blob service
  * (fresh temp data dir) and kafka-mock. Each becomes environment variables for
  * the apps and sidecars (RIPSTOP_REDIS_HOST, RIPSTOP_BLOB_ENDPOINT, ...). */
 #ifndef RS_TOOLS_RIPSTOP_INFRA_H
@@ -42,6 +42,15 @@ void rs_infra_signal(rs_infra_t *inf, int sig);
 int rs_infra_running(rs_infra_t *inf);
 /** Pid of a running infra process by name ("redis", "azurite", "kafka-mock"), or -1. */
 int rs_infra_pid(rs_infra_t *inf, const char *name);
+/** Restarts, in two halves so the loop keeps turning in between (scenario `restart` actions):
+ *  stop_one sends SIGTERM to "redis" or "azurite" (its exit is reported, not treated as a failure) and
+ *  returns its pid, or -1; start_one starts it again on the same port with the same data directory
+ *  (SIGKILL first if it has not exited within 5 s) and returns the new pid, or -1 with err.
+ *  kafka-mock keeps everything in memory, so it is not restarted (its brokers go down and up instead). */
+int rs_infra_stop_one(rs_infra_t *inf, const char *name);
+int rs_infra_start_one(rs_infra_t *inf, const char *name, char *err, size_t errlen);
+/** 1 when the named server runs and accepts connections. */
+int rs_infra_ready(rs_infra_t *inf, const char *name);
 /** Kills (SIGKILL) and reaps whatever still runs, removes temp dirs, frees. */
 void rs_infra_free(rs_infra_t *inf);
 

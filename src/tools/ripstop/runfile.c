@@ -21,6 +21,20 @@
 
 #define UNSET INT_MIN
 
+static const char *const link_names[] = {"app", "redis", "blob"};
+
+int rs_runfile_link_bit(const char *name) {
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(name, link_names[i])) return 1 << i;
+    return -1;
+}
+
+const char *rs_runfile_link_name(int bit) {
+    for (int i = 0; i < 3; i++)
+        if (bit == 1 << i) return link_names[i];
+    return "?";
+}
+
 typedef struct {
     int line;
     char *app_dir_path, *app_id, *app_protocol, *resources_path, *config_file_path;
@@ -28,6 +42,7 @@ typedef struct {
     int app_port, http_port, grpc_port, metrics_port;
     int app_log_dest, daprd_log_dest;
     int replicas, restart, no_sidecar, enable_api_logging, enable_health_check;
+    int chaos_links; /* RS_LINK_* bits, UNSET when not given */
     int64_t restart_delay_ms, restart_max_delay_ms; /* -1 = unset */
     rs_strlist_t command, resources_paths;
     int has_command, has_resources_paths;
@@ -66,6 +81,7 @@ static void raw_init(raw_app_t *r) {
     r->app_port = r->http_port = r->grpc_port = r->metrics_port = UNSET;
     r->app_log_dest = r->daprd_log_dest = UNSET;
     r->replicas = r->restart = r->no_sidecar = r->enable_api_logging = r->enable_health_check = UNSET;
+    r->chaos_links = UNSET;
     r->restart_delay_ms = r->restart_max_delay_ms = -1;
 }
 
@@ -226,6 +242,19 @@ static int parse_app_fields(ctx_t *c, struct fy_node *map, const char *where, in
             else if (s && (!strcmp(s, "on-failure") || !strcmp(s, "onFailure"))) r->restart = RS_RESTART_ON_FAILURE;
             else if (s && !strcmp(s, "never")) r->restart = RS_RESTART_NEVER;
             else return fail(c, l, where, "restart: must be always, on-failure or never");
+        } else if (!strcmp(k, "chaosLinks")) {
+            rs_strlist_t links = {0};
+            rc = want_strlist(c, v, l, where, k, 0, &links);
+            r->chaos_links = 0;
+            for (size_t i = 0; !rc && i < links.len; i++) {
+                int bit = rs_runfile_link_bit(links.items[i]);
+                if (bit < 0)
+                    rc = fail(c, l, where, "chaosLinks: '%s' is not one of app, redis, blob (Kafka brokers "
+                              "advertise their own addresses, so a TCP proxy cannot sit in a Kafka path)",
+                              links.items[i]);
+                else r->chaos_links |= bit;
+            }
+            rs_strlist_free(&links);
         } else if (!strcmp(k, "restartDelay")) rc = want_duration(c, v, l, where, k, &r->restart_delay_ms);
         else if (!strcmp(k, "restartMaxDelay")) rc = want_duration(c, v, l, where, k, &r->restart_max_delay_ms);
         else {
@@ -342,6 +371,8 @@ static int merge_app(ctx_t *c, const rs_runfile_t *rf, const raw_app_t *cm, cons
     if (o->restart_max_delay_ms < o->restart_delay_ms) o->restart_max_delay_ms = o->restart_delay_ms;
     const char *ll = a->log_level ? a->log_level : cm->log_level;
     o->log_level = ll ? rs_strdup(ll) : NULL;
+    o->chaos_links = PICK(chaos_links, UNSET);
+    if (o->chaos_links == UNSET || o->no_sidecar) o->chaos_links = 0;
     const char *hp = a->health_check_path ? a->health_check_path : cm->health_check_path;
     o->health_check_path = hp ? rs_strdup(hp) : NULL;
     const char *ca = a->app_channel_address ? a->app_channel_address : cm->app_channel_address;

@@ -14,6 +14,15 @@
 
 enum { RS_LOGDEST_FILE = 1, RS_LOGDEST_CONSOLE = 2 };
 
+/* chaosLinks: which of a sidecar's connections go through a fault proxy when the runner is given a
+ * link hook (ripstop demo): to its app, to Redis, to blob storage. */
+enum { RS_LINK_APP = 1, RS_LINK_REDIS = 2, RS_LINK_BLOB = 4 };
+#define RS_LINK_ALL_NAMES "app, redis, blob"
+/** The bit of a link name ("app", "redis", "blob"), or -1. */
+int rs_runfile_link_bit(const char *name);
+/** The name of one RS_LINK_* bit. */
+const char *rs_runfile_link_name(int bit);
+
 #define RS_PORT_NONE (-1) /* no port (Dapr: appPort omitted) */
 #define RS_PORT_AUTO 0    /* the runner picks a free one */
 
@@ -40,6 +49,7 @@ typedef struct {
     char *health_check_path;    /* or NULL */
     int enable_health_check;
     char *app_channel_address;  /* or NULL */
+    int chaos_links;            /* RS_LINK_* bits: the sidecar's connections a chaos proxy may sit in */
 } rs_runfile_app_t;
 
 typedef struct {

@@ -79,6 +79,8 @@ struct rs_runner {
     struct event *reap_ev;
     rs_runner_event_fn on_event;
     void *on_event_arg;
+    rs_runner_link_fn link_fn;
+    void *link_arg;
     int console;
     int announce;
     int stopping;
@@ -403,6 +405,39 @@ static char **strlist_to_vec(rs_strlist_t *l) {
     return v;
 }
 
+/* The port at the end of "127.0.0.1:6379" or "http://127.0.0.1:10000" (loopback only), or -1. */
+static int loopback_port(const char *hostport) {
+    const char *h = hostport;
+    if (rs_has_prefix(h, "http://")) h += 7;
+    if (!rs_has_prefix(h, "127.0.0.1:")) return -1;
+    long long port;
+    char tmp[16];
+    snprintf(tmp, sizeof tmp, "%.*s", (int)strcspn(h + 10, "/"), h + 10);
+    return rs_parse_int64(tmp, &port) || port < 1 || port > 65535 ? -1 : (int)port;
+}
+
+/* chaosLinks: asks the hook for a proxy per link and points the sidecar at it (its --app-port, or the
+ * RIPSTOP_REDIS_HOST / RIPSTOP_BLOB_ENDPOINT its components read). env is the sidecar's. */
+static void link_sidecar(rs_runner_t *r, inst_t *in, rs_kvlist_t *env, int *app_port) {
+    const rs_runfile_app_t *a = in->app;
+    if (!r->link_fn || !a->chaos_links) return;
+    if ((a->chaos_links & RS_LINK_APP) && *app_port > 0) {
+        int p = r->link_fn(r->link_arg, a->app_id, in->instance, "app", *app_port);
+        if (p > 0) *app_port = p;
+    }
+    static const struct { int bit; const char *var, *prefix; } infra[] = {
+        {RS_LINK_REDIS, "RIPSTOP_REDIS_HOST", ""}, {RS_LINK_BLOB, "RIPSTOP_BLOB_ENDPOINT", "http://"}};
+    for (size_t i = 0; i < sizeof infra / sizeof infra[0]; i++) {
+        const char *v = rs_kvlist_get(env, infra[i].var);
+        int up = v && (a->chaos_links & infra[i].bit) ? loopback_port(v) : -1;
+        if (up <= 0) continue;
+        int p = r->link_fn(r->link_arg, a->app_id, in->instance, rs_runfile_link_name(infra[i].bit), up);
+        char hp[64];
+        snprintf(hp, sizeof hp, "%s127.0.0.1:%d", infra[i].prefix, p);
+        if (p > 0) rs_kvlist_set(env, infra[i].var, hp);
+    }
+}
+
 static int build_instance(rs_runner_t *r, inst_t *in, const rs_kvlist_t *base_env, const char *const *extra_env,
                           const char *log_dir_opt, char *err, size_t errlen) {
     rs_runfile_app_t *a = in->app;
@@ -485,10 +520,12 @@ static int build_instance(rs_runner_t *r, inst_t *in, const rs_kvlist_t *base_en
     if (!rc && !a->no_sidecar) {
         rs_strlist_t sv = {0};
         char p1[16], p2[16];
+        int side_app_port = in->app_port;
+        link_sidecar(r, in, &env, &side_app_port);
         rs_strlist_add(&sv, r->ripstopd);
         add_strv(&sv, "--app-id", a->app_id);
-        if (in->app_port > 0) {
-            snprintf(p1, sizeof p1, "%d", in->app_port);
+        if (side_app_port > 0) {
+            snprintf(p1, sizeof p1, "%d", side_app_port);
             add_strv(&sv, "--app-port", p1);
         }
         snprintf(p1, sizeof p1, "%d", in->http_port);
@@ -657,6 +694,8 @@ static rs_runner_t *new_runner(const rs_runner_opts_t *o, char *err, size_t errl
     r->cancel = o->cancel;
     r->on_event = o->on_event;
     r->on_event_arg = o->on_event_arg;
+    r->link_fn = o->link_fn;
+    r->link_arg = o->link_arg;
     for (size_t i = 0; i < r->rf.warnings.len; i++) say(r, "warning: %s", r->rf.warnings.items[i]);
     r->base = o->base;
     if (!r->base) {
@@ -936,6 +975,18 @@ pid_t rs_runner_kill(rs_runner_t *r, const char *app_id, int instance, rs_proc_k
     emit(r, RS_RUNNER_EV_KILLED, s, pid, 0, sig, 0);
     return pid;
 }
+
+pid_t rs_runner_infra_stop(rs_runner_t *r, const char *name) {
+    int pid = rs_infra_stop_one(r->infra, name);
+    if (pid > 0) say(r, "stopping %s (pid %d) for a restart", name, pid);
+    return pid;
+}
+
+pid_t rs_runner_infra_start(rs_runner_t *r, const char *name, char *err, size_t errlen) {
+    return rs_infra_start_one(r->infra, name, err, errlen);
+}
+
+int rs_runner_infra_ready(rs_runner_t *r, const char *name) { return rs_infra_ready(r->infra, name); }
 
 const char *rs_runner_infra_env(rs_runner_t *r, const char *name) { return rs_kvlist_get(&r->infra_env, name); }
 

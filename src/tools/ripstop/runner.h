@@ -66,6 +66,12 @@ typedef struct {
 
 typedef void (*rs_runner_event_fn)(const rs_runner_event_t *ev, void *arg);
 
+/** The chaos-link hook: called once per instance and link its app lists in `chaosLinks` ("app", "redis",
+ *  "blob"), before anything of that instance starts, with the port the sidecar would connect to on
+ *  127.0.0.1. Returns the port of a proxy that forwards there (the sidecar then connects to it), or <= 0
+ *  to connect directly. */
+typedef int (*rs_runner_link_fn)(void *arg, const char *app_id, int instance, const char *link, int upstream_port);
+
 /** Infrastructure handling. */
 typedef enum {
     RS_INFRA_FROM_FILE = 0, /* start what the run file's `infra:` section asks for (default) */
@@ -100,6 +106,8 @@ typedef struct {
      * gives up ("interrupted"), stops what it started and returns NULL. At 2 or more (a second Ctrl-C),
      * rs_runner_stop skips the rest of the grace period and kills at once. */
     const volatile int *cancel;
+    rs_runner_link_fn link_fn;     /* optional: without it chaosLinks connect directly */
+    void *link_arg;
 } rs_runner_opts_t;
 
 /** Parses the run file, starts the infrastructure, then every instance (app + sidecar), and waits
@@ -128,6 +136,13 @@ void rs_runner_request_stop(rs_runner_t *r);
  *  policy brings it back. instance is 1-based. Returns the pid signalled, or -1 if there is no such
  *  running process. */
 pid_t rs_runner_kill(rs_runner_t *r, const char *app_id, int instance, rs_proc_kind_t which, int sig);
+
+/** Infrastructure restarts (scenario `restart` actions), see rs_infra_stop_one / rs_infra_start_one:
+ *  name is "redis" or "azurite". stop returns the pid signalled or -1; start the new pid or -1 with err;
+ *  ready is 1 once the server accepts connections again. */
+pid_t rs_runner_infra_stop(rs_runner_t *r, const char *name);
+pid_t rs_runner_infra_start(rs_runner_t *r, const char *name, char *err, size_t errlen);
+int rs_runner_infra_ready(rs_runner_t *r, const char *name);
 
 /** Infrastructure values: "RIPSTOP_REDIS_HOST", "RIPSTOP_REDIS_PASSWORD", "RIPSTOP_KAFKA_BROKERS",
  *  "RIPSTOP_KAFKA_CONTROL", "RIPSTOP_BLOB_ENDPOINT", "RIPSTOP_SECRETS_FILE". NULL when unknown.

@@ -153,6 +153,30 @@ TEST(bad_combinations_are_refused) {
     ASSERT_REFUSED("version: 1\napps: [\n", "YAML syntax error");
 }
 
+/* chaosLinks: names to bits, inherited from common, none for an app without a sidecar; Kafka is refused
+ * with the reason. */
+TEST(chaos_links_are_parsed_and_checked) {
+    tmp_mkdir("a");
+    tmp_mkdir("b");
+    rs_runfile_t rf;
+    ASSERT_EQ(load("links.yaml",
+                   "version: 1\ncommon: {chaosLinks: [redis]}\n" APP_A "    chaosLinks: [app, blob]\n"
+                   "  - appDirPath: ./b\n    command: [y]\n  - appDirPath: ./a\n    appID: plain\n"
+                   "    noSidecar: true\n    command: [z]\n",
+                   &rf),
+              0);
+    ASSERT_EQ(rf.apps[0].chaos_links, RS_LINK_APP | RS_LINK_BLOB);
+    ASSERT_EQ(rf.apps[1].chaos_links, RS_LINK_REDIS);
+    ASSERT_EQ(rf.apps[2].chaos_links, 0);
+    rs_runfile_free(&rf);
+    ASSERT_EQ(rs_runfile_link_bit("blob"), RS_LINK_BLOB);
+    ASSERT_EQ(rs_runfile_link_bit("kafka"), -1);
+    ASSERT_STREQ(rs_runfile_link_name(RS_LINK_REDIS), "redis");
+    ASSERT_REFUSED("version: 1\n" APP_A "    chaosLinks: [kafka]\n", "bad.yaml:5:",
+                   "chaosLinks: 'kafka' is not one of app, redis, blob", "advertise their own addresses");
+    ASSERT_REFUSED("version: 1\n" APP_A "    chaosLinks: app\n", "chaosLinks");
+}
+
 TEST(a_missing_file_is_refused) {
     rs_runfile_t rf;
     ASSERT_EQ(rs_runfile_load(&rf, "/nonexistent/dapr.yaml", err, sizeof err), -1);
@@ -166,6 +190,7 @@ int main(void) {
     RUN(bad_numbers_are_refused);
     RUN(bad_combinations_are_refused);
     RUN(a_missing_file_is_refused);
+    RUN(chaos_links_are_parsed_and_checked);
     tmp_cleanup();
     return TEST_SUMMARY();
 }
