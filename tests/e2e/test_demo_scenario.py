@@ -85,7 +85,7 @@ class ScenarioTest(unittest.TestCase):
             "actions:\n- {name: k, type: kafka-latency, start: 5s}\n": "actions[0].stop: required for kafka-latency",
             "actions:\n- {name: k, type: kafka-down, start: 5s, stop: 2s}\n": "actions[0].stop: before start",
             "actions:\n- {name: k, type: kill, start: 1s, targets: []}\n": "actions[0].targets",
-            "actions:\n- {name: k, type: kill, start: 1s, targets: [{app: a, process: both}]}\n": "process: app or sidecar",
+            "actions:\n- {name: k, type: kill, start: 1s, targets: [{app: a, process: both}]}\n": "process: 'both' is not one of app, sidecar",
             "actions:\n- {name: k, type: http, start: 1s}\n": "http wants onStart and/or onStop",
             "actions:\n- {name: k, type: kafka-down, start: soon, stop: 2s}\n": "actions[0].start: not a duration",
             ("actions:\n- {name: k, type: kafka-down, start: 1s, stop: 2s}\n"
@@ -107,6 +107,75 @@ class ScenarioTest(unittest.TestCase):
         self.assertIn("top level must be a mapping", out)
         rc, out = check(text="key: [unclosed\n")
         self.assertEqual(rc, 2)
+
+    def test_infra_pause_network_actions_plan(self):
+        rc, out = check(text=ACTIONS)
+        self.assertEqual(rc, 0, out)
+        self.assertIn("redis-restart  chaos  restart redis", out)
+        self.assertIn("kafka-restart  chaos  restart kafka", out)
+        self.assertIn("freeze         chaos  pause customer-audit-service#1(sidecar) redis", out)
+        self.assertIn("slow-blob      chaos  network latency downstream: customer-audit-service#*->blob", out)
+        self.assertIn("cut-app        chaos  network partition: customer-order-service#1->app", out)
+        self.assertIn("slices         chaos  network slicer upstream: customer-loyalty-job#2->redis", out)
+
+    def test_unknown_names_refused_with_line_and_allowed_values(self):
+        """A scenario naming an app, instance, link, infra server or action type that does not exist is refused
+        before anything starts: file, line, the field, and the values that would have been accepted."""
+        base = ("runFile: RUNFILE\nload: {rate: 1, targets: [{name: a, app: frontend}]}\nactions:\n")
+        cases = [
+            ("- {name: x, type: explode, start: 1s}\n", 4,
+             "actions[0].type: 'explode' is not one of kafka-latency, kafka-down, kill, http, restart, pause, network"),
+            ("- name: k\n  type: kill\n  start: 1s\n  targets:\n  - {app: customer-order-servce}\n", 8,
+             "actions[0] (k).targets[0].app: 'customer-order-servce' is not an app of"),
+            ("- {name: k, type: kill, start: 1s, targets: [{app: customer-loyalty-job, instance: 3}]}\n", 4,
+             "targets[0].instance: 3, but customer-loyalty-job has 2 instances (1..2)"),
+            ("- {name: k, type: kill, start: 1s, targets: [{app: frontend, process: sidecar}]}\n", 4,
+             "frontend has no sidecar (noSidecar: true); apps with one: frontend-dapr, customer-order-service"),
+            ("- {name: n, type: network, fault: latency, start: 1s, stop: 2s,\n"
+             "   targets: [{app: customer-order-service, link: redis}]}\n", 5,
+             "targets[0].link: 'redis' is not a chaos link of customer-order-service in"),
+            ("- {name: n, type: network, fault: latency, start: 1s, stop: 2s, targets: [{app: x, link: kafka}]}\n", 4,
+             "targets[0].link: 'kafka' is not one of app, redis, blob"),
+            ("- {name: n, type: network, fault: melt, start: 1s, stop: 2s, targets: [{app: x, link: app}]}\n", 4,
+             "actions[0].fault: 'melt' is not one of latency, jitter, timeout, reset, bandwidth, slicer, partition"),
+            ("- {name: r, type: restart, infra: mysql, start: 1s, stop: 2s}\n", 4,
+             "actions[0].infra: 'mysql' is not one of redis, azurite, kafka"),
+            ("- {name: p, type: pause, start: 1s, stop: 2s, targets: [{infra: postgres}]}\n", 4,
+             "infra: 'postgres' is not one of redis, azurite, kafka-mock"),
+            ("- {name: p, type: pause, start: 1s, targets: [{infra: redis}]}\n", 4,
+             "actions[0].stop: required for pause"),
+            ("- {name: p, type: kill, start: 1s, infra: redis, targets: [{app: frontend}]}\n", 4,
+             "actions[0].infra: not a field of a kill action"),
+        ]
+        for extra, line, msg in cases:
+            rc, out = check(text=base + extra)
+            self.assertEqual(rc, 2, out)
+            self.assertIn(msg, out)
+            self.assertIn("scenario.yaml:%d: " % line, out)
+        rc, out = check(text="runFile: RUNFILE\nload:\n  rate: 1\n  targets: [{name: a, app: nope}]\n")
+        self.assertEqual(rc, 2, out)
+        self.assertIn("scenario.yaml:4: load.targets[0].app: 'nope' is not an app of", out)
+        self.assertIn("(one of: frontend-dapr, frontend, customer-order-service", out)
+
+
+ACTIONS = """name: actions
+runFile: RUNFILE
+load: {rate: 1, duration: 20s, targets: [{name: dapr, app: frontend-dapr}]}
+actions:
+  - {name: redis-restart, type: restart, infra: redis, start: 1s, stop: 3s}
+  - {name: kafka-restart, type: restart, infra: kafka, start: 1s, stop: 3s}
+  - name: freeze
+    type: pause
+    start: 2s
+    stop: 4s
+    targets: [{app: customer-audit-service, process: sidecar}, {infra: redis}]
+  - {name: slow-blob, type: network, fault: latency, latency: 500ms, jitter: 100ms, start: 1s, stop: 5s,
+     targets: [{app: customer-audit-service, link: blob}]}
+  - {name: cut-app, type: network, fault: partition, start: 1s, stop: 5s,
+     targets: [{app: customer-order-service, instance: 1, link: app}]}
+  - {name: slices, type: network, fault: slicer, stream: upstream, sliceSize: 10, start: 1s, stop: 5s,
+     targets: [{app: customer-loyalty-job, instance: 2, link: redis}]}
+"""
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@
 #include "core/clock.h"
 #include "core/duration.h"
 #include "core/log.h"
+#include "core/port_reserve.h"
 #include "core/str.h"
 #include "http/client.h"
 #include "tools/ripstop/chaos_proxy.h"
@@ -33,7 +34,9 @@
 #include "tools/ripstop/load.h"
 #include "tools/ripstop/report.h"
 #include "tools/ripstop/runner.h"
+#include "tools/ripstop/runfile.h"
 #include "tools/ripstop/scenario.h"
+#include "tools/ripstop/scenario_check.h"
 #include "tools/ripstop/trace_collector.h"
 #include "tools/ripstop/trace_view.h"
 #include "tools/ripstop/verdict.h"
@@ -45,6 +48,8 @@ int rs_cmd_demo(int argc, char **argv);
 /* Spans the demo keeps (a quick run exports a few thousand; the full one some ten thousand). */
 #define MAX_SPANS 200000
 #define MAX_BREAKER_POINTS 4096
+#define RS_MAX_SIDECARS 32
+#define RES_PERIOD_MS 2000
 
 enum stage { ST_STARTING, ST_WARMUP, ST_LOAD, ST_DRAIN, ST_VERIFY, ST_DONE };
 
@@ -87,6 +92,18 @@ struct demo {
     int64_t next_breaker_ms, next_loyalty_ms;
     int breaker_inflight, loyalty_inflight;
     json_t *breaker;            /* [{t_ms, value}] */
+    /* every sidecar's resiliency counters, scraped each RES_PERIOD_MS: what retried, timed out, redelivered */
+    struct res_side {
+        struct demo *d;
+        const char *app;        /* owned by the runner */
+        int port;
+        rs_res_counts_t prev;
+        int seen;
+    } res[RS_MAX_SIDECARS];
+    int nres, res_inflight;
+    rs_res_counts_t res_round[RS_MAX_SIDECARS]; /* this round's increase, per sidecar */
+    int64_t next_res_ms;
+    json_t *resiliency;         /* [{t_ms, retries, timeouts, redeliveries}] per round, all sidecars */
     json_t *loyalty_lock, *loyalty_nolock;
     int blobs_lock, blobs_nolock, blobs_inflight;
     int actions_inflight;
@@ -97,6 +114,7 @@ struct demo {
     /* results */
     json_t *published, *verdict, *expected;
     int64_t linger_ms, done_ms;
+    int redis_aof;              /* the runner started Redis (append-only persistence) */
     int exit_code;
 };
 
@@ -177,9 +195,12 @@ static json_t *state_json(void *arg) {
                                                  (json_int_t)rs_scenario_end_ms(&d->scn), "quick", d->quick,
                                                  "load_duration_ms", (json_int_t)d->scn.load_ms));
     json_object_set_new(s, "windows", windows_json(d, d->stage >= ST_DRAIN));
+    if (d->redis_aof)
+        json_object_set_new(s, "infra_note", json_string("Redis: append-only persistence (a restart keeps its data)"));
     json_object_set(s, "phases", d->phases);
     json_object_set(s, "events", d->events);
     json_object_set(s, "breaker", d->breaker);
+    json_object_set(s, "resiliency", d->resiliency);
     json_object_set_new(s, "timeline", d->load ? rs_load_timeline_json(d->load, rel_now(d)) : json_object());
     json_object_set_new(s, "loyalty", loyalty_chart(d));
     if (d->verdict) json_object_set(s, "verdict", d->verdict);
@@ -245,6 +266,72 @@ static void on_blobs_nolock(void *arg, int n) {
     d->blobs_nolock = n;
 }
 
+/* One round of resiliency counters is in: an event per app whose sidecars did something, and a chart point. */
+static void res_round_done(struct demo *d) {
+    rs_res_counts_t tot = {0};
+    char text[512];
+    size_t o = 0;
+    for (int i = 0; i < d->nres; i++) {
+        if (!d->res[i].app) continue;
+        /* the first sidecar of each app sums the app's replicas */
+        int first = 1;
+        for (int j = 0; j < i; j++) first &= strcmp(d->res[j].app, d->res[i].app) != 0;
+        if (!first) continue;
+        rs_res_counts_t a = {0};
+        for (int j = i; j < d->nres; j++) {
+            if (strcmp(d->res[j].app, d->res[i].app)) continue;
+            a.retries += d->res_round[j].retries;
+            a.timeouts += d->res_round[j].timeouts;
+            a.redeliveries += d->res_round[j].redeliveries;
+        }
+        tot.retries += a.retries;
+        tot.timeouts += a.timeouts;
+        tot.redeliveries += a.redeliveries;
+        if (a.retries + a.timeouts + a.redeliveries <= 0 || o >= sizeof text - 1) continue;
+        int n = snprintf(text + o, sizeof text - o, "%s%s: %.0f retries, %.0f timeouts, %.0f redeliveries",
+                         o ? "; " : "", d->res[i].app, a.retries, a.timeouts, a.redeliveries);
+        if (n > 0) o += (size_t)n;
+    }
+    memset(d->res_round, 0, sizeof d->res_round);
+    if (o) event_text(d, "resiliency (last %d s) %s", RES_PERIOD_MS / 1000, text);
+    if (json_array_size(d->resiliency) < MAX_BREAKER_POINTS)
+        json_array_append_new(d->resiliency, json_pack("{s:I, s:f, s:f, s:f}", "t_ms", (json_int_t)rel_now(d),
+                                                       "retries", tot.retries, "timeouts", tot.timeouts,
+                                                       "redeliveries", tot.redeliveries));
+}
+
+static void on_res(void *arg, const rs_res_counts_t *c) {
+    struct res_side *rs = arg;
+    struct demo *d = rs->d;
+    int i = (int)(rs - d->res);
+    if (c) {
+        /* a restarted sidecar starts again from 0: its whole count is new */
+        rs_res_counts_t p = c->retries >= rs->prev.retries && c->redeliveries >= rs->prev.redeliveries ? rs->prev
+                                                                                                       : (rs_res_counts_t){0};
+        if (rs->seen) {
+            d->res_round[i].retries = c->retries - p.retries;
+            d->res_round[i].timeouts = c->timeouts - p.timeouts > 0 ? c->timeouts - p.timeouts : 0;
+            d->res_round[i].redeliveries = c->redeliveries - p.redeliveries;
+        }
+        rs->prev = *c;
+        rs->seen = 1;
+    }
+    if (--d->res_inflight == 0 && d->t0) res_round_done(d);
+}
+
+static void observe_resiliency(struct demo *d) {
+    if (d->res_inflight || rs_now_ms() < d->next_res_ms) return;
+    d->next_res_ms = rs_now_ms() + RES_PERIOD_MS;
+    if (!d->nres) {
+        rs_runner_instance_t in;
+        for (size_t i = 0; i < rs_runner_count(d->runner) && d->nres < RS_MAX_SIDECARS; i++)
+            if (rs_runner_instance(d->runner, i, &in) == 0 && in.has_sidecar && in.metrics_port > 0)
+                d->res[d->nres++] = (struct res_side){.d = d, .app = in.app_id, .port = in.metrics_port};
+    }
+    d->res_inflight = d->nres;
+    for (int i = 0; i < d->nres; i++) rs_observe_resiliency(d->http, d->res[i].port, on_res, &d->res[i]);
+}
+
 static void read_loyalty(struct demo *d) {
     if (d->loyalty_inflight) return;
     d->loyalty_inflight = 2;
@@ -263,6 +350,7 @@ static void observe(struct demo *d) {
         d->next_loyalty_ms = now + 2000;
         read_loyalty(d);
     }
+    observe_resiliency(d);
 }
 
 /* ---------- actions ---------- */
@@ -326,6 +414,160 @@ static void send_action_http(struct demo *d, const char *label, const char *meth
     free(b);
 }
 
+/* ---------- chaos links: a proxy per sidecar connection the run file's chaosLinks name ---------- */
+
+static void link_proxy_name(char *out, size_t outlen, const char *app, int instance, const char *link) {
+    snprintf(out, outlen, "%s-%d-%s", app, instance, link);
+}
+
+/* 1 when a network action of the scenario targets this instance's link. */
+static int link_targeted(const rs_scenario_t *s, const char *app_id, int instance, const char *link) {
+    for (int i = 0; i < s->nactions; i++) {
+        const rs_action_t *a = &s->actions[i];
+        if (a->type != RS_ACT_NETWORK) continue;
+        for (int k = 0; k < a->nkills; k++)
+            if (!strcmp(a->kills[k].app, app_id) && !strcmp(a->kills[k].link, link) &&
+                (!a->kills[k].instance || a->kills[k].instance == instance))
+                return 1;
+    }
+    return 0;
+}
+
+/* The runner's link hook: a proxy in front of the port the sidecar would connect to, on the links the
+ * scenario puts a fault on (the others connect directly: a proxy is one more hop). */
+static int on_link(void *arg, const char *app_id, int instance, const char *link, int upstream_port) {
+    struct demo *d = arg;
+    if (!link_targeted(&d->scn, app_id, instance, link)) return -1;
+    char name[160], up[64], listen[64], err[256];
+    link_proxy_name(name, sizeof name, app_id, instance, link);
+    snprintf(up, sizeof up, "127.0.0.1:%d", upstream_port);
+    /* A reserved port below the ephemeral range: a partition closes the listener, and an outbound
+     * connection must not take its port before it listens again. */
+    int port = rs_port_reserve();
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", port > 0 ? port : 0);
+    json_t *spec = json_pack("{s:s, s:s, s:s}", "name", name, "listen", listen, "upstream", up);
+    int status = 0;
+    json_t *p = rs_chaos_proxy_create(d->chaos, spec, &status, err, sizeof err);
+    json_decref(spec);
+    if (!p) {
+        fprintf(stderr, "ripstop demo: chaos link %s: %s (connecting directly)\n", name, err);
+        event_text(d, "chaos link %s: %s (connecting directly)", name, err);
+        return -1;
+    }
+    json_decref(p);
+    return rs_chaos_proxy_port(d->chaos, name);
+}
+
+/* The Toxiproxy toxic of a network fault. */
+static json_t *toxic_spec(const rs_action_t *a, const char *stream) {
+    json_t *attrs = json_object();
+    const char *type = "latency";
+    switch (a->fault) {
+    case RS_NET_LATENCY:
+    case RS_NET_JITTER:
+        json_object_set_new(attrs, "latency", json_integer(a->latency_ms));
+        json_object_set_new(attrs, "jitter", json_integer(a->jitter_ms));
+        break;
+    case RS_NET_TIMEOUT:
+    case RS_NET_RESET:
+        type = a->fault == RS_NET_TIMEOUT ? "timeout" : "reset_peer";
+        json_object_set_new(attrs, "timeout", json_integer(a->timeout_ms));
+        break;
+    case RS_NET_BANDWIDTH:
+        type = "bandwidth";
+        json_object_set_new(attrs, "rate", json_integer((json_int_t)a->rate_kbs));
+        break;
+    case RS_NET_SLICER:
+        type = "slicer";
+        json_object_set_new(attrs, "average_size", json_integer(a->slice_bytes));
+        json_object_set_new(attrs, "size_variation", json_integer(a->slice_var_bytes));
+        json_object_set_new(attrs, "delay", json_integer(a->slice_delay_us));
+        break;
+    case RS_NET_PARTITION:
+    case RS_NET_NFAULTS: break;
+    }
+    char name[96];
+    snprintf(name, sizeof name, "%s_%s", a->name, stream);
+    return json_pack("{s:s, s:s, s:s, s:f, s:o}", "name", name, "type", type, "stream", stream, "toxicity",
+                     a->toxicity, "attributes", attrs);
+}
+
+/* A network fault on one link proxy: on = 1 adds it, 0 removes it. */
+static void link_fault(struct demo *d, const rs_action_t *a, const char *proxy, int on) {
+    char err[256];
+    int status = 0;
+    if (a->fault == RS_NET_PARTITION) {
+        json_t *spec = json_pack("{s:b}", "enabled", !on);
+        json_t *r = rs_chaos_proxy_update(d->chaos, proxy, spec, &status, err, sizeof err);
+        json_decref(spec);
+        if (!r) event_text(d, "%s: proxy %s: %s", a->name, proxy, err);
+        json_decref(r);
+        return;
+    }
+    const char *streams[2] = {a->upstream ? "upstream" : NULL, a->downstream ? "downstream" : NULL};
+    for (int i = 0; i < 2; i++) {
+        if (!streams[i]) continue;
+        json_t *spec = toxic_spec(a, streams[i]);
+        if (on) {
+            json_t *r = rs_chaos_toxic_add(d->chaos, proxy, spec, &status, err, sizeof err);
+            if (!r) event_text(d, "%s: proxy %s: %s", a->name, proxy, err);
+            json_decref(r);
+        } else {
+            rs_chaos_toxic_delete(d->chaos, proxy, json_string_value(json_object_get(spec, "name")));
+        }
+        json_decref(spec);
+    }
+}
+
+static const char *link_label(const char *link) {
+    return !strcmp(link, "app") ? "its app" : !strcmp(link, "redis") ? "Redis" : "blob storage";
+}
+
+/* pause (SIGSTOP / SIGCONT) and network faults, on every target of the action. */
+static void targets_apply(struct demo *d, const rs_action_t *a, int on) {
+    for (int k = 0; k < a->nkills; k++) {
+        const rs_kill_target_t *t = &a->kills[k];
+        if (a->type == RS_ACT_PAUSE) {
+            rs_proc_kind_t which = t->infra ? RS_PROC_INFRA : t->sidecar ? RS_PROC_SIDECAR : RS_PROC_APP;
+            pid_t pid = rs_runner_kill(d->runner, t->app, t->instance, which, on ? SIGSTOP : SIGCONT);
+            event_text(d, "%s: %s %s%s (pid %d)%s", a->name, on ? "paused (SIGSTOP)" : "resumed (SIGCONT)", t->app,
+                       t->infra ? "" : t->sidecar ? " sidecar" : " app", (int)pid, pid < 0 ? ": not running" : "");
+            continue;
+        }
+        rs_runner_instance_t in;
+        int n = 0;
+        for (int inst = 1; rs_runner_find(d->runner, t->app, inst, &in) == 0; inst++) {
+            if (t->instance && inst != t->instance) continue;
+            char proxy[160];
+            link_proxy_name(proxy, sizeof proxy, t->app, inst, t->link);
+            link_fault(d, a, proxy, on);
+            n++;
+        }
+        if (!on) continue;
+        char what[160];
+        switch (a->fault) {
+        case RS_NET_LATENCY:
+        case RS_NET_JITTER:
+            snprintf(what, sizeof what, "%lld ms ± %lld ms latency", (long long)a->latency_ms, (long long)a->jitter_ms);
+            break;
+        case RS_NET_TIMEOUT:
+            snprintf(what, sizeof what, "a black hole (no data; closed after %lld ms, 0 = never)",
+                     (long long)a->timeout_ms);
+            break;
+        case RS_NET_RESET: snprintf(what, sizeof what, "connection resets after %lld ms", (long long)a->timeout_ms); break;
+        case RS_NET_BANDWIDTH: snprintf(what, sizeof what, "bandwidth capped at %.0f KB/s", a->rate_kbs); break;
+        case RS_NET_SLICER:
+            snprintf(what, sizeof what, "data sliced into %lld-byte pieces", (long long)a->slice_bytes);
+            break;
+        default: snprintf(what, sizeof what, "a partition (connections refused and cut)"); break;
+        }
+        char inst[12] = "*";
+        if (t->instance) snprintf(inst, sizeof inst, "%d", t->instance);
+        event_text(d, "%s: %s#%s sidecar -> %s: %s%s (%d proxies)", a->name, t->app, inst, link_label(t->link), what,
+                   a->toxicity < 1 ? " on some connections" : "", n);
+    }
+}
+
 static void action_start(struct demo *d, int i) {
     const rs_action_t *a = &d->scn.actions[i];
     char url[512];
@@ -362,6 +604,20 @@ static void action_start(struct demo *d, int i) {
         }
         event_text(d, "%s: started", a->name);
         break;
+    case RS_ACT_RESTART:
+        if (!strcmp(a->infra, "kafka")) {
+            snprintf(url, sizeof url, "%s/brokers/all/down", d->kafka_control);
+            send_action_http(d, a->name, "POST", url, NULL);
+            event_text(d, "%s: every Kafka broker stopped (the cluster keeps its data)", a->name);
+        } else {
+            pid_t pid = rs_runner_infra_stop(d->runner, a->infra);
+            event_text(d, "%s: %s stopped (SIGTERM to pid %d)%s", a->name, a->infra, (int)pid,
+                       pid < 0 ? ": not running" : "");
+        }
+        break;
+    case RS_ACT_PAUSE:
+    case RS_ACT_NETWORK: targets_apply(d, a, 1); break;
+    case RS_ACT_NTYPES: break;
     }
 }
 
@@ -387,7 +643,21 @@ static void action_stop(struct demo *d, int i) {
             send_action_http(d, a->name, m ? m : "POST", url, json_object_get(a->on_stop, "body"));
         }
         break;
-    case RS_ACT_KILL: break;
+    case RS_ACT_RESTART:
+        if (!strcmp(a->infra, "kafka")) {
+            snprintf(url, sizeof url, "%s/brokers/all/up", d->kafka_control);
+            send_action_http(d, a->name, "POST", url, NULL);
+        } else {
+            char err[512];
+            pid_t pid = rs_runner_infra_start(d->runner, a->infra, err, sizeof err);
+            if (pid < 0) event_text(d, "%s: %s did not start again: %s", a->name, a->infra, err);
+            else event_text(d, "%s: %s started again on the same port and data (pid %d)", a->name, a->infra, (int)pid);
+        }
+        break;
+    case RS_ACT_PAUSE:
+    case RS_ACT_NETWORK: targets_apply(d, a, 0); break;
+    case RS_ACT_KILL:
+    case RS_ACT_NTYPES: break;
     }
     event_text(d, "%s: ended", a->name);
 }
@@ -629,6 +899,7 @@ static void step_verify(struct demo *d) {
     json_object_set_new(rec, "drained", json_boolean(d->drained));
     json_object_set(rec, "criteria", d->scn.criteria);
     json_object_set(rec, "breaker", d->breaker);
+    json_object_set(rec, "resiliency", d->resiliency);
     json_object_set(rec, "events", d->events);
     d->verdict = rs_verdict_compute(rec);
     /* expected points per customer for the loyalty chart */
@@ -664,7 +935,7 @@ static void step_verify(struct demo *d) {
 static void settle_inflight(struct demo *d, int64_t ms) {
     int64_t until = rs_now_ms() + ms;
     for (;;) {
-        int n = d->breaker_inflight + d->loyalty_inflight + d->blobs_inflight + d->actions_inflight;
+        int n = d->breaker_inflight + d->loyalty_inflight + d->blobs_inflight + d->actions_inflight + d->res_inflight;
         for (int i = 0; i < d->scn.ntargets; i++) n += d->warm_inflight[i];
         if (n <= 0 || rs_now_ms() >= until) return;
         event_base_loop(d->base, EVLOOP_ONCE);
@@ -724,19 +995,25 @@ static int print_plan(struct demo *d, const char *path) {
            s->rate, (double)s->load_ms / 1000, (double)s->timeout_ms / 1000);
     for (int i = 0; i < s->ntargets; i++) printf(" %s=%s%s", s->targets[i].name, s->targets[i].app, s->targets[i].path);
     printf("\n");
-    static const char *const types[] = {"kafka-latency", "kafka-down", "kill", "http"};
     for (int i = 0; i < s->nactions; i++) {
         const rs_action_t *a = &s->actions[i];
         printf("  %6.1f s", (double)a->start_ms / 1000);
         if (a->stop_ms >= 0) printf(" .. %6.1f s", (double)a->stop_ms / 1000);
         else printf("           ");
-        printf("  %-14s %-6s %s", a->name, a->kind, types[a->type]);
+        printf("  %-14s %-6s %s", a->name, a->kind, rs_action_type_names[a->type]);
         if (a->type == RS_ACT_KAFKA_LATENCY)
             printf(" %lld ms +- %lld ms on brokers %s", (long long)a->latency_ms, (long long)a->jitter_ms, a->brokers);
-        if (a->type == RS_ACT_KILL) {
-            printf(" signal %d:", a->signal);
-            for (int k = 0; k < a->nkills; k++)
-                printf(" %s#%d%s", a->kills[k].app, a->kills[k].instance, a->kills[k].sidecar ? "(sidecar)" : "");
+        if (a->type == RS_ACT_KILL) printf(" signal %d:", a->signal);
+        if (a->type == RS_ACT_RESTART) printf(" %s", a->infra);
+        if (a->type == RS_ACT_NETWORK)
+            printf(" %s%s:", rs_net_fault_names[a->fault],
+                   a->upstream && a->downstream ? "" : a->upstream ? " upstream" : " downstream");
+        for (int k = 0; k < a->nkills; k++) {
+            const rs_kill_target_t *t = &a->kills[k];
+            if (t->infra) printf(" %s", t->app);
+            else if (a->type == RS_ACT_NETWORK && !t->instance) printf(" %s#*->%s", t->app, t->link);
+            else if (a->type == RS_ACT_NETWORK) printf(" %s#%d->%s", t->app, t->instance, t->link);
+            else printf(" %s#%d%s", t->app, t->instance, t->sidecar ? "(sidecar)" : "");
         }
         printf("\n");
     }
@@ -750,28 +1027,30 @@ static int print_plan(struct demo *d, const char *path) {
 
 static void usage(FILE *o) {
     fprintf(o, "usage: ripstop demo [--quick] [--out DIR] [--scenario FILE] [--dashboard-port N] [--linger SECONDS]\n"
-               "                    [--check]\n"
+               "                    [--seed N] [--check]\n"
                "  Starts the order system with its infrastructure, runs the chaos scenario against both\n"
                "  frontends, prints the verdict and writes DIR/report.html, verdict.json, recording.json.\n"
                "  Exit 0 only when the verdict holds. --check validates the scenario and prints its plan.\n"
-               "  --linger keeps the dashboard up that long after the verdict. See docs/demo.md.\n");
+               "  --linger keeps the dashboard up that long after the verdict; --seed replaces the scenario's.\n"
+               "  See docs/demo.md.\n");
 }
 
 /* Phase 1: the command line. Returns -1 to go on, else the exit code. */
 static int parse_args(int argc, char **argv, struct demo *d, char *scenario, size_t scenario_len, int *dash_port,
-                      int *check) {
+                      int *check, long long *seed) {
     static const struct option opts[] = {{"quick", no_argument, 0, 'q'},
                                          {"out", required_argument, 0, 'o'},
                                          {"scenario", required_argument, 0, 's'},
                                          {"dashboard-port", required_argument, 0, 'p'},
                                          {"linger", required_argument, 0, 'l'},
                                          {"check", no_argument, 0, 'c'},
+                                         {"seed", required_argument, 0, 'S'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     optind = 1;
     int ch;
     long long port;
-    while ((ch = getopt_long(argc, argv, "qo:s:p:l:ch", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "qo:s:p:l:cS:h", opts, NULL)) != -1) {
         switch (ch) {
         case 'q': d->quick = 1; break;
         case 'o': snprintf(d->out, sizeof d->out, "%s", optarg); break;
@@ -790,6 +1069,12 @@ static int parse_args(int argc, char **argv, struct demo *d, char *scenario, siz
             }
             break;
         case 'c': *check = 1; break;
+        case 'S':
+            if (rs_parse_int64(optarg, seed) || *seed < 0) {
+                fprintf(stderr, "ripstop demo: --seed wants a whole number >= 0\n");
+                return 2;
+            }
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -802,7 +1087,7 @@ static int parse_args(int argc, char **argv, struct demo *d, char *scenario, siz
 }
 
 /* Phase 2: the scenario and its run file. Returns -1 to go on, else the exit code. */
-static int load_scenario(struct demo *d, const char *scenario) {
+static int load_scenario(struct demo *d, const char *scenario, long long seed) {
     char err[1024];
     if (rs_scenario_load(scenario, d->quick, &d->scn, err, sizeof err) != 0) {
         fprintf(stderr, "ripstop demo: %s\n", err);
@@ -812,6 +1097,22 @@ static int load_scenario(struct demo *d, const char *scenario) {
         fprintf(stderr, "ripstop demo: the scenario's run file %s is missing (the order system's deploy/local)\n",
                 d->scn.run_file);
         return 1;
+    }
+    /* Every name the scenario uses must exist in the run file: refused here, before anything starts. */
+    rs_runfile_t rf;
+    if (rs_runfile_load(&rf, d->scn.run_file, err, sizeof err) != 0) {
+        fprintf(stderr, "ripstop demo: %s\n", err);
+        return 2;
+    }
+    int bad = rs_scenario_check_system(&d->scn, &rf, err, sizeof err);
+    rs_runfile_free(&rf);
+    if (bad) {
+        fprintf(stderr, "ripstop demo: %s\n", err);
+        return 2;
+    }
+    if (seed >= 0) {
+        d->scn.seed = (unsigned long)seed;
+        json_object_set_new(d->scn.json, "seed", json_integer(seed));
     }
     return -1;
 }
@@ -860,6 +1161,7 @@ static void open_services(struct demo *d, int dash_port, const char *scenario) {
     d->phases = json_array();
     d->events = json_array();
     d->breaker = json_array();
+    d->resiliency = json_array();
     d->blobs_lock = d->blobs_nolock = -1;
     d->created_ms = rs_now_ms();
     d->base = event_base_new();
@@ -893,7 +1195,8 @@ static int start_system(struct demo *d, const char *logs) {
                            .log_dir = logs, .console = 0, .ready_timeout_ms = 120000,
                            .on_event = on_runner_event, .on_event_arg = d, .cancel = &d->cancel,
                            .extra_env = (const char *const *)d->scn.env,
-                           .config_default = d->trace_config[0] ? d->trace_config : NULL};
+                           .config_default = d->trace_config[0] ? d->trace_config : NULL, .link_fn = on_link,
+                           .link_arg = d};
     /* kafka-mock's latency jitter follows the scenario's seed too (the runner passes our environment on). */
     char seed_text[32];
     snprintf(seed_text, sizeof seed_text, "%lu", d->scn.seed);
@@ -904,6 +1207,10 @@ static int start_system(struct demo *d, const char *logs) {
         fprintf(stderr, "ripstop demo: cannot start the order system: %s\n  logs: %s\n", err, logs);
         return -1;
     }
+    d->redis_aof = rs_runner_infra_ready(d->runner, "redis"); /* started by us: with append-only persistence */
+    if (d->redis_aof)
+        event_text(d, "Redis runs with append-only persistence (fsync every second, all of it on shutdown): a "
+                      "restart keeps every loyalty total and lock");
     return 0;
 }
 
@@ -981,6 +1288,7 @@ static void close_services(struct demo *d) {
     json_decref(d->phases);
     json_decref(d->events);
     json_decref(d->breaker);
+    json_decref(d->resiliency);
     json_decref(d->loyalty_lock);
     json_decref(d->loyalty_nolock);
     json_decref(d->published);
@@ -992,9 +1300,10 @@ int rs_cmd_demo(int argc, char **argv) {
     struct demo *d = rs_xcalloc(1, sizeof *d);
     char scenario[PATH_MAX] = "", logs[PATH_MAX];
     int dash_port = 0, check = 0;
+    long long seed = -1;
     snprintf(d->out, sizeof d->out, "demo-out");
-    int rc = parse_args(argc, argv, d, scenario, sizeof scenario, &dash_port, &check);
-    if (rc < 0) rc = load_scenario(d, scenario);
+    int rc = parse_args(argc, argv, d, scenario, sizeof scenario, &dash_port, &check, &seed);
+    if (rc < 0) rc = load_scenario(d, scenario, seed);
     if (rc < 0 && check) rc = print_plan(d, scenario);
     if (rc < 0 && prepare_output(d, logs) != 0) rc = 1;
     if (rc >= 0) {

@@ -170,3 +170,61 @@ void rs_observe_breaker(rs_http_client_t *h, int port, rs_observe_int_fn done, v
         done(arg, -1);
     }
 }
+
+/* ---- resiliency counters ---- */
+
+/* The value of a sample line "name{labels} value" (labels may hold spaces inside quotes; none of ours do). */
+static double sample_value(const char *line, const char *eol) {
+    const char *close = memchr(line, '}', (size_t)(eol - line));
+    return close ? strtod(close + 1, NULL) : 0;
+}
+
+static int has_label(const char *line, const char *eol, const char *label) {
+    size_t n = strlen(label);
+    for (const char *q = line; q + n <= eol; q++)
+        if (!memcmp(q, label, n)) return 1;
+    return 0;
+}
+
+void rs_observe_parse_resiliency(const char *text, rs_res_counts_t *out) {
+    memset(out, 0, sizeof *out);
+    static const char act[] = "dapr_resiliency_activations_total{", ing[] = "dapr_component_pubsub_ingress_count{";
+    for (const char *p = text; p && *p;) {
+        const char *eol = strchr(p, '\n');
+        const char *end = eol ? eol : p + strlen(p);
+        if (!strncmp(p, act, sizeof act - 1)) {
+            if (has_label(p, end, "policy=\"retry\"")) out->retries += sample_value(p, end);
+            else if (has_label(p, end, "policy=\"timeout\"")) out->timeouts += sample_value(p, end);
+        } else if (!strncmp(p, ing, sizeof ing - 1) && has_label(p, end, "process_status=\"retry\"")) {
+            out->redeliveries += sample_value(p, end);
+        }
+        p = eol ? eol + 1 : NULL;
+    }
+}
+
+struct res_op {
+    rs_observe_res_fn done;
+    void *arg;
+};
+
+static void on_res_metrics(void *arg, rs_http_response_t *resp) {
+    struct res_op *op = arg;
+    rs_res_counts_t c;
+    int ok = resp->result == RS_HTTP_OK && resp->status == 200;
+    if (ok) rs_observe_parse_resiliency(resp->body.data ? resp->body.data : "", &c);
+    op->done(op->arg, ok ? &c : NULL);
+    free(op);
+}
+
+void rs_observe_resiliency(rs_http_client_t *h, int port, rs_observe_res_fn done, void *arg) {
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", port);
+    struct res_op *op = rs_xcalloc(1, sizeof *op);
+    op->done = done;
+    op->arg = arg;
+    rs_http_request_t req = {.method = "GET", .url = url, .timeout_ms = 3000, .max_response = 8 << 20};
+    if (!rs_http_send(h, &req, on_res_metrics, op)) {
+        free(op);
+        done(arg, NULL);
+    }
+}

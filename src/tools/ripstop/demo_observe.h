@@ -26,6 +26,19 @@ void rs_observe_blobs(rs_http_client_t *h, int port, const char *binding, rs_obs
  *  state over all breakers (0 closed, 1 half-open, 2 open; 0 when no breaker exists yet), -1 on error. */
 void rs_observe_breaker(rs_http_client_t *h, int port, rs_observe_int_fn done, void *arg);
 
+/** What a sidecar's resiliency layer has done so far (Prometheus counters, totals since it started). */
+typedef struct {
+    double retries;       /* dapr_resiliency_activations_total{policy="retry"}: calls retried */
+    double timeouts;      /* ... {policy="timeout"}: attempts cut by a timeout */
+    double redeliveries;  /* dapr_component_pubsub_ingress_count{process_status="retry"}: messages left for redelivery */
+} rs_res_counts_t;
+/** Result: the counts, or NULL when the sidecar could not be read. */
+typedef void (*rs_observe_res_fn)(void *arg, const rs_res_counts_t *counts);
+/** Reads the counters of rs_res_counts_t from 127.0.0.1:port/metrics. */
+void rs_observe_resiliency(rs_http_client_t *h, int port, rs_observe_res_fn done, void *arg);
+/** Sums the counters of rs_res_counts_t in a Prometheus text body. */
+void rs_observe_parse_resiliency(const char *text, rs_res_counts_t *out);
+
 /** Parses a Prometheus text body for the highest dapr_resiliency_cb_state value (0 when absent). */
 int rs_observe_parse_breaker(const char *text);
 

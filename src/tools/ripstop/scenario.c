@@ -14,15 +14,55 @@
 #include "core/str.h"
 #include "core/yaml.h"
 
+const char *const rs_action_type_names[RS_ACT_NTYPES] = {"kafka-latency", "kafka-down", "kill", "http",
+                                                         "restart", "pause", "network"};
+const char *const rs_net_fault_names[RS_NET_NFAULTS] = {"latency", "jitter", "timeout", "reset",
+                                                       "bandwidth", "slicer", "partition"};
+
 struct ctx {
     const char *file;
     char *err;
     size_t errlen;
+    struct fy_document *doc; /* the file as written, for line numbers */
+    int line;                /* the line errors name, 0: none */
 };
+
+/* The line of a node: its own for a scalar, else its first key or item's. */
+static int node_line(struct fy_node *n) {
+    for (int depth = 0; n && !fy_node_is_scalar(n) && depth < 16; depth++) {
+        void *it = NULL;
+        if (fy_node_is_mapping(n)) {
+            struct fy_node_pair *p = fy_node_mapping_iterate(n, &it);
+            n = p ? fy_node_pair_key(p) : NULL;
+        } else if (fy_node_is_sequence(n)) {
+            n = fy_node_sequence_iterate(n, &it);
+        } else {
+            n = NULL;
+        }
+    }
+    struct fy_token *t = n ? fy_node_get_scalar_token(n) : NULL;
+    const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+    return m ? m->line + 1 : 0;
+}
+
+/* Sets the line errors name to that of a path such as "/actions/2/type" (unchanged when not found). */
+static int at(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int at(struct ctx *c, const char *fmt, ...) {
+    char path[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(path, sizeof path, fmt, ap);
+    va_end(ap);
+    struct fy_node *n = c->doc ? fy_node_by_path(fy_document_root(c->doc), path, FY_NT, FYNWF_DONT_FOLLOW) : NULL;
+    int l = node_line(n);
+    if (l > 0) c->line = l;
+    return c->line;
+}
 
 static int fail(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(struct ctx *c, const char *fmt, ...) {
-    int n = snprintf(c->err, c->errlen, "%s: ", c->file);
+    int n = c->line > 0 ? snprintf(c->err, c->errlen, "%s:%d: ", c->file, c->line)
+                        : snprintf(c->err, c->errlen, "%s: ", c->file);
     va_list ap;
     va_start(ap, fmt);
     if (n >= 0 && (size_t)n < c->errlen) vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
@@ -92,18 +132,28 @@ static const char *const top_keys[] = {"name", "seed", "runFile", "warmup", "env
 static const char *const load_keys[] = {"rate", "duration", "timeout", "targets", NULL};
 static const char *const target_keys[] = {"name", "app", "path", NULL};
 static const char *const drain_keys[] = {"timeout", "settle", NULL};
-static const char *const action_keys[] = {"name", "type", "kind", "start", "stop", "brokers", "latency", "jitter",
-                                          "signal", "targets", "onStart", "onStop", NULL};
-static const char *const kill_keys[] = {"app", "instance", "process", NULL};
+static const char *const action_keys[] = {"name",   "type",     "kind",    "start",   "stop",    "brokers",
+                                          "latency", "jitter",  "signal",  "targets", "onStart", "onStop",
+                                          "infra",  "fault",    "stream",  "toxicity", "timeout", "rate",
+                                          "sliceSize", "sliceVariation", "sliceDelay", NULL};
+static const char *const kill_keys[] = {"app", "instance", "process", "infra", NULL};
+static const char *const link_keys[] = {"app", "instance", "link", NULL};
 /* The verdict's thresholds, renamed to its keys; then the names of things the verdict reads. */
 static const char *const criteria_keys[][2] = {{"chaosWindow", "chaos_window"},
                                                {"minDaprChaosSuccess", "min_dapr_chaos_success"},
                                                {"minSuccessGap", "min_success_gap"},
                                                {"minChaosRequests", "min_chaos_requests"},
                                                {"daprTarget", "dapr_target"},
-                                               {"directTarget", "direct_target"}};
+                                               {"directTarget", "direct_target"},
+                                               {"minRetries", "min_retries"},
+                                               {"minTimeouts", "min_timeouts"},
+                                               {"minRedeliveries", "min_redeliveries"},
+                                               {"compareFrontends", "compare_frontends"},
+                                               {"breakerOpensAndCloses", "breaker_cycle"}};
 static const char *const verify_keys[] = {"chaosWindow", "minDaprChaosSuccess", "minSuccessGap", "minChaosRequests",
-                                          "daprTarget", "directTarget", "topic", "lockApp", "lockStore", "lockBinding",
+                                          "daprTarget", "directTarget", "compareFrontends",
+                                          "breakerOpensAndCloses", "minRetries", "minTimeouts", "minRedeliveries",
+                                          "topic", "lockApp", "lockStore", "lockBinding",
                                           "nolockApp", "nolockStore", "nolockBinding", "breakerApp", NULL};
 
 /* The `quick:` overrides, before they are merged: the same fields as the scenario (actions by name). */
@@ -172,20 +222,121 @@ static int parse_http(struct ctx *c, json_t *v, const char *where, json_t **out)
     return 0;
 }
 
+/* One target of kill or pause: {app, instance, process} or (pause) {infra}. */
+static int parse_proc_target(struct ctx *c, json_t *t, const char *tw, int allow_infra, rs_kill_target_t *k) {
+    char proc[16];
+    long long inst;
+    if (!json_is_object(t)) return fail(c, "%s: not a mapping", tw);
+    if (check_keys(c, t, tw, kill_keys)) return -1;
+    if (json_object_get(t, "infra")) {
+        if (!allow_infra) return fail(c, "%s.infra: only pause takes infrastructure targets (restart: use infra:)", tw);
+        if (json_object_size(t) != 1) return fail(c, "%s: {infra: NAME} takes nothing else", tw);
+        if (get_str(c, t, "infra", tw, NULL, k->app, sizeof k->app)) return -1;
+        if (strcmp(k->app, "redis") && strcmp(k->app, "azurite") && strcmp(k->app, "kafka-mock"))
+            return fail(c, "%s.infra: '%s' is not one of redis, azurite, kafka-mock", tw, k->app);
+        k->infra = 1;
+        k->instance = 1;
+        return 0;
+    }
+    if (get_str(c, t, "app", tw, NULL, k->app, sizeof k->app) || get_int(c, t, "instance", tw, 1, 1, 64, &inst) ||
+        get_str(c, t, "process", tw, "app", proc, sizeof proc))
+        return -1;
+    k->instance = (int)inst;
+    if (strcmp(proc, "app") != 0 && strcmp(proc, "sidecar") != 0)
+        return fail(c, "%s.process: '%s' is not one of app, sidecar", tw, proc);
+    k->sidecar = strcmp(proc, "sidecar") == 0;
+    return 0;
+}
+
+/* The targets list of kill, pause and network actions. */
+static int parse_targets(struct ctx *c, json_t *a, int idx, const char *where, rs_action_t *out) {
+    json_t *ts = json_object_get(a, "targets");
+    at(c, "/actions/%d/targets", idx);
+    int net = out->type == RS_ACT_NETWORK;
+    if (!json_is_array(ts) || json_array_size(ts) == 0 || json_array_size(ts) > RS_SCN_MAX_KILLS)
+        return fail(c, "%s.targets: a list of 1..%d %s", where, RS_SCN_MAX_KILLS,
+                    net ? "{app, instance, link}" : "{app, instance, process}");
+    size_t i;
+    json_t *t;
+    json_array_foreach(ts, i, t) {
+        rs_kill_target_t *k = &out->kills[out->nkills++];
+        char tw[96];
+        snprintf(tw, sizeof tw, "%s.targets[%zu]", where, i);
+        k->line = at(c, "/actions/%d/targets/%zu", idx, i);
+        if (!net) {
+            if (parse_proc_target(c, t, tw, out->type == RS_ACT_PAUSE, k)) return -1;
+            continue;
+        }
+        long long inst;
+        if (!json_is_object(t)) return fail(c, "%s: not a mapping", tw);
+        if (check_keys(c, t, tw, link_keys) || get_str(c, t, "app", tw, NULL, k->app, sizeof k->app) ||
+            get_int(c, t, "instance", tw, 0, 1, 64, &inst) || get_str(c, t, "link", tw, NULL, k->link, sizeof k->link))
+            return -1;
+        k->instance = (int)inst;
+        if (strcmp(k->link, "app") && strcmp(k->link, "redis") && strcmp(k->link, "blob"))
+            return fail(c, "%s.link: '%s' is not one of app, redis, blob", tw, k->link);
+    }
+    return 0;
+}
+
+/* The fields of a network action: the fault and its attributes. */
+static int parse_network(struct ctx *c, json_t *a, int idx, const char *where, rs_action_t *out) {
+    char fault[16], stream[16];
+    at(c, "/actions/%d/fault", idx);
+    if (get_str(c, a, "fault", where, NULL, fault, sizeof fault)) return -1;
+    int f = -1;
+    for (int i = 0; i < RS_NET_NFAULTS; i++)
+        if (!strcmp(fault, rs_net_fault_names[i])) f = i;
+    if (f < 0)
+        return fail(c, "%s.fault: '%s' is not one of latency, jitter, timeout, reset, bandwidth, slicer, partition",
+                    where, fault);
+    out->fault = (rs_net_fault_t)f;
+    at(c, "/actions/%d", idx);
+    if (get_str(c, a, "stream", where, f == RS_NET_LATENCY || f == RS_NET_JITTER ? "downstream" : "both", stream,
+                sizeof stream))
+        return -1;
+    if (!strcmp(stream, "both")) out->upstream = out->downstream = 1;
+    else if (!strcmp(stream, "upstream")) out->upstream = 1;
+    else if (!strcmp(stream, "downstream")) out->downstream = 1;
+    else return fail(c, "%s.stream: '%s' is not one of upstream, downstream, both", where, stream);
+    int64_t dflt_latency = f == RS_NET_JITTER ? -1 : 1000;
+    long long size, var;
+    if (get_ms(c, a, "latency", where, dflt_latency, &out->latency_ms) ||
+        get_ms(c, a, "jitter", where, 0, &out->jitter_ms) || get_ms(c, a, "timeout", where, 0, &out->timeout_ms) ||
+        get_num(c, a, "rate", where, 0, &out->rate_kbs) || get_num(c, a, "toxicity", where, 1, &out->toxicity) ||
+        get_int(c, a, "sliceSize", where, 64, 1, 1 << 20, &size) ||
+        get_int(c, a, "sliceVariation", where, 0, 0, 1 << 20, &var) ||
+        get_ms(c, a, "sliceDelay", where, 10, &out->slice_delay_us))
+        return -1;
+    if (f == RS_NET_JITTER) {
+        if (out->jitter_ms <= 0) return fail(c, "%s.jitter: required (> 0) for the jitter fault", where);
+        if (out->latency_ms < 0) out->latency_ms = out->jitter_ms; /* default: delays of 0 .. 2 x jitter */
+    }
+    out->slice_bytes = size;
+    out->slice_var_bytes = var;
+    out->slice_delay_us *= 1000;
+    if (!(out->toxicity >= 0 && out->toxicity <= 1)) return fail(c, "%s.toxicity: must be in 0..1", where);
+    if (f == RS_NET_BANDWIDTH && !(out->rate_kbs >= 1 && out->rate_kbs <= 1e9))
+        return fail(c, "%s.rate: required for bandwidth, in KB/s (>= 1)", where);
+    return 0;
+}
+
 static int parse_action(struct ctx *c, json_t *a, int idx, rs_action_t *out) {
     char where[64];
     snprintf(where, sizeof where, "actions[%d]", idx);
+    out->line = at(c, "/actions/%d", idx);
     if (!json_is_object(a)) return fail(c, "%s: not a mapping", where);
     if (check_keys(c, a, where, action_keys)) return -1;
     char type[32];
-    if (get_str(c, a, "name", where, NULL, out->name, sizeof out->name) ||
-        get_str(c, a, "type", where, NULL, type, sizeof type))
-        return -1;
-    if (strcmp(type, "kafka-latency") == 0) out->type = RS_ACT_KAFKA_LATENCY;
-    else if (strcmp(type, "kafka-down") == 0) out->type = RS_ACT_KAFKA_DOWN;
-    else if (strcmp(type, "kill") == 0) out->type = RS_ACT_KILL;
-    else if (strcmp(type, "http") == 0) out->type = RS_ACT_HTTP;
-    else return fail(c, "%s.type: '%s' is not one of kafka-latency, kafka-down, kill, http", where, type);
+    if (get_str(c, a, "name", where, NULL, out->name, sizeof out->name)) return -1;
+    at(c, "/actions/%d/type", idx);
+    if (get_str(c, a, "type", where, NULL, type, sizeof type)) return -1;
+    int ti = -1;
+    for (int i = 0; i < RS_ACT_NTYPES; i++)
+        if (!strcmp(type, rs_action_type_names[i])) ti = i;
+    if (ti < 0) return fail(c, "%s.type: '%s' is not one of " RS_ACT_TYPE_LIST, where, type);
+    out->type = (rs_action_type_t)ti;
+    at(c, "/actions/%d", idx);
     const char *dkind = out->type == RS_ACT_KILL ? "crash" : "chaos";
     if (get_str(c, a, "kind", where, dkind, out->kind, sizeof out->kind)) return -1;
     if (get_ms(c, a, "start", where, -1, &out->start_ms)) return -1;
@@ -198,42 +349,53 @@ static int parse_action(struct ctx *c, json_t *a, int idx, rs_action_t *out) {
     case RS_ACT_KAFKA_LATENCY:
         if (get_ms(c, a, "latency", where, 6000, &out->latency_ms) || get_ms(c, a, "jitter", where, 0, &out->jitter_ms))
             return -1;
-        /* fallthrough */
-    case RS_ACT_KAFKA_DOWN:
-        if (out->stop_ms < 0) return fail(c, "%s.stop: required for %s", where, type);
         break;
-    case RS_ACT_KILL: {
+    case RS_ACT_KAFKA_DOWN: break;
+    case RS_ACT_KILL:
         if (get_int(c, a, "signal", where, SIGKILL, 1, SIGRTMAX, &sig)) return -1;
         out->signal = (int)sig;
-        json_t *ts = json_object_get(a, "targets");
-        if (!json_is_array(ts) || json_array_size(ts) == 0 || json_array_size(ts) > RS_SCN_MAX_KILLS)
-            return fail(c, "%s.targets: a list of 1..%d {app, instance, process}", where, RS_SCN_MAX_KILLS);
-        size_t i;
-        json_t *t;
-        json_array_foreach(ts, i, t) {
-            rs_kill_target_t *k = &out->kills[out->nkills++];
-            char tw[96], proc[16];
-            long long inst;
-            snprintf(tw, sizeof tw, "%s.targets[%zu]", where, i);
-            if (!json_is_object(t)) return fail(c, "%s: not a mapping", tw);
-            if (check_keys(c, t, tw, kill_keys) || get_str(c, t, "app", tw, NULL, k->app, sizeof k->app) ||
-                get_int(c, t, "instance", tw, 1, 1, 64, &inst) ||
-                get_str(c, t, "process", tw, "app", proc, sizeof proc))
-                return -1;
-            k->instance = (int)inst;
-            if (strcmp(proc, "app") != 0 && strcmp(proc, "sidecar") != 0)
-                return fail(c, "%s.process: app or sidecar", tw);
-            k->sidecar = strcmp(proc, "sidecar") == 0;
-        }
+        if (parse_targets(c, a, idx, where, out)) return -1;
         break;
-    }
+    case RS_ACT_PAUSE:
+    case RS_ACT_NETWORK:
+        if (parse_targets(c, a, idx, where, out)) return -1;
+        at(c, "/actions/%d", idx);
+        if (out->type == RS_ACT_NETWORK && parse_network(c, a, idx, where, out)) return -1;
+        break;
+    case RS_ACT_RESTART:
+        at(c, "/actions/%d/infra", idx);
+        if (get_str(c, a, "infra", where, NULL, out->infra, sizeof out->infra)) return -1;
+        if (strcmp(out->infra, "redis") && strcmp(out->infra, "azurite") && strcmp(out->infra, "kafka"))
+            return fail(c, "%s.infra: '%s' is not one of redis, azurite, kafka", where, out->infra);
+        break;
     case RS_ACT_HTTP:
         if (parse_http(c, json_object_get(a, "onStart"), where, &out->on_start) ||
             parse_http(c, json_object_get(a, "onStop"), where, &out->on_stop))
             return -1;
         if (!out->on_start && !out->on_stop) return fail(c, "%s: http wants onStart and/or onStop", where);
         break;
+    case RS_ACT_NTYPES: break;
     }
+    at(c, "/actions/%d", idx);
+    /* Faults that last: a window with an end, where the thing comes back. */
+    if (out->stop_ms < 0 && out->type != RS_ACT_KILL && out->type != RS_ACT_HTTP)
+        return fail(c, "%s.stop: required for %s", where, type);
+    /* Fields that belong to another type are mistakes too. */
+    static const struct { const char *key; unsigned types; } only[] = {
+        {"latency", 1u << RS_ACT_KAFKA_LATENCY | 1u << RS_ACT_NETWORK},
+        {"jitter", 1u << RS_ACT_KAFKA_LATENCY | 1u << RS_ACT_NETWORK},
+        {"brokers", 1u << RS_ACT_KAFKA_LATENCY | 1u << RS_ACT_KAFKA_DOWN},
+        {"signal", 1u << RS_ACT_KILL},
+        {"targets", 1u << RS_ACT_KILL | 1u << RS_ACT_PAUSE | 1u << RS_ACT_NETWORK},
+        {"onStart", 1u << RS_ACT_HTTP}, {"onStop", 1u << RS_ACT_HTTP}, {"infra", 1u << RS_ACT_RESTART},
+        {"fault", 1u << RS_ACT_NETWORK}, {"stream", 1u << RS_ACT_NETWORK}, {"toxicity", 1u << RS_ACT_NETWORK},
+        {"timeout", 1u << RS_ACT_NETWORK}, {"rate", 1u << RS_ACT_NETWORK}, {"sliceSize", 1u << RS_ACT_NETWORK},
+        {"sliceVariation", 1u << RS_ACT_NETWORK}, {"sliceDelay", 1u << RS_ACT_NETWORK}};
+    for (size_t i = 0; i < sizeof only / sizeof only[0]; i++)
+        if (json_object_get(a, only[i].key) && !(only[i].types & (1u << out->type))) {
+            at(c, "/actions/%d/%s", idx, only[i].key);
+            return fail(c, "%s.%s: not a field of a %s action", where, only[i].key, type);
+        }
     return 0;
 }
 
@@ -245,7 +407,7 @@ static json_t *read_scenario(struct ctx *c, const char *path, int quick) {
         return NULL;
     }
     json_t *root = rs_yaml_to_json(fy_document_root(doc));
-    fy_document_destroy(doc);
+    c->doc = doc; /* destroyed by rs_scenario_load */
     if (!json_is_object(root)) {
         json_decref(root);
         fail(c, "the top level must be a mapping");
@@ -297,6 +459,7 @@ static int parse_load(struct ctx *c, rs_scenario_t *s) {
         rs_scn_target_t *x = &s->targets[s->ntargets++];
         char w[32];
         snprintf(w, sizeof w, "load.targets[%zu]", i);
+        x->line = at(c, "/load/targets/%zu", i);
         if (!json_is_object(t)) return fail(c, "%s: not a mapping", w);
         if (check_keys(c, t, w, target_keys) || get_str(c, t, "name", w, NULL, x->name, sizeof x->name) ||
             get_str(c, t, "app", w, NULL, x->app, sizeof x->app) ||
@@ -364,7 +527,12 @@ static int parse_verify(struct ctx *c, rs_scenario_t *s) {
     for (size_t k = 0; k < sizeof criteria_keys / sizeof criteria_keys[0]; k++) {
         json_t *v = json_object_get(verify, criteria_keys[k][0]);
         if (!v) continue;
-        if (json_is_string(v) && k > 0 && k < 4) {
+        if (k >= 9) { /* the yes/no ones */
+            int b = json_is_true(v);
+            if (!json_is_boolean(v) && !(json_is_string(v) && !rs_parse_bool(json_string_value(v), &b)))
+                return fail(c, "verify.%s: true or false", criteria_keys[k][0]);
+            json_object_set_new(s->criteria, criteria_keys[k][1], json_boolean(b));
+        } else if (json_is_string(v) && ((k > 0 && k < 4) || (k >= 6 && k < 9))) {
             double d;
             if (get_num(c, verify, criteria_keys[k][0], "verify", 0, &d)) return -1;
             json_object_set_new(s->criteria, criteria_keys[k][1], json_real(d));
@@ -377,14 +545,16 @@ static int parse_verify(struct ctx *c, rs_scenario_t *s) {
 
 int rs_scenario_load(const char *path, int quick, rs_scenario_t *s, char *err, size_t errlen) {
     memset(s, 0, sizeof *s);
-    struct ctx c = {path, err, errlen};
+    struct ctx c = {path, err, errlen, NULL, 0};
     snprintf(s->path, sizeof s->path, "%s", path);
     s->json = read_scenario(&c, path, quick);
-    if (!s->json || parse_load(&c, s) || parse_env(&c, s) || parse_actions(&c, s) || parse_verify(&c, s)) {
+    int rc = 0;
+    if (!s->json || parse_load(&c, s) || parse_env(&c, s) || parse_actions(&c, s) || (c.line = 0, parse_verify(&c, s))) {
         rs_scenario_free(s);
-        return -1;
+        rc = -1;
     }
-    return 0;
+    if (c.doc) fy_document_destroy(c.doc);
+    return rc;
 }
 
 void rs_scenario_free(rs_scenario_t *s) {

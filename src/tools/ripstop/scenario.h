@@ -8,7 +8,13 @@
  *   kafka-down     {brokers}                   brokers refuse connections from start to stop
  *   kill           {targets:[{app, instance, process}], signal}  signals processes (the runner restarts them)
  *   http           {onStart:{method,url,body}, onStop:{...}}       any HTTP call, e.g. a `ripstop chaos` toxic;
- *                  ${RIPSTOP_CHAOS_API} and ${RIPSTOP_KAFKA_CONTROL} are expanded in urls */
+ *                  ${RIPSTOP_CHAOS_API} and ${RIPSTOP_KAFKA_CONTROL} are expanded in urls
+ *   restart        {infra: redis|azurite|kafka}  stopped at start, started again at stop (same port, same data;
+ *                  kafka: every broker goes down and up, the mock cluster keeps its data)
+ *   pause          {targets:[{app, instance, process} | {infra}]}  SIGSTOP at start, SIGCONT at stop
+ *   network        {targets:[{app, instance, link}], fault, ...}  a fault in the chaos proxy the run file's
+ *                  `chaosLinks` put between a sidecar and its app, Redis or blob storage
+ * Names of apps, instances and links are checked against the run file by rs_scenario_check_system. */
 #ifndef RS_TOOLS_SCENARIO_H
 #define RS_TOOLS_SCENARIO_H
 
@@ -21,12 +27,33 @@
 #define RS_SCN_MAX_KILLS 8
 #define RS_SCN_MAX_TARGETS 4
 
-typedef enum { RS_ACT_KAFKA_LATENCY, RS_ACT_KAFKA_DOWN, RS_ACT_KILL, RS_ACT_HTTP } rs_action_type_t;
+typedef enum {
+    RS_ACT_KAFKA_LATENCY,
+    RS_ACT_KAFKA_DOWN,
+    RS_ACT_KILL,
+    RS_ACT_HTTP,
+    RS_ACT_RESTART,
+    RS_ACT_PAUSE,
+    RS_ACT_NETWORK,
+    RS_ACT_NTYPES
+} rs_action_type_t;
+/** The type names as a scenario spells them, indexed by rs_action_type_t. */
+extern const char *const rs_action_type_names[RS_ACT_NTYPES];
+#define RS_ACT_TYPE_LIST "kafka-latency, kafka-down, kill, http, restart, pause, network"
 
+/** Network faults (network actions). */
+typedef enum { RS_NET_LATENCY, RS_NET_JITTER, RS_NET_TIMEOUT, RS_NET_RESET, RS_NET_BANDWIDTH, RS_NET_SLICER,
+               RS_NET_PARTITION, RS_NET_NFAULTS } rs_net_fault_t;
+extern const char *const rs_net_fault_names[RS_NET_NFAULTS];
+
+/** A target of kill / pause (a process) or network (a link). */
 typedef struct {
-    char app[64];
-    int instance;   /* 1-based */
+    char app[64];   /* appID, or for {infra: ...} the infra name: redis, azurite, kafka-mock */
+    int instance;   /* 1-based; 0 = every instance (network targets without `instance`) */
     int sidecar;    /* 1: the sidecar, 0: the app */
+    int infra;      /* 1: an infrastructure process (pause) */
+    char link[16];  /* network: app, redis or blob */
+    int line;       /* where it is in the scenario file (0: unknown) */
 } rs_kill_target_t;
 
 typedef struct {
@@ -41,12 +68,21 @@ typedef struct {
     int nkills;
     int signal;
     json_t *on_start, *on_stop; /* http: {method, url, body} */
+    char infra[16];          /* restart: redis, azurite or kafka */
+    rs_net_fault_t fault;    /* network */
+    int upstream, downstream;/* network: which directions (stream: upstream, downstream or both) */
+    double toxicity;         /* network: share of connections affected, 0..1 */
+    int64_t timeout_ms;      /* network timeout / reset: after this long */
+    double rate_kbs;         /* network bandwidth: KB/s */
+    int64_t slice_bytes, slice_var_bytes, slice_delay_us; /* network slicer */
+    int line;                /* where the action starts in the scenario file */
 } rs_action_t;
 
 typedef struct {
     char name[32];   /* "dapr", "direct" */
     char app[64];    /* the app whose port is the target */
     char path[128];
+    int line;
 } rs_scn_target_t;
 
 typedef struct {

@@ -4,8 +4,8 @@ file(GLOB RS_CLI_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/tools/ripstop
 # The parts without a process or loop of their own (verdict, run file, scenario, the trace collector and its
 # waterfalls) form a library that tests/unit/tools/ripstop links too.
 set(RS_CLI_PURE_SOURCES ${CMAKE_SOURCE_DIR}/src/tools/ripstop/verdict.c ${CMAKE_SOURCE_DIR}/src/tools/ripstop/runfile.c
-    ${CMAKE_SOURCE_DIR}/src/tools/ripstop/scenario.c ${CMAKE_SOURCE_DIR}/src/tools/ripstop/trace_collector.c
-    ${CMAKE_SOURCE_DIR}/src/tools/ripstop/trace_view.c)
+    ${CMAKE_SOURCE_DIR}/src/tools/ripstop/scenario.c ${CMAKE_SOURCE_DIR}/src/tools/ripstop/scenario_check.c
+    ${CMAKE_SOURCE_DIR}/src/tools/ripstop/trace_collector.c ${CMAKE_SOURCE_DIR}/src/tools/ripstop/trace_view.c)
 list(REMOVE_ITEM RS_CLI_SOURCES ${RS_CLI_PURE_SOURCES})
 add_library(rs_ripstop_lib STATIC ${RS_CLI_PURE_SOURCES})
 target_link_libraries(rs_ripstop_lib PUBLIC rs_http rs_core PkgConfig::JANSSON PkgConfig::FYAML m)

@@ -198,6 +198,7 @@ typedef struct {
     struct cust *cs;    /* per-customer expectation, sorted by id */
     size_t ncs;
     long answered_missing; /* answered with success but never published */
+    int compare;           /* compare_frontends: judge dapr-beats-direct (the fault hits what both use) */
     json_t *out, *checks;
 } verdict_t;
 
@@ -229,6 +230,7 @@ static void judge_frontends(verdict_t *v) {
     if (v->has_window)
         json_object_set_new(v->out, "chaos_window", json_pack("{s:f, s:f}", "start_ms", v->ws, "end_ms", v->we));
     const json_t *fd = json_object_get(fronts, v->dapr), *fp = json_object_get(fronts, v->direct);
+    if (!v->compare && fd) fp = fd;
     if (!v->records || !fd || !fp || !v->has_window) {
         add_check(v->checks, "dapr-survives-chaos", 0, "missing input: %s", !v->records ? "load records"
                                                                           : !v->has_window ? "a chaos window"
@@ -238,6 +240,7 @@ static void judge_frontends(verdict_t *v) {
     const json_t *cd = json_object_get(fd, "chaos_window"), *cp = json_object_get(fp, "chaos_window");
     double rd = num(cd, "success_rate", 0), rp = num(cp, "success_rate", 0);
     int nd = (int)num(cd, "sent", 0), np = (int)num(cp, "sent", 0);
+    if (!v->compare) np = nd; /* the direct frontend is not under test: only the Dapr one needs requests there */
     if (nd < v->min_reqs || np < v->min_reqs)
         add_check(v->checks, "dapr-survives-chaos", 0, "too few requests in the chaos window (%d and %d, need %d)", nd,
                   np, v->min_reqs);
@@ -245,6 +248,7 @@ static void judge_frontends(verdict_t *v) {
         add_check(v->checks, "dapr-survives-chaos", rd >= v->min_dapr,
                   "%s frontend: %.1f%% of %d requests succeeded in the chaos window (need >= %.0f%%)", v->dapr,
                   100 * rd, nd, 100 * v->min_dapr);
+    if (!v->compare) return;
     add_check(v->checks, "dapr-beats-direct", nd >= v->min_reqs && np >= v->min_reqs && rd - rp >= v->min_gap,
               "chaos-window success %s %.1f%% vs %s %.1f%% (need a gap >= %.0f points)", v->dapr, 100 * rd, v->direct,
               100 * rp, 100 * v->min_gap);
@@ -348,6 +352,45 @@ static void judge_loyalty(verdict_t *v, json_t *lost) {
     json_object_set_new(v->out, "loyalty", lv);
 }
 
+/* Phase 6 (when asked): the circuit breaker was seen open at least once and closed again after that. */
+static void judge_breaker(json_t *checks, const json_t *series) {
+    double opened = -1, closed = -1;
+    size_t i;
+    json_t *p;
+    json_array_foreach(series, i, p) {
+        int val = (int)num(p, "value", -1);
+        if (val == 2 && opened < 0) opened = num(p, "t_ms", 0);
+        if (val == 0 && opened >= 0 && closed < 0) closed = num(p, "t_ms", 0);
+    }
+    if (opened < 0)
+        add_check(checks, "breaker-opened-and-closed", 0, "the circuit breaker was never seen open (%zu samples)",
+                  json_array_size(series));
+    else if (closed < 0)
+        add_check(checks, "breaker-opened-and-closed", 0, "the circuit breaker opened at %.1f s and never closed",
+                  opened / 1000);
+    else
+        add_check(checks, "breaker-opened-and-closed", 1, "the circuit breaker opened at %.1f s and closed at %.1f s",
+                  opened / 1000, closed / 1000);
+}
+
+/* Phase 7 (when asked): the resiliency layer was seen at work at least this often (all sidecars, whole run). */
+static void judge_resiliency(json_t *checks, const json_t *crit, const json_t *series) {
+    static const char *const keys[][3] = {{"min_retries", "retries", "retries"},
+                                          {"min_timeouts", "timeouts", "attempts cut by a timeout"},
+                                          {"min_redeliveries", "redeliveries", "messages back for redelivery"}};
+    for (size_t k = 0; k < 3; k++) {
+        if (!json_object_get(crit, keys[k][0])) continue;
+        double want = num(crit, keys[k][0], 0), got = 0;
+        size_t i;
+        json_t *p;
+        json_array_foreach(series, i, p) got += num(p, keys[k][1], 0);
+        char name[48];
+        snprintf(name, sizeof name, "resiliency-%s", keys[k][1]);
+        add_check(checks, name, got >= want, "%.0f %s seen in the sidecars' metrics (need >= %.0f)", got, keys[k][2],
+                  want);
+    }
+}
+
 json_t *rs_verdict_compute(const json_t *rec) {
     const json_t *crit = json_object_get(rec, "criteria");
     verdict_t v = {
@@ -359,6 +402,7 @@ json_t *rs_verdict_compute(const json_t *rec) {
         .min_dapr = num(crit, "min_dapr_chaos_success", 0.8),
         .min_gap = num(crit, "min_success_gap", 0.3),
         .min_reqs = (int)num(crit, "min_chaos_requests", 5),
+        .compare = !json_is_false(json_object_get(crit, "compare_frontends")),
         .out = json_object(),
         .checks = json_array(),
     };
@@ -374,6 +418,9 @@ json_t *rs_verdict_compute(const json_t *rec) {
     if (dr)
         add_check(v.checks, "drained", json_is_true(dr), "%s",
                   json_is_true(dr) ? "no order blobs left" : "order blobs were still waiting when the state was read");
+
+    if (json_is_true(json_object_get(crit, "breaker_cycle"))) judge_breaker(v.checks, json_object_get(rec, "breaker"));
+    judge_resiliency(v.checks, crit, json_object_get(rec, "resiliency"));
 
     int pass = json_array_size(v.checks) > 0;
     size_t i;

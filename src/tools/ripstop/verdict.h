@@ -10,7 +10,11 @@
  *   loyalty   {"lock": {"<customerId>": {loyaltyPoints, orderCount}}, "nolock": {...}} read from the state stores
  *   drained   true when no order blobs were left when the state was read (optional)
  *   criteria  {chaos_window, min_dapr_chaos_success, min_success_gap, min_chaos_requests,
- *              dapr_target, direct_target} (all optional; defaults in docs/demo.md)
+ *              dapr_target, direct_target, compare_frontends (false: no dapr-beats-direct check),
+ *              breaker_cycle (true: the breaker must open and close again),
+ *              min_retries, min_timeouts, min_redeliveries (sums over `resiliency`)} (all optional; defaults in docs/demo.md)
+ *   resiliency [{t_ms, retries, timeouts, redeliveries}] what all sidecars' resiliency layers did, per interval
+ *   breaker   [{t_ms, value}] the circuit breaker's state over time (0 closed, 1 half-open, 2 open)
  *
  * Output: {pass, checks:[{name, pass, detail}], frontends:{...}, published:{...},
  *          loyalty:{lock:{...}, nolock:{...}}, lost:{...}}. */

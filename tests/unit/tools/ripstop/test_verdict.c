@@ -223,6 +223,67 @@ TEST(drained_false_fails) {
     json_decref(r);
 }
 
+/* compare_frontends false: no dapr-beats-direct check, and only the Dapr frontend needs requests in the window. */
+TEST(compare_frontends_false_judges_dapr_alone) {
+    json_t *r = passing();
+    json_object_set_new(r, "criteria", json_pack("{s:b}", "compare_frontends", 0));
+    json_t *v = rs_verdict_compute(r);
+    ASSERT_TRUE(check(v, "dapr-beats-direct") == NULL);
+    ASSERT_TRUE(passed(v, "dapr-survives-chaos"));
+    ASSERT_TRUE(json_is_true(json_object_get(v, "pass")));
+    json_decref(v);
+    json_decref(r);
+}
+
+/* breaker_cycle: open (2) seen, then closed (0) after it; open and never closed fails; never open fails. */
+TEST(breaker_must_open_and_close_again) {
+    static const struct {
+        int vals[5];
+        int pass;
+        const char *says;
+    } cases[] = {{{0, 2, 2, 1, 0}, 1, "opened at 1.0 s and closed at 4.0 s"},
+                 {{0, 0, 2, 2, 1}, 0, "never closed"},
+                 {{0, 1, 0, 0, 0}, 0, "never seen open"}};
+    for (size_t k = 0; k < 3; k++) {
+        json_t *r = passing();
+        json_object_set_new(r, "criteria", json_pack("{s:b}", "breaker_cycle", 1));
+        json_t *series = json_array();
+        for (int i = 0; i < 5; i++)
+            json_array_append_new(series, json_pack("{s:i, s:i}", "t_ms", i * 1000, "value", cases[k].vals[i]));
+        json_object_set_new(r, "breaker", series);
+        json_t *v = rs_verdict_compute(r);
+        ASSERT_EQ(passed(v, "breaker-opened-and-closed"), cases[k].pass);
+        ASSERT_TRUE(strstr(detail(v, "breaker-opened-and-closed"), cases[k].says) != NULL);
+        ASSERT_EQ(json_is_true(json_object_get(v, "pass")), cases[k].pass);
+        json_decref(v);
+        json_decref(r);
+    }
+    json_t *r = passing(); /* not asked: no such check */
+    json_t *v = rs_verdict_compute(r);
+    ASSERT_TRUE(check(v, "breaker-opened-and-closed") == NULL);
+    json_decref(v);
+    json_decref(r);
+}
+
+/* min_retries / min_timeouts / min_redeliveries: sums over the resiliency series. */
+TEST(resiliency_minimums_sum_the_series) {
+    json_t *r = passing();
+    json_object_set_new(r, "criteria", json_pack("{s:i, s:i, s:i}", "min_retries", 5, "min_timeouts", 1,
+                                                 "min_redeliveries", 1));
+    json_object_set_new(r, "resiliency",
+                        json_pack("[{s:i, s:f, s:f, s:f}, {s:i, s:f, s:f, s:f}]", "t_ms", 0, "retries", 2.0,
+                                  "timeouts", 1.0, "redeliveries", 0.0, "t_ms", 2000, "retries", 3.0, "timeouts", 0.0,
+                                  "redeliveries", 0.0));
+    json_t *v = rs_verdict_compute(r);
+    ASSERT_TRUE(passed(v, "resiliency-retries"));
+    ASSERT_TRUE(passed(v, "resiliency-timeouts"));
+    ASSERT_TRUE(!passed(v, "resiliency-redeliveries"));
+    ASSERT_TRUE(strstr(detail(v, "resiliency-redeliveries"), "0 messages back for redelivery") != NULL);
+    ASSERT_TRUE(json_is_false(json_object_get(v, "pass")));
+    json_decref(v);
+    json_decref(r);
+}
+
 int main(void) {
     RUN(percentile_is_nearest_rank);
     RUN(a_good_run_passes_every_check);
@@ -233,5 +294,8 @@ int main(void) {
     RUN(duplicates_count_once_and_lost_orders_are_found);
     RUN(corrupt_state_is_clamped_and_odd_keys_ignored);
     RUN(drained_false_fails);
+    RUN(compare_frontends_false_judges_dapr_alone);
+    RUN(breaker_must_open_and_close_again);
+    RUN(resiliency_minimums_sum_the_series);
     return TEST_SUMMARY();
 }
