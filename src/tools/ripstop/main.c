@@ -14,11 +14,13 @@ int rs_cmd_demo(int argc, char **argv);
 int rs_cmd_load(int argc, char **argv);
 int rs_cmd_verify(int argc, char **argv);
 int rs_cmd_k8s_chaos(int argc, char **argv);
+int rs_cmd_matrix(int argc, char **argv);
 
 static const rs_command_t commands[] = {
     {"run", rs_cmd_run, "start apps and sidecars from a Multi-App Run file"},
     {"kafka-dump", rs_cmd_kafka_dump, "print the orders published on a Kafka topic (JSON)"},
     {"demo", rs_cmd_demo, "run the chaos demo end to end: load, verdict, report, live dashboard"},
+    {"matrix", rs_cmd_matrix, "run scenarios x seeds from clean starts; one table of verdicts, links to reports"},
     {"chaos", rs_cmd_chaos, "TCP fault proxy with a Toxiproxy-compatible HTTP API"},
     {"load", rs_cmd_load, "open-loop HTTP load generator"},
     {"verify", rs_cmd_verify, "the demo's verdict: from a recording, or live from Kafka and Redis (a cluster)"},
