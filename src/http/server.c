@@ -449,17 +449,17 @@ static void conn_reject(conn_t *c, int status, const char *msg) {
     /* always with the body: after a parse error the parser's idea of the method is only a guess */
     conn_respond(c, status, &h, body, (size_t)n, 0, 0, 0);
     rs_kvlist_free(&h);
-    if (s->observer) s->observer(s->observer_arg, "other", "other", status, 0);
+    if (s->observer) s->observer(s->observer_arg, "other", "other", status, 0, 0, (size_t)n);
 }
 
 /* Reports the request to the observer (metrics). Called before the reply is written: the write wakes the
  * client, which the kernel often runs on this CPU next (a sync wake-up), so work after it delays the client. */
-static void observe(rs_http_req_t *r, int status) {
+static void observe(rs_http_req_t *r, int status, size_t resp_bytes) {
     struct req_private *p = (struct req_private *)r;
     if (r->srv_ && r->srv_->hooks.end && r->trace) r->srv_->hooks.end(r->srv_->hooks.arg, r, r->gone ? 499 : status);
     if (r->srv_ && r->srv_->observer)
         r->srv_->observer(r->srv_->observer_arg, r->method, p->route ? p->route : "other", r->gone ? 499 : status,
-                          rs_now_us() - r->start_us_);
+                          rs_now_us() - r->start_us_, r->body_len, resp_bytes);
 }
 
 static void finish(rs_http_req_t *r) {
@@ -916,7 +916,7 @@ void rs_http_req_set_route(rs_http_req_t *r, const char *route) { ((struct req_p
 void rs_http_reply(rs_http_req_t *r, int status, const rs_kvlist_t *headers, const void *body, size_t len) {
     struct req_private *p = (struct req_private *)r;
     conn_t *c = r->gone ? NULL : r->conn_;
-    observe(r, status);
+    observe(r, status, len);
     if (c) {
         c->cur = NULL;
         r->conn_ = NULL;

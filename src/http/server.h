@@ -59,8 +59,10 @@ int rs_http_server_connections(const rs_http_server_t *s);
 int rs_http_server_listen(rs_http_server_t *s, const char *addr, int port);
 /** Appends a handler to the chain. */
 void rs_http_server_add(rs_http_server_t *s, rs_http_handler_fn fn, void *ctx);
-/** Called after each reply with the route label the handler set (rs_http_req_set_route), status and latency; for metrics. */
-typedef void (*rs_http_observer_fn)(void *arg, const char *method, const char *route, int status, int64_t latency_us);
+/** Called after each reply with the route label the handler set (rs_http_req_set_route), status, latency and the
+ *  request and response body sizes; for metrics. */
+typedef void (*rs_http_observer_fn)(void *arg, const char *method, const char *route, int status, int64_t latency_us,
+                                    size_t req_bytes, size_t resp_bytes);
 void rs_http_server_set_observer(rs_http_server_t *s, rs_http_observer_fn fn, void *arg);
 /** Hooks around every dispatched request (tracing). begin runs before the handler chain; dispatched after the
  *  chain returns (the synchronous part of the handler is over; the reply may still be pending); end with the

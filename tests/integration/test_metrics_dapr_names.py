@@ -7,6 +7,7 @@ import re
 
 import h2grpc as g
 import ripstop_testlib as t
+from fault_app import FaultApp
 from test_core_sidecar import ENV_STORE
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -48,13 +49,17 @@ def families(text):
 
 class DaprMetricNames(t.ProcTestCase):
     def test_dashboard_names_resolve_or_are_documented(self):
+        app = self.track(FaultApp("metricsapp"))
         sc = self.track(t.Sidecar("metricsapp", resources=t.write_resources({"env.yaml": ENV_STORE,
-                                                                             "broken.yaml": BROKEN})))
+                                                                             "broken.yaml": BROKEN}),
+                                  app_port=app.port))
         for _ in range(3):
             self.assertEqual(sc.req("GET", "/v1.0/secrets/envsecrets/HOME").status, 200)
         c = g.Client(sc.grpc_port)  # the dashboard's gRPC server panels
         self.addCleanup(c.close)
         self.assertEqual(c.call("GetSecret", g.get_secret("envsecrets", "HOME")).status, 0)
+        # calls to the app (the HTTP client families): an invocation of the app through its own sidecar
+        self.assertEqual(sc.req("POST", "/v1.0/invoke/metricsapp/method/echo/x", body={"x": 1}).status, 200)
         text = t.request("GET", sc.metrics_port, "/metrics").text
         served = families(text)
         documented = unsupported_in_docs()
@@ -76,6 +81,17 @@ class DaprMetricNames(t.ProcTestCase):
         self.assertIn('dapr_component_secret_count{app_id="metricsapp",component="envsecrets",operation="get",'
                       'success="true"} 4', text)  # three over HTTP, one over gRPC
         self.assertIn("# TYPE dapr_http_server_latency histogram", text)
+        self.assertIn('dapr_http_client_completed_count{app_id="metricsapp",method="POST",status="200"} 1', text)
+        self.assertIn("# TYPE dapr_http_client_roundtrip_latency histogram", text)
+        # sizes use daprd's size buckets; the request body was 7 bytes ({"x":1} or {"x": 1})
+        self.assertRegex(text, r'dapr_http_client_sent_bytes_bucket\{app_id="metricsapp",method="POST",status="200",'
+                               r'le="1024"\} 1')
+        self.assertIn('dapr_http_client_received_bytes_bucket{app_id="metricsapp",le="4294967296"} 1', text)
+        # the API server's body sizes: every request so far had a body under 1 KiB
+        reqs = re.search(r'^dapr_http_server_request_bytes_count\{app_id="metricsapp"\} (\d+)$', text, re.M)
+        small = re.search(r'^dapr_http_server_request_bytes_bucket\{app_id="metricsapp",le="1024"\} (\d+)$', text, re.M)
+        self.assertTrue(reqs and small and int(reqs.group(1)) >= 4 and small.group(1) == reqs.group(1), text[:3000])
+        self.assertIn("# TYPE dapr_http_server_response_bytes histogram", text)
         self.assertIn("# TYPE dapr_http_server_response_count counter", text)
         self.assertIn('dapr_grpc_io_server_completed_rpcs{app_id="metricsapp",grpc_server_method='
                       '"/dapr.proto.runtime.v1.Dapr/GetSecret",grpc_server_status="OK"} 1', text)

@@ -3,6 +3,7 @@
 
 import base64
 import json
+import re
 import os
 import time
 
@@ -334,6 +335,18 @@ class PubsubRedisTest(rt.ProcTestCase):
         self.assertEqual(sorted(seen), sorted(f"b-{i}" for i in range(12)))
         for i in range(12):
             self.assertEqual(seen[f"b-{i}"], 2 if kinds[i % 4] in ("flaky", "silent") else 1, f"b-{i}")
+        # daprd's bulk ingress families: one per call to the app, entries by their final status
+        m = rt.request("GET", sc.metrics_port, "/metrics").text
+
+        def entries(status):
+            pat = (r'^dapr_component_pubsub_ingress_bulk_event_count\{app_id="%s",component="pubsub",'
+                   r'process_status="%s",topic="bulk-in"\} (\S+)$' % (APP, status))
+            return sum(float(v) for v in re.findall(pat, m, re.M))
+        self.assertEqual((entries("success"), entries("drop"), entries("retry")), (9, 3, 0))
+        calls = re.search(r'^dapr_component_pubsub_ingress_bulk_count\{app_id="%s",component="pubsub",'
+                          r'topic="bulk-in"\} (\S+)$' % APP, m, re.M)
+        self.assertTrue(calls and float(calls.group(1)) >= 1, m)
+        self.assertIn("# TYPE dapr_component_pubsub_ingress_bulk_latencies histogram", m)
 
     # ---- bulk ----
 

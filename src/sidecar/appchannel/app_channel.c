@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
+#include "sidecar/metrics/metrics.h"
+
 #define TOKEN_HEADER "dapr-api-token"
 
 struct rs_app_channel {
@@ -15,6 +18,7 @@ struct rs_app_channel {
     char *token;          /* NULL when APP_API_TOKEN is not set */
     size_t reply_cap;
     char base_url[160];   /* "" when there is no app */
+    rs_metrics_t *metrics;
 };
 
 rs_app_channel_t *rs_app_channel_new(rs_http_client_t *http, const char *address, int port, const char *app_token,
@@ -34,6 +38,8 @@ void rs_app_channel_free(rs_app_channel_t *ch) {
     free(ch->token);
     free(ch);
 }
+
+void rs_app_channel_set_metrics(rs_app_channel_t *ch, rs_metrics_t *m) { ch->metrics = m; }
 
 int rs_app_channel_has_app(const rs_app_channel_t *ch) { return ch && ch->base_url[0]; }
 
@@ -57,9 +63,35 @@ long rs_app_channel_url(const rs_app_channel_t *ch, const char *path, const char
     return rs_str_join(out, cap, parts);
 }
 
+/* Method labels are static strings: a call's method string may not outlive the call. */
+static const char *method_label(const char *m) {
+    static const char *const known[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", NULL};
+    for (size_t i = 0; known[i]; i++)
+        if (m && strcmp(m, known[i]) == 0) return known[i];
+    return "other";
+}
+
+/* daprd's http/client families for a call that got an answer (a call without one has no status to record). */
+static void count_call(const rs_app_call_t *call, const rs_http_response_t *resp) {
+    rs_metrics_t *m = call->ch_->metrics;
+    if (!m || resp->result != RS_HTTP_OK) return;
+    char st[16];
+    snprintf(st, sizeof st, "%d", resp->status);
+    const char *labels[] = {"method", call->method_, "status", st, NULL};
+    rs_metrics_count_observe(m, "dapr_http_client_completed_count", "Count of completed requests",
+                             "dapr_http_client_roundtrip_latency", "End-to-end latency", labels,
+                             (double)(rs_now_us() - call->start_us_) / 1000.0);
+    rs_metrics_observe_bytes(m, "dapr_http_client_sent_bytes", "Total bytes sent in request body (not including headers)",
+                             labels, (double)call->sent_);
+    rs_metrics_observe_bytes(m, "dapr_http_client_received_bytes",
+                             "Total bytes received in response bodies (not including headers but including error "
+                             "responses with bodies)", NULL, (double)resp->body.len);
+}
+
 static void on_http_done(void *arg, rs_http_response_t *resp) {
     rs_app_call_t *call = arg;
     call->http_ = NULL;
+    count_call(call, resp);
     rs_outcome_t o;
     rs_app_outcome(resp, call->accept_, &o);
     call->reply_(call->arg_, resp, &o);
@@ -83,6 +115,10 @@ int rs_app_call(rs_app_channel_t *ch, rs_app_call_t *call, const rs_app_request_
     call->accept_ = req->accept;
     call->reply_ = reply;
     call->arg_ = arg;
+    call->ch_ = ch;
+    call->method_ = method_label(req->method);
+    call->start_us_ = ch->metrics ? rs_now_us() : 0;
+    call->sent_ = req->body ? req->body_len : 0;
     if (!rs_app_channel_has_app(ch)) return fail_now(call, 1, "app channel is not initialized");
     char url[8192];
     if (rs_app_channel_url(ch, req->path, req->query, url, sizeof url) < 0) return fail_now(call, 1, "URL too long");

@@ -57,12 +57,21 @@ typedef struct rs_app_call {
     rs_app_accept_t accept_;
     rs_app_reply_fn reply_;
     void *arg_;
+    rs_app_channel_t *ch_;
+    const char *method_;  /* a static label */
+    int64_t start_us_;
+    size_t sent_;
 } rs_app_call_t;
 
 /** Creates the channel. address/port: the app (port 0 = no app: every call fails with "app channel is not
  *  initialized"). app_token: APP_API_TOKEN or NULL (copied). reply_cap: the largest reply body accepted. */
 rs_app_channel_t *rs_app_channel_new(rs_http_client_t *http, const char *address, int port, const char *app_token,
                                      size_t reply_cap);
+struct rs_metrics;
+/** Records daprd's HTTP client families for every answered call in m (NULL: none): dapr_http_client_completed_count
+ *  and _roundtrip_latency (method, status), _sent_bytes (method, status) and _received_bytes (request and answer
+ *  bodies). */
+void rs_app_channel_set_metrics(rs_app_channel_t *ch, struct rs_metrics *m);
 /** Frees the channel. Calls in flight must have been aborted (or the HTTP client freed) first. */
 void rs_app_channel_free(rs_app_channel_t *ch);
 /** 1 if there is an app to call (an app port was given). */

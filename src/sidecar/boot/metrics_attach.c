@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "http/server.h"
+#include "sidecar/appchannel/app_channel.h"
 #include "sidecar/boot/attach.h"
 #include "sidecar/metrics/metrics.h"
 #include "sidecar/runtime/sidecar.h"
@@ -37,6 +38,7 @@ int rs_metrics_attach(rs_sidecar_t *sc, char *err, size_t errlen) {
     count_components(sc);
     if (sc->api) rs_http_server_set_observer(sc->api, rs_metrics_http_observer, sc->metrics);
     if (sc->resiliency) rs_resiliency_set_metrics(sc->resiliency, sc->metrics);
+    if (sc->app) rs_app_channel_set_metrics(sc->app, sc->metrics);
     if (sc->cfg.metrics_port <= 0) return 0;
     sc->metrics_server = rs_http_server_new(sc->base, 64 * 1024);
     const char *addr = sc->cfg.listen_addresses.len ? sc->cfg.listen_addresses.items[0] : "127.0.0.1";
@@ -52,6 +54,7 @@ int rs_metrics_attach(rs_sidecar_t *sc, char *err, size_t errlen) {
 void rs_metrics_detach(rs_sidecar_t *sc) {
     if (sc->api) rs_http_server_set_observer(sc->api, NULL, NULL);
     if (sc->resiliency) rs_resiliency_set_metrics(sc->resiliency, NULL);
+    if (sc->app) rs_app_channel_set_metrics(sc->app, NULL);
     rs_http_server_free(sc->metrics_server);
     sc->metrics_server = NULL;
     rs_metrics_free(sc->metrics);

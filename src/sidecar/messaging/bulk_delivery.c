@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/ids.h"
 #include "core/json_util.h"
 #include "core/log.h"
@@ -15,6 +16,7 @@
 #include "sidecar/messaging/cloudevent.h"
 #include "sidecar/messaging/delivery.h"
 #include "sidecar/messaging/publisher.h"
+#include "sidecar/metrics/metrics.h"
 #include "sidecar/resiliency/run.h"
 
 #define SCOPE "pubsub"
@@ -42,6 +44,7 @@ struct bulk_op {
     rs_app_call_t call;
     rs_attempt_t *attempt;
     size_t finishing;    /* dead-letter publishes in flight */
+    int64_t start_us;    /* when the delivery to the app started (metrics) */
 };
 
 struct rs_bulk_batcher {
@@ -88,9 +91,36 @@ static void on_dlq_done(void *arg, int ok, const char *err) {
     maybe_free(op);
 }
 
+/* daprd's bulk ingress families: per call to the app (count and latency, component and topic) and per entry
+ * (event_count by process_status success, drop or retry). */
+static void count_ingress(bulk_op_t *op) {
+    rs_sidecar_t *sc = op->b->sc;
+    const rs_subscription_t *s = op->b->s;
+    if (!sc->metrics) return;
+    if (op->path) {
+        const char *labels[] = {"component", s->component->name, "topic", s->topic, NULL};
+        rs_metrics_count_observe(sc->metrics, "dapr_component_pubsub_ingress_bulk_count",
+                                 "The number of incoming bulk subscribe calls arriving from the bulk pub/sub component.",
+                                 "dapr_component_pubsub_ingress_bulk_latencies",
+                                 "The consuming app event processing latency for the bulk pub/sub component.", labels,
+                                 (double)(rs_now_us() - op->start_us) / 1000.0);
+    }
+    size_t by[3] = {0, 0, 0}; /* success, drop, retry */
+    for (size_t i = 0; i < op->n; i++) by[op->e[i].state == E_OK ? 0 : op->e[i].state == E_DROP ? 1 : 2]++;
+    static const char *const status[] = {"success", "drop", "retry"};
+    for (int k = 0; k < 3; k++) {
+        if (!by[k]) continue;
+        const char *labels[] = {"component", s->component->name, "process_status", status[k], "topic", s->topic, NULL};
+        rs_metrics_inc(sc->metrics, "dapr_component_pubsub_ingress_bulk_event_count",
+                       "Total number of incoming messages arriving from the bulk pub/sub component via Bulk Subscribe.",
+                       labels, (double)by[k]);
+    }
+}
+
 /* Every entry gets its final answer: acked, dead-lettered, or left for redelivery. */
 static void finalize(bulk_op_t *op) {
     const rs_subscription_t *s = op->b->s;
+    count_ingress(op);
     op->finishing++; /* keeps op alive while acks below re-enter the component */
     for (size_t i = 0; i < op->n; i++) {
         bentry_t *e = &op->e[i];
@@ -282,6 +312,7 @@ static void flush(rs_bulk_batcher_t *b) {
         rs_policy_t *pol = b->sc->resiliency
                                ? rs_resiliency_component_policy(b->sc->resiliency, s->component, RS_DIR_INBOUND)
                                : NULL;
+        op->start_us = rs_now_us();
         op->run = rs_run_start(b->sc->base, pol, attempt_start, attempt_abort, run_done, op);
         if (pol) rs_policy_release(pol);
         if (!op->run) abort(); /* out of memory */

@@ -65,6 +65,7 @@ typedef struct {
 
 struct rs_metrics {
     observed_t observed[OBSERVED_SLOTS];
+    series_t *req_bytes, *resp_bytes; /* the server's body sizes: one series each (app_id only) */
     char *app_label; /* app_id="..." */
     family_t *fams;
     size_t nfams, allocfams;
@@ -263,6 +264,13 @@ void rs_metrics_observe(rs_metrics_t *m, const char *name, const char *help, con
     if (s) observe_series(s, v);
 }
 
+void rs_metrics_observe_bytes(rs_metrics_t *m, const char *name, const char *help, const char *const *labels,
+                              double bytes) {
+    if (!m) return;
+    series_t *s = get(m, name, help, M_SIZES, labels);
+    if (s) observe_series(s, bytes);
+}
+
 void rs_metrics_count_observe(rs_metrics_t *m, const char *count_name, const char *count_help, const char *hist_name,
                               const char *hist_help, const char *const *labels, double v) {
     if (!m) return;
@@ -346,9 +354,23 @@ static int on_metrics(rs_http_req_t *r, void *ctx) {
 
 void rs_metrics_serve(rs_metrics_t *m, rs_http_server_t *srv) { rs_http_server_add(srv, on_metrics, m); }
 
-void rs_metrics_http_observer(void *arg, const char *method, const char *route, int status, int64_t latency_us) {
+/* The series of a size histogram with no labels but app_id (created on first use). */
+static series_t *bytes_series(rs_metrics_t *m, const char *name, const char *help) {
+    return series_of(family(m, name, help, M_SIZES), M_SIZES, m->app_label, fnv(m->app_label));
+}
+
+void rs_metrics_http_observer(void *arg, const char *method, const char *route, int status, int64_t latency_us,
+                              size_t req_bytes, size_t resp_bytes) {
     rs_metrics_t *m = arg;
     if (!m) return;
+    if (!m->req_bytes) {
+        m->req_bytes = bytes_series(m, "dapr_http_server_request_bytes", "HTTP request body size if set as "
+                                    "ContentLength (uncompressed) in server.");
+        m->resp_bytes = bytes_series(m, "dapr_http_server_response_bytes",
+                                     "HTTP response body size (uncompressed) in server.");
+    }
+    if (m->req_bytes) observe_series(m->req_bytes, (double)req_bytes);
+    if (m->resp_bytes) observe_series(m->resp_bytes, (double)resp_bytes);
     if (!route) route = "other";
     double ms = (double)latency_us / 1000.0;
     uintptr_t key = (uintptr_t)method * 31 + (uintptr_t)route * 17 + (uintptr_t)status;

@@ -30,6 +30,9 @@ void rs_metrics_inc(rs_metrics_t *m, const char *name, const char *help, const c
 void rs_metrics_set(rs_metrics_t *m, const char *name, const char *help, const char *const *labels, double v);
 /** Records one observation (milliseconds) in a histogram with buckets from 0.1ms to 60s. */
 void rs_metrics_observe(rs_metrics_t *m, const char *name, const char *help, const char *const *labels, double v);
+/** Records one size (bytes) in a histogram with daprd's size buckets (1 KiB to 4 GiB). */
+void rs_metrics_observe_bytes(rs_metrics_t *m, const char *name, const char *help, const char *const *labels,
+                              double bytes);
 /** Adds 1 to counter `count_name` and records `v` in histogram `hist_name`, both with the same labels (rendered
  *  once): daprd's count + latency pairs. */
 void rs_metrics_count_observe(rs_metrics_t *m, const char *count_name, const char *count_help, const char *hist_name,
@@ -43,8 +46,10 @@ char *rs_metrics_render(rs_metrics_t *m, size_t *len);
 /** Adds the GET /metrics handler to a server chain. */
 void rs_metrics_serve(rs_metrics_t *m, rs_http_server_t *srv);
 /** An rs_http_observer_fn (arg = rs_metrics_t *) that records dapr_http_server_request_count (method, path),
- *  dapr_http_server_response_count and dapr_http_server_latency (method, path, status); path is the route label. */
-void rs_metrics_http_observer(void *arg, const char *method, const char *route, int status, int64_t latency_us);
+ *  dapr_http_server_response_count and dapr_http_server_latency (method, path, status), path being the route label,
+ *  and dapr_http_server_request_bytes / _response_bytes (body sizes, app_id only, as daprd). */
+void rs_metrics_http_observer(void *arg, const char *method, const char *route, int status, int64_t latency_us,
+                              size_t req_bytes, size_t resp_bytes);
 
 /** Records one finished gRPC server call as daprd does: dapr_grpc_io_server_completed_rpcs and
  *  dapr_grpc_io_server_server_latency (ms) by grpc_server_method and grpc_server_status (grpc-go's code name, e.g.

@@ -253,8 +253,11 @@ static int wait_flushed(cli_t *c, int ms) {
 
 /* ------------------------------------------------------------- handlers -- */
 
-static void observer(void *arg, const char *method, const char *route, int status, int64_t latency_us) {
+static void observer(void *arg, const char *method, const char *route, int status, int64_t latency_us,
+                     size_t req_bytes, size_t resp_bytes) {
     (void)arg;
+    (void)req_bytes;
+    (void)resp_bytes;
     if (fx.nobs == MAX_OBS) return;
     obs_t *o = &fx.obs[fx.nobs++];
     snprintf(o->method, sizeof o->method, "%s", method ? method : "(null)");
