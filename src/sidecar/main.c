@@ -76,8 +76,8 @@ static void usage(FILE *out) {
             "usage: ripstopd [flags]\n"
             "A Dapr-API-compatible sidecar. Flags follow daprd's (one or two dashes).\n\n"
             "  --app-id ID                 the app's id (required)\n"
-            "  --app-port PORT             the app's HTTP port (omit if the app serves nothing)\n"
-            "  --app-protocol http         only http is supported\n"
+            "  --app-port PORT             the app's port (omit if the app serves nothing)\n"
+            "  --app-protocol P            http (default) or grpc: how the app is called\n"
             "  --app-channel-address ADDR  where the app listens (default 127.0.0.1)\n"
             "  --dapr-http-port PORT       Dapr HTTP API port (default 3500)\n"
             "  --dapr-grpc-port PORT       Dapr gRPC API port (default 50001; if the default is taken, the\n"
@@ -157,10 +157,12 @@ static int parse_flags(rs_sidecar_config_t *cfg, int argc, char **argv) {
             if (parse_port(optarg, &cfg->app_port) != 0) goto bad_value;
             break;
         case OPT_APP_PROTOCOL:
-            if (strcmp(optarg, "http") != 0) {
-                fprintf(stderr, "ripstopd: --app-protocol %s is not supported (only http)\n", optarg);
+            if (strcmp(optarg, "http") != 0 && strcmp(optarg, "grpc") != 0) {
+                fprintf(stderr, "ripstopd: --app-protocol %s is not supported (http or grpc)\n", optarg);
                 return -1;
             }
+            free(cfg->app_protocol);
+            cfg->app_protocol = rs_strdup(optarg);
             break;
         case OPT_APP_CHANNEL_ADDRESS: free(cfg->app_channel_address); cfg->app_channel_address = rs_strdup(optarg); break;
         case OPT_HTTP_PORT:

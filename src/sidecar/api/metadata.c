@@ -32,7 +32,7 @@ static json_t *metadata_json(rs_metadata_t *m) {
     json_object_set(o, "subscriptions", m->subscriptions);
     if (m->app_port) {
         json_object_set_new(o, "appConnectionProperties",
-                            json_pack("{s:i, s:s, s:s, s:i}", "port", m->app_port, "protocol", "http", "channelAddress",
+                            json_pack("{s:i, s:s, s:s, s:i}", "port", m->app_port, "protocol", m->app_protocol, "channelAddress",
                                       m->app_channel_address, "maxConcurrency", -1));
     }
     return o;

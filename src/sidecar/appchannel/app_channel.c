@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The app channel; see app_channel.h. Service invocation runs through here on
  * every call, so building a call joins strings on the stack and allocates
- * nothing. */
+ * nothing. A gRPC app's calls go to grpc_app.c. */
 #include "sidecar/appchannel/app_channel.h"
 
 #include <stdio.h>
@@ -10,11 +10,13 @@
 
 #include "core/clock.h"
 #include "sidecar/metrics/metrics.h"
+#include "sidecar/appchannel/grpc_app.h"
 
 #define TOKEN_HEADER "dapr-api-token"
 
 struct rs_app_channel {
     rs_http_client_t *http;
+    rs_app_grpc_t *grpc;  /* set for a gRPC app: every call goes there */
     char *token;          /* NULL when APP_API_TOKEN is not set */
     size_t reply_cap;
     char base_url[160];   /* "" when there is no app */
@@ -33,8 +35,18 @@ rs_app_channel_t *rs_app_channel_new(rs_http_client_t *http, const char *address
     return ch;
 }
 
+rs_app_channel_t *rs_app_channel_new_grpc(struct event_base *base, const char *address, int port,
+                                          const char *app_token, size_t reply_cap) {
+    rs_app_channel_t *ch = rs_app_channel_new(NULL, address, port, app_token, reply_cap);
+    if (port > 0) ch->grpc = rs_app_grpc_new(base, address, port, ch->token, ch->reply_cap);
+    return ch;
+}
+
+const char *rs_app_channel_protocol(const rs_app_channel_t *ch) { return ch && ch->grpc ? "grpc" : "http"; }
+
 void rs_app_channel_free(rs_app_channel_t *ch) {
     if (!ch) return;
+    rs_app_grpc_free(ch->grpc);
     free(ch->token);
     free(ch);
 }
@@ -112,6 +124,7 @@ static int fail_now(rs_app_call_t *call, int permanent, const char *why) {
 int rs_app_call(rs_app_channel_t *ch, rs_app_call_t *call, const rs_app_request_t *req, rs_app_reply_fn reply,
                 void *arg) {
     call->http_ = NULL;
+    call->grpc_ = NULL;
     call->accept_ = req->accept;
     call->reply_ = reply;
     call->arg_ = arg;
@@ -120,6 +133,10 @@ int rs_app_call(rs_app_channel_t *ch, rs_app_call_t *call, const rs_app_request_
     call->start_us_ = ch->metrics ? rs_now_us() : 0;
     call->sent_ = req->body ? req->body_len : 0;
     if (!rs_app_channel_has_app(ch)) return fail_now(call, 1, "app channel is not initialized");
+    if (ch->grpc) {
+        char why[200];
+        return rs_app_grpc_call(ch->grpc, call, req, why, sizeof why) == 0 ? 0 : fail_now(call, 1, why);
+    }
     char url[8192];
     if (rs_app_channel_url(ch, req->path, req->query, url, sizeof url) < 0) return fail_now(call, 1, "URL too long");
     rs_kvlist_t own = {0};
@@ -140,4 +157,5 @@ int rs_app_call(rs_app_channel_t *ch, rs_app_call_t *call, const rs_app_request_
 void rs_app_call_abort(rs_app_call_t *call) {
     if (call->http_) rs_http_cancel(call->http_);
     call->http_ = NULL;
+    rs_app_grpc_abort(call);
 }

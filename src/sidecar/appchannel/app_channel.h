@@ -10,12 +10,21 @@
  *   - the mapping of the app's answer to a resiliency outcome;
  *   - aborting a call in flight.
  *
+ * Callers speak HTTP: a request is a method, a path, headers and a body, and
+ * the answer a status, headers and a body. With --app-protocol grpc the
+ * channel carries the same calls as Dapr's AppCallback service
+ * (grpc_app.c): each request says what it is (rs_app_kind_t), the channel
+ * turns it into the matching gRPC call and the app's reply back into the
+ * HTTP answer the caller already understands, so no caller knows which
+ * protocol the app speaks.
+ *
  * A call's state lives in an rs_app_call_t the caller embeds in its own
  * operation, so a call costs no allocation of its own (the invoke path is
  * allocation-counted, docs/performance.md). */
 #ifndef RS_SIDECAR_APP_CHANNEL_H
 #define RS_SIDECAR_APP_CHANNEL_H
 
+#include <event2/event.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +41,16 @@ typedef enum {
     RS_APP_ACCEPT_200,         /* input bindings: exactly 200, so Dapr retries even a 204 */
 } rs_app_accept_t;
 
+/** What a call is for. Only the gRPC channel needs it (it picks the AppCallback method by it); 0 is invocation. */
+typedef enum {
+    RS_APP_INVOKE = 0,          /* OnInvoke; the answer is the app's */
+    RS_APP_TOPIC_EVENT,         /* OnTopicEvent; body = the CloudEvent; answer 200 {"status": SUCCESS|RETRY|DROP} */
+    RS_APP_BULK_TOPIC_EVENT,    /* OnBulkTopicEventAlpha1; body = the bulk request; answer 200 {"statuses": [...]} */
+    RS_APP_BINDING_EVENT,       /* OnBindingEvent for binding `name`; headers but Content-Type = the metadata */
+    RS_APP_BINDING_PROBE,       /* ListInputBindings: 200 when it lists binding `name`, else 404 */
+    RS_APP_SUBSCRIPTIONS,       /* ListTopicSubscriptions; answer 200 with the JSON of GET /dapr/subscribe */
+} rs_app_kind_t;
+
 /** One call to the app. Everything is borrowed for the duration of rs_app_call only. */
 typedef struct rs_app_request {
     const char *method;     /* "POST", "GET", "OPTIONS", ... */
@@ -42,6 +61,8 @@ typedef struct rs_app_request {
     size_t body_len;
     int64_t timeout_ms;     /* whole call; 0 = none (a resiliency timeout still applies) */
     rs_app_accept_t accept;
+    rs_app_kind_t kind;
+    const char *name;       /* the binding's name, for RS_APP_BINDING_EVENT and RS_APP_BINDING_PROBE */
 } rs_app_request_t;
 
 /** The app's answer. resp is the client's (valid during the call only; the callback may take resp->body with
@@ -54,6 +75,7 @@ typedef void (*rs_app_reply_fn)(void *arg, rs_http_response_t *resp, rs_outcome_
 typedef struct rs_app_call {
     /* private */
     rs_http_call_t *http_;
+    struct rs_app_grpc_call *grpc_;
     rs_app_accept_t accept_;
     rs_app_reply_fn reply_;
     void *arg_;
@@ -72,13 +94,19 @@ struct rs_metrics;
  *  and _roundtrip_latency (method, status), _sent_bytes (method, status) and _received_bytes (request and answer
  *  bodies). */
 void rs_app_channel_set_metrics(rs_app_channel_t *ch, struct rs_metrics *m);
+/** The same for an app that serves Dapr's AppCallback service over gRPC (--app-protocol grpc): one HTTP/2
+ *  connection on base, dialled by the first call. */
+rs_app_channel_t *rs_app_channel_new_grpc(struct event_base *base, const char *address, int port,
+                                          const char *app_token, size_t reply_cap);
 /** Frees the channel. Calls in flight must have been aborted (or the HTTP client freed) first. */
 void rs_app_channel_free(rs_app_channel_t *ch);
 /** 1 if there is an app to call (an app port was given). */
 int rs_app_channel_has_app(const rs_app_channel_t *ch);
+/** "http" or "grpc": the protocol the app speaks. */
+const char *rs_app_channel_protocol(const rs_app_channel_t *ch);
 
-/** Writes the app URL for path and query (as rs_app_call builds it) into out. Returns its length, or -1 when there
- *  is no app or it does not fit in cap bytes. */
+/** Writes the app URL for path and query (as rs_app_call builds it for an HTTP app) into out. Returns its length,
+ *  or -1 when there is no app or it does not fit in cap bytes. */
 long rs_app_channel_url(const rs_app_channel_t *ch, const char *path, const char *query, char *out, size_t cap);
 
 /** Starts a call. reply runs exactly once from the loop, unless rs_app_call_abort runs first. When the call
@@ -90,7 +118,7 @@ int rs_app_call(rs_app_channel_t *ch, rs_app_call_t *call, const rs_app_request_
 /** Aborts the call in flight, if any: its reply will not run. */
 void rs_app_call_abort(rs_app_call_t *call);
 /** 1 while a call is in flight. */
-static inline int rs_app_call_pending(const rs_app_call_t *call) { return call->http_ != NULL; }
+static inline int rs_app_call_pending(const rs_app_call_t *call) { return call->http_ != NULL || call->grpc_ != NULL; }
 
 /** Judges an answer as rs_app_call does (also for a peer sidecar's answer, which passes the app's through):
  *  a transport failure is a retriable error with its reason; a status outside `accept` a retriable error carrying

@@ -164,8 +164,12 @@ int rs_sidecar_init(rs_sidecar_t *sc, struct event_base *base, char *err, size_t
         return -1;
     rs_warn_unsupported(&sc->resources);
     sc->http = rs_http_client_new(base);
-    sc->app = rs_app_channel_new(sc->http, sc->cfg.app_channel_address, sc->cfg.app_port, sc->cfg.app_api_token,
-                                 sc->cfg.max_body_size);
+    if (sc->cfg.app_protocol && strcmp(sc->cfg.app_protocol, "grpc") == 0)
+        sc->app = rs_app_channel_new_grpc(base, sc->cfg.app_channel_address, sc->cfg.app_port,
+                                          sc->cfg.app_api_token, sc->cfg.max_body_size);
+    else
+        sc->app = rs_app_channel_new(sc->http, sc->cfg.app_channel_address, sc->cfg.app_port,
+                                     sc->cfg.app_api_token, sc->cfg.max_body_size);
     sc->host.base = base;
     sc->host.http = sc->http;
     sc->host.app_id = sc->cfg.app_id;

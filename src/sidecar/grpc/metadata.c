@@ -99,7 +99,7 @@ static void get_metadata(rs_sidecar_t *sc, rs_grpc_call_t *call, const ProtobufC
     Dapr__Proto__Runtime__V1__AppConnectionProperties app = DAPR__PROTO__RUNTIME__V1__APP_CONNECTION_PROPERTIES__INIT;
     if (m.app_port) {
         app.port = m.app_port;
-        app.protocol = "http";
+        app.protocol = (char *)m.app_protocol;
         app.channel_address = (char *)m.app_channel_address;
         app.max_concurrency = -1;
         r.app_connection_properties = &app;

@@ -30,7 +30,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/str.h"
-#include "sidecar/grpc/wire.h"
+#include "http/grpc_wire.h"
 
 #define MAX_LISTENERS 8
 #define OUT_HIGH (1024 * 1024)

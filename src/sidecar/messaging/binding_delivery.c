@@ -92,7 +92,8 @@ static void attempt_start(rs_attempt_t *a, void *arg) {
     delivery_t *d = arg;
     d->attempt = a;
     rs_app_request_t req = {.method = "POST", .path = d->route, .headers = &d->headers, .body = d->data,
-                            .body_len = d->len, .accept = RS_APP_ACCEPT_200};
+                            .body_len = d->len, .accept = RS_APP_ACCEPT_200, .kind = RS_APP_BINDING_EVENT,
+                            .name = d->c->name};
     rs_app_call(d->ctx->sc->app, &d->call, &req, on_app_reply, d);
 }
 
@@ -168,7 +169,9 @@ static void start_binding(bd_ctx_t *ctx, rs_component_t *c) {
         RS_ERROR(SCOPE, "%s: cannot start the input binding: %s", c->name, err);
         return;
     }
-    RS_INFO(SCOPE, "%s: delivering its events to POST /%s", c->name, route_of(c));
+    if (strcmp(rs_app_channel_protocol(ctx->sc->app), "grpc") == 0)
+        RS_INFO(SCOPE, "%s: delivering its events to the app's OnBindingEvent", c->name);
+    else RS_INFO(SCOPE, "%s: delivering its events to POST /%s", c->name, route_of(c));
 }
 
 static void probe_free(probe_t *p) {
@@ -184,7 +187,9 @@ static void on_probe_reply(void *arg, rs_http_response_t *resp, rs_outcome_t *o)
     (void)o;
     int subscribed = resp->result == RS_HTTP_OK && (resp->status / 100 == 2 || resp->status == 405);
     char why[300] = "";
-    if (resp->result != RS_HTTP_OK) snprintf(why, sizeof why, "OPTIONS failed: %s", resp->error);
+    const char *asked = strcmp(rs_app_channel_protocol(ctx->sc->app), "grpc") == 0 ? "ListInputBindings" : "OPTIONS";
+    if (resp->result != RS_HTTP_OK) snprintf(why, sizeof why, "%s failed: %s", asked, resp->error);
+    else if (!subscribed && *asked == 'L') snprintf(why, sizeof why, "ListInputBindings does not list it");
     else if (!subscribed) snprintf(why, sizeof why, "OPTIONS answered %d", resp->status);
     probe_free(p);
     if (ctx->stopping) return;
@@ -199,7 +204,7 @@ static void probe(bd_ctx_t *ctx, rs_component_t *c) {
     rs_kvlist_set(&p->headers, "Content-Type", "application/json");
     LIST_PUSH(ctx->probes, p);
     rs_app_request_t req = {.method = "OPTIONS", .path = route_of(c), .headers = &p->headers,
-                            .timeout_ms = PROBE_TIMEOUT_MS};
+                            .timeout_ms = PROBE_TIMEOUT_MS, .kind = RS_APP_BINDING_PROBE, .name = c->name};
     rs_app_call(ctx->sc->app, &p->call, &req, on_probe_reply, p);
 }
 

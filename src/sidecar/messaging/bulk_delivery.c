@@ -222,7 +222,7 @@ static void attempt_start(rs_attempt_t *a, void *arg) {
     rs_kvlist_set(&headers, "Content-Type", "application/json");
     rs_kvlist_set(&headers, "pubsubName", op->b->s->pubsubname);
     rs_app_request_t req = {.method = "POST", .path = op->path, .headers = &headers, .body = body, .body_len = len,
-                            .accept = RS_APP_ACCEPT_2XX};
+                            .accept = RS_APP_ACCEPT_2XX, .kind = RS_APP_BULK_TOPIC_EVENT};
     rs_app_call(op->b->sc->app, &op->call, &req, on_reply, op);
     free(body);
     rs_kvlist_free(&headers);

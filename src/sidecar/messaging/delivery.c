@@ -167,7 +167,7 @@ static void attempt_start(rs_attempt_t *a, void *op) {
     char tp[56];
     if (rs_attempt_traceparent(a, tp)) rs_kvlist_set(&d->headers, "traceparent", tp); /* the app's parent */
     rs_app_request_t req = {.method = "POST", .path = d->route, .headers = &d->headers, .body = d->body,
-                            .body_len = d->body_len, .accept = RS_APP_ACCEPT_2XX};
+                            .body_len = d->body_len, .accept = RS_APP_ACCEPT_2XX, .kind = RS_APP_TOPIC_EVENT};
     rs_app_call(d->sc->app, &d->call, &req, on_app_reply, d);
 }
 

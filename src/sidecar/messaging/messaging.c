@@ -120,7 +120,8 @@ static void on_subscribe_reply(void *arg, rs_http_response_t *resp, rs_outcome_t
 }
 
 static void fetch_start(rs_messaging_t *mg) {
-    rs_app_request_t req = {.method = "GET", .path = "/dapr/subscribe", .timeout_ms = FETCH_TIMEOUT_MS};
+    rs_app_request_t req = {.method = "GET", .path = "/dapr/subscribe", .timeout_ms = FETCH_TIMEOUT_MS,
+                            .kind = RS_APP_SUBSCRIPTIONS};
     mg->fetch_attempt++;
     rs_app_call(mg->sc->app, &mg->fetch, &req, on_subscribe_reply, mg); /* a call that cannot start is retried */
 }

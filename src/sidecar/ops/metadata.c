@@ -15,7 +15,8 @@ void rs_ops_metadata_get(rs_sidecar_t *sc, rs_metadata_t *out) {
                            .extended = &sc->extended_metadata,
                            .subscriptions = rs_subscriptions_metadata_json(sc),
                            .app_port = sc->cfg.app_port,
-                           .app_channel_address = sc->cfg.app_channel_address};
+                           .app_channel_address = sc->cfg.app_channel_address,
+                           .app_protocol = sc->cfg.app_protocol ? sc->cfg.app_protocol : "http"};
     out->components = rs_xcalloc(sc->ncomponents ? sc->ncomponents : 1, sizeof *out->components);
     for (size_t i = 0; i < sc->ncomponents; i++) {
         const rs_component_t *c = sc->components[i];

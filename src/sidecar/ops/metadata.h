@@ -26,6 +26,7 @@ typedef struct {
     json_t *subscriptions;                /**< owned: Dapr's subscription list (messaging) */
     int app_port;                         /**< 0 = no app */
     const char *app_channel_address;
+    const char *app_protocol;             /**< "http" or "grpc" */
 } rs_metadata_t;
 
 /** Fills *out. Release it with rs_ops_metadata_release. */

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* The small pure pieces of gRPC's HTTP/2 mapping (grpc/grpc doc/PROTOCOL-HTTP2.md),
- * kept apart from the connection code so they can be unit-tested:
- * the 5-byte message prefix, the grpc-timeout header and the percent-encoding
- * of grpc-message. */
-#ifndef RS_SIDECAR_GRPC_WIRE_H
-#define RS_SIDECAR_GRPC_WIRE_H
+ * kept apart from the connection code so they can be unit-tested: the 5-byte
+ * message prefix, the grpc-timeout header and the percent-encoding of
+ * grpc-message. Shared by the sidecar's gRPC server (sidecar/grpc/server.c)
+ * and the client that calls a gRPC app (grpc_client.c). */
+#ifndef RS_HTTP_GRPC_WIRE_H
+#define RS_HTTP_GRPC_WIRE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -24,5 +25,13 @@ int rs_grpc_timeout_parse(const char *s, int64_t *ms);
 /** Percent-encodes a grpc-message value into out (capacity cap, NUL-terminated, cut at a whole escape):
  *  bytes outside 0x20..0x7e and '%' become %XX. Returns out. */
 char *rs_grpc_message_encode(const char *msg, char *out, size_t cap);
+
+/** Writes ms as a grpc-timeout value ("<at most 8 digits><unit>", milliseconds, or seconds when the number does
+ *  not fit) into out (at least 12 bytes). ms must be positive. Returns out. */
+char *rs_grpc_timeout_format(int64_t ms, char *out);
+
+/** Decodes a percent-encoded grpc-message value of len bytes into out (capacity cap, NUL-terminated, cut when
+ *  full); a '%' not followed by two hex digits is kept as it is. Returns out. */
+char *rs_grpc_message_decode(const char *in, size_t len, char *out, size_t cap);
 
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* gRPC's message prefix, grpc-timeout and grpc-message encoding (wire.h). */
-#include "sidecar/grpc/wire.h"
+/* gRPC's message prefix, grpc-timeout and grpc-message encoding (grpc_wire.h). */
+#include "http/grpc_wire.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void rs_grpc_prefix_read(const uint8_t *p, int *compressed, uint32_t *len) {
@@ -51,6 +52,35 @@ char *rs_grpc_message_encode(const char *msg, char *out, size_t cap) {
             out[o++] = '%';
             out[o++] = hex[*p >> 4];
             out[o++] = hex[*p & 15];
+        }
+    }
+    if (cap) out[o] = '\0';
+    return out;
+}
+
+char *rs_grpc_timeout_format(int64_t ms, char *out) {
+    if (ms < 1) ms = 1;
+    if (ms <= 99999999) snprintf(out, 12, "%lldm", (long long)ms);
+    else snprintf(out, 12, "%lldS", (long long)((ms + 999) / 1000 > 99999999 ? 99999999 : (ms + 999) / 1000));
+    return out;
+}
+
+static int hexval(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+char *rs_grpc_message_decode(const char *in, size_t len, char *out, size_t cap) {
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 1 < cap; i++) {
+        int hi, lo;
+        if (in[i] == '%' && i + 2 < len && (hi = hexval(in[i + 1])) >= 0 && (lo = hexval(in[i + 2])) >= 0) {
+            out[o++] = (char)(hi << 4 | lo);
+            i += 2;
+        } else {
+            out[o++] = in[i];
         }
     }
     if (cap) out[o] = '\0';

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* gRPC's wire pieces: message prefix, grpc-timeout, grpc-message encoding. */
-#include "sidecar/grpc/wire.h"
+/* gRPC's wire pieces: message prefix, grpc-timeout, grpc-message encoding and decoding. */
+#include "http/grpc_wire.h"
 #include "test.h"
 
 TEST(prefix_round_trip) {
@@ -51,10 +51,32 @@ TEST(message_percent_encoding) {
     ASSERT_STREQ(rs_grpc_message_encode("ab\n", out, 5), "ab");
 }
 
+TEST(message_percent_decoding) {
+    char out[64];
+    ASSERT_STREQ(rs_grpc_message_decode("50%25 %C3%A9%0A", 15, out, sizeof out), "50% \xc3\xa9\n");
+    /* a '%' without two hex digits stays, as grpc-go keeps it */
+    ASSERT_STREQ(rs_grpc_message_decode("100% sure %4", 12, out, sizeof out), "100% sure %4");
+    ASSERT_STREQ(rs_grpc_message_decode("abcdef", 6, out, 4), "abc"); /* cut when full */
+}
+
+TEST(timeout_format_round_trip) {
+    char out[12];
+    int64_t ms;
+    ASSERT_STREQ(rs_grpc_timeout_format(250, out), "250m");
+    ASSERT_EQ(rs_grpc_timeout_parse(out, &ms), 0);
+    ASSERT_EQ(ms, 250);
+    ASSERT_STREQ(rs_grpc_timeout_format(0, out), "1m"); /* never 0: that would be no time at all */
+    ASSERT_STREQ(rs_grpc_timeout_format(100000000, out), "100000S"); /* too many digits for m */
+    ASSERT_EQ(rs_grpc_timeout_parse(out, &ms), 0);
+    ASSERT_EQ(ms, 100000000);
+}
+
 int main(void) {
     RUN(prefix_round_trip);
     RUN(timeout_units);
     RUN(timeout_malformed);
     RUN(message_percent_encoding);
+    RUN(message_percent_decoding);
+    RUN(timeout_format_round_trip);
     return TEST_SUMMARY();
 }

@@ -1,0 +1,220 @@
+"""The app channel over gRPC (`ripstopd --app-protocol grpc`).
+
+JsSdkGrpcApp: an app written with the official Dapr JS SDK's gRPC server
+(tests/integration/grpc/sdk_app.mjs) behind ripstopd and a real redis-server:
+service invocation (verb, query, content type, an app error), topic events
+(SUCCESS, RETRY under an inbound retry policy, DROP; the API token and
+traceparent as metadata), input-binding events (cron) for the bindings the
+app lists, and the metadata API naming the protocol.
+
+GrpcAppFaults: a raw HTTP/2 app (tests/lib/grpc_fault_app.py) that is not
+there yet, resets streams, answers too much, answers never, or answers a gRPC
+error: each becomes the error the HTTP channel gives, resiliency retries the
+retriable ones, and calls share one connection."""
+
+import json
+import os
+import subprocess
+import threading
+
+import ripstop_testlib as t
+from grpc_fault_app import FaultApp
+from pubsub_fixtures import publish, redis_pubsub_yaml, resiliency_yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+TOKEN = "app-token-1"
+
+
+def cron_yaml(name):
+    return f"""apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: {name}
+spec:
+  type: bindings.cron
+  version: v1
+  metadata:
+  - name: schedule
+    value: "* * * * * *"
+"""
+
+
+class NodeApp:
+    """sdk_app.mjs on a free port; its JSON lines are collected as they come."""
+
+    def __init__(self, port, grpc_port):
+        self.port = port
+        self.events = []
+        self.lock = threading.Lock()
+        self.p = subprocess.Popen(["node", os.path.join(HERE, "grpc", "sdk_app.mjs"), str(port), str(grpc_port)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
+                                  start_new_session=True)
+        self.output = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.p.stdout:
+            self.output.append(line)
+            if line.startswith("{"):
+                with self.lock:
+                    self.events.append(json.loads(line))
+
+    def where(self, **kw):
+        with self.lock:
+            return [e for e in self.events if all(e.get(k) == v for k, v in kw.items())]
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.terminate()
+            try:
+                self.p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait(timeout=10)
+        self.p.stdout.close()
+
+
+class JsSdkGrpcApp(t.ProcTestCase):
+    def setUp(self):
+        super().setUp()
+        if not os.path.isdir(os.path.join(REPO, "node_modules", "@dapr", "dapr")):
+            self.fail("node_modules/@dapr/dapr is missing: run scripts/setup.sh (npm ci)")
+        self.redis = self.track(t.Redis())
+        res = resiliency_yaml("bus", inbound={"retry": "fast"},
+                              retries={"fast": {"policy": "constant", "duration": "50ms", "maxRetries": 3}})
+        files = {"pubsub.yaml": redis_pubsub_yaml("bus", self.redis), "tick.yaml": cron_yaml("tick"),
+                 "tock.yaml": cron_yaml("tock"), "res.yaml": res}
+        app_port = t.free_port()
+        # Both start at once: the sidecar dials the app's port until it answers, the app's client waits for
+        # the sidecar.
+        self.sidecar = self.track(t.Sidecar("grpc-app", resources=t.write_resources(files), app_port=app_port,
+                                            env={"APP_API_TOKEN": TOKEN}, extra_args=["--app-protocol", "grpc"],
+                                            wait=False))
+        self.app = self.track(NodeApp(app_port, self.sidecar.grpc_port))
+        t.wait_for(lambda: self.app.where(what="started"), 30, what="the JS app started (its client found ripstopd)")
+
+    def invoke(self, method, verb="POST", body=None, query="", headers=None):
+        path = f"/v1.0/invoke/grpc-app/method/{method}" + (f"?{query}" if query else "")
+        return self.sidecar.req(verb, path, body=body, headers=headers)
+
+    def test_app_callbacks(self):
+        # invocation: body, content type, verb and query reach OnInvoke; the reply's data and content type return
+        r = self.invoke("hello", body=json.dumps({"a": 1}), query="x=1&y=2",
+                        headers={"Content-Type": "application/json"})
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(json.loads(r.body), {"got": {"a": 1}, "query": "x=1&y=2"})
+        self.assertEqual(r.headers.get("content-type"), "application/json")
+        self.assertEqual(self.app.where(what="invoke")[0]["contentType"], "application/json")
+        r = self.invoke("ping", verb="GET", query="z=3")
+        self.assertEqual((r.status, json.loads(r.body)), (200, {"pong": "z=3"}))
+        # a handler that throws: the gRPC status as the HTTP status daprd maps it to, the status as JSON
+        r = self.invoke("fail")
+        self.assertEqual(r.status, 500, r.body)
+        self.assertEqual(json.loads(r.body)["code"], 13)
+
+        # topic events: subscriptions came from ListTopicSubscriptions
+        self.assertEqual(publish(self.sidecar, "bus", "orders", {"id": 7}, headers={
+            "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}).status, 204)
+        t.wait_for(lambda: self.app.where(what="topic", topic="orders"), 15, what="the order event")
+        ev = self.app.where(what="topic", topic="orders")[0]
+        self.assertEqual(ev["data"], {"id": 7})
+        self.assertEqual(ev["token"], TOKEN)
+        self.assertTrue(ev["traceparent"].startswith("00-0af7651916cd43dd8448eb211c80319c-"), ev)
+        # RETRY is retried by the inbound policy, then SUCCESS acks it
+        self.assertEqual(publish(self.sidecar, "bus", "flaky", {"n": 1}).status, 204)
+        t.wait_for(lambda: len(self.app.where(what="topic", topic="flaky")) >= 2, 15, what="the retried event")
+        # DROP: delivered once, acked, not retried
+        self.assertEqual(publish(self.sidecar, "bus", "unwanted", {"n": 2}).status, 204)
+        t.wait_for(lambda: self.app.where(what="topic", topic="unwanted"), 15, what="the dropped event")
+        t.wait_for(lambda: "DROP status returned from app" in self.sidecar.proc.log(), 5, what="the drop logged")
+
+        # bindings: the app lists "tick" only (ListInputBindings), so only tick's events reach OnBindingEvent
+        t.wait_for(lambda: self.app.where(what="binding", name="tick"), 15, what="a cron event")
+        log = self.sidecar.proc.log()
+        self.assertIn("app has not subscribed to binding tock", log)
+        self.assertNotIn("app has not subscribed to binding tick", log)
+
+        # metadata names the protocol; the retried event came exactly twice, the dropped one once
+        md = json.loads(self.sidecar.req("GET", "/v1.0/metadata").body)
+        self.assertEqual(md["appConnectionProperties"]["protocol"], "grpc")
+        self.assertEqual(len(self.app.where(what="topic", topic="flaky")), 2)
+        self.assertEqual(len(self.app.where(what="topic", topic="unwanted")), 1)
+
+
+class GrpcAppFaults(t.ProcTestCase):
+    def setUp(self):
+        super().setUp()
+        self.app_port = t.free_port()
+        res = """apiVersion: dapr.io/v1alpha1
+kind: Resiliency
+metadata:
+  name: res
+spec:
+  policies:
+    timeouts:
+      short: 300ms
+    retries:
+      twice:
+        policy: constant
+        duration: 20ms
+        maxRetries: 2
+  targets:
+    apps:
+      faulty:
+        retry: twice
+        timeout: short
+"""
+        self.sidecar = self.track(t.Sidecar("faulty", resources=t.write_resources({"res.yaml": res}),
+                                            app_port=self.app_port,
+                                            extra_args=["--app-protocol", "grpc", "--max-body-size", "4Ki"]))
+
+    def invoke(self, method):
+        return self.sidecar.req("POST", f"/v1.0/invoke/faulty/method/{method}", body=b"{}")
+
+    def test_errors(self):
+        # not listening yet: connect refused, retried by the policy, then ERR_DIRECT_INVOKE as over HTTP
+        r = self.invoke("ok")
+        self.assertEqual(r.status, 500, r.body)
+        self.assertEqual(json.loads(r.body)["errorCode"], "ERR_DIRECT_INVOKE")
+        self.assertIn("connect: Connection refused", json.loads(r.body)["message"])
+
+        app = self.track(FaultApp(self.app_port, big_size=8192))
+        r = self.invoke("ok")
+        self.assertEqual((r.status, r.body, r.headers.get("content-type")), (200, b"ok", "text/plain"))
+
+        # the app resets the stream: a transport error, retried (1 + 2 attempts), then ERR_DIRECT_INVOKE
+        r = self.invoke("reset")
+        self.assertEqual(r.status, 500, r.body)
+        self.assertIn("the app reset the stream", json.loads(r.body)["message"])
+        self.assertEqual(app.calls.count("reset"), 3)
+
+        # a reply over --max-body-size: refused without reading it
+        r = self.invoke("big")
+        self.assertEqual(r.status, 500, r.body)
+        self.assertIn("response larger than 4096 bytes", json.loads(r.body)["message"])
+
+        # slower than the policy's timeout: every attempt's stream is reset, so the app can stop
+        r = self.invoke("slow")
+        self.assertEqual(r.status, 500, r.body)
+        self.assertIn("context deadline exceeded", json.loads(r.body)["message"])
+        t.wait_for(lambda: app.resets.count("slow") == 3, 5, what="three resets of the slow streams")
+
+        # a gRPC error status: answered (not retried: the app answered), mapped as daprd maps it
+        r = self.invoke("status")
+        self.assertEqual(r.status, 404, r.body)
+        self.assertEqual(json.loads(r.body), {"code": 5, "message": "no such order", "details": []})
+
+        # concurrent calls share the one connection
+        rs = []
+        threads = [threading.Thread(target=lambda: rs.append(self.invoke("ok").status)) for _ in range(8)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(30)
+        self.assertEqual(rs, [200] * 8)
+        self.assertEqual(app.connections, 1)
+
+
+if __name__ == "__main__":
+    t.main()

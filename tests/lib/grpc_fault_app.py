@@ -1,0 +1,112 @@
+"""A gRPC app that misbehaves on purpose, for the app channel's error tests: an
+HTTP/2 server (python3-h2) that answers Dapr's AppCallback/OnInvoke by the
+invoked method's name (InvokeRequest field 1):
+
+  ok     replies InvokeResponse{data, content_type "text/plain"} with "ok"
+  reset  resets the stream (RST_STREAM INTERNAL_ERROR) instead of answering
+  big    replies with a message of `big_size` bytes
+  slow   never answers; a reset of the stream by the sidecar is recorded
+  status answers gRPC status 5 (NOT_FOUND) with a message
+
+Every other method of the service is UNIMPLEMENTED. It records the methods
+called, the streams the client reset and the HTTP/2 connections it served."""
+
+import socket
+import threading
+
+from h2grpc import decode, field, h2
+
+GRPC_HEADERS = [(":status", "200"), ("content-type", "application/grpc")]
+
+
+def frame(msg):
+    return b"\0" + len(msg).to_bytes(4, "big") + msg
+
+
+class FaultApp:
+    def __init__(self, port=0, big_size=8192):
+        self.big_size = big_size
+        self.calls = []        # method names, in order
+        self.resets = []       # method names of the streams the client reset
+        self.connections = 0
+        self.lock = threading.Lock()
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.stopping = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def stop(self):
+        self.stopping = True
+        self.sock.close()
+
+    def _accept(self):
+        while not self.stopping:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    def _serve(self, c):
+        with c:
+            self._talk(c)
+
+    def _talk(self, c):
+        conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False))
+        conn.initiate_connection()
+        c.sendall(conn.data_to_send())
+        paths, bodies, names = {}, {}, {}
+        counted = False
+        while True:
+            try:
+                data = c.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            if not counted:  # the sidecar's start-up probe connects and closes without a byte: not counted
+                counted = True
+                with self.lock:
+                    self.connections += 1
+            for ev in conn.receive_data(data):
+                if isinstance(ev, h2.events.RequestReceived):
+                    paths[ev.stream_id] = dict(ev.headers).get(b":path", b"").decode()
+                    bodies[ev.stream_id] = b""
+                elif isinstance(ev, h2.events.DataReceived):
+                    bodies[ev.stream_id] = bodies.get(ev.stream_id, b"") + ev.data
+                    conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                elif isinstance(ev, h2.events.StreamEnded):
+                    names[ev.stream_id] = self._answer(conn, ev.stream_id, paths.get(ev.stream_id, ""),
+                                                       bodies.get(ev.stream_id, b""))
+                elif isinstance(ev, h2.events.StreamReset):
+                    with self.lock:
+                        self.resets.append(names.get(ev.stream_id, "?"))
+            out = conn.data_to_send()
+            if out:
+                c.sendall(out)
+
+    def _answer(self, conn, sid, path, body):
+        if not path.endswith("/OnInvoke"):
+            conn.send_headers(sid, GRPC_HEADERS + [("grpc-status", "12"), ("grpc-message", "unimplemented")],
+                              end_stream=True)
+            return path
+        method = decode(body[5:]).get(1, [b""])[0].decode()
+        with self.lock:
+            self.calls.append(method)
+        if method == "reset":
+            conn.reset_stream(sid, error_code=2)
+        elif method == "slow":
+            pass
+        elif method == "status":
+            conn.send_headers(sid, GRPC_HEADERS + [("grpc-status", "5"), ("grpc-message", "no such order")],
+                              end_stream=True)
+        else:
+            data = b"ok" if method == "ok" else b"x" * self.big_size
+            msg = field(1, field(2, data)) + field(2, "text/plain")  # InvokeResponse{data: Any{value}, content_type}
+            conn.send_headers(sid, GRPC_HEADERS)
+            conn.send_data(sid, frame(msg))
+            conn.send_headers(sid, [("grpc-status", "0")], end_stream=True)
+        return method
