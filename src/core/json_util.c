@@ -36,3 +36,82 @@ char *rs_json_unquote(const char *data, size_t len, size_t *outlen) {
     json_decref(s);
     return out;
 }
+
+/* ---- walking object text ---- */
+
+static size_t skip_ws(const char *s, size_t i, size_t len) {
+    while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) i++;
+    return i;
+}
+
+static size_t skip_string(const char *s, size_t i, size_t len) {
+    /* s[i] == '"' */
+    for (i++; i < len; i++) {
+        if (s[i] == '\\') i++;
+        else if (s[i] == '"') return i + 1;
+    }
+    return len;
+}
+
+static size_t skip_value(const char *s, size_t i, size_t len) {
+    if (i >= len) return len;
+    if (s[i] == '"') return skip_string(s, i, len);
+    if (s[i] == '{' || s[i] == '[') {
+        int depth = 0;
+        while (i < len) {
+            char c = s[i];
+            if (c == '"') {
+                i = skip_string(s, i, len);
+                continue;
+            }
+            if (c == '{' || c == '[') depth++;
+            else if (c == '}' || c == ']') {
+                if (--depth == 0) return i + 1;
+            }
+            i++;
+        }
+        return len;
+    }
+    while (i < len && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\t' && s[i] != '\n' &&
+           s[i] != '\r')
+        i++;
+    return i;
+}
+
+int rs_json_object_members(const char *s, size_t len, rs_json_member_fn fn, void *arg) {
+    size_t i = skip_ws(s, 0, len);
+    if (i >= len || s[i] != '{') return -1;
+    i++;
+    for (;;) {
+        i = skip_ws(s, i, len);
+        if (i >= len || s[i] == '}') return 0;
+        if (s[i] == ',') {
+            i++;
+            continue;
+        }
+        size_t ks = i, ke = skip_string(s, i, len);
+        i = skip_ws(s, ke, len);
+        if (i < len && s[i] == ':') i++;
+        i = skip_ws(s, i, len);
+        size_t vs = i, ve = skip_value(s, i, len);
+        fn(arg, s + ks, ke - ks, s + vs, ve - vs);
+        i = ve;
+    }
+}
+
+int rs_json_array_items(const char *s, size_t len, void (*fn)(void *arg, const char *item, size_t ilen), void *arg) {
+    size_t i = skip_ws(s, 0, len);
+    if (i >= len || s[i] != '[') return -1;
+    i++;
+    for (;;) {
+        i = skip_ws(s, i, len);
+        if (i >= len || s[i] == ']') return 0;
+        if (s[i] == ',') {
+            i++;
+            continue;
+        }
+        size_t vs = i, ve = skip_value(s, i, len);
+        fn(arg, s + vs, ve - vs);
+        i = ve;
+    }
+}

@@ -17,4 +17,14 @@ char *rs_json_dump(const json_t *v);
  *  Returns NULL, leaving *outlen alone, for anything else. */
 char *rs_json_unquote(const char *data, size_t len, size_t *outlen);
 
+/** Called for each member of an object text: the key as written (with its quotes) and the value as written. */
+typedef void (*rs_json_member_fn)(void *arg, const char *key, size_t klen, const char *value, size_t vlen);
+/** Walks the members of the JSON object text s (len bytes, already known to be valid JSON, e.g. parsed once)
+ *  without decoding them, so values keep their exact text (numbers beyond double or int64, spacing inside).
+ *  Returns 0, or -1 if s is not an object. */
+int rs_json_object_members(const char *s, size_t len, rs_json_member_fn fn, void *arg);
+/** The same for the items of an array text: fn(arg, item, item_len) for each, as written. Returns 0, or -1 if s is
+ *  not an array. */
+int rs_json_array_items(const char *s, size_t len, void (*fn)(void *arg, const char *item, size_t ilen), void *arg);
+
 #endif

@@ -100,6 +100,8 @@ static void call_detach(rs_grpc_ccall_t *call, int reset) {
 }
 
 /* Ends the call with result (and a reason when it is not RS_HTTP_OK); done runs from the loop. */
+static void finish(rs_grpc_ccall_t *call, rs_http_result_t result, int reset, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static void finish(rs_grpc_ccall_t *call, rs_http_result_t result, int reset, const char *fmt, ...) {
     if (call->finished) return;
     call->finished = 1;
@@ -154,7 +156,7 @@ static void complete(rs_grpc_ccall_t *call, uint32_t error_code) {
     }
     if (call->resp.code != 0) {
         rs_buf_free(&call->in);
-        finish(call, RS_HTTP_OK, 0, NULL);
+        finish(call, RS_HTTP_OK, 0, "%s", "");
         return;
     }
     if (call->in.len < RS_GRPC_PREFIX_LEN) {
@@ -177,7 +179,7 @@ static void complete(rs_grpc_ccall_t *call, uint32_t error_code) {
     rs_buf_init(r, len + 1);
     rs_buf_append(r, call->in.data + RS_GRPC_PREFIX_LEN, len);
     rs_buf_free(&call->in);
-    finish(call, RS_HTTP_OK, 0, NULL);
+    finish(call, RS_HTTP_OK, 0, "%s", "");
 }
 
 /* ---- connections ---- */

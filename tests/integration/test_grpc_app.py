@@ -4,7 +4,7 @@ JsSdkGrpcApp: an app written with the official Dapr JS SDK's gRPC server
 (tests/integration/grpc/sdk_app.mjs) behind ripstopd and a real redis-server:
 service invocation (verb, query, content type, an app error), topic events
 (SUCCESS, RETRY under an inbound retry policy, DROP; the API token and
-traceparent as metadata), input-binding events (cron) for the bindings the
+traceparent as metadata; a bulk subscription), input-binding events (cron) for the bindings the
 app lists, and the metadata API naming the protocol.
 
 GrpcAppFaults: a raw HTTP/2 app (tests/lib/grpc_fault_app.py) that is not
@@ -19,7 +19,7 @@ import threading
 
 import ripstop_testlib as t
 from grpc_fault_app import FaultApp
-from pubsub_fixtures import publish, redis_pubsub_yaml, resiliency_yaml
+from pubsub_fixtures import pending_count, publish, redis_pubsub_yaml, resiliency_yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -128,6 +128,13 @@ class JsSdkGrpcApp(t.ProcTestCase):
         self.assertEqual(publish(self.sidecar, "bus", "unwanted", {"n": 2}).status, 204)
         t.wait_for(lambda: self.app.where(what="topic", topic="unwanted"), 15, what="the dropped event")
         t.wait_for(lambda: "DROP status returned from app" in self.sidecar.proc.log(), 5, what="the drop logged")
+        # a bulk subscription: the batch goes through OnBulkTopicEventAlpha1 and every entry is acked
+        self.assertIn("subscribed to topic batch on pubsub bus (programmatic, bulk", self.sidecar.proc.log())
+        for n in range(3):
+            self.assertEqual(publish(self.sidecar, "bus", "batch", {"n": n, "price": 9.99}).status, 204)
+        t.wait_for(lambda: len(self.app.where(what="topic", topic="batch")) == 3, 15, what="the bulk events")
+        self.assertEqual(sorted(e["data"]["n"] for e in self.app.where(what="topic", topic="batch")), [0, 1, 2])
+        t.wait_for(lambda: pending_count(self.redis, "batch", "grpc-app") == 0, 5, what="the bulk entries acked")
 
         # bindings: the app lists "tick" only (ListInputBindings), so only tick's events reach OnBindingEvent
         t.wait_for(lambda: self.app.where(what="binding", name="tick"), 15, what="a cron event")

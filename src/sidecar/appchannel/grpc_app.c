@@ -10,7 +10,8 @@
  *     status daprd maps it to, with {"code","message","details"} as the body;
  *   - topic events: the CloudEvent taken apart into TopicEventRequest;
  *     SUCCESS/RETRY/DROP become {"status": ...}; UNIMPLEMENTED drops the
- *     event, any other error retries it;
+ *     event, any other error retries it; bulk deliveries the same way through
+ *     AppCallbackAlpha/OnBulkTopicEventAlpha1 ({"statuses": [...]});
  *   - binding events: OnBindingEvent{name, data, metadata}; the reply's data
  *     is the answer;
  *   - ListInputBindings answers the binding probe, ListTopicSubscriptions the
@@ -28,6 +29,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/json_util.h"
 #include "core/log.h"
 #include "dapr/proto/runtime/v1/appcallback.pb-c.h"
 #include "http/grpc_client.h"
@@ -154,48 +156,209 @@ static const char *member(json_t *o, const char *key) {
     return json_is_string(v) ? json_string_value(v) : "";
 }
 
-/* The CloudEvent taken apart (daprd's order: data_base64 first, else data; JSON data re-encoded as JSON, a
- * string with a non-JSON content type as its text). Returns NULL with a reason when the event cannot be sent. */
-static uint8_t *topic_request(const rs_app_request_t *req, size_t *len, char *why, size_t whylen) {
-    json_error_t jerr;
-    json_t *ev = json_loadb(req->body ? req->body : "", req->body ? req->body_len : 0, 0, &jerr);
-    if (!json_is_object(ev)) {
-        snprintf(why, whylen, "the event is not a JSON object");
-        json_decref(ev);
-        return NULL;
+typedef struct {
+    const char *key;   /* with its quotes */
+    const char *text;  /* the value as written, or NULL */
+    size_t len;
+} raw_t;
+
+static void match_member(void *arg, const char *key, size_t klen, const char *value, size_t vlen) {
+    raw_t *r = arg;
+    if (klen == strlen(r->key) && memcmp(key, r->key, klen) == 0) {
+        r->text = value;
+        r->len = vlen;
     }
-    Dapr__Proto__Runtime__V1__TopicEventRequest r = DAPR__PROTO__RUNTIME__V1__TOPIC_EVENT_REQUEST__INIT;
-    r.id = (char *)member(ev, "id");
-    r.source = (char *)member(ev, "source");
-    r.type = (char *)member(ev, "type");
-    r.spec_version = (char *)member(ev, "specversion");
-    r.data_content_type = (char *)member(ev, "datacontenttype");
-    r.topic = (char *)member(ev, "topic");
-    r.pubsub_name = (char *)member(ev, "pubsubname");
-    r.path = (char *)(req->path ? req->path : "");
-    unsigned char *owned = NULL;
-    json_t *b64 = json_object_get(ev, "data_base64"), *data = json_object_get(ev, "data");
+}
+
+/* The text of member `quoted_key` ("\"data\"") of the object text s, or {NULL, 0}. */
+static raw_t member_text(const char *s, size_t len, const char *quoted_key) {
+    raw_t r = {quoted_key, NULL, 0};
+    rs_json_object_members(s, len, match_member, &r);
+    return r;
+}
+
+/* A CloudEvent taken apart, as both TopicEventRequest and the bulk TopicEventCERequest carry it. */
+typedef struct {
+    json_t *ev;
+    const char *id, *source, *type, *specversion, *datacontenttype, *topic, *pubsubname;
+    ProtobufCBinaryData data;
+    unsigned char *owned;
+} ce_t;
+
+static void ce_free(ce_t *ce) {
+    json_decref(ce->ev);
+    free(ce->owned);
+}
+
+/* daprd's order: data_base64 first, else data; JSON data as JSON text, a string with a non-JSON content type as
+ * its text. JSON data is sent as the event holds it, byte for byte, not re-encoded (which would change 9.99 or a
+ * 20-digit integer). Returns 0, or -1 with a reason when the event cannot be sent. */
+static int ce_parse(ce_t *ce, const char *text, size_t len, char *why, size_t whylen) {
+    memset(ce, 0, sizeof *ce);
+    ce->ev = json_loadb(text, len, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, NULL);
+    if (!json_is_object(ce->ev)) {
+        snprintf(why, whylen, "the event is not a JSON object");
+        ce_free(ce);
+        return -1;
+    }
+    ce->id = member(ce->ev, "id");
+    ce->source = member(ce->ev, "source");
+    ce->type = member(ce->ev, "type");
+    ce->specversion = member(ce->ev, "specversion");
+    ce->datacontenttype = member(ce->ev, "datacontenttype");
+    ce->topic = member(ce->ev, "topic");
+    ce->pubsubname = member(ce->ev, "pubsubname");
+    json_t *b64 = json_object_get(ce->ev, "data_base64"), *data = json_object_get(ce->ev, "data");
     if (json_is_string(b64)) {
         size_t n = 0;
-        if (rs_base64_decode(json_string_value(b64), json_string_length(b64), &owned, &n) != 0) {
+        if (rs_base64_decode(json_string_value(b64), json_string_length(b64), &ce->owned, &n) != 0) {
             snprintf(why, whylen, "data_base64 is not valid base64");
-            json_decref(ev);
-            return NULL;
+            ce_free(ce);
+            return -1;
         }
-        r.data.data = owned;
-        r.data.len = n;
-    } else if (json_is_string(data) && !strstr(r.data_content_type, "json")) {
-        r.data.data = (uint8_t *)json_string_value(data);
-        r.data.len = json_string_length(data);
+        ce->data = (ProtobufCBinaryData){n, ce->owned};
+    } else if (json_is_string(data) && !strstr(ce->datacontenttype, "json")) {
+        ce->data = (ProtobufCBinaryData){json_string_length(data), (uint8_t *)json_string_value(data)};
     } else if (data && !json_is_null(data)) {
-        char *text = json_dumps(data, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(17));
-        owned = (unsigned char *)text;
-        r.data.data = owned;
-        r.data.len = text ? strlen(text) : 0;
+        raw_t raw = member_text(text, len, "\"data\"");
+        ce->data = (ProtobufCBinaryData){raw.len, (uint8_t *)raw.text};
     }
+    return 0;
+}
+
+static uint8_t *topic_request(const rs_app_request_t *req, size_t *len, char *why, size_t whylen) {
+    ce_t ce;
+    if (ce_parse(&ce, req->body ? req->body : "", req->body ? req->body_len : 0, why, whylen) != 0) return NULL;
+    Dapr__Proto__Runtime__V1__TopicEventRequest r = DAPR__PROTO__RUNTIME__V1__TOPIC_EVENT_REQUEST__INIT;
+    r.id = (char *)ce.id;
+    r.source = (char *)ce.source;
+    r.type = (char *)ce.type;
+    r.spec_version = (char *)ce.specversion;
+    r.data_content_type = (char *)ce.datacontenttype;
+    r.topic = (char *)ce.topic;
+    r.pubsub_name = (char *)ce.pubsubname;
+    r.path = (char *)(req->path ? req->path : "");
+    r.data = ce.data;
     uint8_t *out = pack(&r.base, len);
-    free(owned);
-    json_decref(ev);
+    ce_free(&ce);
+    return out;
+}
+
+/* ---- bulk: the body bulk_delivery.c builds for HTTP apps ({id, type, topic, pubsubname, entries: [{entryId,
+ * event, metadata, contentType}]}) taken apart into TopicEventBulkRequest ---- */
+
+typedef Dapr__Proto__Runtime__V1__TopicEventBulkRequestEntry bulk_entry_t;
+typedef Dapr__Proto__Runtime__V1__TopicEventBulkRequestEntry__MetadataEntry bulk_md_t;
+
+typedef struct {
+    size_t n, cap;
+    bulk_entry_t *e;
+    Dapr__Proto__Runtime__V1__TopicEventCERequest *ce_msg;
+    ce_t *ce;
+    bulk_md_t **md;      /* per entry: its metadata entries */
+    bulk_md_t ***mdp;
+    int failed;
+    char *why;
+    size_t whylen;
+} bulk_t;
+
+static void bulk_entry(void *arg, const char *text, size_t len) {
+    bulk_t *b = arg;
+    if (b->failed || b->n == b->cap) return;
+    size_t i = b->n;
+    json_t *ej = json_loadb(text, len, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, NULL);
+    raw_t ev = member_text(text, len, "\"event\"");
+    if (!json_is_object(ej) || !ev.text || ce_parse(&b->ce[i], ev.text, ev.len, b->why, b->whylen) != 0) {
+        if (!b->why[0]) snprintf(b->why, b->whylen, "bulk entry %zu is not an object with an event", i);
+        json_decref(ej);
+        b->failed = 1;
+        return;
+    }
+    ce_t *ce = &b->ce[i];
+    Dapr__Proto__Runtime__V1__TopicEventCERequest *m = &b->ce_msg[i];
+    dapr__proto__runtime__v1__topic_event_cerequest__init(m);
+    m->id = (char *)ce->id;
+    m->source = (char *)ce->source;
+    m->type = (char *)ce->type;
+    m->spec_version = (char *)ce->specversion;
+    m->data_content_type = (char *)ce->datacontenttype;
+    m->data = ce->data;
+    bulk_entry_t *e = &b->e[i];
+    dapr__proto__runtime__v1__topic_event_bulk_request_entry__init(e);
+    e->entry_id = rs_strdup(member(ej, "entryId"));
+    e->content_type = rs_strdup(member(ej, "contentType"));
+    e->cloud_event = m;
+    json_t *md = json_object_get(ej, "metadata");
+    size_t nm = json_is_object(md) ? json_object_size(md) : 0;
+    b->md[i] = rs_xcalloc(nm ? nm : 1, sizeof *b->md[i]);
+    b->mdp[i] = rs_xcalloc(nm ? nm : 1, sizeof *b->mdp[i]);
+    const char *k;
+    json_t *v;
+    json_object_foreach(md, k, v) {
+        if (!json_is_string(v)) continue;
+        bulk_md_t *x = &b->md[i][e->n_metadata];
+        dapr__proto__runtime__v1__topic_event_bulk_request_entry__metadata_entry__init(x);
+        x->key = rs_strdup(k);
+        x->value = rs_strdup(json_string_value(v));
+        b->mdp[i][e->n_metadata++] = x;
+    }
+    e->metadata = b->mdp[i];
+    json_decref(ej);
+    b->n++;
+}
+
+static uint8_t *bulk_request(const rs_app_request_t *req, size_t *len, char *why, size_t whylen) {
+    const char *body = req->body ? req->body : "";
+    size_t blen = req->body ? req->body_len : 0;
+    json_t *j = json_loadb(body, blen, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, NULL);
+    json_t *entries = json_object_get(j, "entries");
+    raw_t raw = member_text(body, blen, "\"entries\"");
+    if (!json_is_array(entries) || !raw.text) {
+        snprintf(why, whylen, "the bulk request has no entries");
+        json_decref(j);
+        return NULL;
+    }
+    bulk_t b = {.cap = json_array_size(entries), .why = why, .whylen = whylen};
+    size_t cap = b.cap ? b.cap : 1;
+    b.e = rs_xcalloc(cap, sizeof *b.e);
+    b.ce_msg = rs_xcalloc(cap, sizeof *b.ce_msg);
+    b.ce = rs_xcalloc(cap, sizeof *b.ce);
+    b.md = rs_xcalloc(cap, sizeof *b.md);
+    b.mdp = rs_xcalloc(cap, sizeof *b.mdp);
+    why[0] = '\0';
+    rs_json_array_items(raw.text, raw.len, bulk_entry, &b);
+    uint8_t *out = NULL;
+    if (!b.failed) {
+        Dapr__Proto__Runtime__V1__TopicEventBulkRequest r = DAPR__PROTO__RUNTIME__V1__TOPIC_EVENT_BULK_REQUEST__INIT;
+        bulk_entry_t **ep = rs_xcalloc(cap, sizeof *ep);
+        for (size_t i = 0; i < b.n; i++) ep[i] = &b.e[i];
+        r.id = (char *)member(j, "id");
+        r.type = (char *)member(j, "type");
+        r.topic = (char *)member(j, "topic");
+        r.pubsub_name = (char *)member(j, "pubsubname");
+        r.path = (char *)(req->path ? req->path : "");
+        r.n_entries = b.n;
+        r.entries = ep;
+        out = pack(&r.base, len);
+        free(ep);
+    }
+    for (size_t i = 0; i < b.n; i++) {
+        ce_free(&b.ce[i]);
+        free(b.e[i].entry_id);
+        free(b.e[i].content_type);
+        for (size_t k = 0; k < b.e[i].n_metadata; k++) {
+            free(b.md[i][k].key);
+            free(b.md[i][k].value);
+        }
+        free(b.md[i]);
+        free(b.mdp[i]);
+    }
+    free(b.e);
+    free(b.ce_msg);
+    free(b.ce);
+    free(b.md);
+    free(b.mdp);
+    json_decref(j);
     return out;
 }
 
@@ -297,6 +460,36 @@ static void topic_reply(pending_t *p, rs_grpc_response_t *gr, rs_http_response_t
     rs_outcome_ok(o);
 }
 
+static void bulk_reply(rs_grpc_response_t *gr, rs_http_response_t *resp, rs_outcome_t *o) {
+    if (gr->code == GRPC_UNIMPLEMENTED) {
+        /* as for one event: not implemented drops (the bulk path drops every entry on HTTP's 404) */
+        RS_WARN(SCOPE, "non-retriable error returned from app while processing bulk pub/sub event: %s", gr->message);
+        resp->status = 404;
+        set_body(resp, gr->message, strlen(gr->message));
+        rs_outcome_ok(o);
+        return;
+    }
+    if (gr->code != 0) {
+        resp->status = http_status_of(gr->code);
+        set_body(resp, gr->message, strlen(gr->message));
+        rs_outcome_error(o, resp->status, 0, "app answered with gRPC status %d: %s", gr->code, gr->message);
+        return;
+    }
+    Dapr__Proto__Runtime__V1__TopicEventBulkResponse *r = dapr__proto__runtime__v1__topic_event_bulk_response__unpack(
+        NULL, gr->reply.len, (const uint8_t *)gr->reply.data);
+    if (!r) return undecodable(resp, o, "OnBulkTopicEventAlpha1");
+    static const char *const names[] = {"SUCCESS", "RETRY", "DROP"};
+    json_t *st = json_array();
+    for (size_t i = 0; i < r->n_statuses; i++) {
+        int v = (int)r->statuses[i]->status;
+        json_array_append_new(st, json_pack("{s:s, s:s}", "entryId", r->statuses[i]->entry_id, "status",
+                                            v >= 0 && v <= 2 ? names[v] : "UNKNOWN"));
+    }
+    dapr__proto__runtime__v1__topic_event_bulk_response__free_unpacked(r, NULL);
+    set_json(resp, 200, json_pack("{s:o}", "statuses", st));
+    rs_outcome_ok(o);
+}
+
 static void binding_reply(rs_grpc_response_t *gr, rs_http_response_t *resp, rs_outcome_t *o) {
     if (gr->code != 0) {
         resp->status = http_status_of(gr->code);
@@ -390,6 +583,7 @@ static void on_done(void *arg, rs_grpc_response_t *gr) {
         switch (p->kind) {
         case RS_APP_INVOKE: invoke_reply(gr, &resp, &o); break;
         case RS_APP_TOPIC_EVENT: topic_reply(p, gr, &resp, &o); break;
+        case RS_APP_BULK_TOPIC_EVENT: bulk_reply(gr, &resp, &o); break;
         case RS_APP_BINDING_EVENT: binding_reply(gr, &resp, &o); break;
         case RS_APP_BINDING_PROBE: probe_reply(p, gr, &resp, &o); break;
         case RS_APP_SUBSCRIPTIONS: subscriptions_reply(gr, &resp, &o); break;
@@ -418,10 +612,11 @@ int rs_app_grpc_call(rs_app_grpc_t *g, rs_app_call_t *call, const rs_app_request
     switch (req->kind) {
     case RS_APP_INVOKE: msg = invoke_request(req, &len); break;
     case RS_APP_TOPIC_EVENT: msg = topic_request(req, &len, why, whylen); break;
+    case RS_APP_BULK_TOPIC_EVENT: msg = bulk_request(req, &len, why, whylen); break;
     case RS_APP_BINDING_EVENT: msg = binding_request(req, &len); break;
     case RS_APP_BINDING_PROBE:
     case RS_APP_SUBSCRIPTIONS: msg = rs_xmalloc(1); break; /* google.protobuf.Empty: no bytes */
-    default: snprintf(why, whylen, "bulk delivery to a gRPC app is not supported"); break;
+    default: snprintf(why, whylen, "unknown kind of app call %d", (int)req->kind); break;
     }
     if (!msg) return -1;
     pending_t *p = rs_xcalloc(1, sizeof *p);

@@ -165,68 +165,14 @@ static void members_free(members_t *ms) {
 
 /* ---- splitting a validated JSON object into raw members ---- */
 
-static size_t skip_ws(const char *s, size_t i, size_t len) {
-    while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) i++;
-    return i;
-}
-
-static size_t skip_string(const char *s, size_t i, size_t len) {
-    /* s[i] == '"' */
-    for (i++; i < len; i++) {
-        if (s[i] == '\\') i++;
-        else if (s[i] == '"') return i + 1;
-    }
-    return len;
-}
-
-static size_t skip_value(const char *s, size_t i, size_t len) {
-    if (i >= len) return len;
-    if (s[i] == '"') return skip_string(s, i, len);
-    if (s[i] == '{' || s[i] == '[') {
-        int depth = 0;
-        while (i < len) {
-            char c = s[i];
-            if (c == '"') {
-                i = skip_string(s, i, len);
-                continue;
-            }
-            if (c == '{' || c == '[') depth++;
-            else if (c == '}' || c == ']') {
-                if (--depth == 0) return i + 1;
-            }
-            i++;
-        }
-        return len;
-    }
-    while (i < len && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\t' && s[i] != '\n' &&
-           s[i] != '\r')
-        i++;
-    return i;
+static void put_member(void *arg, const char *key, size_t klen, const char *val, size_t vlen) {
+    json_t *kj = json_loadb(key, klen, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    if (json_is_string(kj)) members_put_raw(arg, json_string_value(kj), rs_json_compact_text(val, vlen, NULL));
+    json_decref(kj);
 }
 
 /* Splits the (already validated) object text into members. */
-static void split_object(const char *s, size_t len, members_t *ms) {
-    size_t i = skip_ws(s, 0, len);
-    if (i >= len || s[i] != '{') return;
-    i++;
-    for (;;) {
-        i = skip_ws(s, i, len);
-        if (i >= len || s[i] == '}') return;
-        if (s[i] == ',') {
-            i++;
-            continue;
-        }
-        size_t ks = i, ke = skip_string(s, i, len);
-        json_t *kj = json_loadb(s + ks, ke - ks, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
-        i = skip_ws(s, ke, len);
-        if (i < len && s[i] == ':') i++;
-        i = skip_ws(s, i, len);
-        size_t vs = i, ve = skip_value(s, i, len);
-        if (json_is_string(kj)) members_put_raw(ms, json_string_value(kj), rs_json_compact_text(s + vs, ve - vs, NULL));
-        json_decref(kj);
-        i = ve;
-    }
-}
+static void split_object(const char *s, size_t len, members_t *ms) { rs_json_object_members(s, len, put_member, ms); }
 
 /* ---- public builders ---- */
 

@@ -4,7 +4,8 @@
 //   - invocation: POST hello (echoes the body, its content type and the
 //     query), GET ping, POST fail (throws);
 //   - topic events: bus/orders (records them), bus/flaky (RETRY the first
-//     time, then SUCCESS), bus/unwanted (DROP);
+//     time, then SUCCESS), bus/unwanted (DROP), bus/batch (a bulk
+//     subscription: OnBulkTopicEventAlpha1);
 //   - binding events: "tick" (a cron binding). It does not register "tock".
 // Every event it receives is printed as one JSON line on stdout, for
 // test_grpc_app.py to read.
@@ -45,6 +46,11 @@ await server.pubsub.subscribe("bus", "unwanted", async (data) => {
   record("topic", { topic: "unwanted", data });
   return DaprPubSubStatusEnum.DROP;
 });
+
+await server.pubsub.subscribeBulk("bus", "batch", async (data) => {
+  record("topic", { topic: "batch", data });
+  return DaprPubSubStatusEnum.SUCCESS;
+}, { maxMessagesCount: 10, maxAwaitDurationMs: 100 });
 
 await server.binding.receive("tick", async (data) => {
   record("binding", { name: "tick", data });
