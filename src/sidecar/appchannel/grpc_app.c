@@ -434,56 +434,47 @@ static void invoke_reply(rs_grpc_response_t *gr, rs_http_response_t *resp, rs_ou
     rs_outcome_ok(o);
 }
 
-static void topic_reply(pending_t *p, rs_grpc_response_t *gr, rs_http_response_t *resp, rs_outcome_t *o) {
+static const char *const EVENT_STATUS[] = {"SUCCESS", "RETRY", "DROP"};
+
+/* An error status from OnTopicEvent or OnBulkTopicEventAlpha1, as daprd treats it: UNIMPLEMENTED drops (HTTP's
+ * 404, which the delivery paths drop on), any other is retried. Returns 1 if gr was an error. */
+static int event_error(pending_t *p, rs_grpc_response_t *gr, rs_http_response_t *resp, rs_outcome_t *o) {
+    if (gr->code == 0) return 0;
+    set_body(resp, gr->message, strlen(gr->message));
     if (gr->code == GRPC_UNIMPLEMENTED) {
-        /* daprd: an app that does not implement the callback drops the event rather than retrying forever */
         RS_WARN(SCOPE, "non-retriable error returned from app while processing pub/sub event on %s: %s", p->path,
                 gr->message);
-        set_json(resp, 200, json_pack("{s:s}", "status", "DROP"));
+        resp->status = 404;
         rs_outcome_ok(o);
-        return;
-    }
-    if (gr->code != 0) {
+    } else {
         resp->status = http_status_of(gr->code);
-        set_body(resp, gr->message, strlen(gr->message));
         rs_outcome_error(o, resp->status, 0, "app answered with gRPC status %d: %s", gr->code, gr->message);
-        return;
     }
+    return 1;
+}
+
+static void topic_reply(pending_t *p, rs_grpc_response_t *gr, rs_http_response_t *resp, rs_outcome_t *o) {
+    if (event_error(p, gr, resp, o)) return;
     Dapr__Proto__Runtime__V1__TopicEventResponse *r = dapr__proto__runtime__v1__topic_event_response__unpack(
         NULL, gr->reply.len, (const uint8_t *)gr->reply.data);
     if (!r) return undecodable(resp, o, "OnTopicEvent");
-    static const char *const names[] = {"SUCCESS", "RETRY", "DROP"};
     int st = (int)r->status;
     dapr__proto__runtime__v1__topic_event_response__free_unpacked(r, NULL);
     /* an unknown status is retried, as daprd does (and as the HTTP path treats an unknown string) */
-    set_json(resp, 200, json_pack("{s:s}", "status", st >= 0 && st <= 2 ? names[st] : "UNKNOWN"));
+    set_json(resp, 200, json_pack("{s:s}", "status", st >= 0 && st <= 2 ? EVENT_STATUS[st] : "UNKNOWN"));
     rs_outcome_ok(o);
 }
 
-static void bulk_reply(rs_grpc_response_t *gr, rs_http_response_t *resp, rs_outcome_t *o) {
-    if (gr->code == GRPC_UNIMPLEMENTED) {
-        /* as for one event: not implemented drops (the bulk path drops every entry on HTTP's 404) */
-        RS_WARN(SCOPE, "non-retriable error returned from app while processing bulk pub/sub event: %s", gr->message);
-        resp->status = 404;
-        set_body(resp, gr->message, strlen(gr->message));
-        rs_outcome_ok(o);
-        return;
-    }
-    if (gr->code != 0) {
-        resp->status = http_status_of(gr->code);
-        set_body(resp, gr->message, strlen(gr->message));
-        rs_outcome_error(o, resp->status, 0, "app answered with gRPC status %d: %s", gr->code, gr->message);
-        return;
-    }
+static void bulk_reply(pending_t *p, rs_grpc_response_t *gr, rs_http_response_t *resp, rs_outcome_t *o) {
+    if (event_error(p, gr, resp, o)) return;
     Dapr__Proto__Runtime__V1__TopicEventBulkResponse *r = dapr__proto__runtime__v1__topic_event_bulk_response__unpack(
         NULL, gr->reply.len, (const uint8_t *)gr->reply.data);
     if (!r) return undecodable(resp, o, "OnBulkTopicEventAlpha1");
-    static const char *const names[] = {"SUCCESS", "RETRY", "DROP"};
     json_t *st = json_array();
     for (size_t i = 0; i < r->n_statuses; i++) {
         int v = (int)r->statuses[i]->status;
         json_array_append_new(st, json_pack("{s:s, s:s}", "entryId", r->statuses[i]->entry_id, "status",
-                                            v >= 0 && v <= 2 ? names[v] : "UNKNOWN"));
+                                            v >= 0 && v <= 2 ? EVENT_STATUS[v] : "UNKNOWN"));
     }
     dapr__proto__runtime__v1__topic_event_bulk_response__free_unpacked(r, NULL);
     set_json(resp, 200, json_pack("{s:o}", "statuses", st));
@@ -583,7 +574,7 @@ static void on_done(void *arg, rs_grpc_response_t *gr) {
         switch (p->kind) {
         case RS_APP_INVOKE: invoke_reply(gr, &resp, &o); break;
         case RS_APP_TOPIC_EVENT: topic_reply(p, gr, &resp, &o); break;
-        case RS_APP_BULK_TOPIC_EVENT: bulk_reply(gr, &resp, &o); break;
+        case RS_APP_BULK_TOPIC_EVENT: bulk_reply(p, gr, &resp, &o); break;
         case RS_APP_BINDING_EVENT: binding_reply(gr, &resp, &o); break;
         case RS_APP_BINDING_PROBE: probe_reply(p, gr, &resp, &o); break;
         case RS_APP_SUBSCRIPTIONS: subscriptions_reply(gr, &resp, &o); break;
