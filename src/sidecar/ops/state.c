@@ -57,6 +57,8 @@ struct st_op {
     size_t nrun;        /* units that run: n, or 1 for a transaction */
     size_t next, running, finished;
     size_t parallelism;
+    size_t held;         /* bulk get: bytes of the values kept for the reply so far */
+    int over;            /* bulk get: they passed RS_STATE_BULK_MAX_BYTES; no more units start */
     rs_policy_t *policy; /* looked up once: every unit runs under it */
     rs_state_write_t *txn;
     int64_t start_us;
@@ -251,6 +253,22 @@ static void unit_done(void *arg, const rs_outcome_t *final) {
     }
     q->running--;
     q->finished++;
+    if (q->kind == K_BULK && !q->over) {
+        q->held += u->dlen + strlen(u->user_key) + (u->res_etag ? strlen(u->res_etag) : 0);
+        q->over = q->held > RS_STATE_BULK_MAX_BYTES;
+    }
+    if (q->over) { /* drop what the reply will not carry, let the units in flight end, then fail */
+        RS_SAFEFREE(u->data);
+        u->dlen = 0;
+        if (q->running == 0) {
+            count_call(q);
+            RS_OP_FAIL(q->done, q->arg, RS_ERR_STATE_GET,
+                       "bulk get from state store %s: the values exceed the reply bound of %d MiB; ask for fewer "
+                       "keys", q->c->name, RS_STATE_BULK_MAX_BYTES >> 20);
+            free_op(q);
+        }
+        return;
+    }
     if (q->finished == q->nrun) {
         report_and_free(q);
         return;
@@ -310,6 +328,12 @@ static struct st_op *new_op(rs_sidecar_t *sc, const rs_state_request_t *req, op_
                             void *arg) {
     rs_dapr_error_t err;
     if (rs_ops_state_check_store(sc, req->store, kind == K_TXN, &err) != 0) {
+        done(arg, NULL, &err);
+        return NULL;
+    }
+    if (req->n > RS_STATE_MAX_ITEMS) { /* every item costs a unit of a few hundred bytes: bound them */
+        rs_dapr_error_set(&err, RS_ERR_MALFORMED_REQUEST, "too many keys in one request: %zu (at most %d)", req->n,
+                          RS_STATE_MAX_ITEMS);
         done(arg, NULL, &err);
         return NULL;
     }

@@ -16,6 +16,13 @@
 #include "sidecar/components/state/state.h"
 #include "sidecar/ops/ops.h"
 
+/** Items (keys, writes) one request may hold: each becomes a unit of a few hundred bytes, so a 4 MiB body of
+ *  one-letter keys would otherwise cost the sidecar 300 MB. More is MALFORMED_REQUEST. */
+#define RS_STATE_MAX_ITEMS 10000
+/** Bytes of values (with keys and etags) one bulk get may gather for its reply: a short request naming a large
+ *  value many times would otherwise make a reply of any size. Past it the bulk get fails with STATE_GET. */
+#define RS_STATE_BULK_MAX_BYTES (32 << 20)
+
 /** One key to read, or one write. Strings are copied by the operation. */
 typedef struct {
     const char *key;                     /**< the user's key (the operation applies the store's keyPrefix) */
@@ -64,7 +71,9 @@ int rs_ops_state_check_key(const char *store, const char *key, rs_dapr_error_t *
 
 /** Reads items[0].key. Errors: the store and key checks, STATE_GET. */
 rs_op_t *rs_ops_state_get(struct rs_sidecar *sc, const rs_state_request_t *req, rs_state_done_fn done, void *arg);
-/** Reads every item's key; a key that fails has its own error in the reply (the operation itself succeeds). */
+/** Reads every item's key; a key that fails has its own error in the reply (the operation itself succeeds).
+ *  Errors: the store and key checks, MALFORMED_REQUEST (more than RS_STATE_MAX_ITEMS keys), STATE_GET (the values
+ *  passed RS_STATE_BULK_MAX_BYTES). */
 rs_op_t *rs_ops_state_bulk_get(struct rs_sidecar *sc, const rs_state_request_t *req, rs_state_done_fn done,
                                void *arg);
 /** Writes every item (each its own unit). Errors: STATE_SAVE_ETAG_MISMATCH / STATE_SAVE_ETAG_INVALID (the first
