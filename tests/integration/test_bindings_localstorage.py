@@ -54,6 +54,20 @@ class LocalStorageTest(T.ProcTestCase):
         self.assertEqual(r.json()["message"],
                          f"error invoking output binding files: file not found: {os.path.join(self.root, 't.txt')}")
 
+    def test_fifo_in_root_does_not_block(self):
+        sc = self.track(T.Sidecar("lsfifo", T.write_resources({"l.yaml": ls_yaml("files", self.root)})))
+        self.assertEqual(self.invoke(sc, "create", "x", {"fileName": "x"}).status, 200)  # makes the root
+        os.mkfifo(os.path.join(self.root, "pipe"))
+        # get and create answer at once (nobody ever opens the FIFO's other end), and the loop stays free
+        r = sc.req("POST", "/v1.0/bindings/files", {"operation": "get", "metadata": {"fileName": "pipe"}}, timeout=5)
+        self.assertEqual(r.status, 500, r)
+        self.assertIn("file not found", r.json()["message"])
+        r = sc.req("POST", "/v1.0/bindings/files",
+                   {"operation": "create", "data": "y", "metadata": {"fileName": "pipe"}}, timeout=5)
+        self.assertEqual(r.status, 500, r)
+        self.assertIn("not a regular file", r.json()["message"])
+        self.assertEqual(sc.req("GET", "/v1.0/healthz", timeout=5).status, 204)
+
     def test_refused_root_and_direction(self):
         res = T.write_resources({"l.yaml": T.localstorage_yaml("files", "/proc/self")})
         bad = self.track(T.Sidecar("lsbad", res, wait=False))

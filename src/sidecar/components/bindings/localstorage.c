@@ -193,14 +193,20 @@ static void op_create(ls_t *ls, const char *rel, const char *data, size_t len, r
         payload = (const char *)dec;
         plen = declen;
     }
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
-    int rc = fd < 0 ? -1 : write_all(fd, payload, plen);
+    /* O_NONBLOCK: opening a FIFO someone put in rootPath must not wait for a reader on the loop; whatever is
+     * not a regular file is refused before a byte is written. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0666);
+    struct stat st;
+    int rc = -1, special = 0;
+    if (fd >= 0 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) special = 1;
+    else if (fd >= 0 && ftruncate(fd, 0) == 0) rc = write_all(fd, payload, plen);
     int saved = errno;
     if (fd >= 0 && close(fd) != 0 && rc == 0) rc = -1;
     free(uq);
     free(dec);
     if (rc != 0) {
-        snprintf(err, sizeof err, "error writing file %s: %s", path, strerror(saved));
+        if (special || saved == ENXIO) snprintf(err, sizeof err, "error writing file %s: not a regular file", path);
+        else snprintf(err, sizeof err, "error writing file %s: %s", path, strerror(saved));
         done(arg, 0, NULL, err);
         return;
     }
@@ -218,7 +224,7 @@ static void op_get(ls_t *ls, const char *rel, rs_binding_done_fn done, void *arg
         done(arg, 0, NULL, err);
         return;
     }
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not block the loop */
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         if (fd >= 0) close(fd);
