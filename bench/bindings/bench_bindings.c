@@ -160,9 +160,11 @@ static void row(const char *what, bu_stats_t s, int failed) {
 
 int main(int argc, char **argv) {
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--requests") == 0) n_req = atoi(argv[i + 1]);
-        else if (strcmp(argv[i], "--concurrency") == 0) conc = atoi(argv[i + 1]);
-        else if (strcmp(argv[i], "--size") == 0) size = atoi(argv[i + 1]);
+        int bad = 0;
+        if (strcmp(argv[i], "--requests") == 0) bad = bu_flag_int("bench_bindings", argv[i], argv[i + 1], 1, 100000000, &n_req);
+        else if (strcmp(argv[i], "--concurrency") == 0) bad = bu_flag_int("bench_bindings", argv[i], argv[i + 1], 1, 256, &conc);
+        else if (strcmp(argv[i], "--size") == 0) bad = bu_flag_int("bench_bindings", argv[i], argv[i + 1], 1, 1 << 20, &size);
+        if (bad) return 2;
     }
     if (conc < 1 || conc > 256 || n_req < conc || size < 1 || size > 1 << 20) {
         fprintf(stderr, "usage: bench_bindings [--requests N] [--concurrency 1..256] [--size 1..1048576]\n");

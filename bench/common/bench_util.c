@@ -2,6 +2,7 @@
 #include "bench_util.h"
 
 #include "core/port_reserve.h"
+#include "core/str.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -316,6 +317,24 @@ static long long whole(const char *s, long long lo, long long hi) {
     errno = 0;
     long long v = strtoll(s, &end, 10);
     return errno || end == s || *end || v < lo || v > hi ? -1 : v;
+}
+
+int bu_flag_number(const char *name, const char *flag, const char *s, double lo, double hi, int whole, double *out) {
+    double d;
+    if (rs_parse_double(s, &d) == 0 && d >= lo && d <= hi && (!whole || d == (double)(long long)d)) {
+        *out = d;
+        return 0;
+    }
+    fprintf(stderr, "%s: %s takes a %s from %g to %g, not '%s'\n", name, flag, whole ? "whole number" : "number", lo,
+            hi, s);
+    return -1;
+}
+
+int bu_flag_int(const char *name, const char *flag, const char *s, int lo, int hi, int *out) {
+    double d;
+    if (bu_flag_number(name, flag, s, lo, hi, 1, &d) != 0) return -1;
+    *out = (int)d;
+    return 0;
 }
 
 int bu_parse_load_flags(int argc, char **argv, const char *name, int *n_req, int *conc) {

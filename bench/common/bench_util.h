@@ -24,6 +24,12 @@ int64_t bu_now_us(void);
 /** Reads --requests N and --concurrency C (1..256, N >= C) into *n_req and *conc, keeping their defaults when
  *  absent. Returns 0, or -1 after printing "usage: <name> ..." when a value is not a whole number in range. */
 int bu_parse_load_flags(int argc, char **argv, const char *name, int *n_req, int *conc);
+/** The value s of flag `flag` of program `name` as a finite number in [lo, hi] (whole when `whole`), in *out.
+ *  Returns 0, or -1 after printing "<name>: <flag> takes ..." (a value atoi/atof would have read as 0 or
+ *  overflowed is refused instead). */
+int bu_flag_number(const char *name, const char *flag, const char *s, double lo, double hi, int whole, double *out);
+/** bu_flag_number for an int. */
+int bu_flag_int(const char *name, const char *flag, const char *s, int lo, int hi, int *out);
 
 typedef struct {
     int fd;

@@ -79,6 +79,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "core/port_reserve.h"
 #include "ping_app.h"
 #include "relay.h"
@@ -394,10 +395,14 @@ int main(int argc, char **argv) {
     const char *sched_name = "batch";
     const char *tracing = "off";
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--rate") == 0) rate = atof(argv[i + 1]);
-        else if (strcmp(argv[i], "--seconds") == 0) seconds = atof(argv[i + 1]);
-        else if (strcmp(argv[i], "--concurrency") == 0) concurrency = atoi(argv[i + 1]);
-        else if (strcmp(argv[i], "--rounds") == 0) rounds = atoi(argv[i + 1]);
+        int bad = 0;
+        if (strcmp(argv[i], "--rate") == 0) bad = bu_flag_number("bench_invoke", argv[i], argv[i + 1], 1, 1e6, 0, &rate);
+        else if (strcmp(argv[i], "--seconds") == 0)
+            bad = bu_flag_number("bench_invoke", argv[i], argv[i + 1], 0.1, 3600, 0, &seconds);
+        else if (strcmp(argv[i], "--concurrency") == 0)
+            bad = bu_flag_int("bench_invoke", argv[i], argv[i + 1], 1, 4096, &concurrency);
+        else if (strcmp(argv[i], "--rounds") == 0) bad = bu_flag_int("bench_invoke", argv[i], argv[i + 1], 1, 100, &rounds);
+        if (bad) return 2;
         else if (strcmp(argv[i], "--ripstopd") == 0) ripstopd = argv[i + 1];
         else if (strcmp(argv[i], "--sched-policy") == 0) sched_name = argv[i + 1];
         else if (strcmp(argv[i], "--tracing") == 0) tracing = argv[i + 1];

@@ -229,8 +229,10 @@ int main(int argc, char **argv) {
     int n = 2000, warmup = 300;
     const char *only = NULL;
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--requests")) n = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--warmup")) warmup = atoi(argv[i + 1]);
+        int bad = 0;
+        if (!strcmp(argv[i], "--requests")) bad = bu_flag_int("bench_callgrind", argv[i], argv[i + 1], 1, 1000000, &n);
+        else if (!strcmp(argv[i], "--warmup")) bad = bu_flag_int("bench_callgrind", argv[i], argv[i + 1], 0, 1000000, &warmup);
+        if (bad) return 2;
         else if (!strcmp(argv[i], "--only")) only = argv[i + 1];
     }
     if (n < 1 || n > 1000000 || warmup < 0 || warmup > 1000000 || (argc - 1) % 2 ||

@@ -252,10 +252,10 @@ int main(int argc, char **argv) {
     int o;
     while ((o = getopt_long(argc, argv, "n:c:s:p:h", opts, NULL)) != -1) {
         switch (o) {
-        case 'n': n_msgs = atoi(optarg); break;
-        case 'c': conc = atoi(optarg); break;
-        case 's': size = atoi(optarg); break;
-        case 'p': parts = atoi(optarg); break;
+        case 'n': if (bu_flag_int("bench_pubsub", "--messages", optarg, 100, 10000000, &n_msgs)) return 2; break;
+        case 'c': if (bu_flag_int("bench_pubsub", "--concurrency", optarg, 1, 256, &conc)) return 2; break;
+        case 's': if (bu_flag_int("bench_pubsub", "--size", optarg, 64, 1000000, &size)) return 2; break;
+        case 'p': if (bu_flag_int("bench_pubsub", "--partitions", optarg, 1, 256, &parts)) return 2; break;
         default:
             printf("usage: bench_pubsub [--messages N (20000)] [--concurrency C (32)] [--size BYTES (200)] "
                    "[--partitions P (8)]\n");

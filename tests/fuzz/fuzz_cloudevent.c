@@ -43,8 +43,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t elen = 0;
     char *env = rs_cloudevent_envelope(&in, &elen, err, sizeof err);
     json_t *body_json = json_loadb(body, size, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    long long ttl_s;
+    char ttl_err[160];
+    int ttl_bad = rs_cloudevent_ttl(&md, &ttl_s, ttl_err, sizeof ttl_err) != 0;
     if (!env) {
-        FZ_CHECK(rs_content_type_is_cloudevent(ct) && err[0]);
+        FZ_CHECK((rs_content_type_is_cloudevent(ct) || ttl_bad) && err[0]);
     } else {
         FZ_CHECK(env[elen] == '\0');
         json_t *ev = json_loadb(env, elen, JSON_ALLOW_NUL, NULL);

@@ -272,6 +272,11 @@ class BlobBindingTest(T.ProcTestCase):
             self.assertEqual(len(items), 5)
         self.assertEqual(pages, 3)
         self.assertEqual(seen, names)
+        # a number far outside int32 is refused before any cast (1e300 used to be cast first: undefined behaviour)
+        for bad in (1e300, -1e300, 2147483648, 0.5):
+            r = self.invoke(sc, "orders", "list", {"maxResults": bad})
+            self.assertEqual(r.status, 500, (bad, r))
+            self.assertIn("maxResults", r.json()["message"])
         # Default: everything in one answer; Go field names; absent values are null.
         r = self.invoke(sc, "orders", "list")
         items = r.json()

@@ -88,6 +88,9 @@ class ChaosProxyTest(rt.ProcTestCase):
         self.assertEqual(r.json()["attributes"]["latency"], 20)
         self.assertEqual(len(self.call("GET", "/proxies/kafka/toxics").json()), 1)
         self.assertEqual(self.call("GET", "/proxies/kafka/toxics/latency_downstream").json()["attributes"]["jitter"], 2)
+        for bad in (1e300, 1e13, -1, "10"):  # refused before the cast to an integer
+            r = self.call("POST", "/proxies/kafka/toxics/latency_downstream", {"attributes": {"latency": bad}})
+            self.assertEqual(r.status, 400, (bad, r))
         self.assertEqual(self.call("DELETE", "/proxies/kafka/toxics/latency_downstream").status, 204)
         self.assertEqual(self.call("GET", "/proxies/kafka/toxics/latency_downstream").status, 404)
         self.assertEqual(self.call("DELETE", "/proxies/kafka").status, 204)

@@ -50,10 +50,11 @@ void rs_cloudevent_time(time_t t, char *out, size_t n) {
     }
 }
 
-static void utc_time(time_t t, char *out, size_t n) {
+/* 0, or -1 when t is not a date gmtime_r can represent (out is then untouched: never an uninitialised tm). */
+static int utc_time(time_t t, char *out, size_t n) {
     struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (!gmtime_r(&t, &tm)) return -1;
+    return strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm) ? 0 : -1;
 }
 
 char *rs_json_compact_text(const char *in, size_t len, size_t *outlen) {
@@ -178,7 +179,21 @@ static void split_object(const char *s, size_t len, members_t *ms) { rs_json_obj
 
 static const char *meta(const rs_kvlist_t *md, const char *key) { return md ? rs_kvlist_get(md, key) : NULL; }
 
+int rs_cloudevent_ttl(const rs_kvlist_t *metadata, long long *ttl, char *err, size_t errlen) {
+    const char *s = meta(metadata, "ttlInSeconds");
+    *ttl = 0;
+    if (!s || !*s) return 0;
+    if (rs_parse_int64(s, ttl) != 0 || *ttl > RS_CE_MAX_TTL_SECONDS) {
+        snprintf(err, errlen, "ttlInSeconds: not a whole number of seconds up to %lld: %s", RS_CE_MAX_TTL_SECONDS, s);
+        *ttl = 0;
+        return -1;
+    }
+    return 0;
+}
+
 char *rs_cloudevent_envelope(const rs_ce_input_t *in, size_t *outlen, char *err, size_t errlen) {
+    long long ttl;
+    if (rs_cloudevent_ttl(in->metadata, &ttl, err, errlen) != 0) return NULL;
     time_t now = in->now ? in->now : time(NULL);
     char tbuf[48];
     rs_cloudevent_time(now, tbuf, sizeof tbuf);
@@ -256,13 +271,9 @@ char *rs_cloudevent_envelope(const rs_ce_input_t *in, size_t *outlen, char *err,
     }
 
     /* Redis Streams and Kafka have no native message TTL: Dapr writes the deadline into the event. */
-    long long ttl;
-    const char *ttl_s = meta(in->metadata, "ttlInSeconds");
-    if (ttl_s && rs_parse_int64(ttl_s, &ttl) == 0 && ttl > 0) {
-        char exp[40];
-        utc_time(now + (time_t)ttl, exp, sizeof exp);
+    char exp[40];
+    if (ttl > 0 && utc_time(now + (time_t)ttl, exp, sizeof exp) == 0) /* (checked: no overflow) */
         members_put_str(&ms, "expiration", exp);
-    }
 
     char *out = members_emit(&ms, outlen);
     members_free(&ms);

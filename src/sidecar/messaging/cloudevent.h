@@ -31,8 +31,17 @@ typedef struct {
     time_t now;                  /* 0 = the current time (tests pass a fixed one) */
 } rs_ce_input_t;
 
+/** Largest ttlInSeconds accepted: Go's largest duration in whole seconds (daprd's time.Duration would overflow
+ *  beyond it). */
+#define RS_CE_MAX_TTL_SECONDS 9223372036LL
+
+/** Reads the publish metadata's ttlInSeconds into *ttl (0 when absent; <= 0 means none). Returns 0, or -1 with a
+ *  reason when it is not a whole number or is above RS_CE_MAX_TTL_SECONDS. */
+int rs_cloudevent_ttl(const rs_kvlist_t *metadata, long long *ttl, char *err, size_t errlen);
+
 /** Builds the envelope bytes to hand to the broker. Returns a malloc'd NUL-terminated JSON text and its length,
- *  or NULL with a reason in err (only for an `application/cloudevents+json` body that is not a JSON object). */
+ *  or NULL with a reason in err (an `application/cloudevents+json` body that is not a JSON object, or a
+ *  ttlInSeconds rs_cloudevent_ttl refuses). */
 char *rs_cloudevent_envelope(const rs_ce_input_t *in, size_t *outlen, char *err, size_t errlen);
 
 /** The CloudEvent a rawPayload subscription delivers: random id, datacontenttype application/octet-stream, the

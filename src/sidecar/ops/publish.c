@@ -105,6 +105,8 @@ static void on_entry_done(void *arg, int ok, const char *err) {
 int rs_ops_publish_check(rs_sidecar_t *sc, const rs_publish_target_t *t, rs_dapr_error_t *err) {
     const char *raw = t->metadata ? rs_kvlist_get(t->metadata, "rawPayload") : NULL;
     int b;
+    long long ttl;
+    char why[160];
     /* Dapr's order of checks (universal validateAndGetPubsubAndTopic), then the request metadata. */
     if (rs_sidecar_count(sc, RS_KIND_PUBSUB) == 0)
         rs_dapr_error_set(err, RS_ERR_PUBSUB_NOT_CONFIGURED, "no pubsub is configured");
@@ -117,6 +119,8 @@ int rs_ops_publish_check(rs_sidecar_t *sc, const rs_publish_target_t *t, rs_dapr
     else if (raw && rs_parse_bool(raw, &b) != 0)
         rs_dapr_error_set(err, RS_ERR_PUBSUB_REQUEST_METADATA,
                           "failed deserializing metadata: rawPayload: invalid boolean %s", raw);
+    else if (rs_cloudevent_ttl(t->metadata, &ttl, why, sizeof why) != 0)
+        rs_dapr_error_set(err, RS_ERR_PUBSUB_REQUEST_METADATA, "failed deserializing metadata: %s", why);
     else
         return 0;
     rs_dapr_error_resource(err, t->pubsub);

@@ -670,8 +670,9 @@ int rs_chaos_proxy_port(rs_chaos_t *c, const char *name) {
 static int attr_int(const json_t *attrs, const char *key, long long *out, char *err, size_t errlen) {
     json_t *v = json_object_get(attrs, key);
     if (!v) return 0;
-    if (!json_is_number(v) || json_number_value(v) < 0) {
-        snprintf(err, errlen, "attribute %s must be a non-negative number", key);
+    /* checked before the cast (1e300 would not fit a long long); 1e12 is far above any latency in ms or rate */
+    if (!json_is_number(v) || !(json_number_value(v) >= 0 && json_number_value(v) <= 1e12)) {
+        snprintf(err, errlen, "attribute %s must be a number from 0 to 1e12", key);
         return -1;
     }
     *out = (long long)json_number_value(v);

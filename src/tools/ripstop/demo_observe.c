@@ -31,6 +31,13 @@ static void loyalty_finish(struct loyalty_op *op) {
     free(op);
 }
 
+/* A count read from a state store, as an integer: 0 unless a number within +-1e15 (a cast of 1e300 would be
+ * undefined behaviour). */
+static json_int_t whole(const json_t *v) {
+    double d = json_is_number(v) ? json_number_value(v) : 0;
+    return d >= -1e15 && d <= 1e15 ? (json_int_t)d : 0;
+}
+
 static void on_loyalty(void *arg, rs_http_response_t *resp) {
     struct loyalty_one *one = arg;
     struct loyalty_op *op = one->op;
@@ -47,10 +54,7 @@ static void on_loyalty(void *arg, rs_http_response_t *resp) {
             json_t *p = json_object_get(v, "loyaltyPoints"), *c = json_object_get(v, "orderCount");
             char key[16];
             snprintf(key, sizeof key, "%d", one->id);
-            json_object_set_new(op->out, key,
-                                json_pack("{s:I, s:I}", "loyaltyPoints",
-                                          (json_int_t)(json_is_number(p) ? json_number_value(p) : 0), "orderCount",
-                                          (json_int_t)(json_is_number(c) ? json_number_value(c) : 0)));
+            json_object_set_new(op->out, key, json_pack("{s:I, s:I}", "loyaltyPoints", whole(p), "orderCount", whole(c)));
         }
         json_decref(v);
     }

@@ -581,7 +581,8 @@ static blob_op_t *op_list(blob_t *b, const char *data, size_t len, rs_binding_do
                *in = field_ci(p, "include");
         if (mr && !json_is_null(mr)) {
             double d = json_number_value(mr);
-            if (!json_is_number(mr) || d != (double)(long long)d || d > 2147483647.0 || d < -2147483648.0) {
+            /* range first: casting 1e300 to an integer is undefined behaviour */
+            if (!json_is_number(mr) || d > 2147483647.0 || d < -2147483648.0 || d != (double)(long long)d) {
                 json_decref(p);
                 finish_err(op, "json: cannot unmarshal %s into Go struct field listPayload.maxResults of type int32",
                            json_is_number(mr) ? "number" : "string");
