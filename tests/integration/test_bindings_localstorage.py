@@ -55,7 +55,7 @@ class LocalStorageTest(T.ProcTestCase):
                          f"error invoking output binding files: file not found: {os.path.join(self.root, 't.txt')}")
 
     def test_fifo_in_root_does_not_block(self):
-        sc = self.track(T.Sidecar("lsfifo", T.write_resources({"l.yaml": ls_yaml("files", self.root)})))
+        sc = self.track(T.Sidecar("lsfifo", T.write_resources({"l.yaml": T.localstorage_yaml("files", self.root)})))
         self.assertEqual(self.invoke(sc, "create", "x", {"fileName": "x"}).status, 200)  # makes the root
         os.mkfifo(os.path.join(self.root, "pipe"))
         # get and create answer at once (nobody ever opens the FIFO's other end), and the loop stays free
