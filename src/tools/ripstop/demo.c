@@ -32,6 +32,7 @@
 #include "tools/ripstop/dashboard.h"
 #include "tools/ripstop/demo_observe.h"
 #include "tools/ripstop/load.h"
+#include "tools/ripstop/procs.h"
 #include "tools/ripstop/report.h"
 #include "tools/ripstop/runner.h"
 #include "tools/ripstop/runfile.h"
@@ -956,31 +957,6 @@ static void on_signal(int sig) {
     if (g_demo) g_demo->cancel = 1;
 }
 
-static int find_default_scenario(char *out, size_t outlen) {
-    if (access("deploy/local/scenario.yaml", R_OK) == 0) {
-        snprintf(out, outlen, "deploy/local/scenario.yaml");
-        return 0;
-    }
-    const char *me = __FILE__, *tail = strstr(me, "src/tools/ripstop/demo.c");
-    if (tail && me[0] == '/') {
-        snprintf(out, outlen, "%.*sdeploy/local/scenario.yaml", (int)(tail - me), me);
-        if (access(out, R_OK) == 0) return 0;
-    }
-    return -1;
-}
-
-static int mkdirs(const char *path) {
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
-            *p = '/';
-        }
-    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 /* --check: validate the scenario and its run file, print the plan, start nothing. */
 static int print_plan(struct demo *d, const char *path) {
     char err[1024];
@@ -1079,7 +1055,7 @@ static int parse_args(int argc, char **argv, struct demo *d, char *scenario, siz
         default: usage(stderr); return 2;
         }
     }
-    if (!scenario[0] && find_default_scenario(scenario, scenario_len) != 0) {
+    if (!scenario[0] && rs_find_project_path("deploy/local/scenario.yaml", scenario, scenario_len) != 0) {
         fprintf(stderr, "ripstop demo: no scenario given and deploy/local/scenario.yaml not found (use --scenario)\n");
         return 2;
     }
@@ -1120,7 +1096,7 @@ static int load_scenario(struct demo *d, const char *scenario, long long seed) {
 /* Phase 3: the output directory (made absolute) and its logs/ (into logs). */
 static int prepare_output(struct demo *d, char logs[PATH_MAX]) {
     snprintf(logs, PATH_MAX, "%.*s/logs", PATH_MAX - 8, d->out);
-    if (mkdirs(logs) != 0) {
+    if (rs_mkdirs(logs) != 0) {
         fprintf(stderr, "ripstop demo: cannot create %s: %s\n", logs, strerror(errno));
         return -1;
     }

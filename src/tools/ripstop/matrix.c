@@ -24,6 +24,7 @@
 
 #include "core/clock.h"
 #include "core/str.h"
+#include "tools/ripstop/procs.h"
 #include "tools/ripstop/runfile.h"
 #include "tools/ripstop/scenario.h"
 #include "tools/ripstop/scenario_check.h"
@@ -48,32 +49,6 @@ static void usage(FILE *o) {
                "  DIR/summary.json and DIR/index.html with links to each run's report. Exit 0 only when every\n"
                "  verdict holds. --runs N: N runs in all, going round the library. --ci: the quick versions of\n"
                "  two scenarios, one seed each. See docs/demo.md.\n");
-}
-
-static int mkdirs(const char *path) {
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
-            *p = '/';
-        }
-    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
-/* The library's directory: ./deploy/local/scenarios, else next to the sources this binary was built from. */
-static int library_dir(char *out, size_t outlen) {
-    if (access("deploy/local/scenarios", R_OK) == 0) {
-        snprintf(out, outlen, "deploy/local/scenarios");
-        return 0;
-    }
-    const char *me = __FILE__, *tail = strstr(me, "src/tools/ripstop/matrix.c");
-    if (tail && me[0] == '/') {
-        snprintf(out, outlen, "%.*sdeploy/local/scenarios", (int)(tail - me), me);
-        if (access(out, R_OK) == 0) return 0;
-    }
-    return -1;
 }
 
 /* Runs one `ripstop demo` child with its output in dir/demo.log; returns its exit status (or 128+signal). */
@@ -229,7 +204,7 @@ static int collect(int argc, char **argv, int ci, char files[][PATH_MAX], int *n
         for (int i = optind; i < argc && *n < MAX_SCENARIOS; i++) snprintf(files[(*n)++], PATH_MAX, "%s", argv[i]);
         return 0;
     }
-    if (library_dir(lib, sizeof lib) != 0) {
+    if (rs_find_project_path("deploy/local/scenarios", lib, sizeof lib) != 0) {
         fprintf(stderr, "ripstop matrix: deploy/local/scenarios not found; name the scenario files\n");
         return -1;
     }
@@ -318,7 +293,7 @@ int rs_cmd_matrix(int argc, char **argv) {
             free(abs);
         }
     }
-    if (mkdirs(out) != 0) {
+    if (rs_mkdirs(out) != 0) {
         fprintf(stderr, "ripstop matrix: cannot create %s: %s\n", out, strerror(errno));
         return 1;
     }
@@ -338,7 +313,7 @@ int rs_cmd_matrix(int argc, char **argv) {
             long long seed = base + run;
             char dir[PATH_MAX];
             snprintf(dir, sizeof dir, "%.*s/%s-seed%lld", PATH_MAX / 2, out, names[i], seed);
-            if (mkdirs(dir) != 0) {
+            if (rs_mkdirs(dir) != 0) {
                 fprintf(stderr, "ripstop matrix: cannot create %s\n", dir);
                 all_pass = 0;
                 continue;

@@ -9,6 +9,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -270,4 +271,30 @@ static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ft
 
 void rs_rmtree(const char *path) {
     if (path && *path) nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int rs_mkdirs(const char *path) {
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
+            *p = '/';
+        }
+    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+int rs_find_project_path(const char *rel, char *out, size_t outlen) {
+    if (access(rel, R_OK) == 0) {
+        snprintf(out, outlen, "%s", rel);
+        return 0;
+    }
+    /* This file is src/tools/ripstop/procs.c in the source tree the binary was built from. */
+    const char *me = __FILE__, *tail = strstr(me, "src/tools/ripstop/procs.c");
+    if (tail && me[0] == '/') {
+        snprintf(out, outlen, "%.*s%s", (int)(tail - me), me, rel);
+        if (access(out, R_OK) == 0) return 0;
+    }
+    return -1;
 }

@@ -123,19 +123,6 @@ static void describe_status(int st, char *out, size_t n) {
     else snprintf(out, n, "wait status %d", st);
 }
 
-static int mkdir_p(const char *path) {
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(tmp, 0755) < 0 && errno != EEXIST) return -1;
-            *p = '/';
-        }
-    }
-    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
-
 /* "customer-order-service" -> "CUSTOMER_ORDER_SERVICE" */
 static void env_suffix(const char *app_id, char *out, size_t n) {
     size_t i = 0;
@@ -503,7 +490,7 @@ static int build_instance(rs_runner_t *r, inst_t *in, const rs_kvlist_t *base_en
     char *log_dir = NULL;
     if (log_dir_opt) log_dir = rs_strdup(log_dir_opt);
     else if (asprintf(&log_dir, "%s/.dapr/logs", a->dir) < 0) abort();
-    if (mkdir_p(log_dir)) {
+    if (rs_mkdirs(log_dir)) {
         snprintf(err, errlen, "cannot create log dir %s: %s", log_dir, strerror(errno));
         free(log_dir);
         rs_kvlist_free(&env);
@@ -770,7 +757,7 @@ static int start_infra(rs_runner_t *r, const rs_runner_opts_t *o, char *err, siz
     char *infra_log = NULL;
     if (o->log_dir) infra_log = rs_strdup(o->log_dir);
     else if (asprintf(&infra_log, "%s/.dapr/logs", r->rf.dir) < 0) abort();
-    if ((io.redis || io.azurite || io.kafka) && mkdir_p(infra_log)) {
+    if ((io.redis || io.azurite || io.kafka) && rs_mkdirs(infra_log)) {
         snprintf(err, errlen, "cannot create log dir %s: %s", infra_log, strerror(errno));
         free(infra_log);
         free(password);
