@@ -105,7 +105,9 @@ class JsSdkGrpcApp(t.ProcTestCase):
         self.assertEqual(r.status, 200, r.body)
         self.assertEqual(json.loads(r.body), {"got": {"a": 1}, "query": "x=1&y=2"})
         self.assertEqual(r.headers.get("content-type"), "application/json")
-        self.assertEqual(self.app.where(what="invoke")[0]["contentType"], "application/json")
+        # the app reports what it saw on its stdout, read by a thread: wait for the line, not just the reply
+        seen = t.wait_for(lambda: self.app.where(what="invoke"), 10, what="the app's invoke record")
+        self.assertEqual(seen[0]["contentType"], "application/json")
         r = self.invoke("ping", verb="GET", query="z=3")
         self.assertEqual((r.status, json.loads(r.body)), (200, {"pong": "z=3"}))
         # a handler that throws: the gRPC status as the HTTP status daprd maps it to, the status as JSON
