@@ -44,6 +44,12 @@ rs_app_channel_t *rs_app_channel_new_grpc(struct event_base *base, const char *a
 
 const char *rs_app_channel_protocol(const rs_app_channel_t *ch) { return ch && ch->grpc ? "grpc" : "http"; }
 
+int rs_app_channel_event_sendable(const rs_app_channel_t *ch, const char *event, size_t len, char *why,
+                                  size_t whylen) {
+    if (!ch || !ch->grpc) return 1;
+    return rs_app_grpc_event_ok(event, len, why, whylen) == 0;
+}
+
 void rs_app_channel_free(rs_app_channel_t *ch) {
     if (!ch) return;
     rs_app_grpc_free(ch->grpc);

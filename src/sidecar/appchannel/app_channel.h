@@ -105,6 +105,12 @@ int rs_app_channel_has_app(const rs_app_channel_t *ch);
 /** "http" or "grpc": the protocol the app speaks. */
 const char *rs_app_channel_protocol(const rs_app_channel_t *ch);
 
+/** 1 if the CloudEvent text (len bytes) can be handed to this app; 0 with a reason in why when it never can,
+ *  whatever the app does (a gRPC app: not a JSON object, or data_base64 that is not base64). An HTTP app is sent
+ *  any bytes. Delivery drops such a poison message instead of retrying it for ever. */
+int rs_app_channel_event_sendable(const rs_app_channel_t *ch, const char *event, size_t len, char *why,
+                                  size_t whylen);
+
 /** Writes the app URL for path and query (as rs_app_call builds it for an HTTP app) into out. Returns its length,
  *  or -1 when there is no app or it does not fit in cap bytes. */
 long rs_app_channel_url(const rs_app_channel_t *ch, const char *path, const char *query, char *out, size_t cap);

@@ -226,6 +226,13 @@ static int ce_parse(ce_t *ce, const char *text, size_t len, char *why, size_t wh
     return 0;
 }
 
+int rs_app_grpc_event_ok(const char *event, size_t len, char *why, size_t whylen) {
+    ce_t ce;
+    if (ce_parse(&ce, event, len, why, whylen) != 0) return -1;
+    ce_free(&ce);
+    return 0;
+}
+
 static uint8_t *topic_request(const rs_app_request_t *req, size_t *len, char *why, size_t whylen) {
     ce_t ce;
     if (ce_parse(&ce, req->body ? req->body : "", req->body ? req->body_len : 0, why, whylen) != 0) return NULL;

@@ -23,6 +23,9 @@ void rs_app_grpc_free(rs_app_grpc_t *g);
  *  unless rs_app_grpc_abort runs first. Returns -1 with a reason in why when the request cannot be turned into
  *  its gRPC call (the reply does not run then). */
 int rs_app_grpc_call(rs_app_grpc_t *g, rs_app_call_t *call, const rs_app_request_t *req, char *why, size_t whylen);
+/** 0 if the CloudEvent text can become a TopicEventRequest; -1 with a reason when it never can (not a JSON object,
+ *  data_base64 that is not base64). */
+int rs_app_grpc_event_ok(const char *event, size_t len, char *why, size_t whylen);
 /** Aborts call's gRPC call in flight, if any. */
 void rs_app_grpc_abort(rs_app_call_t *call);
 

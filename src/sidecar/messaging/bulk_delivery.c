@@ -37,7 +37,8 @@ typedef struct bentry {
 struct bulk_op {
     rs_bulk_batcher_t *b;
     bulk_op_t *prev, *next;
-    char *path;          /* route on the app; NULL: entries dropped before delivery (no route, expired, not a CloudEvent) */
+    char *path;          /* route on the app; NULL: entries dropped before delivery (not a CloudEvent, expired, no
+                          * route, cannot be sent to the app) */
     bentry_t *e;
     size_t n;
     rs_run_t *run;
@@ -270,6 +271,7 @@ static void flush(rs_bulk_batcher_t *b) {
     bulk_op_t **ops = rs_xcalloc(n + 1, sizeof *ops);
     size_t nops = 0;
     time_t now = time(NULL);
+    char why[200];
     for (size_t i = 0; i < n; i++) {
         rs_pubsub_msg_t *m = msgs[i];
         char *text;
@@ -292,6 +294,12 @@ static void flush(rs_bulk_batcher_t *b) {
         else if (!(path = rs_subscription_route(s, ev)))
             RS_WARN(SCOPE, "no matching route for an event in pubsub %s and topic %s; skipping", s->pubsubname,
                     s->topic);
+        else if (!rs_app_channel_event_sendable(b->sc->app, text, tlen, why, sizeof why)) {
+            /* A poison entry: it would fail the whole batch on every attempt and every redelivery. */
+            RS_ERROR(SCOPE, "pub/sub event %s of topic %s can never be sent to the app (%s); dropping it",
+                     rs_json_str(ev, "id") ? rs_json_str(ev, "id") : "", s->topic, why);
+            path = NULL;
+        }
         json_decref(ev);
         bulk_op_t *op = op_for(b, ops, &nops, path, n);
         bentry_t *e = &op->e[op->n++];

@@ -42,12 +42,14 @@ struct rs_delivery {
     int64_t start_us;
 };
 
+#define INGRESS_COUNT "dapr_component_pubsub_ingress_count"
+#define INGRESS_COUNT_HELP "The number of incoming messages arriving from the pub/sub component."
+
 /* daprd's ingress families: process_status success, drop or retry (the message is left for redelivery or the
  * dead-letter topic). */
 static void count_ingress(rs_delivery_t *d, const char *process_status) {
     const char *labels[] = {"component", d->c->name, "process_status", process_status, "topic", d->topic, NULL};
-    rs_metrics_count_observe(d->sc->metrics, "dapr_component_pubsub_ingress_count",
-                             "The number of incoming messages arriving from the pub/sub component.",
+    rs_metrics_count_observe(d->sc->metrics, INGRESS_COUNT, INGRESS_COUNT_HELP,
                              "dapr_component_pubsub_ingress_latencies", "The consuming app event processing latency.",
                              labels, (double)(rs_now_us() - d->start_us) / 1000.0);
 }
@@ -120,6 +122,14 @@ static void to_dead_letter(rs_delivery_t *d) {
 static void drop(rs_delivery_t *d) {
     if (d->dlq) to_dead_letter(d);
     else finish(d, 1);
+}
+
+/* A message the app never sees (not a CloudEvent, expired, no route matched, cannot be sent to the app): counted
+ * as drop with no latency sample, as daprd records it (elapsed 0), then acked or dead-lettered. */
+static void drop_unseen(rs_delivery_t *d) {
+    const char *labels[] = {"component", d->c->name, "process_status", "drop", "topic", d->topic, NULL};
+    rs_metrics_inc(d->sc->metrics, INGRESS_COUNT, INGRESS_COUNT_HELP, labels, 1);
+    drop(d);
 }
 
 /* ---- one attempt ---- */
@@ -247,13 +257,13 @@ void rs_delivery_start(rs_sidecar_t *sc, rs_delivery_set_t *set, const rs_subscr
         RS_ERROR(SCOPE, "error deserializing cloud event in pubsub %s and topic %s; dropping it", s->pubsubname,
                  s->topic);
         json_decref(ev);
-        drop(d);
+        drop_unseen(d);
         return;
     }
     if (rs_cloudevent_expired(ev, time(NULL))) {
         RS_WARN(SCOPE, "dropping expired pub/sub event %s as of %s", d->event_id, rs_json_str(ev, "expiration"));
         json_decref(ev);
-        drop(d);
+        drop_unseen(d);
         return;
     }
     const char *route = rs_subscription_route(s, ev);
@@ -261,7 +271,16 @@ void rs_delivery_start(rs_sidecar_t *sc, rs_delivery_set_t *set, const rs_subscr
         RS_WARN(SCOPE, "no matching route for event %s in pubsub %s and topic %s; skipping", d->event_id,
                 s->pubsubname, s->topic);
         json_decref(ev);
-        drop(d);
+        drop_unseen(d);
+        return;
+    }
+    char why[200];
+    if (!rs_app_channel_event_sendable(sc->app, d->body, d->body_len, why, sizeof why)) {
+        /* A poison message: every attempt and every redelivery would fail the same way. */
+        RS_ERROR(SCOPE, "pub/sub event %s of topic %s can never be sent to the app (%s); dropping it", d->event_id,
+                 s->topic, why);
+        json_decref(ev);
+        drop_unseen(d);
         return;
     }
     d->route = rs_strdup(route);
