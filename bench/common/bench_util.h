@@ -19,6 +19,8 @@ int bu_free_port(void);
 int bu_read_file(const char *path, char *out, size_t n);
 /** Directory of the running executable (for sibling binaries). */
 void bu_self_dir(char *out, size_t n);
+/** CPU time (user + system) process pid has used so far, in microseconds (0 if unreadable). */
+int64_t bu_cpu_us(pid_t pid);
 /** Monotonic microseconds. */
 int64_t bu_now_us(void);
 /** Reads --requests N and --concurrency C (1..256, N >= C) into *n_req and *conc, keeping their defaults when

@@ -141,21 +141,6 @@ static int wait_status(int port, const char *path, int want, int seconds) {
 
 /* ---------- sidecars ---------- */
 
-/* CPU time (user + system) a process has used, in microseconds. */
-static int64_t cpu_us(pid_t pid) {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *p = strrchr(buf, ')'); /* fields after the command name */
-    unsigned long long ut = 0, st = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2) return 0;
-    return (int64_t)((ut + st) * 1000000ULL / (unsigned long long)sysconf(_SC_CLK_TCK));
-}
-
 static pid_t spawn(char *const argv[], const char *log) {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -515,7 +500,7 @@ int main(int argc, char **argv) {
 
     /* CPU used by a path's two hops (both sidecars, or both relays), to compare their work per request. */
     pid_t hop_pid[3][2] = {{0, 0}, {caller, callee}, {relay_pid(relay_a), relay_pid(relay_b)}};
-#define HOPS_CPU(kind) (hop_pid[kind][0] ? cpu_us(hop_pid[kind][0]) + cpu_us(hop_pid[kind][1]) : 0)
+#define HOPS_CPU(kind) (hop_pid[kind][0] ? bu_cpu_us(hop_pid[kind][0]) + bu_cpu_us(hop_pid[kind][1]) : 0)
 
     /* Fixed rate: latencies of all phases of one path are pooled. */
     pool_t fp[3] = {{0}};
@@ -583,15 +568,15 @@ int main(int argc, char **argv) {
         fflush(stdout);
         for (int k = 0; k < 6; k++) {
             int kind = order[k], via = kind == VIA;
-            int64_t c0 = via ? cpu_us(caller) : 0, e0 = via ? cpu_us(callee) : 0, r0 = HOPS_CPU(kind);
+            int64_t c0 = via ? bu_cpu_us(caller) : 0, e0 = via ? bu_cpu_us(callee) : 0, r0 = HOPS_CPU(kind);
             result_t x = drive(kind_port[kind], kind_path[kind], concurrency, 0, seconds);
             if (kind == RELAY) {
                 cpu_relays += HOPS_CPU(kind) - r0;
                 relay_total += x.total;
             }
             if (via) {
-                cpu_caller += cpu_us(caller) - c0;
-                cpu_callee += cpu_us(callee) - e0;
+                cpu_caller += bu_cpu_us(caller) - c0;
+                cpu_callee += bu_cpu_us(callee) - e0;
                 via_total += x.total; /* the warm-up ran the same load on the same sidecars */
             }
             sum[kind] += x.rps;
@@ -642,9 +627,9 @@ int main(int argc, char **argv) {
     free(relay_ratios);
     free(over_ratios);
     for (int k = 0; k < 3; k++) free(sp[k].lat);
-    int64_t cpu_policy = cpu_us(caller2);
+    int64_t cpu_policy = bu_cpu_us(caller2);
     result_t p2 = drive(policy_port, VIA_PATH, concurrency, 0, seconds);
-    cpu_policy = cpu_us(caller2) - cpu_policy;
+    cpu_policy = bu_cpu_us(caller2) - cpu_policy;
     printf("  via sidecars, caller with timeout+retry+breaker policy: %8.0f req/s  p50 %7.1f us  p99 %7.1f us "
            "(%lld errors; %.1f %% of no-policy; caller CPU %.1f us/request)\n",
            p2.rps, pct(p2.lat, p2.nlat, 0.50), pct(p2.lat, p2.nlat, 0.99), (long long)p2.errors,

@@ -13,7 +13,11 @@
  *   - state over gRPC: SaveState, GetState (same store, keys, value);
  *   - invocation: GET /v1.0/invoke/callee/method/ping through a caller and a
  *     callee ripstopd (sqlite name resolution) to a tiny evhttp app; each
- *     sidecar is one hop and is counted on its own.
+ *     sidecar is one hop and is counted on its own;
+ *   - pub/sub: POST /v1.0/publish to a publishing ripstopd (pubsub.kafka on
+ *     kafka-mock), delivered by a second ripstopd to the app; the next message
+ *     is published once the app has the previous one. Each sidecar counts all
+ *     its threads (librdkafka's included).
  * The baseline measured in the same run is redis-server itself (also under
  * callgrind, counting only its command work: reading and running commands
  * and writing replies) for the state paths: "ratio" is ripstopd's
@@ -21,10 +25,11 @@
  * script for a save, HGETALL for a get). Kernel time (syscalls,
  * loopback TCP, context switches) is not counted by callgrind.
  *
- * Usage: bench_callgrind [--requests N] [--warmup W] [--only state|grpc|invoke]
+ * Usage: bench_callgrind [--requests N] [--warmup W] [--only state|grpc|invoke|pubsub]
  * The dumps stay in the printed folder: `callgrind_annotate <file>` shows
  * where a path's instructions go. */
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +230,92 @@ out:
     return rc;
 }
 
+/* ---- pub/sub through two sidecars ---- */
+
+static atomic_int delivered;
+static int pub_port;
+
+/* Publishes message i through the publisher and waits (up to 120 s: the first one waits for the group) until the
+ * app has it. */
+static int publish_one(void *c, int i) {
+    char body[128];
+    int len = snprintf(body, sizeof body, "{\"orderId\":%d,\"customerId\":7}", i);
+    if (bu_request(c, "POST", "/v1.0/publish/order-queue/cg", "application/json", body, (size_t)len) != 204)
+        return -1;
+    int64_t deadline = bu_now_us() + 120 * 1000000LL;
+    while (delivered < i + 1 && bu_now_us() < deadline) usleep(100);
+    return delivered >= i + 1 ? 0 : -1;
+}
+
+static int run_pubsub(int n, int warmup) {
+    char self[1024], exe[1200], kmock[1200], res[128], yaml[160], bfile[128], boot[256], klog[128], log1[128],
+        log2[128];
+    bu_self_dir(self, sizeof self);
+    snprintf(exe, sizeof exe, "%s/../ripstopd", self);
+    snprintf(kmock, sizeof kmock, "%s/../kafka-mock", self);
+    snprintf(res, sizeof res, "%s/resources", out_dir);
+    snprintf(bfile, sizeof bfile, "%s/bootstrap", out_dir);
+    snprintf(klog, sizeof klog, "%s/kafka-mock.log", out_dir);
+    snprintf(log1, sizeof log1, "%s/publisher.log", out_dir);
+    snprintf(log2, sizeof log2, "%s/subscriber.log", out_dir);
+    const char *margv[] = {kmock, "--brokers", "1", "--topic", "cg:1", "--bootstrap-file", bfile, "--log-level", "warn",
+                           NULL};
+    pid_t mock = bu_spawn(margv, klog);
+    boot[0] = 0;
+    for (int i = 0; i < 500 && bu_read_file(bfile, boot, sizeof boot); i++) usleep(20000);
+    int rc = -1;
+    proc_t procs[2] = {{-1, 0}, {-1, 0}};
+    bu_conn_t c = {.fd = -1};
+    mkdir(res, 0755);
+    snprintf(yaml, sizeof yaml, "%s/kafka.yaml", res);
+    FILE *f = *boot ? fopen(yaml, "w") : NULL;
+    if (!f) goto out;
+    fprintf(f,
+            "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: order-queue\nspec:\n  type: pubsub.kafka\n"
+            "  version: v1\n  metadata:\n  - name: brokers\n    value: \"%s\"\n  - name: authType\n    value: none\n"
+            "  - name: disableTls\n    value: \"true\"\n  - name: initialOffset\n    value: oldest\n",
+            boot);
+    fclose(f);
+    static const char subs[] = "[{\"pubsubname\":\"order-queue\",\"topic\":\"cg\",\"route\":\"/cg\"}]";
+    int app_port = bu_free_port();
+    bu_ping_app_start_subscriber(app_port, subs, &delivered);
+    if (bu_wait_status(app_port, "/ping", 200, 10) != 0) goto out;
+    pub_port = bu_free_port();
+    int sub_port = bu_free_port();
+    char ap[16], p1[16], p2[16];
+    snprintf(ap, sizeof ap, "%d", app_port);
+    snprintf(p1, sizeof p1, "%d", pub_port);
+    snprintf(p2, sizeof p2, "%d", sub_port);
+    const char *pub_argv[] = {wrap[0], wrap[1], wrap[2], wrap[3], exe, "--app-id", "cg-pub", "--dapr-http-port", p1,
+                              "--dapr-grpc-port", "0", "--metrics-port", "0", "--resources-path", res, "--log-level",
+                              "warn", NULL};
+    const char *sub_argv[] = {wrap[0], wrap[1], wrap[2], wrap[3], exe, "--app-id", "cg-sub", "--app-port", ap,
+                              "--dapr-http-port", p2, "--dapr-grpc-port", "0", "--metrics-port", "0", "--resources-path",
+                              res, "--log-level", "warn", NULL};
+    procs[0].pid = bu_spawn(pub_argv, log1);
+    procs[1].pid = bu_spawn(sub_argv, log2);
+    if (bu_wait_status(pub_port, "/v1.0/healthz", 204, 120) != 0 || bu_wait_status(sub_port, "/v1.0/healthz", 204, 120)) {
+        fprintf(stderr, "bench_callgrind: sidecars did not come up (logs in %s)\n", out_dir);
+        goto out;
+    }
+    double per[2];
+    char files[2][256];
+    if (bu_connect(&c, pub_port) != 0 || measure(publish_one, &c, warmup < 1 ? 1 : warmup, n, procs, 2, per, files))
+        goto out;
+    row("publish (POST /v1.0/publish, Kafka)", per[0], 0);
+    printf("    %s\n", files[0]);
+    row("delivery (Kafka -> POST to the app)", per[1], 0);
+    printf("    %s\n", files[1]);
+    rc = 0;
+out:
+    if (rc != 0) fprintf(stderr, "bench_callgrind: pub/sub phase failed (logs in %s)\n", out_dir);
+    bu_close(&c);
+    bu_stop(procs[1].pid);
+    bu_stop(procs[0].pid);
+    bu_stop(mock);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     int n = 2000, warmup = 300;
     const char *only = NULL;
@@ -236,8 +327,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--only")) only = argv[i + 1];
     }
     if (n < 1 || n > 1000000 || warmup < 0 || warmup > 1000000 || (argc - 1) % 2 ||
-        (only && strcmp(only, "state") && strcmp(only, "grpc") && strcmp(only, "invoke"))) {
-        fprintf(stderr, "usage: bench_callgrind [--requests N] [--warmup W] [--only state|grpc|invoke]\n");
+        (only && strcmp(only, "state") && strcmp(only, "grpc") && strcmp(only, "invoke") && strcmp(only, "pubsub"))) {
+        fprintf(stderr, "usage: bench_callgrind [--requests N] [--warmup W] [--only state|grpc|invoke|pubsub]\n");
         return 2;
     }
     if (access("/usr/bin/valgrind", X_OK) != 0 || access("/usr/bin/callgrind_control", X_OK) != 0) {
@@ -255,5 +346,6 @@ int main(int argc, char **argv) {
     if (!only || !strcmp(only, "state") || !strcmp(only, "grpc"))
         rc |= run_state(n, warmup, !only || !strcmp(only, "state"), !only || !strcmp(only, "grpc"));
     if (!only || !strcmp(only, "invoke")) rc |= run_invoke(n, warmup);
+    if (!only || !strcmp(only, "pubsub")) rc |= run_pubsub(n, warmup);
     return rc ? 1 : 0;
 }

@@ -2,8 +2,9 @@
 /* Pub/sub benchmark (issue 4 item 8). Against one kafka-mock:
  *   1. publish rate and latency producing CloudEvent-sized messages directly with librdkafka (baseline) vs
  *      POST /v1.0/publish through ripstopd (pubsub.kafka), with the same number of messages in flight;
- *   2. end-to-end delivery rate: direct librdkafka producer -> consumer (baseline) vs
- *      publish through ripstopd -> Kafka -> ripstopd -> subscriber app.
+ *   2. end-to-end delivery rate, in --rounds rounds (order alternating): direct librdkafka producer -> consumer
+ *      (baseline) vs publish through ripstopd A -> Kafka -> ripstopd B -> subscriber app, with the CPU time each
+ *      process used per message.
  * Prints figures and ripstopd/direct ratios; never asserts timings. */
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -21,7 +22,7 @@
 #include "bench_util.h"
 #include "http/server.h"
 
-static int n_msgs = 20000, conc = 32, size = 200, parts = 8;
+static int n_msgs = 20000, conc = 32, size = 200, parts = 8, rounds = 3, e2e_only = 0;
 static char bootstrap[512];
 static char *payload;     /* the JSON data the app publishes */
 static char *envelope;    /* roughly the CloudEvent ripstopd stores for it (what the direct producer sends) */
@@ -112,6 +113,7 @@ static bu_stats_t direct_produce(rd_kafka_t *rk, dr_state_t *s, const char *topi
 
 typedef struct {
     const char *topic;
+    const char *group;
     int want;
     atomic_int count;
     atomic_int assigned;
@@ -124,7 +126,7 @@ static void *direct_consumer(void *arg) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char e[256];
     rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, e, sizeof e);
-    rd_kafka_conf_set(conf, "group.id", "bench-direct", e, sizeof e);
+    rd_kafka_conf_set(conf, "group.id", a->group, e, sizeof e);
     rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", e, sizeof e);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof e);
     rd_kafka_poll_set_consumer(rk);
@@ -153,19 +155,21 @@ static void *direct_consumer(void *arg) {
 
 /* ---------- the subscriber app ---------- */
 
-static atomic_int app_received;
+static atomic_int app_received, app_target;
+static _Atomic int64_t app_last_us; /* when app_received reached app_target */
+static char app_subs[2048];         /* the /dapr/subscribe answer: one e2e topic per round */
 
 static int app_handle(rs_http_req_t *req, void *ctx) {
     (void)ctx;
     if (strcmp(req->method, "GET") == 0 && strcmp(req->path, "/dapr/subscribe") == 0) {
-        static const char subs[] = "[{\"pubsubname\":\"order-queue\",\"topic\":\"e2e-sidecar\",\"route\":\"/e2e\"}]";
         rs_kvlist_t h = {0};
         rs_kvlist_set(&h, "Content-Type", "application/json");
-        rs_http_reply(req, 200, &h, subs, sizeof subs - 1);
+        rs_http_reply(req, 200, &h, app_subs, strlen(app_subs));
         rs_kvlist_free(&h);
         return 1;
     }
-    if (strcmp(req->method, "POST") == 0 && strcmp(req->path, "/e2e") == 0) app_received++;
+    if (strcmp(req->method, "POST") == 0 && strcmp(req->path, "/e2e") == 0 && ++app_received == app_target)
+        app_last_us = bu_now_us();
     rs_http_reply_empty(req, 200);
     return 1;
 }
@@ -247,18 +251,22 @@ int main(int argc, char **argv) {
                                          {"concurrency", required_argument, NULL, 'c'},
                                          {"size", required_argument, NULL, 's'},
                                          {"partitions", required_argument, NULL, 'p'},
+                                         {"rounds", required_argument, NULL, 'r'},
+                                         {"e2e-only", no_argument, NULL, 'e'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int o;
-    while ((o = getopt_long(argc, argv, "n:c:s:p:h", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "n:c:s:p:r:eh", opts, NULL)) != -1) {
         switch (o) {
         case 'n': if (bu_flag_int("bench_pubsub", "--messages", optarg, 100, 10000000, &n_msgs)) return 2; break;
         case 'c': if (bu_flag_int("bench_pubsub", "--concurrency", optarg, 1, 256, &conc)) return 2; break;
         case 's': if (bu_flag_int("bench_pubsub", "--size", optarg, 64, 1000000, &size)) return 2; break;
         case 'p': if (bu_flag_int("bench_pubsub", "--partitions", optarg, 1, 256, &parts)) return 2; break;
+        case 'r': if (bu_flag_int("bench_pubsub", "--rounds", optarg, 1, 10, &rounds)) return 2; break;
+        case 'e': e2e_only = 1; break;
         default:
             printf("usage: bench_pubsub [--messages N (20000)] [--concurrency C (32)] [--size BYTES (200)] "
-                   "[--partitions P (8)]\n");
+                   "[--partitions P (8)] [--rounds R (3)] [--e2e-only]\n");
             return o == 'h' ? 0 : 2;
         }
     }
@@ -279,15 +287,32 @@ int main(int argc, char **argv) {
     snprintf(ripstopd, sizeof ripstopd, "%s/../ripstopd", bin);
     snprintf(bfile, sizeof bfile, "%s/bootstrap", dir);
     snprintf(logf, sizeof logf, "%s/kafka-mock.log", dir);
-    char t1[64], t2[64], t3[64], t4[64];
-    snprintf(t1, sizeof t1, "bench-direct:%d", parts);
-    snprintf(t2, sizeof t2, "bench-sidecar:%d", parts);
-    snprintf(t3, sizeof t3, "e2e-direct:%d", parts);
-    snprintf(t4, sizeof t4, "e2e-sidecar:%d", parts);
-    const char *margv[] = {kmock, "--brokers", "1", "--topic", t1, "--topic", t2, "--topic", t3, "--topic", t4,
-                           "--bootstrap-file", bfile, "--log-level", "warn", NULL};
+    /* Topics up front: the publish pair, and per round one for each end-to-end path (fresh offsets each round). */
+    char topics[2 + 2 * 10][64];
+    const char *margv[8 + 2 * (2 + 2 * 10)] = {kmock, "--brokers", "1"};
+    int na = 3, nt = 0;
+    snprintf(topics[nt++], 64, "bench-direct:%d", parts);
+    snprintf(topics[nt++], 64, "bench-sidecar:%d", parts);
+    int sl = snprintf(app_subs, sizeof app_subs, "[");
+    for (int r = 0; r < rounds; r++) {
+        snprintf(topics[nt++], 64, "e2e-direct-%d:%d", r, parts);
+        snprintf(topics[nt++], 64, "e2e-sidecar-%d:%d", r, parts);
+        sl += snprintf(app_subs + sl, sizeof app_subs - (size_t)sl,
+                       "%s{\"pubsubname\":\"order-queue\",\"topic\":\"e2e-sidecar-%d\",\"route\":\"/e2e\"}", r ? "," : "",
+                       r);
+    }
+    snprintf(app_subs + sl, sizeof app_subs - (size_t)sl, "]");
+    for (int i = 0; i < nt; i++) {
+        margv[na++] = "--topic";
+        margv[na++] = topics[i];
+    }
+    margv[na++] = "--bootstrap-file";
+    margv[na++] = bfile;
+    margv[na++] = "--log-level";
+    margv[na++] = "warn";
+    margv[na] = NULL;
     pid_t mock = bu_spawn(margv, logf);
-    pid_t sidecar = -1;
+    pid_t pub_sc = -1, sub_sc = -1;
     int rc = 1;
     for (int i = 0; i < 500 && bu_read_file(bfile, bootstrap, sizeof bootstrap); i++) usleep(20000);
     if (!*bootstrap) {
@@ -295,7 +320,7 @@ int main(int argc, char **argv) {
         goto out;
     }
 
-    /* The subscriber app: an evhttp server on its own thread. */
+    /* The subscriber app: our HTTP server on its own thread. */
     struct event_base *app_base = event_base_new();
     rs_http_server_t *app = rs_http_server_new(app_base, 1 << 20);
     rs_http_server_add(app, app_handle, NULL);
@@ -303,8 +328,8 @@ int main(int argc, char **argv) {
     pthread_t app_th;
     pthread_create(&app_th, NULL, app_thread, app_base);
 
-    /* ripstopd with pubsub.kafka on the same kafka-mock. */
-    char res_dir[128], yaml[128], port_s[16], app_port_s[16], sclog[128];
+    /* Two ripstopd with pubsub.kafka on the same kafka-mock: A publishes (no app), B delivers to the app. */
+    char res_dir[128], yaml[128], pub_port_s[16], sub_port_s[16], app_port_s[16], publog[128], sublog[128];
     snprintf(res_dir, sizeof res_dir, "%s/resources", dir);
     mkdir(res_dir, 0755);
     snprintf(yaml, sizeof yaml, "%s/kafka.yaml", res_dir);
@@ -315,81 +340,142 @@ int main(int argc, char **argv) {
             "  - name: disableTls\n    value: \"true\"\n  - name: initialOffset\n    value: oldest\n",
             bootstrap);
     fclose(f);
-    int sc_port = bu_free_port();
-    snprintf(port_s, sizeof port_s, "%d", sc_port);
+    int pub_port = bu_free_port(), sub_port = bu_free_port();
+    snprintf(pub_port_s, sizeof pub_port_s, "%d", pub_port);
+    snprintf(sub_port_s, sizeof sub_port_s, "%d", sub_port);
     snprintf(app_port_s, sizeof app_port_s, "%d", app_port);
-    snprintf(sclog, sizeof sclog, "%s/ripstopd.log", dir);
-    const char *sargv[] = {ripstopd, "--app-id", "bench", "--dapr-http-port", port_s, "--app-port", app_port_s,
+    snprintf(publog, sizeof publog, "%s/ripstopd-pub.log", dir);
+    snprintf(sublog, sizeof sublog, "%s/ripstopd-sub.log", dir);
+    const char *pargv[] = {ripstopd, "--app-id", "bench-pub", "--dapr-http-port", pub_port_s, "--metrics-port", "0",
+                           "--resources-path", res_dir, "--log-level", "warn", NULL};
+    const char *sargv[] = {ripstopd, "--app-id", "bench-sub", "--dapr-http-port", sub_port_s, "--app-port", app_port_s,
                            "--metrics-port", "0", "--resources-path", res_dir, "--log-level", "warn", NULL};
-    sidecar = bu_spawn(sargv, sclog);
-    if (wait_status(sc_port, "/v1.0/healthz/outbound", 204, 20)) {
-        fprintf(stderr, "bench_pubsub: ripstopd did not become ready (log: %s)\n", sclog);
+    pub_sc = bu_spawn(pargv, publog);
+    sub_sc = bu_spawn(sargv, sublog);
+    if (wait_status(pub_port, "/v1.0/healthz/outbound", 204, 20) || wait_status(sub_port, "/v1.0/healthz", 204, 20)) {
+        fprintf(stderr, "bench_pubsub: ripstopd did not become ready (logs: %s, %s)\n", publog, sublog);
         goto out;
     }
 
     printf("pub/sub benchmark: %d messages, %d in flight, %d-byte payload (%zu-byte CloudEvent), %d partitions, "
            "kafka-mock with 1 broker\n",
            n_msgs, conc, size, envelope_len, parts);
+    double la[3] = {0};
+    if (getloadavg(la, 3) > 0) printf("load average at start: %.2f %.2f %.2f\n", la[0], la[1], la[2]);
 
-    /* 1. publish: warm up both paths (metadata, connections), then measure. */
     dr_state_t ds = {0};
     rd_kafka_t *prod = new_producer(&ds);
-    direct_produce(prod, &ds, "bench-direct", 200, conc, 0);
-    sidecar_publish(sc_port, "bench-sidecar", 200, conc, NULL);
-    int n1 = n_msgs / 10 < 2000 ? n_msgs / 10 : 2000;
-    bu_stats_t d1 = direct_produce(prod, &ds, "bench-direct", n1, 1, 1);
-    int f1;
-    bu_stats_t s1 = sidecar_publish(sc_port, "bench-sidecar", n1, 1, &f1);
-    bu_stats_t dn = direct_produce(prod, &ds, "bench-direct", n_msgs, conc, 1);
-    int fn;
-    bu_stats_t sn = sidecar_publish(sc_port, "bench-sidecar", n_msgs, conc, &fn);
-    printf("\npublish, 1 in flight (%d messages)\n", n1);
-    print_row("direct librdkafka", d1);
-    print_row("via ripstopd (HTTP publish API)", s1);
-    printf("  ratio ripstopd/direct             rate %.2f   p99 %.2fx\n", s1.rate / d1.rate, s1.p99_ms / d1.p99_ms);
-    printf("\npublish, %d in flight (%d messages)\n", conc, n_msgs);
-    print_row("direct librdkafka", dn);
-    print_row("via ripstopd (HTTP publish API)", sn);
-    printf("  ratio ripstopd/direct             rate %.2f   p99 %.2fx\n", sn.rate / dn.rate, sn.p99_ms / dn.p99_ms);
-    if (f1 || fn || ds.failed) printf("  failures: ripstopd %d, direct %d\n", f1 + fn, ds.failed);
-
-    /* 2. end to end. Direct: a consumer in the group, then produce; time until the last message is consumed. */
-    consumer_arg_t ca = {.topic = "e2e-direct", .want = n_msgs};
-    pthread_t cth;
-    pthread_create(&cth, NULL, direct_consumer, &ca);
-    for (int i = 0; i < 600 && !ca.assigned; i++) usleep(50000);
-    int64_t e0 = bu_now_us();
-    direct_produce(prod, &ds, "e2e-direct", n_msgs, conc, 0);
-    for (int i = 0; i < 6000 && ca.count < n_msgs; i++) usleep(10000);
-    double direct_e2e = ca.count >= n_msgs ? (double)n_msgs * 1e6 / (double)(ca.last_us - e0) : 0;
-    int direct_got = ca.count;
-    ca.stop = 1;
-    pthread_join(cth, NULL);
-
-    /* Through ripstopd: one warm-up message proves the subscription is assigned, then the same load. */
-    sidecar_publish(sc_port, "e2e-sidecar", 1, 1, NULL);
-    for (int i = 0; i < 3000 && app_received < 1; i++) usleep(10000);
-    int base_count = app_received;
-    int64_t s0 = bu_now_us();
-    sidecar_publish(sc_port, "e2e-sidecar", n_msgs, conc, NULL);
-    int64_t last = 0, seen = -1;
-    for (int i = 0; i < 18000 && app_received < base_count + n_msgs; i++) {
-        if (app_received != seen) {
-            seen = app_received;
-            last = bu_now_us();
-        }
-        usleep(10000);
+    if (!e2e_only) {
+        /* 1. publish: warm up both paths (metadata, connections), then measure. */
+        direct_produce(prod, &ds, "bench-direct", 200, conc, 0);
+        sidecar_publish(pub_port, "bench-sidecar", 200, conc, NULL);
+        int n1 = n_msgs / 10 < 2000 ? n_msgs / 10 : 2000;
+        bu_stats_t d1 = direct_produce(prod, &ds, "bench-direct", n1, 1, 1);
+        int f1;
+        bu_stats_t s1 = sidecar_publish(pub_port, "bench-sidecar", n1, 1, &f1);
+        bu_stats_t dn = direct_produce(prod, &ds, "bench-direct", n_msgs, conc, 1);
+        int fn;
+        bu_stats_t sn = sidecar_publish(pub_port, "bench-sidecar", n_msgs, conc, &fn);
+        printf("\npublish, 1 in flight (%d messages)\n", n1);
+        print_row("direct librdkafka", d1);
+        print_row("via ripstopd (HTTP publish API)", s1);
+        printf("  ratio ripstopd/direct             rate %.2f   p99 %.2fx\n", s1.rate / d1.rate, s1.p99_ms / d1.p99_ms);
+        printf("\npublish, %d in flight (%d messages)\n", conc, n_msgs);
+        print_row("direct librdkafka", dn);
+        print_row("via ripstopd (HTTP publish API)", sn);
+        printf("  ratio ripstopd/direct             rate %.2f   p99 %.2fx\n", sn.rate / dn.rate, sn.p99_ms / dn.p99_ms);
+        if (f1 || fn || ds.failed) printf("  failures: ripstopd %d, direct %d\n", f1 + fn, ds.failed);
+    } else {
+        direct_produce(prod, &ds, "bench-direct", 200, conc, 0);
+        sidecar_publish(pub_port, "bench-sidecar", 200, conc, NULL);
     }
-    if (app_received >= base_count + n_msgs) last = bu_now_us();
-    int sc_got = app_received - base_count;
-    double sc_e2e = (double)sc_got * 1e6 / (double)(last - s0);
-    printf("\nend-to-end delivery (%d messages, %d partitions)\n", n_msgs, parts);
-    printf("  %-34s %9.0f msg/s   (%d/%d delivered)\n", "direct producer -> consumer", direct_e2e, direct_got, n_msgs);
-    printf("  %-34s %9.0f msg/s   (%d/%d delivered)\n", "ripstopd -> Kafka -> ripstopd -> app", sc_e2e, sc_got,
-           n_msgs);
-    printf("  ratio ripstopd/direct             rate %.2f\n", direct_e2e > 0 ? sc_e2e / direct_e2e : 0);
-    rc = 0;
 
+    /* 2. end to end. Warm-up: one message per round topic through A proves B's partitions are assigned. */
+    for (int r = 0; r < rounds; r++) {
+        char t[32];
+        snprintf(t, sizeof t, "e2e-sidecar-%d", r);
+        sidecar_publish(pub_port, t, 1, 1, NULL);
+    }
+    for (int i = 0; i < 3000 && app_received < rounds; i++) usleep(10000);
+    if (app_received < rounds) {
+        fprintf(stderr, "bench_pubsub: ripstopd B delivered %d/%d warm-up messages (log: %s)\n", (int)app_received,
+                rounds, sublog);
+        goto done;
+    }
+    printf("\nend-to-end delivery (%d messages per path and round, %d partitions, %d publishers)\n", n_msgs, parts, conc);
+    printf("  %-6s %-10s %10s %12s %10s %22s\n", "round", "path", "msg/s", "publish end", "delivered", "CPU µs/msg A / B / app");
+    double ratios[10];
+    int lost = 0;
+    for (int r = 0; r < rounds; r++) {
+        double rate[2] = {0, 0};
+        for (int k = 0; k < 2; k++) {
+            int sidecar = (r % 2) ? (k == 0) : (k == 1); /* alternate which path goes first */
+            char topic[32];
+            int64_t t0, pub_end, last;
+            int got;
+            int64_t cpu_a = 0, cpu_b = 0, cpu_self = 0;
+            if (!sidecar) {
+                char group[32];
+                snprintf(topic, sizeof topic, "e2e-direct-%d", r);
+                snprintf(group, sizeof group, "bench-direct-%d", r);
+                consumer_arg_t ca = {.topic = topic, .group = group, .want = n_msgs};
+                pthread_t cth;
+                pthread_create(&cth, NULL, direct_consumer, &ca);
+                for (int i = 0; i < 600 && !ca.assigned; i++) usleep(50000);
+                cpu_self = bu_cpu_us(getpid());
+                t0 = bu_now_us();
+                direct_produce(prod, &ds, topic, n_msgs, conc, 0);
+                pub_end = bu_now_us();
+                for (int i = 0; i < 18000 && ca.count < n_msgs; i++) usleep(10000);
+                got = ca.count;
+                last = ca.last_us;
+                cpu_self = bu_cpu_us(getpid()) - cpu_self;
+                ca.stop = 1;
+                pthread_join(cth, NULL);
+            } else {
+                snprintf(topic, sizeof topic, "e2e-sidecar-%d", r);
+                int base = app_received;
+                app_last_us = 0;
+                app_target = base + n_msgs;
+                cpu_a = bu_cpu_us(pub_sc);
+                cpu_b = bu_cpu_us(sub_sc);
+                cpu_self = bu_cpu_us(getpid());
+                t0 = bu_now_us();
+                sidecar_publish(pub_port, topic, n_msgs, conc, NULL);
+                pub_end = bu_now_us();
+                for (int i = 0; i < 18000 && app_received < app_target; i++) usleep(10000);
+                got = app_received - base;
+                last = app_last_us;
+                cpu_a = bu_cpu_us(pub_sc) - cpu_a;
+                cpu_b = bu_cpu_us(sub_sc) - cpu_b;
+                cpu_self = bu_cpu_us(getpid()) - cpu_self;
+            }
+            double rt = got >= n_msgs && last > t0 ? (double)n_msgs * 1e6 / (double)(last - t0) : 0;
+            rate[sidecar] = rt;
+            if (got < n_msgs) lost += n_msgs - got;
+            char cpu[64];
+            if (sidecar)
+                snprintf(cpu, sizeof cpu, "%.1f / %.1f / %.1f", (double)cpu_a / n_msgs, (double)cpu_b / n_msgs,
+                         (double)cpu_self / n_msgs);
+            else
+                snprintf(cpu, sizeof cpu, "bench process %.1f", (double)cpu_self / n_msgs);
+            printf("  %-6d %-10s %10.0f %10.0f ms %5d/%-5d %22s\n", r + 1, sidecar ? "ripstopd" : "direct", rt,
+                   (double)(pub_end - t0) / 1000.0, got, n_msgs, cpu);
+        }
+        ratios[r] = rate[0] > 0 ? rate[1] / rate[0] : 0;
+        printf("  %-6d ratio ripstopd/direct %.2f\n", r + 1, ratios[r]);
+    }
+    for (int i = 1; i < rounds; i++) /* insertion sort for the median */
+        for (int j = i; j > 0 && ratios[j] < ratios[j - 1]; j--) {
+            double t = ratios[j];
+            ratios[j] = ratios[j - 1];
+            ratios[j - 1] = t;
+        }
+    printf("  median ratio ripstopd/direct over %d round(s): %.2f%s\n", rounds, ratios[rounds / 2],
+           lost ? "   (some messages were not delivered)" : "");
+    rc = lost ? 1 : 0;
+
+done:
     rd_kafka_flush(prod, 5000);
     rd_kafka_destroy(prod);
     event_base_loopbreak(app_base);
@@ -397,7 +483,8 @@ int main(int argc, char **argv) {
     rs_http_server_free(app);
     event_base_free(app_base);
 out:
-    bu_stop(sidecar);
+    bu_stop(pub_sc);
+    bu_stop(sub_sc);
     bu_stop(mock);
     free(payload);
     free(envelope);
