@@ -12,7 +12,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config python3 \
       libevent-dev libcurl4-openssl-dev libhttp-parser-dev libhiredis-dev librdkafka-dev libfyaml-dev \
-      libjansson-dev libexpat1-dev libssl-dev nettle-dev uuid-dev libsqlite3-dev \
+      libjansson-dev libexpat1-dev libssl-dev nettle-dev libsqlite3-dev \
       libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -30,7 +30,7 @@ FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libevent-2.1-7 libevent-pthreads-2.1-7 libcurl4 libhttp-parser2.9 libhiredis0.14 librdkafka1 \
-      libfyaml0 libjansson4 libexpat1 libssl3 libnettle8 libuuid1 libsqlite3-0 libnghttp2-14 libprotobuf-c1 ca-certificates \
+      libfyaml0 libjansson4 libexpat1 libssl3 libnettle8 libsqlite3-0 libnghttp2-14 libprotobuf-c1 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --gid 10001 ripstop \
  && useradd --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin ripstop

@@ -9,7 +9,7 @@ debs=(
   build-essential clang cmake pkg-config
   libclang-rt-14-dev # clang's sanitizer and libFuzzer runtimes (`make fuzz`); only recommended by clang-14
   libevent-dev libcurl4-openssl-dev libhttp-parser-dev libhiredis-dev librdkafka-dev libfyaml-dev
-  libjansson-dev libexpat1-dev libssl-dev nettle-dev uuid-dev libsqlite3-dev
+  libjansson-dev libexpat1-dev libssl-dev nettle-dev libsqlite3-dev
   libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler python3-h2
   redis-server python3 curl procps iproute2 chromium tzdata
 )

@@ -11,4 +11,4 @@ add_library(rs_core STATIC
   src/core/str.c
   src/core/yaml.c
 )
-target_link_libraries(rs_core PUBLIC PkgConfig::JANSSON PkgConfig::FYAML PkgConfig::UUID PkgConfig::CRYPTO)
+target_link_libraries(rs_core PUBLIC PkgConfig::JANSSON PkgConfig::FYAML PkgConfig::CRYPTO)

@@ -5,7 +5,7 @@ list(REMOVE_ITEM RS_SIDECAR_SOURCES ${CMAKE_SOURCE_DIR}/src/sidecar/main.c)
 add_library(rs_sidecar_lib STATIC ${RS_SIDECAR_SOURCES})
 target_link_libraries(rs_sidecar_lib PUBLIC rs_http rs_core rs_proto PkgConfig::NGHTTP2
   PkgConfig::HIREDIS PkgConfig::RDKAFKA PkgConfig::FYAML PkgConfig::EXPAT PkgConfig::SQLITE
-  PkgConfig::CRYPTO PkgConfig::NETTLE PkgConfig::UUID Threads::Threads m)
+  PkgConfig::CRYPTO PkgConfig::NETTLE Threads::Threads m)
 target_compile_definitions(rs_sidecar_lib PUBLIC RIPSTOP_VERSION="${PROJECT_VERSION}")
 
 add_executable(ripstopd src/sidecar/main.c)

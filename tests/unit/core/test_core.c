@@ -2,6 +2,8 @@
 /* Core helpers: durations, capped buffers, booleans, trace ids. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/duration.h"
@@ -173,6 +175,28 @@ TEST(trace_ids) {
     char u[37];
     rs_uuid(u);
     ASSERT_EQ(strlen(u), 36);
+    ASSERT_TRUE(u[14] == '4' && strchr("89ab", u[19]) && u[8] == '-' && u[13] == '-' && u[18] == '-' && u[23] == '-');
+}
+
+/* A forked child (e.g. sidecars started by one parent) must not repeat its parent's ids. */
+TEST(uuid_differs_after_fork) {
+    char mine[37], theirs[37] = "";
+    rs_uuid(mine); /* seeds this thread's generator before the fork */
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char u[37];
+        rs_uuid(u);
+        _exit(write(fds[1], u, 37) == 37 ? 0 : 1);
+    }
+    close(fds[1]);
+    ASSERT_EQ(read(fds[0], theirs, 37), 37);
+    close(fds[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    rs_uuid(mine); /* the parent's next draw: what the child would have drawn without reseeding */
+    ASSERT_TRUE(strcmp(mine, theirs) != 0);
 }
 
 TEST(random_numbers) {
@@ -255,6 +279,7 @@ int main(void) {
     RUN(json_unquote);
     RUN(go_bools);
     RUN(trace_ids);
+    RUN(uuid_differs_after_fork);
     RUN(random_numbers);
     RUN(kvlist);
     RUN(kvlist_reference_mode);

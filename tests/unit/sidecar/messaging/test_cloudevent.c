@@ -186,7 +186,40 @@ TEST(compact_keeps_strings) {
     free(c);
 }
 
+/* Text data is quoted by our own ASCII escaper; it must write exactly what jansson's compact dump writes (the
+ * envelope's bytes were jansson's before), for every ASCII byte including NUL, and for non-ASCII text too. */
+TEST(string_escapes_match_jansson) {
+    char text[300];
+    size_t n = 0;
+    for (int c = 0; c < 128; c++) text[n++] = (char)c;
+    memcpy(text + n, "a\"b\\c/d\xc3\xa9", 10); /* then a non-ASCII tail: the jansson path */
+    size_t lens[] = {128, n, n + 10};
+    for (int k = 0; k < 3; k++) {
+        rs_ce_input_t in = {.pubsub_name = "ps", .topic = "t\"\x01", .app_id = "app1", .content_type = "text/plain",
+                            .data = text, .len = lens[k], .now = 1700000000};
+        char err[256];
+        size_t len;
+        char *raw = rs_cloudevent_envelope(&in, &len, err, sizeof err);
+        ASSERT_TRUE(raw != NULL);
+        json_t *want_data = json_stringn(text, lens[k]);
+        char *wd = json_dumps(want_data, JSON_ENCODE_ANY | JSON_COMPACT);
+        char *needle = malloc(strlen(wd) + 16);
+        sprintf(needle, "\"data\":%s,", wd);
+        ASSERT_TRUE(strstr(raw, needle) != NULL);
+        ASSERT_TRUE(strstr(raw, "\"topic\":\"t\\\"\\u0001\"") != NULL);
+        json_t *e = json_loadb(raw, len, JSON_ALLOW_NUL, NULL);
+        ASSERT_TRUE(e != NULL);
+        ASSERT_EQ(json_string_length(json_object_get(e, "data")), lens[k]);
+        json_decref(e);
+        free(needle);
+        free(wd);
+        json_decref(want_data);
+        free(raw);
+    }
+}
+
 int main(void) {
+    RUN(string_escapes_match_jansson);
     RUN(json_data_is_embedded);
     RUN(json_with_params_and_plus_json);
     RUN(invalid_json_becomes_string);
