@@ -15,6 +15,10 @@ int rs_traceparent_valid(const char *s);
 /** Fills `out` with `n` random bytes from a fast per-thread generator seeded from the kernel.
  *  Unpredictable enough for ids and jitter; not for keys or tokens. */
 void rs_random_bytes(void *out, size_t n);
+/** Fills `out` with `n` bytes from the kernel's cryptographic generator (getrandom), for secrets. Returns 0, or -1
+ *  when the kernel gives none. (Not OpenSSL's RAND_bytes: its first call sets up the provider machinery, ~8 million
+ *  instructions at start-up.) */
+int rs_secure_random(void *out, size_t n);
 /** Writes `n` bytes as 2n lowercase hex digits and a NUL. */
 void rs_hex_encode(const void *in, size_t n, char *out);
 /** Uniform random double in [0,1), from rs_random_bytes' generator. */

@@ -7,8 +7,6 @@
 
 #include <ctype.h>
 #include <fcntl.h>
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,13 +268,13 @@ rs_nameres_t *rs_nameres_new(struct event_base *base, rs_nameres_config_t *cfg, 
     sqlite3_busy_timeout(n->db, (int)n->cfg.busy_timeout_ms);
     unsigned char raw[HOP_KEY_HEX / 2];
     char key[HOP_KEY_HEX + 1];
-    if (RAND_bytes(raw, sizeof raw) != 1) { /* a key for the sidecars' hops: from the kernel's generator */
+    if (rs_secure_random(raw, sizeof raw) != 0) { /* a key for the sidecars' hops: from the kernel's generator */
         snprintf(err, errlen, "nameres: no random bytes for the hop key");
         rs_nameres_free(n);
         return NULL;
     }
     rs_hex_encode(raw, sizeof raw, key);
-    OPENSSL_cleanse(raw, sizeof raw);
+    explicit_bzero(raw, sizeof raw);
     char sql[1280];
     snprintf(sql, sizeof sql,
              "%s"
@@ -297,8 +295,8 @@ rs_nameres_t *rs_nameres_new(struct event_base *base, rs_nameres_config_t *cfg, 
     int rc;
     while ((rc = exec_sql(n, sql, err, errlen)) != 0 && is_busy(n->db) && rs_now_ms() < give_up)
         sqlite3_sleep(20 + (int)(rs_now_ms() % 30)); /* spread the retries of processes started together */
-    OPENSSL_cleanse(key, sizeof key);
-    OPENSSL_cleanse(sql, sizeof sql);
+    explicit_bzero(key, sizeof key);
+    explicit_bzero(sql, sizeof sql);
     if (rc != 0 || read_hop_key(n, err, errlen) != 0) {
         rs_nameres_free(n);
         return NULL;
@@ -367,7 +365,7 @@ void rs_nameres_free(rs_nameres_t *n) {
     rs_nameres_config_free(&n->cfg);
     free(n->app_id);
     free(n->address);
-    OPENSSL_cleanse(n->hop_key, sizeof n->hop_key);
+    explicit_bzero(n->hop_key, sizeof n->hop_key);
     free(n);
 }
 
