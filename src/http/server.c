@@ -745,23 +745,19 @@ static void listeners_enable(rs_http_server_t *s, int on) {
     s->accept_paused = !on;
 }
 
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg) {
-    rs_http_server_t *s = arg;
-    (void)l;
-    s->backoff_ms = 0;
+/* A new connection on fd (from the listener, or handed over by rs_http_server_adopt). */
+static int conn_start(rs_http_server_t *s, evutil_socket_t fd, const char *peer) {
     conn_t *c = s->nconns < s->limits.max_connections ? calloc(1, sizeof *c) : NULL;
     if (!c) { /* over the cap (a burst accepted before the pause took effect), or out of memory */
         close(fd);
-        return;
+        return -1;
     }
     evutil_make_socket_nonblocking(fd);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->srv = s;
     c->fd = fd;
-    char host[INET6_ADDRSTRLEN] = "";
-    if (getnameinfo(sa, (socklen_t)salen, host, sizeof host, NULL, 0, NI_NUMERICHOST) == 0)
-        snprintf(c->peer, sizeof c->peer, "%s", host);
+    snprintf(c->peer, sizeof c->peer, "%s", peer);
     rs_buf_init(&c->url, MAX_HEADERS_SIZE);
     rs_http_header_acc_init(&c->hdr, MAX_HEADERS_SIZE);
     rs_buf_init(&c->body, s->max_body);
@@ -778,7 +774,19 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     if (s->conns) s->conns->prev = c;
     s->conns = c;
     if (++s->nconns >= s->limits.max_connections) listeners_enable(s, 0); /* resumes when one closes */
+    return 0;
 }
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg) {
+    rs_http_server_t *s = arg;
+    (void)l;
+    s->backoff_ms = 0;
+    char host[INET6_ADDRSTRLEN] = "";
+    if (getnameinfo(sa, (socklen_t)salen, host, sizeof host, NULL, 0, NI_NUMERICHOST) != 0) host[0] = '\0';
+    conn_start(s, fd, host);
+}
+
+int rs_http_server_adopt(rs_http_server_t *s, int fd, const char *peer) { return conn_start(s, fd, peer ? peer : ""); }
 
 static void on_accept_retry(evutil_socket_t fd, short what, void *arg) {
     rs_http_server_t *s = arg;

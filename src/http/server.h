@@ -57,6 +57,10 @@ rs_http_limits_t rs_http_server_limits(const rs_http_server_t *s);
 int rs_http_server_connections(const rs_http_server_t *s);
 /** Listens on addr:port (port 0 picks a free port). Returns the bound port, or -1. May be called for several addresses. */
 int rs_http_server_listen(rs_http_server_t *s, const char *addr, int port);
+/** Serves fd, a connected stream socket, exactly as a connection the listener accepted from `peer` (an address
+ *  for logs and X-Forwarded-For). For harnesses that hand the server one end of a socketpair (tests/fuzz/). Takes
+ *  ownership of fd; returns 0, or -1 with fd closed when at the connection cap. */
+int rs_http_server_adopt(rs_http_server_t *s, int fd, const char *peer);
 /** Appends a handler to the chain. */
 void rs_http_server_add(rs_http_server_t *s, rs_http_handler_fn fn, void *ctx);
 /** Called after each reply with the route label the handler set (rs_http_req_set_route), status, latency and the

@@ -26,6 +26,7 @@
 #include "sidecar/components/secretstores/secretstore.h"
 #include "sidecar/components/state/state.h"
 #include "sidecar/grpc/api.h"
+#include "sidecar/grpc/server.h"
 #include "sidecar/ops/invoke.h"
 #include "sidecar/runtime/sidecar.h"
 
@@ -126,7 +127,6 @@ typedef struct {
     rs_component_t comps[FS_NCOMP];
     rs_component_t *comp_ptrs[FS_NCOMP];
     rs_http_server_t *app;
-    int http_port, grpc_port;
 } fake_sidecar_t;
 
 static fake_sidecar_t fs;
@@ -167,15 +167,13 @@ void fs_init(void) {
     sc->outbound_ready = 1;
 
     sc->api = rs_http_server_new(sc->base, sc->cfg.max_body_size);
-    fs.http_port = rs_http_server_listen(sc->api, "127.0.0.1", 0);
-    if (fs.http_port <= 0) abort();
+    if (rs_http_server_listen(sc->api, "127.0.0.1", 0) <= 0) abort(); /* as ripstopd does; inputs use adopt */
     rs_api_register_all(sc);
     char err[256];
     if (rs_grpc_api_start(sc, err, sizeof err) != 0) {
         fprintf(stderr, "fuzz harness: %s\n", err);
         abort();
     }
-    fs.grpc_port = sc->cfg.grpc_port;
 }
 
 /* Undoes what a Shutdown request did, so the next input finds the same runtime. */
@@ -208,26 +206,18 @@ static void fs_on_read(evutil_socket_t fd, short what, void *arg) {
     }
 }
 
-int fs_exchange(int port, const uint8_t *data, size_t size, rs_buf_t *out, size_t cap, int max_rounds) {
-    /* Hundreds of connections a second, each left in TIME_WAIT by our half-close: spread them over source
-     * addresses 127.0.0.2..201 (the port is picked at connect, per address) so the ephemeral ports of one
-     * address do not run out during a long run. */
-    static unsigned next_src;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) abort();
-    int one = 1;
-    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-    struct sockaddr_in src = {.sin_family = AF_INET};
-    src.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1 + next_src++ % 200);
-    if (bind(fd, (struct sockaddr *)&src, sizeof src) != 0) abort();
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    /* libFuzzer's timeout alarm may interrupt the connect; it then goes on in the kernel (EALREADY until done). */
-    while (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 && errno != EISCONN) {
-        if (errno == EINTR || errno == EALREADY) continue;
-        fprintf(stderr, "fuzz harness: connect to port %d: %s\n", port, strerror(errno));
+int fs_exchange(fs_api_t api, const uint8_t *data, size_t size, rs_buf_t *out, size_t cap, int max_rounds) {
+    /* One end of a socketpair goes to the server's own connection set-up (what its listener runs on accept), the
+     * other is the client: the same server code as over TCP, without a connect, accept and TIME_WAIT per input. */
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+        fprintf(stderr, "fuzz harness: socketpair: %s\n", strerror(errno));
         abort();
     }
+    int fd = sv[0];
+    if ((api == FS_HTTP_API ? rs_http_server_adopt(fs.sc.api, sv[1], "127.0.0.1")
+                            : rs_grpc_server_adopt(fs.sc.grpc, sv[1], "127.0.0.1")) != 0)
+        abort();
     fcntl(fd, F_SETFL, O_NONBLOCK);
     fs_conn_t c = {.fd = fd};
     rs_buf_init(&c.out, cap);
@@ -261,5 +251,3 @@ int fs_exchange(int port, const uint8_t *data, size_t size, rs_buf_t *out, size_
     return c.done;
 }
 
-int fs_http_port(void) { return fs.http_port; }
-int fs_grpc_port(void) { return fs.grpc_port; }

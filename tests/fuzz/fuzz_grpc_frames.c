@@ -1,5 +1,5 @@
 /* The gRPC server's HTTP/2 input (sidecar/grpc/server.c over nghttp2): any frames after the client connection
- * preface, over a loopback socket, into the Dapr service with the in-memory components of fake_sidecar.h.
+ * preface, over a socket, into the Dapr service with the in-memory components of fake_sidecar.h.
  * Seeds are valid calls of every method (written by fuzz_grpc_methods, see there). Invariant: the server closes
  * the half-closed connection, so no frame sequence keeps it (or a call) alive. */
 #include "fake_sidecar.h"
@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memcpy(in, NGHTTP2_CLIENT_MAGIC, NGHTTP2_CLIENT_MAGIC_LEN);
     if (size) memcpy(in + NGHTTP2_CLIENT_MAGIC_LEN, data, size);
     rs_buf_t out;
-    int closed = fs_exchange(fs_grpc_port(), in, NGHTTP2_CLIENT_MAGIC_LEN + size, &out, 8 << 20, 100000);
+    int closed = fs_exchange(FS_GRPC_API, in, NGHTTP2_CLIENT_MAGIC_LEN + size, &out, 8 << 20, 100000);
     FZ_CHECK(closed);
     rs_buf_free(&out);
     free(in);

@@ -1,6 +1,6 @@
 /* Each served method of the gRPC API (dapr.proto.runtime.v1.Dapr): the protobuf-c decoding of its request and
  * its adapter (the files of sidecar/grpc/) into the operation layer, reached through the real HTTP/2 server over a
- * loopback socket, with the in-memory components of fake_sidecar.h. Input: a selector byte (the method), then
+ * socket, with the in-memory components of fake_sidecar.h. Input: a selector byte (the method), then
  * the request message's bytes.
  * Invariants: a message that decodes re-encodes to bytes that decode and re-encode to the same bytes; the
  * server answers in valid HTTP/2, ends the call with a grpc-status (every method but InvokeService, whose app
@@ -157,7 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
     }
     rs_buf_t out;
-    int closed = fs_exchange(fs_grpc_port(), (const uint8_t *)c.wire.data, c.wire.len, &out, 8 << 20, 100000);
+    int closed = fs_exchange(FS_GRPC_API, (const uint8_t *)c.wire.data, c.wire.len, &out, 8 << 20, 100000);
     FZ_CHECK(closed);
     FZ_CHECK(gc_receive(&c, out.data ? out.data : "", out.len) == 0);
     if (strcmp(m->name, "InvokeService") != 0) FZ_CHECK(c.got_status);

@@ -1,8 +1,8 @@
-/* ripstopd's HTTP API end to end over a loopback socket (http/server.c: request line, headers, chunked and
- * sized bodies, limits; the handler chain and routes of sidecar/api/; each API's JSON body parser: state items,
- * bulk get, transactions, publish and bulk publish, bindings, lock/unlock, metadata; service invocation through
- * to an app on the same loop). The input is the bytes a client sends on one connection (any number of
- * pipelined requests); components are the in-memory fakes of fake_sidecar.h.
+/* ripstopd's HTTP API end to end over a socket (http/server.c: request line, headers, chunked and sized bodies,
+ * limits; the handler chain and routes of sidecar/api/; each API's JSON body parser: state items, bulk get,
+ * transactions, publish and bulk publish, bindings, lock/unlock, metadata; service invocation through to an app
+ * on the same loop). The input is the bytes a client sends on one connection (any number of pipelined
+ * requests), through a socketpair handed to the server; components are the in-memory fakes of fake_sidecar.h.
  * Invariants: the server always ends a half-closed connection; everything it writes parses as a sequence of
  * HTTP/1.1 responses (no header split by client bytes); every JSON error response is a JSON object with an
  * errorCode. */
@@ -61,7 +61,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     rs_buf_t out;
-    int closed = fs_exchange(fs_http_port(), data, size, &out, 8 << 20, 100000);
+    int closed = fs_exchange(FS_HTTP_API, data, size, &out, 8 << 20, 100000);
     FZ_CHECK(closed);
     /* A HEAD response has no body although it may announce one, which a response parser cannot know. */
     if (!memmem(data, size, "HEAD", 4) && out.len) {

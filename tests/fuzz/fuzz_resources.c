@@ -22,7 +22,8 @@ static void cleanup(void) {
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     rs_log_set_level(RS_LOG_FATAL); /* the loader warns about what it skips: noise at a million inputs */
-    snprintf(dir, sizeof dir, "/tmp/rs-fuzz-res-XXXXXX");
+    /* The input is written to a file per run: in memory (/dev/shm) where there is one, not on a disk. */
+    snprintf(dir, sizeof dir, "%s/rs-fuzz-res-XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
     if (!mkdtemp(dir)) abort();
     snprintf(file, sizeof file, "%s/r.yaml", dir);
     atexit(cleanup);

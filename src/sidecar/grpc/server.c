@@ -477,18 +477,13 @@ static void on_writable(evutil_socket_t fd, short what, void *arg) {
     conn_flush(arg);
 }
 
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg) {
-    rs_grpc_server_t *s = arg;
+/* A new connection on fd (from the listener, or handed over by rs_grpc_server_adopt). */
+static int conn_start(rs_grpc_server_t *s, evutil_socket_t fd, const char *peer) {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     conn_t *c = rs_xcalloc(1, sizeof *c);
     c->srv = s;
-    if (sa->sa_family == AF_INET) {
-        struct sockaddr_in *in = (struct sockaddr_in *)sa;
-        evutil_inet_ntop(AF_INET, &in->sin_addr, c->peer, sizeof c->peer);
-    } else {
-        snprintf(c->peer, sizeof c->peer, "client");
-    }
+    snprintf(c->peer, sizeof c->peer, "%s", peer);
     c->fd = fd;
     evutil_make_socket_nonblocking(fd);
     c->rev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_readable, c);
@@ -509,7 +504,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
         if (c->wev) event_free(c->wev);
         evutil_closesocket(fd);
         free(c);
-        return;
+        return -1;
     }
     c->next = s->conns;
     if (c->next) c->next->prev = c;
@@ -522,6 +517,18 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     nghttp2_session_set_local_window_size(c->h2, NGHTTP2_FLAG_NONE, 0, CONN_WINDOW);
     event_add(c->rev, NULL);
     conn_flush(c);
+    return 0;
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg) {
+    (void)l, (void)salen;
+    char peer[INET6_ADDRSTRLEN] = "client";
+    if (sa->sa_family == AF_INET) evutil_inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, peer, sizeof peer);
+    conn_start(arg, fd, peer);
+}
+
+int rs_grpc_server_adopt(rs_grpc_server_t *s, int fd, const char *peer) {
+    return conn_start(s, fd, peer ? peer : "client");
 }
 
 /* ---- the server ---- */

@@ -46,6 +46,10 @@ typedef void (*rs_grpc_cancel_fn)(void *arg);
 rs_grpc_server_t *rs_grpc_server_new(struct event_base *base, size_t max_msg, rs_grpc_handler_fn handler, void *ctx);
 /** Listens on addr:port (0 picks a free port). Returns the bound port, or -1 with errno set. */
 int rs_grpc_server_listen(rs_grpc_server_t *s, const char *addr, int port);
+/** Serves fd, a connected stream socket, exactly as a connection the listener accepted from `peer` (for logs
+ *  and rs_grpc_call_peer). For harnesses that hand the server one end of a socketpair (tests/fuzz/). Takes
+ *  ownership of fd; returns 0, or -1 with fd closed. */
+int rs_grpc_server_adopt(rs_grpc_server_t *s, int fd, const char *peer);
 /** Open connections now. */
 int rs_grpc_server_connections(const rs_grpc_server_t *s);
 /** Closes every connection (cancelling the calls in flight) and frees the server. NULL is ignored. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/str.h"
 
@@ -79,8 +80,14 @@ static int parse_tzif(rs_cron_tz_t *z, const unsigned char *p, size_t len) {
 static int load_file(rs_cron_tz_t *z, const char *path) {
     FILE *f = fopen(path, "rb");
     if (!f) return -1;
-    unsigned char *buf = rs_xmalloc(MAX_TZ_FILE);
-    size_t len = fread(buf, 1, MAX_TZ_FILE, f);
+    /* A buffer of the file's size (zone files are a few KB), not of the bound: every cron schedule loads its zone. */
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > MAX_TZ_FILE) {
+        fclose(f);
+        return -1;
+    }
+    unsigned char *buf = rs_xmalloc((size_t)st.st_size);
+    size_t len = fread(buf, 1, (size_t)st.st_size, f);
     fclose(f);
     int rc = parse_tzif(z, buf, len);
     free(buf);
