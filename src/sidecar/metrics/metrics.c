@@ -63,8 +63,20 @@ typedef struct {
     series_t *requests, *responses, *latency; /* request_count has no status label, as daprd's */
 } observed_t;
 
+/* The same for gRPC calls, server and client side: each (side, method, status) seen is remembered with its four
+ * series. The key is compared by content (the method label may be built per call), hashed once per call. */
+#define GRPC_SLOTS 64
+#define GRPC_METHOD_MAX 128 /* longer method labels are recorded, just not remembered */
+typedef struct {
+    char method[GRPC_METHOD_MAX];
+    const char *status; /* grpc-go's code name: a static string */
+    int client;
+    series_t *count, *latency, *req_bytes, *resp_bytes;
+} grpc_observed_t;
+
 struct rs_metrics {
     observed_t observed[OBSERVED_SLOTS];
+    grpc_observed_t grpc_observed[GRPC_SLOTS];
     series_t *req_bytes, *resp_bytes; /* the server's body sizes: one series each (app_id only) */
     char *app_label; /* app_id="..." */
     family_t *fams;
@@ -406,29 +418,71 @@ void rs_metrics_http_observer(void *arg, const char *method, const char *route, 
     if (q && c && d) *o = (observed_t){method, route, status, q, c, d}; /* not when a family is full */
 }
 
-void rs_metrics_grpc_server(rs_metrics_t *m, const char *method, const char *status, size_t received, size_t sent,
-                            double ms) {
+/* daprd's gRPC views (pkg/diagnostics/grpc_monitoring.go), per side: completed_rpcs and the latency by method and
+ * status, the request and response message sizes by method only. */
+static const struct grpc_side {
+    const char *method_key, *status_key;
+    const char *count, *count_help, *latency, *latency_help, *req, *req_help, *resp, *resp_help;
+} grpc_sides[2] = {
+    {"grpc_server_method", "grpc_server_status", "dapr_grpc_io_server_completed_rpcs",
+     "Count of RPCs by method and status.", "dapr_grpc_io_server_server_latency",
+     "Time between first byte of request received to last byte of response sent, or terminal error.",
+     "dapr_grpc_io_server_received_bytes_per_rpc", "Total bytes received across all messages per RPC.",
+     "dapr_grpc_io_server_sent_bytes_per_rpc", "Total bytes sent in across all response messages per RPC."},
+    {"grpc_client_method", "grpc_client_status", "dapr_grpc_io_client_completed_rpcs",
+     "Count of RPCs by method and status.", "dapr_grpc_io_client_roundtrip_latency",
+     "Time between first byte of request sent to last byte of response received, or terminal error.",
+     "dapr_grpc_io_client_sent_bytes_per_rpc", "Total bytes sent across all request messages per RPC.",
+     "dapr_grpc_io_client_received_bytes_per_rpc", "Total bytes received across all response messages per RPC."},
+};
+
+static void grpc_record(rs_metrics_t *m, int client, const char *method, const char *status, size_t req_bytes,
+                        size_t resp_bytes, double ms) {
     if (!m) return;
-    /* daprd's views (grpc_monitoring.go): completed_rpcs and server_latency by method and status, the byte
-     * distributions by method only. Each label set is rendered once for its two families. */
-    const char *labels[] = {"grpc_server_method", method, "grpc_server_status", status, NULL};
-    rs_metrics_count_observe(m, "dapr_grpc_io_server_completed_rpcs", "Count of RPCs by method and status.",
-                             "dapr_grpc_io_server_server_latency",
-                             "Time between first byte of request received to last byte of response sent, or terminal "
-                             "error.",
-                             labels, ms);
-    labels[2] = NULL;
+    uint64_t h = fnv(method) ^ fnv(status) * 31 ^ (uint64_t)client;
+    grpc_observed_t *o = &m->grpc_observed[(h ^ (h >> 17)) % GRPC_SLOTS];
+    if (o->status && o->client == client && strcmp(o->method, method) == 0 && strcmp(o->status, status) == 0) {
+        o->count->value += 1;
+        observe_series(o->latency, ms);
+        observe_series(o->req_bytes, (double)req_bytes);
+        observe_series(o->resp_bytes, (double)resp_bytes);
+        return;
+    }
+    const struct grpc_side *sd = &grpc_sides[client];
+    /* each label set rendered once for its two families */
+    const char *labels[] = {sd->method_key, method, sd->status_key, status, NULL};
     char buf[512];
     int heap;
     char *l = render_labels(m, labels, buf, sizeof buf, &heap);
-    uint64_t h = fnv(l);
-    series_t *r = series_of(family(m, "dapr_grpc_io_server_received_bytes_per_rpc",
-                                   "Total bytes received across all messages per RPC.", M_SIZES),
-                            M_SIZES, l, h);
-    series_t *s = series_of(family(m, "dapr_grpc_io_server_sent_bytes_per_rpc",
-                                   "Total bytes sent in across all response messages per RPC.", M_SIZES),
-                            M_SIZES, l, h);
+    uint64_t lh = fnv(l);
+    series_t *c = series_of(family(m, sd->count, sd->count_help, M_COUNTER), M_COUNTER, l, lh);
+    series_t *d = series_of(family(m, sd->latency, sd->latency_help, M_HISTOGRAM), M_HISTOGRAM, l, lh);
     if (heap) free(l);
-    if (r) observe_series(r, (double)received);
-    if (s) observe_series(s, (double)sent);
+    labels[2] = NULL;
+    l = render_labels(m, labels, buf, sizeof buf, &heap);
+    lh = fnv(l);
+    series_t *q = series_of(family(m, sd->req, sd->req_help, M_SIZES), M_SIZES, l, lh);
+    series_t *r = series_of(family(m, sd->resp, sd->resp_help, M_SIZES), M_SIZES, l, lh);
+    if (heap) free(l);
+    if (c) c->value += 1;
+    if (d) observe_series(d, ms);
+    if (q) observe_series(q, (double)req_bytes);
+    if (r) observe_series(r, (double)resp_bytes);
+    size_t ml = strlen(method);
+    if (c && d && q && r && ml < GRPC_METHOD_MAX) { /* not when a family is full */
+        memcpy(o->method, method, ml + 1);
+        o->status = status;
+        o->client = client;
+        o->count = c, o->latency = d, o->req_bytes = q, o->resp_bytes = r;
+    }
+}
+
+void rs_metrics_grpc_server(rs_metrics_t *m, const char *method, const char *status, size_t received, size_t sent,
+                            double ms) {
+    grpc_record(m, 0, method, status, received, sent, ms);
+}
+
+void rs_metrics_grpc_client(rs_metrics_t *m, const char *method, const char *status, size_t sent, size_t received,
+                            double ms) {
+    grpc_record(m, 1, method, status, sent, received, ms);
 }

@@ -54,8 +54,14 @@ void rs_metrics_http_observer(void *arg, const char *method, const char *route, 
 /** Records one finished gRPC server call as daprd does: dapr_grpc_io_server_completed_rpcs and
  *  dapr_grpc_io_server_server_latency (ms) by grpc_server_method and grpc_server_status (grpc-go's code name, e.g.
  *  "InvalidArgument"), dapr_grpc_io_server_received_bytes_per_rpc and _sent_bytes_per_rpc (message bytes, daprd's
- *  size buckets) by grpc_server_method. */
+ *  size buckets) by grpc_server_method. status must be a static string (the label sets seen are remembered). */
 void rs_metrics_grpc_server(rs_metrics_t *m, const char *method, const char *status, size_t received, size_t sent,
+                            double ms);
+/** Records one finished gRPC client call (the app channel's, --app-protocol grpc) as daprd does:
+ *  dapr_grpc_io_client_completed_rpcs and dapr_grpc_io_client_roundtrip_latency (ms) by grpc_client_method and
+ *  grpc_client_status, dapr_grpc_io_client_sent_bytes_per_rpc and _received_bytes_per_rpc (message bytes) by
+ *  grpc_client_method. status must be a static string (grpc-go's code name). */
+void rs_metrics_grpc_client(rs_metrics_t *m, const char *method, const char *status, size_t sent, size_t received,
                             double ms);
 
 struct rs_sidecar;
