@@ -1,5 +1,6 @@
 # bench_grpc: state SaveState/GetState over gRPC vs POST/GET over HTTP through one ripstopd vs redis-benchmark.
-# Run: build/bench/bench_grpc [--requests N] [--concurrency C]. The client is nghttp2 + the messages from proto/.
+# Run: build/bench/bench_grpc [--requests N] [--concurrency C] [--rounds R] (R more rounds of interleaved gRPC and HTTP
+# slices). The client is nghttp2 + the messages from proto/.
 add_executable(bench_grpc ${CMAKE_SOURCE_DIR}/bench/grpc/bench_grpc.c ${CMAKE_SOURCE_DIR}/bench/common/bench_util.c
                ${CMAKE_SOURCE_DIR}/bench/common/grpc_client.c)
 target_include_directories(bench_grpc PRIVATE ${CMAKE_SOURCE_DIR}/bench/common)

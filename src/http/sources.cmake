@@ -12,6 +12,7 @@ add_library(rs_http STATIC
   src/http/wire.c
   src/http/grpc_client.c
   src/http/grpc_wire.c
+  src/http/h2_pool.c
 )
 # libcurl's headers only: curl_client.c opens libcurl.so.4 on first use (dlopen), see there why.
 target_include_directories(rs_http PRIVATE ${HTTP_PARSER_INCLUDE} ${CURL_INCLUDE_DIRS})

@@ -128,6 +128,22 @@ class GrpcProtocol(t.ProcTestCase):
         self.assertEqual(r.status, 12)
         self.assertIn("QueryStateAlpha1", r.message)
 
+    def test_malformed_header_fields_reset_only_that_stream(self):
+        self.start()
+        c = self.client(validate=False)
+        # a CR/LF or NUL in a value (metadata may become an app's HTTP headers), an upper-case or connection-specific
+        # name, a te other than trailers, a pseudo-header after a regular field: RST_STREAM PROTOCOL_ERROR (1)
+        for bad in ({"x-note": "a\r\nx-injected: 1"}, {"x-note": "a\x00b"}, {"X-Upper": "v"},
+                    {"connection": "close"}, {"te": "gzip"}, {"x-first": "1", ":authority": "late"}):
+            sid = c.open("GetState", bad)
+            r = c.wait(sid)
+            self.assertEqual(r.reset, 1, bad)
+        self.assertEqual(self.redis.cli("EXISTS", "h2app||k"), "0")
+        # the same connection still serves, with a tab and UTF-8 in a value as HTTP allows
+        r = c.call("GetState", g.get_state("store", "none"), metadata={"x-note": "a\tb \u00e9"})
+        self.assertEqual(r.status, OK)
+        self.healthy()
+
     def test_malformed_frames_close_only_that_connection(self):
         self.start()
         s = socket.create_connection(("127.0.0.1", self.sc.grpc_port), timeout=10)

@@ -170,9 +170,12 @@ class Reply:
 
 
 class Client:
-    def __init__(self, port, window=65535):
+    def __init__(self, port, window=65535, validate=True):
+        """validate=False: header fields are sent as given, even malformed ones (to test the server's checks)."""
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+        self.conn = h2.connection.H2Connection(h2.config.H2Configuration(
+            client_side=True, header_encoding="utf-8", validate_outbound_headers=validate,
+            normalize_outbound_headers=validate))
         self.conn.initiate_connection()
         self.replies = {}
         self.closed = False

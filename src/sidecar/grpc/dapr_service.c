@@ -63,7 +63,8 @@ static void handle(rs_grpc_call_t *call, void *ctx) {
     }
     size_t len;
     const uint8_t *data = rs_grpc_call_message(call, &len);
-    ProtobufCMessage *req = protobuf_c_message_unpack(m->input, NULL, len, data);
+    ProtobufCAllocator *pb = rs_grpc_call_allocator(call);
+    ProtobufCMessage *req = protobuf_c_message_unpack(m->input, pb, len, data);
     if (!req) {
         snprintf(msg, sizeof msg, "grpc: error unmarshalling request: not a valid %s message", m->input->name);
         rs_grpc_call_fail(call, RS_GRPC_INTERNAL, msg, NULL, 0);
@@ -72,7 +73,7 @@ static void handle(rs_grpc_call_t *call, void *ctx) {
     rs_grpc_observe_dispatch(sc, span, call, req);
     m->fn(sc, call, req);
     rs_grpc_observe_dispatched(sc);
-    protobuf_c_message_free_unpacked(req, NULL);
+    protobuf_c_message_free_unpacked(req, pb);
 }
 
 int rs_grpc_api_start(rs_sidecar_t *sc, char *err, size_t errlen) {

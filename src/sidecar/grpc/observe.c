@@ -37,6 +37,7 @@ struct observed {
     int64_t start_us;
     size_t received;
     rs_span_t *span;
+    int heap; /* allocated here, not in the call's memory */
 };
 
 /* grpc-trace-bin (base64 of: version 0, field 0 + 16-byte trace id, field 1 + 8-byte span id, field 2 + 1-byte
@@ -117,11 +118,15 @@ static void on_finish(void *arg, rs_grpc_code_t code, const char *message, size_
         if (code != RS_GRPC_OK) rs_span_error(o->span, message);
         rs_span_end(o->span);
     }
-    free(o);
+    if (o->heap) free(o);
 }
 
 rs_span_t *rs_grpc_observe_start(rs_sidecar_t *sc, rs_grpc_call_t *call, const rs_grpc_method_t *m) {
-    struct observed *o = rs_xcalloc(1, sizeof *o);
+    struct observed *o = rs_grpc_call_scratch(call, sizeof *o);
+    if (!o) {
+        o = rs_xcalloc(1, sizeof *o);
+        o->heap = 1;
+    }
     o->sc = sc;
     o->method = m;
     o->start_us = rs_now_us();

@@ -12,7 +12,15 @@
  * callbacks only submits its frames; the read path sends them when nghttp2
  * returns. A connection is closed when nghttp2 wants
  * neither to read nor to write (GOAWAY sent or received) and its output has
- * drained, or at once when the peer goes. */
+ * drained, or at once when the peer goes.
+ *
+ * The per-call cost is kept near the HTTP API's (docs/performance.md): a call
+ * struct is reused from its connection's spares and carries a small block
+ * for its short-lived memory (pseudo-headers, the request message, the
+ * decoded request through rs_grpc_call_allocator, the reply); nghttp2 takes
+ * its memory from the server's block pool (http/h2_pool.h); nghttp2's
+ * general HTTP checks are off and on_header checks what a gRPC request's
+ * header fields may be. */
 #include "sidecar/grpc/server.h"
 
 #include <errno.h>
@@ -21,6 +29,7 @@
 #include <netinet/tcp.h>
 #include <nghttp2/nghttp2.h>
 #include <openssl/evp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +40,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "http/grpc_wire.h"
+#include "http/h2_pool.h"
 
 #define MAX_LISTENERS 8
 #define OUT_HIGH (1024 * 1024)
@@ -40,6 +50,10 @@
 /* Larger windows than HTTP/2's 64 KiB default let a large message arrive without a round trip per 64 KiB. */
 #define STREAM_WINDOW (1024 * 1024)
 #define CONN_WINDOW (16 * 1024 * 1024)
+/* Each call carries a small block for its own short-lived memory (its :path, :method, content-type, the decoded
+ * request message, the reply), so a usual call needs no allocation for them; what does not fit is malloc'd. */
+#define CALL_ARENA 768
+#define SPARE_CALLS 8 /* a connection keeps up to this many freed calls for its next streams */
 
 typedef struct conn conn_t;
 
@@ -52,6 +66,7 @@ struct rs_grpc_server {
     int nlisteners;
     conn_t *conns;
     int nconns;
+    rs_h2_pool_t *pool;       /* nghttp2's memory for every connection */
 };
 
 struct conn {
@@ -65,6 +80,8 @@ struct conn {
     size_t buffered;          /* request bytes held by this connection's streams */
     int in_recv;              /* inside nghttp2_session_mem_recv: do not send or free */
     rs_grpc_call_t *streams;  /* every open stream */
+    rs_grpc_call_t *spare;    /* freed calls kept for reuse (linked by next), nspare of them */
+    int nspare;
     conn_t *prev, *next;
 };
 
@@ -78,7 +95,9 @@ struct rs_grpc_call {
     char *path, *method, *content_type;
     rs_kvlist_t metadata;
     size_t metadata_bytes;
-    rs_buf_t in;               /* the prefixed request message */
+    int regular_seen;          /* a header field other than a pseudo-header has arrived */
+    uint8_t *in;               /* the prefixed request message: in_len bytes of in_cap (call_alloc) */
+    size_t in_len, in_cap;
     rs_grpc_cancel_fn cancel;
     void *cancel_arg;
     rs_grpc_finish_fn finish; /* the observer of the call's end, once */
@@ -87,9 +106,41 @@ struct rs_grpc_call {
     uint8_t *out;              /* the prefixed reply message */
     size_t out_len, out_off;
     rs_grpc_call_t *prev, *next;
+    ProtobufCAllocator pb;     /* rs_grpc_call_allocator: call_alloc and call_release */
+    size_t arena_used;
+    _Alignas(16) uint8_t arena[CALL_ARENA];
 };
 
 /* ---- calls ---- */
+
+/* n bytes from the call's block, or from malloc when it is full. Block memory is not reused before the call ends. */
+static void *call_alloc(rs_grpc_call_t *c, size_t n) {
+    size_t need = (n + 15) & ~(size_t)15;
+    if (need >= n && need <= CALL_ARENA - c->arena_used) {
+        void *p = c->arena + c->arena_used;
+        c->arena_used += need;
+        return p;
+    }
+    return rs_xmalloc(n ? n : 1);
+}
+
+/* Gives back what call_alloc returned (NULL is ignored). */
+static void call_release(rs_grpc_call_t *c, void *p) {
+    if (p && ((uint8_t *)p < c->arena || (uint8_t *)p >= c->arena + CALL_ARENA)) free(p);
+}
+
+static void *pb_alloc(void *c, size_t n) { return call_alloc(c, n); }
+static void pb_free(void *c, void *p) { call_release(c, p); }
+
+ProtobufCAllocator *rs_grpc_call_allocator(rs_grpc_call_t *c) { return &c->pb; }
+
+void *rs_grpc_call_scratch(rs_grpc_call_t *c, size_t n) {
+    size_t need = (n + 15) & ~(size_t)15;
+    if (need < n || need > CALL_ARENA - c->arena_used) return NULL;
+    void *p = call_alloc(c, n);
+    memset(p, 0, n);
+    return p;
+}
 
 const char *rs_grpc_call_path(const rs_grpc_call_t *c) { return c->path ? c->path : ""; }
 const char *rs_grpc_call_metadata(const rs_grpc_call_t *c, const char *name) { return rs_kvlist_get(&c->metadata, name); }
@@ -105,8 +156,8 @@ void rs_grpc_call_copy_metadata(const rs_grpc_call_t *c, int (*skip)(const char 
 }
 
 const uint8_t *rs_grpc_call_message(const rs_grpc_call_t *c, size_t *len) {
-    *len = c->in.len - RS_GRPC_PREFIX_LEN;
-    return (const uint8_t *)c->in.data + RS_GRPC_PREFIX_LEN;
+    *len = c->in_len - RS_GRPC_PREFIX_LEN;
+    return c->in + RS_GRPC_PREFIX_LEN;
 }
 
 void rs_grpc_call_on_cancel(rs_grpc_call_t *c, rs_grpc_cancel_fn fn, void *arg) {
@@ -127,8 +178,10 @@ static void call_notify(rs_grpc_call_t *c, rs_grpc_code_t code, const char *mess
 }
 
 static void call_release_input(rs_grpc_call_t *c) {
-    c->conn->buffered -= c->in.len;
-    rs_buf_free(&c->in); /* len 0 from here on; nothing more is appended after the call is answered */
+    c->conn->buffered -= c->in_len;
+    call_release(c, c->in); /* len 0 from here on; nothing more is appended after the call is answered */
+    c->in = NULL;
+    c->in_len = c->in_cap = 0;
 }
 
 /* Drops the call's work if it is still running; the work's callback will not run. */
@@ -145,15 +198,20 @@ static void call_free(rs_grpc_call_t *c) {
     if (c->prev) c->prev->next = c->next;
     else conn->streams = c->next;
     if (c->next) c->next->prev = c->prev;
-    conn->buffered -= c->in.len;
-    rs_buf_free(&c->in);
+    call_release_input(c);
     if (c->deadline) event_free(c->deadline);
     rs_kvlist_free(&c->metadata);
-    free(c->path);
-    free(c->method);
-    free(c->content_type);
-    free(c->out);
-    free(c);
+    call_release(c, c->path);
+    call_release(c, c->method);
+    call_release(c, c->content_type);
+    call_release(c, c->out);
+    if (conn->nspare < SPARE_CALLS) {
+        c->next = conn->spare;
+        conn->spare = c;
+        conn->nspare++;
+    } else {
+        free(c);
+    }
 }
 
 /* ---- connections ---- */
@@ -161,6 +219,11 @@ static void call_free(rs_grpc_call_t *c) {
 static void conn_free(conn_t *c) {
     rs_grpc_server_t *s = c->srv;
     while (c->streams) call_free(c->streams);
+    while (c->spare) {
+        rs_grpc_call_t *next = c->spare->next;
+        free(c->spare);
+        c->spare = next;
+    }
     if (c->prev) c->prev->next = c->next;
     else s->conns = c->next;
     if (c->next) c->next->prev = c->prev;
@@ -241,13 +304,18 @@ static ssize_t read_reply(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t 
     if (c->out_off == c->out_len) {
         /* the message is out: end the stream with the trailers */
         *flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
-        static const nghttp2_nv ok[] = {{(uint8_t *)"grpc-status", (uint8_t *)"0", 11, 1, NGHTTP2_NV_FLAG_NONE}};
+        static const nghttp2_nv ok[] = {{(uint8_t *)"grpc-status", (uint8_t *)"0", 11, 1,
+                                         NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE}};
         if (nghttp2_submit_trailer(h2, id, ok, 1) != 0) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     }
     return (ssize_t)n;
 }
 
 #define NV(n, v) {(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE}
+/* a header of literals: nghttp2 need not copy them */
+#define NVS(n, v)                                                                                                   \
+    {(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, sizeof(v) - 1,                                                  \
+     NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE}
 
 /* Marks the call finished: no cancel, no deadline, no request bytes. */
 static void call_finish(rs_grpc_call_t *c) {
@@ -262,13 +330,13 @@ static void call_finish(rs_grpc_call_t *c) {
 
 void rs_grpc_call_reply(rs_grpc_call_t *c, const ProtobufCMessage *m) {
     size_t len = protobuf_c_message_get_packed_size(m);
-    c->out = rs_xmalloc(RS_GRPC_PREFIX_LEN + len);
+    c->out = call_alloc(c, RS_GRPC_PREFIX_LEN + len);
     rs_grpc_prefix_write(c->out, (uint32_t)len);
     protobuf_c_message_pack(m, c->out + RS_GRPC_PREFIX_LEN);
     c->out_len = RS_GRPC_PREFIX_LEN + len;
     call_notify(c, RS_GRPC_OK, "", len);
     call_finish(c);
-    nghttp2_nv hdrs[] = {NV(":status", "200"), NV("content-type", "application/grpc")};
+    nghttp2_nv hdrs[] = {NVS(":status", "200"), NVS("content-type", "application/grpc")};
     nghttp2_data_provider dp = {.source.ptr = c, .read_callback = read_reply};
     if (nghttp2_submit_response(c->conn->h2, c->id, hdrs, 2, &dp) != 0)
         RS_WARN("grpc", "cannot submit the reply of stream %d", c->id);
@@ -326,19 +394,19 @@ static void dispatch(rs_grpc_call_t *c) {
         submit_status(c, "415", RS_GRPC_INTERNAL, why, NULL, 0);
         return;
     }
-    if (c->in.len < RS_GRPC_PREFIX_LEN) {
+    if (c->in_len < RS_GRPC_PREFIX_LEN) {
         submit_status(c, "200", RS_GRPC_INTERNAL, "grpc: the request has no message", NULL, 0);
         return;
     }
     int compressed;
     uint32_t len;
-    rs_grpc_prefix_read((const uint8_t *)c->in.data, &compressed, &len);
+    rs_grpc_prefix_read(c->in, &compressed, &len);
     if (compressed) {
         submit_status(c, "200", RS_GRPC_UNIMPLEMENTED, "grpc: compressed messages are not supported (send identity)",
                       NULL, 0);
         return;
     }
-    if (c->in.len != RS_GRPC_PREFIX_LEN + (size_t)len) { /* longer was refused as it arrived */
+    if (c->in_len != RS_GRPC_PREFIX_LEN + (size_t)len) { /* longer was refused as it arrived */
         submit_status(c, "200", RS_GRPC_INTERNAL, "grpc: the request message is cut short", NULL, 0);
         return;
     }
@@ -367,16 +435,63 @@ static void refuse_input(rs_grpc_call_t *c, rs_grpc_code_t code, const char *mes
 static int on_begin_headers(nghttp2_session *h2, const nghttp2_frame *f, void *user) {
     conn_t *conn = user;
     if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
-    rs_grpc_call_t *c = rs_xcalloc(1, sizeof *c);
+    rs_grpc_call_t *c = conn->spare;
+    if (c) {
+        conn->spare = c->next;
+        conn->nspare--;
+    } else {
+        c = rs_xmalloc(sizeof *c);
+    }
+    memset(c, 0, offsetof(rs_grpc_call_t, arena)); /* the block needs no zeroing */
     c->conn = conn;
     c->id = f->hd.stream_id;
-    /* room for one whole message and the next prefix, so a second message is seen (and refused) */
-    rs_buf_init(&c->in, RS_GRPC_PREFIX_LEN + conn->srv->max_msg + RS_GRPC_PREFIX_LEN);
+    c->pb = (ProtobufCAllocator){pb_alloc, pb_free, c};
     c->next = conn->streams;
     if (c->next) c->next->prev = c;
     conn->streams = c;
     nghttp2_session_set_stream_user_data(h2, c->id, c);
     return 0;
+}
+
+/* 1 if a header value has no control byte but HTAB (no NUL, CR or LF, which would end a header line where
+ * metadata is passed on as HTTP headers), as nghttp2_check_header_value; eight bytes at a time, since every
+ * request has a few of them and nearly all are clean. */
+static int value_ok(const uint8_t *v, size_t n) {
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x, d;
+        memcpy(&x, v + i, 8);
+        d = x ^ (0x7f * ones);
+        /* a byte below 0x20, or 0x7f: look at each (the test has no false negatives) */
+        if (((x - 0x20 * ones) & ~x & highs) | ((d - ones) & ~d & highs)) break;
+    }
+    for (; i < n; i++)
+        if ((v[i] < 0x20 && v[i] != '\t') || v[i] == 0x7f) return 0;
+    return 1;
+}
+
+/* 1 if the request header field may be in a request (RFC 9113 section 8.2 and 8.3.1): a valid lower-case name
+ * and a value without NUL, CR or LF; a pseudo-header only of a request's and before every other field; no
+ * connection-specific field. (nghttp2's HTTP messaging checks are off, see on_accept.) */
+static int header_ok(rs_grpc_call_t *c, const uint8_t *name, size_t namelen, const uint8_t *value, size_t valuelen) {
+    if (!value_ok(value, valuelen)) return 0;
+    if (namelen && name[0] == ':') {
+        if (c->regular_seen) return 0;
+        return (namelen == 5 && memcmp(name, ":path", 5) == 0 && valuelen > 0) ||
+               (namelen == 7 && (memcmp(name, ":method", 7) == 0 || memcmp(name, ":scheme", 7) == 0)) ||
+               (namelen == 10 && memcmp(name, ":authority", 10) == 0);
+    }
+    c->regular_seen = 1;
+    if (!nghttp2_check_header_name(name, namelen)) return 0;
+    switch (namelen) {
+    case 2: return memcmp(name, "te", 2) != 0 || (valuelen == 8 && memcmp(value, "trailers", 8) == 0);
+    case 7: return memcmp(name, "upgrade", 7) != 0;
+    case 10: return memcmp(name, "connection", 10) != 0 && memcmp(name, "keep-alive", 10) != 0;
+    case 16: return memcmp(name, "proxy-connection", 16) != 0;
+    case 17: return memcmp(name, "transfer-encoding", 17) != 0;
+    default: return 1;
+    }
 }
 
 static int on_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t *name, size_t namelen,
@@ -386,17 +501,53 @@ static int on_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t 
     if (!c) return 0;
     c->metadata_bytes += namelen + valuelen + 32;
     if (c->metadata_bytes > MAX_METADATA) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets the stream */
+    if (!header_ok(c, name, namelen, value, valuelen)) { /* a malformed request: the stream is reset */
+        nghttp2_submit_rst_stream(h2, NGHTTP2_FLAG_NONE, f->hd.stream_id, NGHTTP2_PROTOCOL_ERROR);
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    }
     char **slot = NULL;
     if (namelen == 5 && memcmp(name, ":path", 5) == 0) slot = &c->path;
     else if (namelen == 7 && memcmp(name, ":method", 7) == 0) slot = &c->method;
     else if (namelen == 12 && memcmp(name, "content-type", 12) == 0) slot = &c->content_type;
     if (slot) {
-        free(*slot);
-        *slot = strndup((const char *)value, valuelen);
-        if (!*slot) abort();
-    } else if (name[0] != ':') {
+        call_release(c, *slot);
+        *slot = call_alloc(c, valuelen + 1);
+        memcpy(*slot, value, valuelen);
+        (*slot)[valuelen] = '\0';
+    } else if (name[0] != ':' && !(namelen == 2 && memcmp(name, "te", 2) == 0)) { /* te: HTTP/2's, checked above */
         rs_kvlist_add_n(&c->metadata, (const char *)name, namelen, (const char *)value, valuelen);
     }
+    return 0;
+}
+
+/* Appends request bytes; -1 past one whole message of at most max bytes and the next prefix (room enough to see,
+ * and refuse, a second message). Once the prefix is in, the buffer is sized for the whole message at once. */
+static int input_append(rs_grpc_call_t *c, const uint8_t *data, size_t len, size_t max) {
+    size_t limit = RS_GRPC_PREFIX_LEN + max + RS_GRPC_PREFIX_LEN, need = c->in_len + len;
+    if (len > limit || need > limit) return -1;
+    if (need > c->in_cap) {
+        size_t cap = c->in_cap ? c->in_cap * 2 : 256;
+        if (c->in_len + len >= RS_GRPC_PREFIX_LEN) { /* the prefix is known: the message's size (and one more prefix) */
+            uint8_t p[RS_GRPC_PREFIX_LEN];
+            size_t have = c->in_len < RS_GRPC_PREFIX_LEN ? c->in_len : RS_GRPC_PREFIX_LEN;
+            if (have) memcpy(p, c->in, have);
+            memcpy(p + have, data, RS_GRPC_PREFIX_LEN - have);
+            int compressed;
+            uint32_t mlen;
+            rs_grpc_prefix_read(p, &compressed, &mlen);
+            if ((size_t)mlen <= max && RS_GRPC_PREFIX_LEN + (size_t)mlen + RS_GRPC_PREFIX_LEN > cap)
+                cap = RS_GRPC_PREFIX_LEN + (size_t)mlen + RS_GRPC_PREFIX_LEN;
+        }
+        while (cap < need) cap *= 2;
+        if (cap > limit) cap = limit;
+        uint8_t *in = call_alloc(c, cap);
+        if (c->in_len) memcpy(in, c->in, c->in_len);
+        call_release(c, c->in);
+        c->in = in;
+        c->in_cap = cap;
+    }
+    if (len) memcpy(c->in + c->in_len, data, len);
+    c->in_len = need;
     return 0;
 }
 
@@ -409,20 +560,20 @@ static int on_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const u
         refuse_input(c, RS_GRPC_RESOURCE_EXHAUSTED, "grpc: too many request bytes in flight on this connection");
         return 0;
     }
-    if (rs_buf_append(&c->in, data, len) != 0) {
+    if (input_append(c, data, len, max) != 0) {
         refuse_input(c, RS_GRPC_INTERNAL, "grpc: more than one request message on a unary call");
         return 0;
     }
     conn->buffered += len;
-    if (c->in.len >= RS_GRPC_PREFIX_LEN) {
+    if (c->in_len >= RS_GRPC_PREFIX_LEN) {
         int compressed;
         uint32_t mlen;
-        rs_grpc_prefix_read((const uint8_t *)c->in.data, &compressed, &mlen);
+        rs_grpc_prefix_read(c->in, &compressed, &mlen);
         if (mlen > max) {
             char why[128];
             snprintf(why, sizeof why, "grpc: received message larger than max (%u vs. %zu)", mlen, max);
             refuse_input(c, RS_GRPC_RESOURCE_EXHAUSTED, why);
-        } else if (c->in.len > RS_GRPC_PREFIX_LEN + (size_t)mlen) {
+        } else if (c->in_len > RS_GRPC_PREFIX_LEN + (size_t)mlen) {
             refuse_input(c, RS_GRPC_INTERNAL, "grpc: more than one request message on a unary call");
         }
     }
@@ -495,7 +646,15 @@ static int conn_start(rs_grpc_server_t *s, evutil_socket_t fd, const char *peer)
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
-    int rv = nghttp2_session_server_new(&c->h2, cb, c);
+    nghttp2_option *opt = NULL;
+    int rv = nghttp2_option_new(&opt);
+    if (rv == 0) {
+        /* on_header checks what the request's header fields may be (a gRPC call needs only a part of HTTP's
+         * rules): nghttp2's general HTTP checks cost more than the rest of reading a request */
+        nghttp2_option_set_no_http_messaging(opt, 1);
+        rv = nghttp2_session_server_new3(&c->h2, cb, c, opt, rs_h2_pool_mem(s->pool));
+        nghttp2_option_del(opt);
+    }
     nghttp2_session_callbacks_del(cb);
     if (rv != 0 || !c->rev || !c->wev) {
         RS_WARN("grpc", "cannot start an HTTP/2 session: %s", nghttp2_strerror(rv));
@@ -539,6 +698,7 @@ rs_grpc_server_t *rs_grpc_server_new(struct event_base *base, size_t max_msg, rs
     s->max_msg = max_msg;
     s->handler = handler;
     s->ctx = ctx;
+    s->pool = rs_h2_pool_new();
     return s;
 }
 
@@ -574,5 +734,6 @@ void rs_grpc_server_free(rs_grpc_server_t *s) {
     if (!s) return;
     for (int i = 0; i < s->nlisteners; i++) evconnlistener_free(s->listeners[i]);
     while (s->conns) conn_free(s->conns);
+    rs_h2_pool_free(s->pool);
     free(s);
 }

@@ -65,6 +65,13 @@ void rs_grpc_call_set_metadata(rs_grpc_call_t *c, const char *name, const char *
 const uint8_t *rs_grpc_call_message(const rs_grpc_call_t *c, size_t *len);
 /** Appends every request metadata entry to out, except those skip(name) returns non-zero for. */
 void rs_grpc_call_copy_metadata(const rs_grpc_call_t *c, int (*skip)(const char *name), rs_kvlist_t *out);
+/** An allocator for decoding the request message (protobuf_c_message_unpack and _free_unpacked): memory of the
+ *  call's own where it fits. A message decoded with it in the handler must be freed before the handler returns
+ *  (the call is not freed while its handler runs, even if the handler finished it). */
+ProtobufCAllocator *rs_grpc_call_allocator(rs_grpc_call_t *c);
+/** n zeroed bytes of the call's own memory, which lasts until the call is freed (after its finish observer ran),
+ *  or NULL when the call has no room left (allocate them otherwise then). */
+void *rs_grpc_call_scratch(rs_grpc_call_t *c, size_t n);
 /** The client's address, for logs. */
 const char *rs_grpc_call_peer(const rs_grpc_call_t *c);
 /** Observes the end of a call: its status code and message, and the reply message's size (0 unless OK). */

@@ -439,8 +439,13 @@ static const struct grpc_side {
 static void grpc_record(rs_metrics_t *m, int client, const char *method, const char *status, size_t req_bytes,
                         size_t resp_bytes, double ms) {
     if (!m) return;
-    uint64_t h = fnv(method) ^ fnv(status) * 31 ^ (uint64_t)client;
-    grpc_observed_t *o = &m->grpc_observed[(h ^ (h >> 17)) % GRPC_SLOTS];
+    /* the slot: the method's length and last bytes (where methods of a service differ) and the status string's
+     * address; a collision or another address for the same text only costs the slow path below */
+    size_t ml = strlen(method);
+    uint64_t tail = 0;
+    memcpy(&tail, method + (ml > 8 ? ml - 8 : 0), ml > 8 ? 8 : ml);
+    uint64_t h = ((tail ^ ml) * 0x9E3779B97F4A7C15ULL) ^ (uintptr_t)status ^ (uint64_t)client;
+    grpc_observed_t *o = &m->grpc_observed[(h ^ (h >> 29)) % GRPC_SLOTS];
     if (o->status && o->client == client && strcmp(o->method, method) == 0 && strcmp(o->status, status) == 0) {
         o->count->value += 1;
         observe_series(o->latency, ms);
@@ -468,7 +473,6 @@ static void grpc_record(rs_metrics_t *m, int client, const char *method, const c
     if (d) observe_series(d, ms);
     if (q) observe_series(q, (double)req_bytes);
     if (r) observe_series(r, (double)resp_bytes);
-    size_t ml = strlen(method);
     if (c && d && q && r && ml < GRPC_METHOD_MAX) { /* not when a family is full */
         memcpy(o->method, method, ml + 1);
         o->status = status;
