@@ -64,6 +64,7 @@ int rs_cmd_chaos(int argc, char **argv) {
         default: usage(stderr); return 2;
         }
     }
+    signal(SIGPIPE, SIG_IGN); /* the proxy writes to peers that may have gone: EPIPE, not death */
     struct event_base *base = event_base_new();
     rs_chaos_t *c = rs_chaos_new(base, seed);
     int bound = rs_chaos_api_listen(c, host, port);

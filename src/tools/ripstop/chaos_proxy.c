@@ -2,7 +2,13 @@
 /* The fault proxy: connections are pairs of bufferevents; every byte read from
  * one side becomes a chunk in that direction's queue with a release time, and
  * one timer per direction writes chunks out when they are due. Latency and
- * bandwidth only move release times, so byte order is always preserved. */
+ * bandwidth only move release times, so byte order is always preserved.
+ *
+ * The two directions end independently, as TCP's do (and Toxiproxy's): when one
+ * side sends FIN, everything it sent is delivered, then the proxy shuts down its
+ * write side towards the other peer, whose reply still flows back. The
+ * connection is freed once both directions have ended, or at once on an error
+ * (reset), a timeout/reset_peer toxic or a partition. */
 #include "tools/ripstop/chaos_proxy.h"
 
 #include <arpa/inet.h>
@@ -59,8 +65,9 @@ struct dir {
     size_t queued;
     int64_t last_release;
     struct event *timer;
-    int src_eof;
-    int paused;
+    int src_eof;   /* the source sent FIN */
+    int done;      /* ... and it was passed on: shutdown(SHUT_WR) towards the destination */
+    int paused;    /* reading from the source is stopped: too much waiting for the destination */
 };
 
 struct proxy;
@@ -71,7 +78,7 @@ struct conn {
     struct bufferevent *client, *server;
     struct dir up, down;
     struct event *deadline;
-    int closing;
+    int connected; /* the upstream connection is established */
     struct conn *next, *prev;
 };
 
@@ -227,16 +234,34 @@ static void conn_free(struct conn *cn, int reset) {
 static struct bufferevent *dir_src(struct dir *d) { return d->downstream ? d->conn->server : d->conn->client; }
 static struct bufferevent *dir_dst(struct dir *d) { return d->downstream ? d->conn->client : d->conn->server; }
 
-/* Closes the connection once the source hung up and everything queued was written out. */
-static void dir_maybe_finish(struct dir *d) {
+/* Once the source hung up and everything it sent was written out, passes the FIN on (shutdown of the write
+ * side towards the destination); frees the connection when the other direction has ended too. Returns 1 when
+ * the connection was freed. Called again from the write callback while the destination's output drains. */
+static int dir_maybe_finish(struct dir *d) {
     struct conn *cn = d->conn;
-    if (!d->src_eof || d->head) return;
+    if (!d->src_eof || d->done || d->head) return 0;
     struct bufferevent *dst = dir_dst(d);
-    if (evbuffer_get_length(bufferevent_get_output(dst)) == 0) {
-        conn_free(cn, 0);
-        return;
+    if (evbuffer_get_length(bufferevent_get_output(dst)) > 0) return 0;
+    if (dst == cn->server && !cn->connected) return 0; /* BEV_EVENT_CONNECTED calls us again */
+    shutdown(bufferevent_getfd(dst), SHUT_WR);
+    d->done = 1;
+    struct dir *other = d == &cn->up ? &cn->down : &cn->up;
+    if (!other->done) return 0;
+    conn_free(cn, 0);
+    return 1;
+}
+
+/* Backpressure: stop reading the source while more than MAX_QUEUED bytes wait in this direction (its queue or the
+ * destination's output buffer); read again once they are down to half. */
+static void dir_update_pause(struct dir *d) {
+    size_t waiting = d->queued + evbuffer_get_length(bufferevent_get_output(dir_dst(d)));
+    if (!d->paused && waiting > MAX_QUEUED) {
+        d->paused = 1;
+        bufferevent_disable(dir_src(d), EV_READ);
+    } else if (d->paused && waiting <= MAX_QUEUED / 2) {
+        d->paused = 0;
+        if (!d->src_eof) bufferevent_enable(dir_src(d), EV_READ);
     }
-    cn->closing = 1; /* the write callback frees it when the output drains */
 }
 
 static void dir_schedule(struct dir *d) {
@@ -261,10 +286,7 @@ static void dir_flush(evutil_socket_t fd, short what, void *arg) {
         d->queued -= ch->len;
         free(ch);
     }
-    if (d->paused && d->queued < MAX_QUEUED / 2) {
-        d->paused = 0;
-        bufferevent_enable(dir_src(d), EV_READ);
-    }
+    dir_update_pause(d);
     if (d->head) dir_schedule(d);
     else dir_maybe_finish(d);
 }
@@ -309,6 +331,7 @@ static void dir_read(struct dir *d) {
     /* Fast path: nothing to do and nothing queued before us. */
     if (!held && delay == 0 && rate == 0 && slice == 0 && !d->head) {
         bufferevent_write_buffer(dir_dst(d), in);
+        dir_update_pause(d);
         return;
     }
     int64_t now = rs_now_ms();
@@ -342,10 +365,7 @@ static void dir_read(struct dir *d) {
         }
     }
     free(buf);
-    if (d->queued > MAX_QUEUED && !d->paused) {
-        d->paused = 1;
-        bufferevent_disable(dir_src(d), EV_READ);
-    }
+    dir_update_pause(d);
     if (!evtimer_pending(d->timer, NULL)) dir_schedule(d);
 }
 
@@ -354,20 +374,24 @@ static void on_read(struct bufferevent *bev, void *arg) {
     dir_read(bev == cn->client ? &cn->up : &cn->down);
 }
 
+/* bev's output drained (libevent calls this when it is empty): the direction writing into it may read again,
+ * or pass its FIN on. */
 static void on_write(struct bufferevent *bev, void *arg) {
     struct conn *cn = arg;
-    (void)bev;
-    if (!cn->closing) return;
-    if (evbuffer_get_length(bufferevent_get_output(cn->client)) == 0 &&
-        (!cn->server || evbuffer_get_length(bufferevent_get_output(cn->server)) == 0))
-        conn_free(cn, 0);
+    struct dir *d = bev == cn->server ? &cn->up : &cn->down;
+    dir_update_pause(d);
+    dir_maybe_finish(d);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg) {
     struct conn *cn = arg;
-    if (what & BEV_EVENT_CONNECTED) return;
+    if (what & BEV_EVENT_CONNECTED) {
+        cn->connected = 1;
+        dir_maybe_finish(&cn->up); /* the client may have hung up while we were connecting */
+        return;
+    }
     struct dir *d = bev == cn->client ? &cn->up : &cn->down;
-    if (what & BEV_EVENT_EOF) {
+    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
         dir_read(d); /* anything that came with the FIN */
         d->src_eof = 1;
         bufferevent_disable(bev, EV_READ);
