@@ -55,6 +55,15 @@ class MatrixCiTest(unittest.TestCase):
             self.assertIn(want, ev)
         self.assertNotIn("not running", ev)
         self.assertNotIn("proxy ", ev)  # no proxy errors ("<action>: proxy <name>: <error>")
+        # Every chaosLinks link has a proxy, faulted or not; a sidecar behind an app-link proxy starts once its app
+        # listens, so no sidecar took the proxy for its app too early and lost its input binding (the loyalty
+        # jobs' cron) for the rest of the run.
+        for r in summary["runs"]:
+            logs = os.path.join(out, r["dir"], "logs")
+            for name in os.listdir(logs):
+                if "_daprd_" in name:
+                    text = open(os.path.join(logs, name), errors="replace").read()
+                    self.assertNotIn("app has not subscribed to binding", text, name)
 
     def test_bad_scenario_refused_before_anything_starts(self):
         d = tempfile.mkdtemp(prefix="ripstop-matrix-bad-")

@@ -14,6 +14,7 @@
 #include <event2/event.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,7 @@
 #include "core/port_reserve.h"
 #include "core/str.h"
 #include "http/client.h"
-#include "tools/ripstop/chaos_proxy.h"
+#include "tools/ripstop/chaos_thread.h"
 #include "tools/ripstop/dashboard.h"
 #include "tools/ripstop/demo_observe.h"
 #include "tools/ripstop/load.h"
@@ -65,8 +66,9 @@ struct demo {
     char out[PATH_MAX];
     struct event_base *base;
     rs_http_client_t *http;
-    rs_chaos_t *chaos;
+    rs_chaos_thread_t *chaos; /* the link proxies and their API, on a thread of their own (chaos_thread.h) */
     int chaos_port;
+    int direct_links;         /* --direct-links: proxies only on the links a network action targets */
     rs_dashboard_t *dash;
     rs_traces_t *traces;      /* the collector the sidecars export to */
     int traces_port;
@@ -417,6 +419,40 @@ static void send_action_http(struct demo *d, const char *label, const char *meth
 
 /* ---------- chaos links: a proxy per sidecar connection the run file's chaosLinks name ---------- */
 
+/* One call into the chaos registry; it runs on the proxy's thread. */
+enum chaos_op_kind { CHAOS_API, CHAOS_CREATE, CHAOS_UPDATE, CHAOS_TOXIC_ADD, CHAOS_TOXIC_DELETE };
+struct chaos_op {
+    enum chaos_op_kind kind;
+    const char *proxy, *toxic;
+    const json_t *spec;
+    int port;       /* CHAOS_API / CHAOS_CREATE: the port listened on, else -1 */
+    int ok;
+    char err[256];
+};
+
+static void chaos_op_run(rs_chaos_t *c, void *arg) {
+    struct chaos_op *op = arg;
+    int status = 0;
+    json_t *r = NULL;
+    switch (op->kind) {
+    case CHAOS_API: op->port = rs_chaos_api_listen(c, "127.0.0.1", 0); break;
+    case CHAOS_CREATE:
+        r = rs_chaos_proxy_create(c, op->spec, &status, op->err, sizeof op->err);
+        op->port = r ? rs_chaos_proxy_port(c, op->proxy) : -1;
+        break;
+    case CHAOS_UPDATE: r = rs_chaos_proxy_update(c, op->proxy, op->spec, &status, op->err, sizeof op->err); break;
+    case CHAOS_TOXIC_ADD: r = rs_chaos_toxic_add(c, op->proxy, op->spec, &status, op->err, sizeof op->err); break;
+    case CHAOS_TOXIC_DELETE: op->ok = rs_chaos_toxic_delete(c, op->proxy, op->toxic) == 0; return;
+    }
+    op->ok = op->kind == CHAOS_API ? op->port > 0 : r != NULL;
+    json_decref(r);
+}
+
+static int chaos_do(struct demo *d, struct chaos_op *op) {
+    rs_chaos_thread_call(d->chaos, chaos_op_run, op);
+    return op->ok;
+}
+
 static void link_proxy_name(char *out, size_t outlen, const char *app, int instance, const char *link) {
     snprintf(out, outlen, "%s-%d-%s", app, instance, link);
 }
@@ -434,12 +470,13 @@ static int link_targeted(const rs_scenario_t *s, const char *app_id, int instanc
     return 0;
 }
 
-/* The runner's link hook: a proxy in front of the port the sidecar would connect to, on the links the
- * scenario puts a fault on (the others connect directly: a proxy is one more hop). */
+/* The runner's link hook: a proxy in front of the port the sidecar would connect to, on every chaosLinks link
+ * (so a fault can also be put on any of them through the chaos API), or with --direct-links only on those a
+ * network action targets. */
 static int on_link(void *arg, const char *app_id, int instance, const char *link, int upstream_port) {
     struct demo *d = arg;
-    if (!link_targeted(&d->scn, app_id, instance, link)) return -1;
-    char name[160], up[64], listen[64], err[256];
+    if (d->direct_links && !link_targeted(&d->scn, app_id, instance, link)) return -1;
+    char name[160], up[64], listen[64];
     link_proxy_name(name, sizeof name, app_id, instance, link);
     snprintf(up, sizeof up, "127.0.0.1:%d", upstream_port);
     /* A reserved port below the ephemeral range: a partition closes the listener, and an outbound
@@ -447,16 +484,15 @@ static int on_link(void *arg, const char *app_id, int instance, const char *link
     int port = rs_port_reserve();
     snprintf(listen, sizeof listen, "127.0.0.1:%d", port > 0 ? port : 0);
     json_t *spec = json_pack("{s:s, s:s, s:s}", "name", name, "listen", listen, "upstream", up);
-    int status = 0;
-    json_t *p = rs_chaos_proxy_create(d->chaos, spec, &status, err, sizeof err);
+    struct chaos_op op = {.kind = CHAOS_CREATE, .proxy = name, .spec = spec};
+    int ok = chaos_do(d, &op);
     json_decref(spec);
-    if (!p) {
-        fprintf(stderr, "ripstop demo: chaos link %s: %s (connecting directly)\n", name, err);
-        event_text(d, "chaos link %s: %s (connecting directly)", name, err);
+    if (!ok) {
+        fprintf(stderr, "ripstop demo: chaos link %s: %s (connecting directly)\n", name, op.err);
+        event_text(d, "chaos link %s: %s (connecting directly)", name, op.err);
         return -1;
     }
-    json_decref(p);
-    return rs_chaos_proxy_port(d->chaos, name);
+    return op.port;
 }
 
 /* The Toxiproxy toxic of a network fault. */
@@ -495,27 +531,20 @@ static json_t *toxic_spec(const rs_action_t *a, const char *stream) {
 
 /* A network fault on one link proxy: on = 1 adds it, 0 removes it. */
 static void link_fault(struct demo *d, const rs_action_t *a, const char *proxy, int on) {
-    char err[256];
-    int status = 0;
     if (a->fault == RS_NET_PARTITION) {
         json_t *spec = json_pack("{s:b}", "enabled", !on);
-        json_t *r = rs_chaos_proxy_update(d->chaos, proxy, spec, &status, err, sizeof err);
+        struct chaos_op op = {.kind = CHAOS_UPDATE, .proxy = proxy, .spec = spec};
+        if (!chaos_do(d, &op)) event_text(d, "%s: proxy %s: %s", a->name, proxy, op.err);
         json_decref(spec);
-        if (!r) event_text(d, "%s: proxy %s: %s", a->name, proxy, err);
-        json_decref(r);
         return;
     }
     const char *streams[2] = {a->upstream ? "upstream" : NULL, a->downstream ? "downstream" : NULL};
     for (int i = 0; i < 2; i++) {
         if (!streams[i]) continue;
         json_t *spec = toxic_spec(a, streams[i]);
-        if (on) {
-            json_t *r = rs_chaos_toxic_add(d->chaos, proxy, spec, &status, err, sizeof err);
-            if (!r) event_text(d, "%s: proxy %s: %s", a->name, proxy, err);
-            json_decref(r);
-        } else {
-            rs_chaos_toxic_delete(d->chaos, proxy, json_string_value(json_object_get(spec, "name")));
-        }
+        struct chaos_op op = {.kind = on ? CHAOS_TOXIC_ADD : CHAOS_TOXIC_DELETE, .proxy = proxy, .spec = spec,
+                              .toxic = json_string_value(json_object_get(spec, "name"))};
+        if (!chaos_do(d, &op) && on) event_text(d, "%s: proxy %s: %s", a->name, proxy, op.err);
         json_decref(spec);
     }
 }
@@ -875,10 +904,39 @@ static int write_json(const char *dir, const char *name, const json_t *v) {
     return 0;
 }
 
+/* The broker read-back blocks (librdkafka) for up to 30 s: it runs on a thread of its own while this loop goes
+ * on serving the runner's children, the dashboard and the trace collector. */
+struct readback {
+    const char *brokers, *topic;
+    json_t *orders;
+    char err[512];
+    int done; /* atomic */
+};
+
+static void *readback_main(void *arg) {
+    struct readback *rb = arg;
+    rb->orders = rs_verdict_read_orders(rb->brokers, rb->topic, 30000, rb->err, sizeof rb->err);
+    __atomic_store_n(&rb->done, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static json_t *read_back_orders(struct demo *d, char *err, size_t errlen) {
+    struct readback rb = {.brokers = d->kafka_brokers, .topic = d->scn.topic};
+    pthread_t th;
+    if (pthread_create(&th, NULL, readback_main, &rb) != 0) {
+        readback_main(&rb);
+    } else {
+        while (!__atomic_load_n(&rb.done, __ATOMIC_ACQUIRE)) event_base_loop(d->base, EVLOOP_ONCE); /* the tick wakes it */
+        pthread_join(th, NULL);
+    }
+    snprintf(err, errlen, "%s", rb.err);
+    return rb.orders;
+}
+
 static void step_verify(struct demo *d) {
     set_phase(d, "verify", "verify: reading the broker and the state stores");
     char err[512] = "";
-    json_t *pub = rs_verdict_read_orders(d->kafka_brokers, d->scn.topic, 30000, err, sizeof err);
+    json_t *pub = read_back_orders(d, err, sizeof err);
     if (!pub) {
         fprintf(stderr, "ripstop demo: reading topic '%s' back from %s: %s\n", d->scn.topic, d->kafka_brokers, err);
         event_text(d, "broker read-back failed: %s", err);
@@ -1003,11 +1061,13 @@ static int print_plan(struct demo *d, const char *path) {
 
 static void usage(FILE *o) {
     fprintf(o, "usage: ripstop demo [--quick] [--out DIR] [--scenario FILE] [--dashboard-port N] [--linger SECONDS]\n"
-               "                    [--seed N] [--check]\n"
+               "                    [--seed N] [--check] [--direct-links]\n"
                "  Starts the order system with its infrastructure, runs the chaos scenario against both\n"
                "  frontends, prints the verdict and writes DIR/report.html, verdict.json, recording.json.\n"
                "  Exit 0 only when the verdict holds. --check validates the scenario and prints its plan.\n"
                "  --linger keeps the dashboard up that long after the verdict; --seed replaces the scenario's.\n"
+               "  --direct-links: a fault proxy only on the chaosLinks a network action targets (default: on\n"
+               "  every chaosLinks link, so any can be faulted through the chaos API while the demo runs).\n"
                "  See docs/demo.md.\n");
 }
 
@@ -1021,12 +1081,13 @@ static int parse_args(int argc, char **argv, struct demo *d, char *scenario, siz
                                          {"linger", required_argument, 0, 'l'},
                                          {"check", no_argument, 0, 'c'},
                                          {"seed", required_argument, 0, 'S'},
+                                         {"direct-links", no_argument, 0, 'D'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     optind = 1;
     int ch;
     long long port;
-    while ((ch = getopt_long(argc, argv, "qo:s:p:l:cS:h", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "qo:s:p:l:cS:Dh", opts, NULL)) != -1) {
         switch (ch) {
         case 'q': d->quick = 1; break;
         case 'o': snprintf(d->out, sizeof d->out, "%s", optarg); break;
@@ -1045,6 +1106,7 @@ static int parse_args(int argc, char **argv, struct demo *d, char *scenario, siz
             }
             break;
         case 'c': *check = 1; break;
+        case 'D': d->direct_links = 1; break;
         case 'S':
             if (rs_parse_int64(optarg, seed) || *seed < 0) {
                 fprintf(stderr, "ripstop demo: --seed wants a whole number >= 0\n");
@@ -1132,7 +1194,7 @@ static void open_trace_collector(struct demo *d) {
 }
 
 /* Phase 4: the event loop and what the demo serves itself: the chaos API and the live dashboard. */
-static void open_services(struct demo *d, int dash_port, const char *scenario) {
+static int open_services(struct demo *d, int dash_port, const char *scenario) {
     char err[1024];
     d->phases = json_array();
     d->events = json_array();
@@ -1142,8 +1204,13 @@ static void open_services(struct demo *d, int dash_port, const char *scenario) {
     d->created_ms = rs_now_ms();
     d->base = event_base_new();
     d->http = rs_http_client_new(d->base);
-    d->chaos = rs_chaos_new(d->base, d->scn.seed);
-    d->chaos_port = rs_chaos_api_listen(d->chaos, "127.0.0.1", 0);
+    d->chaos = rs_chaos_thread_start(d->scn.seed, err, sizeof err);
+    if (!d->chaos) {
+        fprintf(stderr, "ripstop demo: %s\n", err);
+        return -1;
+    }
+    struct chaos_op op = {.kind = CHAOS_API};
+    d->chaos_port = chaos_do(d, &op) ? op.port : -1;
     d->dash = rs_dashboard_start(d->base, dash_port, state_json, d, err, sizeof err);
     if (!d->dash) fprintf(stderr, "ripstop demo: no live dashboard: %s\n", err);
     open_trace_collector(d);
@@ -1153,6 +1220,7 @@ static void open_services(struct demo *d, int dash_port, const char *scenario) {
     if (d->traces) printf("  traces:    http://127.0.0.1:%d/api/v2/spans (Zipkin v2, %s)\n", d->traces_port, d->trace_config);
     printf("  chaos API: http://127.0.0.1:%d/ (Toxiproxy-compatible)\n  output:    %s\n", d->chaos_port, d->out);
     fflush(stdout);
+    return 0;
 }
 
 /* Phase 5: the order system with its infrastructure, through the runner. */
@@ -1258,7 +1326,7 @@ static void close_services(struct demo *d) {
     rs_load_free(d->load);
     rs_dashboard_free(d->dash);
     rs_traces_free(d->traces);
-    rs_chaos_free(d->chaos);
+    rs_chaos_thread_stop(d->chaos);
     rs_http_client_free(d->http);
     event_base_free(d->base);
     json_decref(d->phases);
@@ -1287,7 +1355,7 @@ int rs_cmd_demo(int argc, char **argv) {
         free(d);
         return rc;
     }
-    open_services(d, dash_port, scenario);
+    int opened = open_services(d, dash_port, scenario) == 0;
     g_demo = d;
     struct sigaction sa = {0}, old_int, old_term;
     sa.sa_handler = on_signal;
@@ -1297,7 +1365,7 @@ int rs_cmd_demo(int argc, char **argv) {
     struct timeval tv = {0, 100000};
     event_add(tick, &tv);
 
-    if (start_system(d, logs) == 0 && resolve_targets(d) == 0) run_stages(d);
+    if (opened && start_system(d, logs) == 0 && resolve_targets(d) == 0) run_stages(d);
     else d->exit_code = 1;
 
     sigaction(SIGINT, &old_int, NULL);

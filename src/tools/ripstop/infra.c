@@ -357,9 +357,10 @@ int rs_infra_start_one(rs_infra_t *inf, const char *name, char *err, size_t errl
     }
     inf_proc_t *p = &inf->p[i];
     if (p->child.pid > 0) {
-        /* Still shutting down (redis writes its AOF first): give it a moment, then SIGKILL. */
+        /* Still shutting down (redis writes its AOF first): give it a moment, then SIGKILL. The loop runs
+         * meanwhile: what else lives on it (the children's output, the demo's timers) must not starve. */
         int64_t until = rs_now_ms() + 5000;
-        while (!rs_child_reap(&p->child, NULL) && rs_now_ms() < until) usleep(20000);
+        while (p->child.pid > 0 && !rs_child_reap(&p->child, NULL) && rs_now_ms() < until) rs_loop_for(inf->base, 20);
         if (p->child.pid > 0) {
             rs_child_signal(&p->child, SIGKILL);
             for (int k = 0; k < 500 && !rs_child_reap(&p->child, NULL); k++) usleep(10000);

@@ -33,6 +33,7 @@
 #define PROBE_INTERVAL_MS 150
 #define STABLE_UPTIME_MS 10000 /* a process that ran this long starts its back-off afresh */
 #define STOP_GRACE_MS 5000
+#define APP_WAIT_POLL_MS 50   /* a sidecar behind an app-link proxy: how often its app port is tried */
 
 extern char **environ;
 
@@ -48,6 +49,7 @@ typedef struct {
     int stopping;             /* we stopped it on purpose: no restart, no EXITED event */
     int gave_up;
     int exits;
+    int started_once;
     char *log_path;
     char last_line[200];      /* for start-up error messages */
 } slot_t;
@@ -58,6 +60,7 @@ struct inst {
     int instance;
     char label[96];           /* "app" or "app#2" */
     int app_port, http_port, metrics_port, grpc_port;
+    int app_proxied;          /* the sidecar reaches its app through a chaos proxy (chaosLinks: app) */
     slot_t app_s, side_s;
     int ready;
     struct event *probe_ev;
@@ -273,6 +276,7 @@ static void on_child_line(rs_child_t *c, const char *line, void *arg) {
 static int spawn_slot(slot_t *s, char *err, size_t errlen) {
     rs_runner_t *r = s->in->r;
     if (rs_child_spawn(&s->child, r->base, err, errlen)) return -1;
+    s->started_once = 1;
     if (s->child.log_fd >= 0 && s->restarts > 0) {
         char m[128];
         int n = snprintf(m, sizeof m, "----- ripstop: restart %d (pid %d) -----\n", s->restarts, (int)s->child.pid);
@@ -296,10 +300,28 @@ static void schedule_restart(slot_t *s) {
     emit(r, RS_RUNNER_EV_RESTARTING, s, 0, 0, 0, delay);
 }
 
+/* A sidecar whose app link goes through a chaos proxy starts only once the app itself accepts connections:
+ * the proxy accepts for an app that is not listening yet, so the sidecar's own app-port probe (daprd's too)
+ * would find "the app" at once and ask it for its subscriptions and input bindings before it is there (the
+ * answer is a reset, and those input bindings stay off for the sidecar's lifetime). Returns 1 while waiting. */
+static int sidecar_waits_for_app(slot_t *s) {
+    inst_t *in = s->in;
+    if (s->kind != RS_PROC_SIDECAR || !in->app_proxied || rs_port_open(in->app_port)) return 0;
+    struct timeval tv = {0, APP_WAIT_POLL_MS * 1000};
+    event_add(s->restart_ev, &tv);
+    return 1;
+}
+
 static void on_restart_timer(evutil_socket_t fd, short what, void *arg) {
     slot_t *s = arg;
     rs_runner_t *r = s->in->r;
-    if (r->stopping || s->child.pid > 0) return;
+    if (r->stopping || s->child.pid > 0 || sidecar_waits_for_app(s)) return;
+    if (!s->started_once) { /* its first start, delayed until the app listened */
+        char err[512];
+        if (spawn_slot(s, err, sizeof err)) say(r, "cannot start %s %s: %s", s->in->label, kind_name(s->kind), err);
+        schedule_probe(s->in);
+        return;
+    }
     s->restarts++;
     char err[512];
     if (spawn_slot(s, err, sizeof err)) {
@@ -410,7 +432,10 @@ static void link_sidecar(rs_runner_t *r, inst_t *in, rs_kvlist_t *env, int *app_
     if (!r->link_fn || !a->chaos_links) return;
     if ((a->chaos_links & RS_LINK_APP) && *app_port > 0) {
         int p = r->link_fn(r->link_arg, a->app_id, in->instance, "app", *app_port);
-        if (p > 0) *app_port = p;
+        if (p > 0) {
+            *app_port = p;
+            in->app_proxied = 1;
+        }
     }
     static const struct { int bit; const char *var, *prefix; } infra[] = {
         {RS_LINK_REDIS, "RIPSTOP_REDIS_HOST", ""}, {RS_LINK_BLOB, "RIPSTOP_BLOB_ENDPOINT", "http://"}};
@@ -885,6 +910,11 @@ static int spawn_all(rs_runner_t *r, char *err, size_t errlen) {
             inst_t *in = &r->insts[i];
             slot_t *s = pass == 0 ? &in->side_s : &in->app_s;
             if (pass == 0 && in->app->no_sidecar) continue;
+            if (pass == 0 && in->app_proxied) { /* started by its timer once the app listens */
+                struct timeval tv = {0, APP_WAIT_POLL_MS * 1000};
+                event_add(s->restart_ev, &tv);
+                continue;
+            }
             char e2[600];
             if (spawn_slot(s, e2, sizeof e2)) {
                 snprintf(err, errlen, "%s: %s: cannot start the %s: %s", r->rf.path, in->label,
