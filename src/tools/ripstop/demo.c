@@ -102,6 +102,7 @@ struct demo {
         int port;
         rs_res_counts_t prev;
         int seen;
+        int feeds_breaker;      /* this round's scrape is also the breaker reading (the same /metrics) */
     } res[RS_MAX_SIDECARS];
     int nres, res_inflight;
     rs_res_counts_t res_round[RS_MAX_SIDECARS]; /* this round's increase, per sidecar */
@@ -303,10 +304,15 @@ static void res_round_done(struct demo *d) {
                                                        "redeliveries", tot.redeliveries));
 }
 
-static void on_res(void *arg, const rs_res_counts_t *c) {
+static void on_res(void *arg, const rs_sidecar_metrics_t *m) {
     struct res_side *rs = arg;
     struct demo *d = rs->d;
     int i = (int)(rs - d->res);
+    if (rs->feeds_breaker) {
+        rs->feeds_breaker = 0;
+        on_breaker(d, m ? m->breaker : -1);
+    }
+    const rs_res_counts_t *c = m ? &m->counts : NULL;
     if (c) {
         /* a restarted sidecar starts again from 0: its whole count is new */
         rs_res_counts_t p = c->retries >= rs->prev.retries && c->redeliveries >= rs->prev.redeliveries ? rs->prev
@@ -322,6 +328,7 @@ static void on_res(void *arg, const rs_res_counts_t *c) {
     if (--d->res_inflight == 0 && d->t0) res_round_done(d);
 }
 
+/* A round of every sidecar's metrics; the breaker's sidecar's scrape also gives the breaker reading. */
 static void observe_resiliency(struct demo *d) {
     if (d->res_inflight || rs_now_ms() < d->next_res_ms) return;
     d->next_res_ms = rs_now_ms() + RES_PERIOD_MS;
@@ -332,8 +339,16 @@ static void observe_resiliency(struct demo *d) {
                 d->res[d->nres++] = (struct res_side){.d = d, .app = in.app_id, .port = in.metrics_port};
     }
     d->res_inflight = d->nres;
-    for (int i = 0; i < d->nres; i++) rs_observe_resiliency(d->http, d->res[i].port, on_res, &d->res[i]);
+    for (int i = 0; i < d->nres; i++) {
+        if (d->res[i].port == d->breaker_port && !d->breaker_inflight) {
+            d->res[i].feeds_breaker = d->breaker_inflight = 1;
+            d->next_breaker_ms = rs_now_ms() + 1000;
+        }
+        rs_observe_metrics(d->http, d->res[i].port, on_res, &d->res[i]);
+    }
 }
+
+static void on_breaker_metrics(void *arg, const rs_sidecar_metrics_t *m) { on_breaker(arg, m ? m->breaker : -1); }
 
 static void read_loyalty(struct demo *d) {
     if (d->loyalty_inflight) return;
@@ -342,18 +357,20 @@ static void read_loyalty(struct demo *d) {
     rs_observe_loyalty(d->http, d->nolock_port, d->scn.nolock_store, NCUSTOMERS, on_loyalty_nolock, d);
 }
 
+/* The breaker every second, every sidecar's counters every RES_PERIOD_MS: one /metrics scrape per sidecar and
+ * reading (a round that includes the breaker's sidecar stands for that second's breaker reading). */
 static void observe(struct demo *d) {
+    observe_resiliency(d);
     int64_t now = rs_now_ms();
     if (d->breaker_port > 0 && !d->breaker_inflight && now >= d->next_breaker_ms) {
         d->next_breaker_ms = now + 1000;
         d->breaker_inflight = 1;
-        rs_observe_breaker(d->http, d->breaker_port, on_breaker, d);
+        rs_observe_metrics(d->http, d->breaker_port, on_breaker_metrics, d);
     }
     if (now >= d->next_loyalty_ms) {
         d->next_loyalty_ms = now + 2000;
         read_loyalty(d);
     }
-    observe_resiliency(d);
 }
 
 /* ---------- actions ---------- */

@@ -154,27 +154,6 @@ int rs_observe_parse_breaker(const char *text) {
     return best;
 }
 
-static void on_metrics(void *arg, rs_http_response_t *resp) {
-    struct int_op *op = arg;
-    int v = -1;
-    if (resp->result == RS_HTTP_OK && resp->status == 200) v = rs_observe_parse_breaker(resp->body.data ? resp->body.data : "");
-    op->done(op->arg, v);
-    free(op);
-}
-
-void rs_observe_breaker(rs_http_client_t *h, int port, rs_observe_int_fn done, void *arg) {
-    char url[128];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", port);
-    struct int_op *op = rs_xcalloc(1, sizeof *op);
-    op->done = done;
-    op->arg = arg;
-    rs_http_request_t req = {.method = "GET", .url = url, .timeout_ms = 3000, .max_response = 8 << 20};
-    if (!rs_http_send(h, &req, on_metrics, op)) {
-        free(op);
-        done(arg, -1);
-    }
-}
-
 /* ---- resiliency counters ---- */
 
 /* The value of a sample line "name{labels} value" (labels may hold spaces inside quotes; none of ours do). */
@@ -206,28 +185,34 @@ void rs_observe_parse_resiliency(const char *text, rs_res_counts_t *out) {
     }
 }
 
-struct res_op {
-    rs_observe_res_fn done;
+/* ---- one scrape of a sidecar's /metrics, read for both ---- */
+
+struct metrics_op {
+    rs_observe_metrics_fn done;
     void *arg;
 };
 
-static void on_res_metrics(void *arg, rs_http_response_t *resp) {
-    struct res_op *op = arg;
-    rs_res_counts_t c;
+static void on_metrics(void *arg, rs_http_response_t *resp) {
+    struct metrics_op *op = arg;
+    rs_sidecar_metrics_t m;
     int ok = resp->result == RS_HTTP_OK && resp->status == 200;
-    if (ok) rs_observe_parse_resiliency(resp->body.data ? resp->body.data : "", &c);
-    op->done(op->arg, ok ? &c : NULL);
+    if (ok) {
+        const char *text = resp->body.data ? resp->body.data : "";
+        m.breaker = rs_observe_parse_breaker(text);
+        rs_observe_parse_resiliency(text, &m.counts);
+    }
+    op->done(op->arg, ok ? &m : NULL);
     free(op);
 }
 
-void rs_observe_resiliency(rs_http_client_t *h, int port, rs_observe_res_fn done, void *arg) {
+void rs_observe_metrics(rs_http_client_t *h, int port, rs_observe_metrics_fn done, void *arg) {
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", port);
-    struct res_op *op = rs_xcalloc(1, sizeof *op);
+    struct metrics_op *op = rs_xcalloc(1, sizeof *op);
     op->done = done;
     op->arg = arg;
     rs_http_request_t req = {.method = "GET", .url = url, .timeout_ms = 3000, .max_response = 8 << 20};
-    if (!rs_http_send(h, &req, on_res_metrics, op)) {
+    if (!rs_http_send(h, &req, on_metrics, op)) {
         free(op);
         done(arg, NULL);
     }
