@@ -55,9 +55,8 @@ class MatrixCiTest(unittest.TestCase):
             self.assertIn(want, ev)
         self.assertNotIn("not running", ev)
         self.assertNotIn("proxy ", ev)  # no proxy errors ("<action>: proxy <name>: <error>")
-        # Every chaosLinks link has a proxy, faulted or not; a sidecar behind an app-link proxy starts once its app
-        # listens, so no sidecar took the proxy for its app too early and lost its input binding (the loyalty
-        # jobs' cron) for the rest of the run.
+        # A sidecar behind an app-link proxy starts once its app listens, so no sidecar took a proxy for its app
+        # too early and lost an input binding (the loyalty jobs' cron) for the rest of the run.
         for r in summary["runs"]:
             logs = os.path.join(out, r["dir"], "logs")
             for name in os.listdir(logs):

@@ -68,7 +68,7 @@ struct demo {
     rs_http_client_t *http;
     rs_chaos_thread_t *chaos; /* the link proxies and their API, on a thread of their own (chaos_thread.h) */
     int chaos_port;
-    int direct_links;         /* --direct-links: proxies only on the links a network action targets */
+    int all_links;            /* --proxy-all-links: a proxy on every chaosLinks link, not only the faulted ones */
     rs_dashboard_t *dash;
     rs_traces_t *traces;      /* the collector the sidecars export to */
     int traces_port;
@@ -487,12 +487,12 @@ static int link_targeted(const rs_scenario_t *s, const char *app_id, int instanc
     return 0;
 }
 
-/* The runner's link hook: a proxy in front of the port the sidecar would connect to, on every chaosLinks link
- * (so a fault can also be put on any of them through the chaos API), or with --direct-links only on those a
- * network action targets. */
+/* The runner's link hook: a proxy in front of the port the sidecar would connect to, on the links a network
+ * action targets (the others connect directly), or with --proxy-all-links on every chaosLinks link, so that any
+ * can be faulted through the chaos API while the demo runs. */
 static int on_link(void *arg, const char *app_id, int instance, const char *link, int upstream_port) {
     struct demo *d = arg;
-    if (d->direct_links && !link_targeted(&d->scn, app_id, instance, link)) return -1;
+    if (!d->all_links && !link_targeted(&d->scn, app_id, instance, link)) return -1;
     char name[160], up[64], listen[64];
     link_proxy_name(name, sizeof name, app_id, instance, link);
     snprintf(up, sizeof up, "127.0.0.1:%d", upstream_port);
@@ -1078,13 +1078,13 @@ static int print_plan(struct demo *d, const char *path) {
 
 static void usage(FILE *o) {
     fprintf(o, "usage: ripstop demo [--quick] [--out DIR] [--scenario FILE] [--dashboard-port N] [--linger SECONDS]\n"
-               "                    [--seed N] [--check] [--direct-links]\n"
+               "                    [--seed N] [--check] [--proxy-all-links]\n"
                "  Starts the order system with its infrastructure, runs the chaos scenario against both\n"
                "  frontends, prints the verdict and writes DIR/report.html, verdict.json, recording.json.\n"
                "  Exit 0 only when the verdict holds. --check validates the scenario and prints its plan.\n"
                "  --linger keeps the dashboard up that long after the verdict; --seed replaces the scenario's.\n"
-               "  --direct-links: a fault proxy only on the chaosLinks a network action targets (default: on\n"
-               "  every chaosLinks link, so any can be faulted through the chaos API while the demo runs).\n"
+               "  --proxy-all-links: a fault proxy on every chaosLinks link, so any can be faulted through the\n"
+               "  chaos API while the demo runs (default: only on the links a network action targets).\n"
                "  See docs/demo.md.\n");
 }
 
@@ -1098,13 +1098,13 @@ static int parse_args(int argc, char **argv, struct demo *d, char *scenario, siz
                                          {"linger", required_argument, 0, 'l'},
                                          {"check", no_argument, 0, 'c'},
                                          {"seed", required_argument, 0, 'S'},
-                                         {"direct-links", no_argument, 0, 'D'},
+                                         {"proxy-all-links", no_argument, 0, 'A'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     optind = 1;
     int ch;
     long long port;
-    while ((ch = getopt_long(argc, argv, "qo:s:p:l:cS:Dh", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "qo:s:p:l:cS:Ah", opts, NULL)) != -1) {
         switch (ch) {
         case 'q': d->quick = 1; break;
         case 'o': snprintf(d->out, sizeof d->out, "%s", optarg); break;
@@ -1123,7 +1123,7 @@ static int parse_args(int argc, char **argv, struct demo *d, char *scenario, siz
             }
             break;
         case 'c': *check = 1; break;
-        case 'D': d->direct_links = 1; break;
+        case 'A': d->all_links = 1; break;
         case 'S':
             if (rs_parse_int64(optarg, seed) || *seed < 0) {
                 fprintf(stderr, "ripstop demo: --seed wants a whole number >= 0\n");
