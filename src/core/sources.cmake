@@ -8,6 +8,7 @@ add_library(rs_core STATIC
   src/core/ids.c
   src/core/port_reserve.c
   src/core/json_util.c
+  src/core/json_scan.c
   src/core/str.c
   src/core/yaml.c
 )

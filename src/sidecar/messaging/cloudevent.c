@@ -375,7 +375,10 @@ static int parse_rfc3339(const char *s, time_t *out) {
 }
 
 int rs_cloudevent_expired(const json_t *event, time_t now) {
-    const char *exp = rs_json_str(event, "expiration");
+    return rs_cloudevent_expired_at(rs_json_str(event, "expiration"), now);
+}
+
+int rs_cloudevent_expired_at(const char *exp, time_t now) {
     time_t t;
     if (!exp || parse_rfc3339(exp, &t) != 0) return 0;
     return t <= now; /* now is whole seconds: the real time is already past t */

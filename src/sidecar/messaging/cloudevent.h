@@ -61,6 +61,8 @@ int rs_content_type_is_cloudevent(const char *ct);
 
 /** 1 if the event (parsed JSON object) carries an `expiration` (RFC 3339) that lies before `now`. */
 int rs_cloudevent_expired(const json_t *event, time_t now);
+/** The same for the event's "expiration" string (NULL: none). */
+int rs_cloudevent_expired_at(const char *expiration, time_t now);
 
 /** Copies the JSON text `in` without insignificant whitespace into a new malloc'd string (numbers and strings are
  *  kept byte for byte). `in` must be valid JSON. */
