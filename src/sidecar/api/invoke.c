@@ -100,7 +100,7 @@ static int on_invoke(rs_http_req_t *r, void *arg) {
                                .body_len = r->body_len};
     rs_op_t *op = rs_ops_invoke(sc, &req, on_done, r); /* NULL: on_done already replied */
     if (op) {
-        if (rs_ops_invoke_is_hop(sc, &r->headers)) rs_http_req_set_route(r, ROUTE_HOP);
+        if (rs_ops_invoke_op_is_hop(op)) rs_http_req_set_route(r, ROUTE_HOP); /* (the key compared once) */
         rs_http_req_on_close(r, on_client_gone, op);
     }
     return 1;

@@ -31,6 +31,9 @@ static const unimplemented_t routes[] = {
 
 static int on_request(rs_http_req_t *r, void *ctx) {
     (void)ctx;
+    /* Every request that reaches invocation passes here first: the /v1.0/ groups above start with a, w or c, so
+     * /v1.0/invoke/... is turned away on one letter instead of twelve prefix compares (~1,500 instructions). */
+    if (strncmp(r->path, "/v1.0/", 6) == 0 && !strchr("awc", r->path[6])) return 0;
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         const unimplemented_t *u = &routes[i];
         const char *rest = rs_api_match(r, u->prefix);

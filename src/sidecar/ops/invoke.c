@@ -399,7 +399,7 @@ static int hop_kind(rs_sidecar_t *sc, const rs_kvlist_t *headers) {
     return sc->nameres && rs_secret_equal(v, rs_nameres_hop_key(sc->nameres)) ? 1 : -1;
 }
 
-int rs_ops_invoke_is_hop(rs_sidecar_t *sc, const rs_kvlist_t *headers) { return hop_kind(sc, headers) == 1; }
+int rs_ops_invoke_op_is_hop(const rs_op_t *op) { return ((const invoke_op_t *)op)->hop == 1; }
 
 /* "id" or "id.namespace": each part an app id by rs_app_id_check's rule (self-hosted namespaces are empty, so
  * the namespace is checked and then ignored). Returns 0, or -1 with a reason. */

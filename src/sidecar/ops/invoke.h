@@ -60,9 +60,9 @@ typedef void (*rs_invoke_done_fn)(void *arg, rs_invoke_reply_t *reply, const rs_
  *  registers. */
 void rs_ops_invoke_attach(struct rs_sidecar *sc);
 
-/** 1 if headers mark the callee side of a sidecar-to-sidecar hop, with the hop key (for a front door's route
- *  label). */
-int rs_ops_invoke_is_hop(struct rs_sidecar *sc, const rs_kvlist_t *headers);
+/** 1 if the invocation rs_ops_invoke started is the callee side of a sidecar-to-sidecar hop (its headers held
+ *  the hop key; decided once, when rs_ops_invoke checked it), for a front door's route label. */
+int rs_ops_invoke_op_is_hop(const rs_op_t *op);
 
 /** Invokes req->method on req->app_id. Errors: DIRECT_INVOKE_NO_APP_ID (no app id), DIRECT_INVOKE_INVALID (an app id or method that is not valid),
  *  DIRECT_INVOKE (shutting down, wrong sidecar for a hop, no peer, the policy gave up without an answer),
