@@ -114,10 +114,15 @@ def start(argv_extra, res, env, ripstopd):
         argv += ["--resources-path", res]
     t0 = time.monotonic()
     p = T.Proc(f"ripstopd-{port}", argv, env=env)
+    wait_healthy(p, port, "ripstopd")
+    return p, port, (time.monotonic() - t0) * 1000
 
+
+def wait_healthy(p, port, what):
+    """Polls GET /v1.0/healthz on a fresh connection every millisecond until process p answers 204."""
     def healthy():
         if not p.alive():
-            raise RuntimeError(f"ripstopd exited:\n{p.log()[-3000:]}")
+            raise RuntimeError(f"{what} exited:\n{p.log()[-3000:]}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
                 s.sendall(b"GET /v1.0/healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
@@ -125,8 +130,7 @@ def start(argv_extra, res, env, ripstopd):
         except OSError:
             return False
 
-    T.wait_for(healthy, 30, interval=0.001, what="ripstopd healthy")
-    return p, port, (time.monotonic() - t0) * 1000
+    T.wait_for(healthy, 30, interval=0.001, what=f"{what} healthy")
 
 
 def med(xs):

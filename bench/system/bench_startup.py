@@ -16,7 +16,6 @@ Never asserts timings; prints min / median per kind."""
 
 import argparse
 import os
-import socket
 import statistics
 import sys
 import tempfile
@@ -33,16 +32,7 @@ def start_listener(path):
     port = T.free_port()
     t0 = time.monotonic()
     p = T.Proc(f"listener-{port}", [path, str(port)])
-
-    def healthy():
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                s.sendall(b"GET /v1.0/healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                return s.recv(64).startswith(b"HTTP/1.1 204")
-        except OSError:
-            return False
-
-    T.wait_for(healthy, 30, interval=0.001, what="listener healthy")
+    M.wait_healthy(p, port, "listener")
     return p, (time.monotonic() - t0) * 1000
 
 

@@ -13,6 +13,7 @@ CASES = [
     ("bench_invoke", ["--rounds", "2x"]),
     ("bench_pubsub", ["--messages", "1e9"]),
     ("bench_pubsub", ["--size", "-5"]),
+    ("bench_pubsub", ["--rounds", "0"]),
     ("bench_bindings", ["--size", "nan"]),
     ("bench_callgrind", ["--warmup", "inf"]),
 ]
