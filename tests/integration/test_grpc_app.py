@@ -17,8 +17,9 @@ import os
 import subprocess
 import threading
 
+import h2grpc as g
 import ripstop_testlib as t
-from grpc_fault_app import FaultApp
+from grpc_fault_app import PRECONDITION_DETAILS, FaultApp
 from pubsub_fixtures import pending_count, publish, redis_pubsub_yaml, resiliency_yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -223,6 +224,35 @@ spec:
             th.join(30)
         self.assertEqual(rs, [200] * 8)
         self.assertEqual(app.connections, 1)
+
+    def test_app_status_passes_to_grpc_callers_and_client_metrics(self):
+        app = self.track(FaultApp(self.app_port))
+        c = g.Client(self.sidecar.grpc_port)
+        self.addCleanup(c.close)
+        # a gRPC caller gets the app's own status (FAILED_PRECONDITION would map to 400 and back to INTERNAL)
+        r = c.call("InvokeService", g.invoke_service("faulty", "precondition"))
+        self.assertEqual((r.status, r.message), (9, "order is closed"), r.trailers or r.headers)
+        self.assertEqual((r.trailers or r.headers).get("grpc-status-details-bin"), PRECONDITION_DETAILS)
+        r = c.call("InvokeService", g.invoke_service("faulty", "status"))
+        self.assertEqual((r.status, r.message), (5, "no such order"))
+        r = c.call("InvokeService", g.invoke_service("faulty", "ok"))
+        self.assertEqual(r.status, 0)
+        # an HTTP caller gets daprd's mapping, without the headers that carry the status
+        h = self.invoke("precondition")
+        self.assertEqual(h.status, 400, h.body)
+        self.assertEqual(json.loads(h.body)["code"], 9)
+        self.assertFalse([k for k in h.headers if k.lower().startswith("ripstop-grpc")], h.headers)
+        # daprd's gRPC client families, by the AppCallback method and grpc-go's status name
+        text = t.request("GET", self.sidecar.metrics_port, "/metrics").text
+        on_invoke = 'grpc_client_method="/dapr.proto.runtime.v1.AppCallback/OnInvoke"'
+        self.assertIn(f'dapr_grpc_io_client_completed_rpcs{{app_id="faulty",{on_invoke},grpc_client_status="OK"}} 1',
+                      text)
+        self.assertRegex(text, r'dapr_grpc_io_client_completed_rpcs\{app_id="faulty",' + on_invoke +
+                         r',grpc_client_status="FailedPrecondition"\} [1-9]')
+        self.assertRegex(text, r'dapr_grpc_io_client_roundtrip_latency_count\{app_id="faulty",' + on_invoke +
+                         r',grpc_client_status="NotFound"\} [1-9]')
+        self.assertIn(f'dapr_grpc_io_client_sent_bytes_per_rpc_bucket{{app_id="faulty",{on_invoke},le="1024"}}', text)
+        self.assertIn("# TYPE dapr_grpc_io_client_received_bytes_per_rpc histogram", text)
 
 
 if __name__ == "__main__":

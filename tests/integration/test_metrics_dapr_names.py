@@ -8,6 +8,7 @@ import re
 import h2grpc as g
 import ripstop_testlib as t
 from fault_app import FaultApp
+from grpc_fault_app import FaultApp as GrpcFaultApp
 from test_core_sidecar import ENV_STORE
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -61,7 +62,12 @@ class DaprMetricNames(t.ProcTestCase):
         # calls to the app (the HTTP client families): an invocation of the app through its own sidecar
         self.assertEqual(sc.req("POST", "/v1.0/invoke/metricsapp/method/echo/x", body={"x": 1}).status, 200)
         text = t.request("GET", sc.metrics_port, "/metrics").text
-        served = families(text)
+        # the gRPC client families: a sidecar whose app speaks gRPC (--app-protocol grpc), invoked through it
+        gapp = self.track(GrpcFaultApp())
+        gsc = self.track(t.Sidecar("grpcmetricsapp", app_port=gapp.port, extra_args=["--app-protocol", "grpc"]))
+        self.assertEqual(gsc.req("POST", "/v1.0/invoke/grpcmetricsapp/method/ok", body=b"{}").status, 200)
+        gtext = t.request("GET", gsc.metrics_port, "/metrics").text
+        served = families(text) | families(gtext)
         documented = unsupported_in_docs()
         missing = []
         for name in dashboard_names():
@@ -96,6 +102,10 @@ class DaprMetricNames(t.ProcTestCase):
         self.assertIn('dapr_grpc_io_server_completed_rpcs{app_id="metricsapp",grpc_server_method='
                       '"/dapr.proto.runtime.v1.Dapr/GetSecret",grpc_server_status="OK"} 1', text)
         self.assertIn("# TYPE dapr_grpc_io_server_server_latency histogram", text)
+        self.assertIn('dapr_grpc_io_client_completed_rpcs{app_id="grpcmetricsapp",grpc_client_method='
+                      '"/dapr.proto.runtime.v1.AppCallback/OnInvoke",grpc_client_status="OK"} 1', gtext)
+        for name in ("roundtrip_latency", "sent_bytes_per_rpc", "received_bytes_per_rpc"):
+            self.assertIn(f"# TYPE dapr_grpc_io_client_{name} histogram", gtext)
 
     def test_process_metrics_are_read_at_scrape_time(self):
         sc = self.track(t.Sidecar("procapp"))

@@ -7,6 +7,8 @@ invoked method's name (InvokeRequest field 1):
   big    replies with a message of `big_size` bytes
   slow   never answers; a reset of the stream by the sidecar is recorded
   status answers gRPC status 5 (NOT_FOUND) with a message
+  precondition  answers gRPC status 9 (FAILED_PRECONDITION) with a message and
+         grpc-status-details-bin (PRECONDITION_DETAILS, unpadded base64)
 
 Every other method of the service is UNIMPLEMENTED. It records the methods
 called, the streams the client reset and the HTTP/2 connections it served."""
@@ -17,6 +19,8 @@ import threading
 from h2grpc import decode, field, h2
 
 GRPC_HEADERS = [(":status", "200"), ("content-type", "application/grpc")]
+# google.rpc.Status{code: 9, message: "order is closed"}, base64 without padding as gRPC sends -bin values
+PRECONDITION_DETAILS = "CAkSD29yZGVyIGlzIGNsb3NlZA"
 
 
 def frame(msg):
@@ -100,6 +104,10 @@ class FaultApp:
             conn.reset_stream(sid, error_code=2)
         elif method == "slow":
             pass
+        elif method == "precondition":
+            conn.send_headers(sid, GRPC_HEADERS + [("grpc-status", "9"), ("grpc-message", "order is closed"),
+                                                   ("grpc-status-details-bin", PRECONDITION_DETAILS)],
+                              end_stream=True)
         elif method == "status":
             conn.send_headers(sid, GRPC_HEADERS + [("grpc-status", "5"), ("grpc-message", "no such order")],
                               end_stream=True)

@@ -57,7 +57,10 @@ void rs_app_channel_free(rs_app_channel_t *ch) {
     free(ch);
 }
 
-void rs_app_channel_set_metrics(rs_app_channel_t *ch, rs_metrics_t *m) { ch->metrics = m; }
+void rs_app_channel_set_metrics(rs_app_channel_t *ch, rs_metrics_t *m) {
+    ch->metrics = m;
+    if (ch->grpc) rs_app_grpc_set_metrics(ch->grpc, m);
+}
 
 int rs_app_channel_has_app(const rs_app_channel_t *ch) { return ch && ch->base_url[0]; }
 

@@ -34,6 +34,14 @@
 
 typedef struct rs_app_channel rs_app_channel_t;
 
+/** A gRPC app's error status on an invocation, in the HTTP-shaped answer (which has the HTTP status and JSON body
+ *  daprd gives an HTTP caller) as three answer headers: the code, the percent-encoded message and the
+ *  grpc-status-details-bin value. They travel with the answer (also through a peer sidecar) so that the gRPC API
+ *  answers InvokeService with the app's own status, as daprd; ops/invoke.c drops them for every other caller. */
+#define RS_APP_GRPC_STATUS "ripstop-grpc-status"
+#define RS_APP_GRPC_MESSAGE "ripstop-grpc-message"
+#define RS_APP_GRPC_DETAILS "ripstop-grpc-status-details-bin"
+
 /** Which answers of the app count as success for the caller's resiliency policy. */
 typedef enum {
     RS_APP_ACCEPT_2XX_3XX = 0, /* service invocation: 200-399 */

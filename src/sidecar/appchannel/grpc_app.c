@@ -29,10 +29,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/clock.h"
 #include "core/json_util.h"
 #include "core/log.h"
 #include "dapr/proto/runtime/v1/appcallback.pb-c.h"
 #include "http/grpc_client.h"
+#include "http/grpc_wire.h"
+#include "sidecar/errors/errors.h"
+#include "sidecar/metrics/metrics.h"
 #include "sidecar/components/bindings/azure_sharedkey.h"
 
 #define SCOPE "appchannel"
@@ -45,6 +49,7 @@ struct rs_app_grpc {
     rs_grpc_client_t *client;
     const char *token;
     pending_t *pending; /* calls in flight */
+    rs_metrics_t *metrics;
 };
 
 struct rs_app_grpc_call {
@@ -54,8 +59,25 @@ struct rs_app_grpc_call {
     char *name;         /* the binding probed */
     char *path;         /* the route of a topic event, for the log */
     rs_grpc_ccall_t *cc;
+    const char *method; /* the full gRPC method (a literal), for the metrics */
+    size_t sent;        /* the request message's bytes */
+    int64_t start_us;
     pending_t *prev, *next;
 };
+
+void rs_app_grpc_set_metrics(rs_app_grpc_t *g, rs_metrics_t *m) { g->metrics = m; }
+
+/* daprd's gRPC client families for a finished call (health probes are daprd's healthprobes families instead). */
+static void count_call(const pending_t *p, const rs_grpc_response_t *gr) {
+    if (!p->g->metrics || strstr(p->method, "AppCallbackHealthCheck")) return;
+    rs_grpc_code_t code = gr->result == RS_HTTP_OK             ? (rs_grpc_code_t)gr->code
+                          : gr->result == RS_HTTP_ERR_TIMEOUT   ? RS_GRPC_DEADLINE_EXCEEDED
+                          : gr->result == RS_HTTP_ERR_TOO_LARGE ? RS_GRPC_RESOURCE_EXHAUSTED
+                                                                : RS_GRPC_UNAVAILABLE;
+    rs_metrics_grpc_client(p->g->metrics, p->method, rs_grpc_code_go_name(code), p->sent,
+                           gr->result == RS_HTTP_OK && gr->code == 0 ? gr->reply.len : 0,
+                           (double)(rs_now_us() - p->start_us) / 1000.0);
+}
 
 rs_app_grpc_t *rs_app_grpc_new(struct event_base *base, const char *address, int port, const char *token,
                                size_t reply_cap) {
@@ -427,6 +449,13 @@ static void invoke_reply(rs_grpc_response_t *gr, rs_http_response_t *resp, rs_ou
         /* as daprd answers an HTTP caller: the status the code stands for, the google.rpc.Status as JSON */
         set_json(resp, http_status_of(gr->code),
                  json_pack("{s:i, s:s, s:[]}", "code", gr->code, "message", gr->message, "details"));
+        /* and the status itself, for a gRPC caller (app_channel.h: the gRPC API passes it on as daprd does) */
+        char num[12], enc[sizeof gr->message * 3 + 1];
+        snprintf(num, sizeof num, "%d", gr->code);
+        rs_kvlist_set(&resp->headers, RS_APP_GRPC_STATUS, num);
+        rs_kvlist_set(&resp->headers, RS_APP_GRPC_MESSAGE, rs_grpc_message_encode(gr->message, enc, sizeof enc));
+        const char *details = rs_kvlist_get(&gr->metadata, "grpc-status-details-bin");
+        if (details) rs_kvlist_set(&resp->headers, RS_APP_GRPC_DETAILS, details);
         rs_outcome_error(o, gr->code, 0, "app answered with gRPC status %d: %s", gr->code, gr->message);
         return;
     }
@@ -572,6 +601,7 @@ static void on_done(void *arg, rs_grpc_response_t *gr) {
     rs_http_response_t resp;
     memset(&resp, 0, sizeof resp);
     rs_outcome_t o;
+    count_call(p, gr);
     if (gr->result != RS_HTTP_OK) {
         /* the transport failed: the HTTP channel's result and words, so the caller's retries work the same */
         resp.result = gr->result;
@@ -620,6 +650,9 @@ int rs_app_grpc_call(rs_app_grpc_t *g, rs_app_call_t *call, const rs_app_request
     pending_t *p = rs_xcalloc(1, sizeof *p);
     p->g = g;
     p->call = call;
+    p->method = methods[req->kind];
+    p->sent = len;
+    p->start_us = g->metrics ? rs_now_us() : 0;
     p->kind = req->kind;
     p->name = req->name ? rs_strdup(req->name) : NULL;
     p->path = rs_strdup(req->path ? req->path : "");

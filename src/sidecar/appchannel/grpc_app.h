@@ -17,6 +17,9 @@ typedef struct rs_app_grpc rs_app_grpc_t;
 /** A transport to the app at address:port. token: APP_API_TOKEN or NULL (borrowed for the transport's life). */
 rs_app_grpc_t *rs_app_grpc_new(struct event_base *base, const char *address, int port, const char *token,
                                size_t reply_cap);
+struct rs_metrics;
+/** Records daprd's dapr_grpc_io_client_* families for every finished call in m (NULL: none). */
+void rs_app_grpc_set_metrics(rs_app_grpc_t *g, struct rs_metrics *m);
 /** Cancels the calls in flight (their replies do not run) and frees the transport. */
 void rs_app_grpc_free(rs_app_grpc_t *g);
 /** Starts req for call (whose reply_ and arg_ are set) and returns 0: the reply runs exactly once from the loop

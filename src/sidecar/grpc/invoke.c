@@ -10,12 +10,20 @@
  * answer is the InvokeResponse, and any other status becomes the gRPC code
  * Dapr maps it to, with the HTTP reason phrase as message and a
  * google.rpc.ErrorInfo (domain dapr.io, metadata http.code and the first 63
- * bytes of the body as http.error_message). */
+ * bytes of the body as http.error_message). An app that speaks gRPC
+ * answers with its own status instead, which the app channel carries in the
+ * answer's RS_APP_GRPC_* headers (app_channel.h, also through the peer's
+ * sidecar): it is passed on as it is, code, message and details, as daprd
+ * passes a gRPC app's status to a gRPC caller. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "core/encoding.h"
+#include "http/grpc_wire.h"
+#include "sidecar/appchannel/app_channel.h"
 #include "dapr/proto/runtime/v1/dapr.pb-c.h"
 #include "google/rpc/status.pb-c.h"
 #include "sidecar/grpc/api.h"
@@ -94,6 +102,35 @@ static void fail_with_http_status(rs_grpc_call_t *call, const rs_invoke_reply_t 
     rs_kvlist_free(&md);
 }
 
+/* A gRPC app's own status in the answer (app_channel.h): finishes the call with it and returns 1; 0 if there is
+ * none (or it is not one: codes 1..16 only). */
+static int fail_with_app_status(rs_grpc_call_t *call, const rs_invoke_reply_t *r) {
+    const char *code = rs_kvlist_get_ci(r->headers, RS_APP_GRPC_STATUS);
+    long long c;
+    if (!code || rs_parse_int64(code, &c) != 0 || c < 1 || c > 16) return 0;
+    const char *enc = rs_kvlist_get_ci(r->headers, RS_APP_GRPC_MESSAGE);
+    char msg[RS_DAPR_MSG_MAX];
+    rs_grpc_message_decode(enc ? enc : "", enc ? strlen(enc) : 0, msg, sizeof msg);
+    /* grpc-status-details-bin: unpadded base64 of a google.rpc.Status, passed on when it decodes */
+    const char *b64 = rs_kvlist_get_ci(r->headers, RS_APP_GRPC_DETAILS);
+    unsigned char *details = NULL;
+    int dlen = 0;
+    size_t n = b64 ? strlen(b64) : 0;
+    if (n && n < 64 * 1024) {
+        char *padded = rs_xmalloc(n + 4);
+        memcpy(padded, b64, n);
+        while (n % 4) padded[n++] = '=';
+        padded[n] = '\0';
+        details = rs_xmalloc(n / 4 * 3 + 1);
+        dlen = EVP_DecodeBlock(details, (const unsigned char *)padded, (int)n);
+        for (size_t i = n; dlen > 0 && i > 0 && padded[i - 1] == '='; i--) dlen--; /* EVP counts padding as bytes */
+        free(padded);
+    }
+    rs_grpc_call_fail(call, (rs_grpc_code_t)c, msg, dlen > 0 ? details : NULL, dlen > 0 ? (size_t)dlen : 0);
+    free(details);
+    return 1;
+}
+
 static void on_done(void *arg, rs_invoke_reply_t *reply, const rs_dapr_error_t *err) {
     struct invocation *inv = arg;
     rs_grpc_call_t *call = inv->call;
@@ -103,7 +140,7 @@ static void on_done(void *arg, rs_invoke_reply_t *reply, const rs_dapr_error_t *
         return;
     }
     if (reply->status < 200 || reply->status > 299) {
-        fail_with_http_status(call, reply);
+        if (!fail_with_app_status(call, reply)) fail_with_http_status(call, reply);
         return;
     }
     Google__Protobuf__Any data = GOOGLE__PROTOBUF__ANY__INIT;
@@ -158,7 +195,7 @@ static void invoke_service(rs_sidecar_t *sc, rs_grpc_call_t *call, const Protobu
     rs_grpc_call_copy_metadata(call, transport_header, &inv->headers);
     inv->req = (rs_invoke_request_t){.app_id = inv->app_id, .method = inv->method, .verb = verb, .query = inv->query,
                                      .headers = &inv->headers, .caller_address = rs_grpc_call_peer(call),
-                                     .body = inv->body, .body_len = len};
+                                     .body = inv->body, .body_len = len, .grpc_status = 1};
     rs_op_t *op = rs_ops_invoke(sc, &inv->req, on_done, inv); /* NULL: on_done has run and freed inv */
     if (op) {
         inv->op = op;

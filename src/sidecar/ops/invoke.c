@@ -37,6 +37,7 @@ typedef struct invoke_op {
     char *method;       /* cleaned (rs_url_path_clean), percent-encoded, no leading '/' (path + 1) */
     int local;          /* deliver to our own app */
     int hop;            /* we are the callee side of a sidecar-to-sidecar hop */
+    int keep_grpc;      /* the answer keeps a gRPC app's status headers (for the gRPC API, or the peer's) */
     const char *caller; /* the calling app's id (ours unless hop); a string of `headers` */
     rs_invoke_done_fn done;
     void *arg;
@@ -76,6 +77,9 @@ static rs_name_set_t hop_by_hop = RS_NAME_SET("connection", "keep-alive", "proxy
 static rs_name_set_t not_forwarded =
     RS_NAME_SET("host", "content-length", "expect", "dapr-app-id", "dapr-api-token", "dapr-caller-app-id",
                 "dapr-callee-app-id", "dapr-caller-namespace", "traceparent", HOP_HEADER);
+
+/* A gRPC app's status, for the gRPC API only (app_channel.h). */
+static rs_name_set_t grpc_status_headers = RS_NAME_SET(RS_APP_GRPC_STATUS, RS_APP_GRPC_MESSAGE, RS_APP_GRPC_DETAILS);
 
 /* Response headers that describe the app's HTTP message, not the answer: the front door writes its own. */
 static rs_name_set_t framing = RS_NAME_SET("content-length", "date");
@@ -207,14 +211,16 @@ static void build_headers(invoke_op_t *op, const rs_invoke_request_t *req, const
     }
 }
 
-/* Drops the app's hop-by-hop and framing headers, in place (this runs on every call; no copy). */
-static void filter_reply_headers(rs_kvlist_t *h) {
+/* Drops the app's hop-by-hop and framing headers, and a gRPC app's status unless keep_grpc, in place (this runs on
+ * every call; no copy). */
+static void filter_reply_headers(rs_kvlist_t *h, int keep_grpc) {
     conn_names_t cn;
     conn_names_init(&cn, h, 1); /* a copy: the Connection entries themselves are dropped below */
     size_t kept = 0;
     for (size_t i = 0; i < h->len; i++) {
         rs_kv_t kv = h->items[i];
-        if (is_hop_by_hop(kv.key, &cn) || rs_name_set_has(&framing, kv.key)) {
+        if (is_hop_by_hop(kv.key, &cn) || rs_name_set_has(&framing, kv.key) ||
+            (!keep_grpc && rs_name_set_has(&grpc_status_headers, kv.key))) {
             rs_kv_free(&kv);
             continue;
         }
@@ -346,7 +352,7 @@ static void run_done(void *arg, const rs_outcome_t *final) {
     /* Count first, answer last: the front door's reply wakes the caller, often onto this CPU (http/server.c). */
     if (op->have_resp && (final->kind == RS_OUTCOME_OK || final->kind == RS_OUTCOME_ERROR)) {
         count_result(op, op->status);
-        filter_reply_headers(&op->resp_headers);
+        filter_reply_headers(&op->resp_headers, op->keep_grpc);
         /* the last attempt's status, headers and body, unchanged */
         rs_invoke_reply_t reply = {.status = op->status, .headers = &op->resp_headers, .body = op->resp_body,
                                    .body_len = op->resp_len};
@@ -492,6 +498,7 @@ rs_op_t *rs_ops_invoke(rs_sidecar_t *sc, const rs_invoke_request_t *req, rs_invo
     rs_kvlist_init_refs(&op->headers);
     op->local = local;
     op->hop = hop;
+    op->keep_grpc = hop || req->grpc_status;
     op->start_us = rs_now_us();
     build_headers(op, req, caller, inv->hostname);
     op->caller = rs_kvlist_get_ci(&op->headers, "dapr-caller-app-id");

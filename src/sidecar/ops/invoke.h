@@ -42,6 +42,8 @@ typedef struct {
     const char *caller_address;  /**< the caller's address, for X-Forwarded-For / Forwarded on a hop */
     const void *body;            /**< may be NULL */
     size_t body_len;
+    int grpc_status;             /**< the caller passes a gRPC app's status on (the gRPC API): the answer keeps the
+                                      RS_APP_GRPC_* headers (app_channel.h), which are dropped for other callers */
 } rs_invoke_request_t;
 
 /** The app's answer, passed through. Valid only during the callback. */
