@@ -11,7 +11,8 @@
 #include "core/str.h"
 
 #define HDR 16
-#define NCLASS 6 /* 64, 128, ..., 2048 bytes with the header */
+#define NCLASS 9 /* 64, 128, ..., 16384 bytes with the header */
+#define BIG_CLASS_KEEP 8 /* blocks kept per class above 2 KiB */
 #define CLASS_BIG 0xff
 
 typedef union block {
@@ -56,7 +57,7 @@ static void pool_free(void *ptr, void *user) {
     rs_h2_pool_t *p = user;
     block_t *b = (block_t *)((unsigned char *)ptr - HDR);
     int k = b->hdr[0];
-    if (k == CLASS_BIG || p->kept[k] >= RS_H2_POOL_KEEP) {
+    if (k == CLASS_BIG || p->kept[k] >= (k > 5 ? BIG_CLASS_KEEP : RS_H2_POOL_KEEP)) {
         free(b);
         return;
     }

@@ -4,10 +4,12 @@
  * nghttp2 allocates and frees a handful of small objects for every stream
  * (the stream, its outbound frames, copies of header lists); on a unary gRPC
  * call these cost about as much as the call's own work in malloc/free. A pool
- * keeps freed blocks in per-size free lists (64 to 2048 bytes) and hands them
- * out again; bigger blocks go straight to malloc. At most
- * RS_H2_POOL_KEEP blocks per size are kept, so an idle pool holds a bounded
- * amount of memory (about 256 KiB).
+ * keeps freed blocks in per-size free lists (64 bytes to 16 KiB) and hands
+ * them out again; bigger blocks go straight to malloc. At most
+ * RS_H2_POOL_KEEP blocks per size up to 2 KiB and 8 of each larger size are
+ * kept, so an idle pool holds a bounded amount of memory (under 1 MiB). (nghttp2
+ * takes two blocks over 2 KiB per stream: from malloc, blocks that size make
+ * glibc consolidate its free chunks on every call.)
  *
  * One pool serves every session of one event loop (it is not thread-safe). It
  * must outlive the sessions that use it and the header buffers (rcbufs) they
