@@ -43,6 +43,7 @@ typedef struct {
     int app_log_dest, daprd_log_dest;
     int replicas, restart, no_sidecar, enable_api_logging, enable_health_check;
     int chaos_links; /* RS_LINK_* bits, UNSET when not given */
+    int health_interval, health_timeout, health_threshold; /* appHealthProbe*, appHealthThreshold; UNSET */
     int64_t restart_delay_ms, restart_max_delay_ms; /* -1 = unset */
     rs_strlist_t command, resources_paths;
     int has_command, has_resources_paths;
@@ -82,6 +83,7 @@ static void raw_init(raw_app_t *r) {
     r->app_log_dest = r->daprd_log_dest = UNSET;
     r->replicas = r->restart = r->no_sidecar = r->enable_api_logging = r->enable_health_check = UNSET;
     r->chaos_links = UNSET;
+    r->health_interval = r->health_timeout = r->health_threshold = UNSET;
     r->restart_delay_ms = r->restart_max_delay_ms = -1;
 }
 
@@ -117,6 +119,16 @@ static int want_bool(ctx_t *c, struct fy_node *v, int line, const char *where, c
     if (s && (!strcmp(s, "yes") || !strcmp(s, "on"))) s = "true";
     if (s && (!strcmp(s, "no") || !strcmp(s, "off"))) s = "false";
     if (!s || rs_parse_bool(s, out)) return fail(c, line, where, "%s: must be true or false", key);
+    return 0;
+}
+
+/* A whole number 1..86400000, as the dapr CLI's int fields (the app-health probe settings). */
+static int want_count(ctx_t *c, struct fy_node *v, int line, const char *where, const char *key, int *out) {
+    const char *s = scalar(v);
+    long long n;
+    if (!s || rs_parse_int64(s, &n) || n < 1 || n > 86400000)
+        return fail(c, line, where, "%s: must be a whole number from 1", key);
+    *out = (int)n;
     return 0;
 }
 
@@ -189,8 +201,7 @@ static int want_env(ctx_t *c, struct fy_node *v, int line, const char *where, rs
 static const char *const ignored_fields[] = {
     "daprInternalGRPCPort", "appMaxConcurrency", "placementHostAddress", "schedulerHostAddress", "appSSL",
     "maxBodySize", "readBufferSize", "daprHTTPMaxRequestSize", "daprHTTPReadBufferSize", "enableProfiling",
-    "profilePort", "unixDomainSocket", "runtimePath", "appHealthProbeInterval", "appHealthProbeTimeout",
-    "appHealthThreshold", "containerImage", "containerImagePullPolicy", "createService", "apiListenAddresses",
+    "profilePort", "unixDomainSocket", "runtimePath", "containerImage", "containerImagePullPolicy", "createService", "apiListenAddresses",
     "daprPath", "enableAppHealth", "daprdInstallPath", NULL,
 };
 
@@ -229,6 +240,9 @@ static int parse_app_fields(ctx_t *c, struct fy_node *map, const char *where, in
         else if (!strcmp(k, "enableApiLogging")) rc = want_bool(c, v, l, where, k, &r->enable_api_logging);
         else if (!strcmp(k, "appHealthCheckPath")) rc = want_scalar(c, v, l, where, k, &r->health_check_path);
         else if (!strcmp(k, "enableAppHealthCheck")) rc = want_bool(c, v, l, where, k, &r->enable_health_check);
+        else if (!strcmp(k, "appHealthProbeInterval")) rc = want_count(c, v, l, where, k, &r->health_interval);
+        else if (!strcmp(k, "appHealthProbeTimeout")) rc = want_count(c, v, l, where, k, &r->health_timeout);
+        else if (!strcmp(k, "appHealthThreshold")) rc = want_count(c, v, l, where, k, &r->health_threshold);
         else if (!strcmp(k, "appChannelAddress")) rc = want_scalar(c, v, l, where, k, &r->app_channel_address);
         else if (!strcmp(k, "noSidecar")) rc = want_bool(c, v, l, where, k, &r->no_sidecar);
         else if (!strcmp(k, "replicas")) {
@@ -373,6 +387,12 @@ static int merge_app(ctx_t *c, const rs_runfile_t *rf, const raw_app_t *cm, cons
     o->log_level = ll ? rs_strdup(ll) : NULL;
     o->chaos_links = PICK(chaos_links, UNSET);
     if (o->chaos_links == UNSET || o->no_sidecar) o->chaos_links = 0;
+    o->health_interval_s = PICK(health_interval, UNSET);
+    o->health_timeout_ms = PICK(health_timeout, UNSET);
+    o->health_threshold = PICK(health_threshold, UNSET);
+    if (o->health_interval_s == UNSET) o->health_interval_s = 0;
+    if (o->health_timeout_ms == UNSET) o->health_timeout_ms = 0;
+    if (o->health_threshold == UNSET) o->health_threshold = 0;
     const char *hp = a->health_check_path ? a->health_check_path : cm->health_check_path;
     o->health_check_path = hp ? rs_strdup(hp) : NULL;
     const char *ca = a->app_channel_address ? a->app_channel_address : cm->app_channel_address;

@@ -48,6 +48,9 @@ typedef struct {
     int enable_api_logging;
     char *health_check_path;    /* or NULL */
     int enable_health_check;
+    int health_interval_s;      /* appHealthProbeInterval (seconds), 0 = daprd's default */
+    int health_timeout_ms;      /* appHealthProbeTimeout (milliseconds), 0 = default */
+    int health_threshold;       /* appHealthThreshold, 0 = default */
     char *app_channel_address;  /* or NULL */
     int chaos_links;            /* RS_LINK_* bits: the sidecar's connections a chaos proxy may sit in */
 } rs_runfile_app_t;

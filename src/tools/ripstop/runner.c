@@ -556,6 +556,17 @@ static int build_instance(rs_runner_t *r, inst_t *in, const rs_kvlist_t *base_en
         if (a->enable_api_logging) add_strv(&sv, "--enable-api-logging", NULL);
         if (a->enable_health_check) add_strv(&sv, "--enable-app-health-check", NULL);
         if (a->health_check_path) add_strv(&sv, "--app-health-check-path", a->health_check_path);
+        const struct {
+            const char *flag;
+            int v;
+        } tuning[] = {{"--app-health-probe-interval", a->health_interval_s},
+                      {"--app-health-probe-timeout", a->health_timeout_ms},
+                      {"--app-health-threshold", a->health_threshold}};
+        for (size_t i = 0; i < sizeof tuning / sizeof tuning[0]; i++) {
+            if (!tuning[i].v) continue;
+            snprintf(p2, sizeof p2, "%d", tuning[i].v);
+            add_strv(&sv, tuning[i].flag, p2);
+        }
         in->side_s.child.argv = strlist_to_vec(&sv);
         in->side_s.child.envp = env_vector(&env);
         in->side_s.child.cwd = rs_strdup(a->dir);

@@ -41,6 +41,8 @@ TEST(common_is_inherited_and_defaults_filled) {
                   "  logLevel: debug\n"
                   "  env: {A: common, B: common}\n"
                   "  command: [sh, run.sh]\n"
+                  "  enableAppHealthCheck: true\n"
+                  "  appHealthProbeInterval: 2\n"
                   "apps:\n"
                   "  - appDirPath: ./a/\n"
                   "    appPort: 7001\n"
@@ -51,7 +53,8 @@ TEST(common_is_inherited_and_defaults_filled) {
                   "    env: {B: own}\n"
                   "    command: [python3, app.py]\n"
                   "    restart: on-failure\n"
-                  "    restartDelay: 250ms\n",
+                  "    restartDelay: 250ms\n"
+                  "    appHealthThreshold: 5\n",
                   &rf);
     if (rc) TEST_FAIL_AT("%s", err);
     ASSERT_EQ(rc, 0);
@@ -77,6 +80,10 @@ TEST(common_is_inherited_and_defaults_filled) {
     ASSERT_STREQ(a->resources_paths.items[0], want);
     snprintf(want, sizeof want, "%s/conf.yaml", tmp_dir());
     ASSERT_STREQ(a->config_path, want);
+    ASSERT_EQ(a->enable_health_check, 1); /* passed on to the sidecar as --enable-app-health-check ... */
+    ASSERT_EQ(a->health_interval_s, 2);
+    ASSERT_EQ(a->health_timeout_ms, 0);   /* 0: not given, the sidecar's default */
+    ASSERT_EQ(a->health_threshold, 0);
 
     ASSERT_STREQ(b->app_id, "bee");
     ASSERT_EQ(b->app_port, RS_PORT_AUTO);
@@ -84,6 +91,8 @@ TEST(common_is_inherited_and_defaults_filled) {
     ASSERT_EQ(b->restart, RS_RESTART_ON_FAILURE);
     ASSERT_EQ(b->restart_delay_ms, 250);
     ASSERT_EQ(b->restart_max_delay_ms, 30000);
+    ASSERT_EQ(b->health_interval_s, 2);
+    ASSERT_EQ(b->health_threshold, 5);
     ASSERT_STREQ(b->command[0], "python3");
     ASSERT_STREQ(rs_kvlist_get(&b->env, "A"), "common");
     ASSERT_STREQ(rs_kvlist_get(&b->env, "B"), "own");
@@ -134,6 +143,8 @@ TEST(bad_numbers_are_refused) {
     ASSERT_REFUSED("version: 1\n" APP_A "    restartDelay: fast\n", "restartDelay: must be a duration");
     ASSERT_REFUSED("version: 1\n" APP_A "    enableApiLogging: maybe\n", "enableApiLogging: must be true or false");
     ASSERT_REFUSED("version: 2\n" APP_A, "version", "must be 1");
+    ASSERT_REFUSED("version: 1\n" APP_A "    appHealthThreshold: 0\n", "appHealthThreshold: must be a whole number");
+    ASSERT_REFUSED("version: 1\n" APP_A "    appHealthProbeTimeout: 5s\n", "appHealthProbeTimeout: must be a whole");
 }
 
 TEST(bad_combinations_are_refused) {
