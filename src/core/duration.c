@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,4 +71,29 @@ int rs_duration_parse_seconds(const char *s, double max_s, int64_t *out_ms) {
     if (rs_parse_double(s, &v) || v < 0 || v > max_s || v > 9e15) return -1;
     *out_ms = (int64_t)(v * 1000);
     return 0;
+}
+
+void rs_duration_format_go(int64_t ms, char *out, size_t cap) {
+    /* Go's time.Duration.String for a whole number of milliseconds: "500ms", "5s", "1.5s", "1m30s", "1h0m0s" */
+    const char *sign = ms < 0 ? "-" : "";
+    uint64_t v = ms < 0 ? (uint64_t)0 - (uint64_t)ms : (uint64_t)ms;
+    if (v == 0) {
+        snprintf(out, cap, "0s");
+        return;
+    }
+    if (v < 1000) {
+        snprintf(out, cap, "%s%llums", sign, (unsigned long long)v);
+        return;
+    }
+    char frac[8] = "";
+    unsigned f = (unsigned)(v % 1000);
+    if (f) {
+        snprintf(frac, sizeof frac, ".%03u", f);
+        for (size_t n = strlen(frac); frac[n - 1] == '0'; n--) frac[n - 1] = '\0';
+    }
+    uint64_t s = v / 1000, h = s / 3600, m = s / 60 % 60;
+    if (h) snprintf(out, cap, "%s%lluh%llum%llu%ss", sign, (unsigned long long)h, (unsigned long long)m,
+                    (unsigned long long)(s % 60), frac);
+    else if (m) snprintf(out, cap, "%s%llum%llu%ss", sign, (unsigned long long)m, (unsigned long long)(s % 60), frac);
+    else snprintf(out, cap, "%s%llu%ss", sign, (unsigned long long)s, frac);
 }

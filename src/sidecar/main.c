@@ -23,7 +23,7 @@ enum {
     OPT_APP_ID = 1000, OPT_APP_PORT, OPT_APP_PROTOCOL, OPT_APP_CHANNEL_ADDRESS, OPT_HTTP_PORT, OPT_GRPC_PORT, OPT_LISTEN,
     OPT_RESOURCES, OPT_CONFIG, OPT_LOG_LEVEL, OPT_LOG_JSON, OPT_API_LOGGING, OPT_METRICS_PORT, OPT_MAX_BODY,
     OPT_SCHED_POLICY, OPT_MAX_CONNS, OPT_HEADER_TIMEOUT, OPT_BODY_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_HELP, OPT_VERSION, OPT_IGNORED, OPT_IGNORED_BOOL,
-    OPT_APP_HEALTH, OPT_APP_HEALTH_BOOL,
+    OPT_APP_HEALTH_CHECK, OPT_APP_HEALTH_PATH, OPT_APP_HEALTH_INTERVAL, OPT_APP_HEALTH_TIMEOUT, OPT_APP_HEALTH_THRESHOLD,
 };
 
 /* --sched-policy: the process's Linux scheduling policy (ripstopd's own flag; daprd has none). */
@@ -63,11 +63,11 @@ static const struct option options[] = {
     {"dapr-public-port", required_argument, NULL, OPT_IGNORED},
     {"enable-metrics", optional_argument, NULL, OPT_IGNORED_BOOL},
     {"enable-profiling", optional_argument, NULL, OPT_IGNORED_BOOL},
-    {"enable-app-health-check", optional_argument, NULL, OPT_APP_HEALTH_BOOL},
-    {"app-health-check-path", required_argument, NULL, OPT_APP_HEALTH},
-    {"app-health-probe-interval", required_argument, NULL, OPT_APP_HEALTH},
-    {"app-health-probe-timeout", required_argument, NULL, OPT_APP_HEALTH},
-    {"app-health-threshold", required_argument, NULL, OPT_APP_HEALTH},
+    {"enable-app-health-check", optional_argument, NULL, OPT_APP_HEALTH_CHECK},
+    {"app-health-check-path", required_argument, NULL, OPT_APP_HEALTH_PATH},
+    {"app-health-probe-interval", required_argument, NULL, OPT_APP_HEALTH_INTERVAL},
+    {"app-health-probe-timeout", required_argument, NULL, OPT_APP_HEALTH_TIMEOUT},
+    {"app-health-threshold", required_argument, NULL, OPT_APP_HEALTH_THRESHOLD},
     {NULL, 0, NULL, 0},
 };
 
@@ -97,6 +97,12 @@ static void usage(FILE *out) {
             "  --read-header-timeout DUR   a request's headers must arrive within this (default 10s)\n"
             "  --read-body-timeout DUR     its body within this after the headers (default 60s)\n"
             "  --idle-timeout DUR          an idle keep-alive connection is closed after this (default 5m)\n"
+            "  --enable-app-health-check   probe the app; while it is unhealthy pause its subscriptions and input\n"
+            "                              bindings and refuse invocations (as daprd)\n"
+            "  --app-health-check-path P   the probe's path for an HTTP app (default /healthz)\n"
+            "  --app-health-probe-interval N  seconds between probes (default 5; a Go duration such as 500ms too)\n"
+            "  --app-health-probe-timeout N   a probe's timeout in ms (default 500; a Go duration too)\n"
+            "  --app-health-threshold N    consecutive failed probes that make the app unhealthy (default 3)\n"
             "  --help, --version\n\n"
             "environment: DAPR_API_TOKEN (required on inbound calls), APP_API_TOKEN (sent to the app)\n\n"
             "component types:");
@@ -142,8 +148,27 @@ static int parse_timeout(const char *s, int *out_ms) {
     return 0;
 }
 
+/* A probe path: printable ASCII without spaces, as it goes into a request line; at most 1 KiB. */
+static int valid_probe_path(const char *s) {
+    size_t n = strlen(s);
+    if (n == 0 || n > 1024) return -1;
+    for (const char *p = s; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f) return -1;
+    return 0;
+}
+
+/* An app-health duration: daprd's bare integer (of seconds when `seconds`, the interval; else milliseconds),
+ * or (ripstopd's addition, for short test intervals) a Go duration; 1 ms to 24 h. */
+static int parse_health_duration(const char *s, int seconds, int *out_ms) {
+    int64_t ms;
+    int rc = seconds ? rs_duration_parse_s_default(s, &ms) : rs_duration_parse_ms_default(s, &ms);
+    if (rc != 0 || ms < 1 || ms > 86400000) return -1;
+    *out_ms = (int)ms;
+    return 0;
+}
+
 static int parse_flags(rs_sidecar_config_t *cfg, int argc, char **argv) {
-    int c;
+    int c, health_tuned = 0;
     opterr = 0;
     int idx = -1;
     while ((c = getopt_long_only(argc, argv, "", options, &idx)) != -1) {
@@ -220,11 +245,31 @@ static int parse_flags(rs_sidecar_config_t *cfg, int argc, char **argv) {
         case OPT_VERSION: printf("ripstopd %s\n", RIPSTOP_VERSION); exit(0);
         case OPT_IGNORED:
         case OPT_IGNORED_BOOL: fprintf(stderr, "ripstopd: note: %s is accepted for compatibility and ignored\n", name); break;
-        case OPT_APP_HEALTH:
-        case OPT_APP_HEALTH_BOOL: /* a feature the user asked for, not just a tuning knob: warn, naming it */
-            fprintf(stderr, "ripstopd: warning: %s is accepted for compatibility and ignored: app health checks are not supported\n",
-                    name);
+        case OPT_APP_HEALTH_CHECK:
+            if (optarg && rs_parse_bool(optarg, &on) != 0) goto bad_value;
+            cfg->app_health_check = on;
             break;
+        case OPT_APP_HEALTH_PATH:
+            if (valid_probe_path(optarg) != 0) goto bad_value;
+            free(cfg->app_health_path);
+            cfg->app_health_path = rs_strdup(optarg);
+            health_tuned = 1;
+            break;
+        case OPT_APP_HEALTH_INTERVAL:
+            if (parse_health_duration(optarg, 1, &cfg->app_health_interval_ms) != 0) goto bad_value;
+            health_tuned = 1;
+            break;
+        case OPT_APP_HEALTH_TIMEOUT:
+            if (parse_health_duration(optarg, 0, &cfg->app_health_timeout_ms) != 0) goto bad_value;
+            health_tuned = 1;
+            break;
+        case OPT_APP_HEALTH_THRESHOLD: {
+            long long n;
+            if (rs_parse_int64(optarg, &n) != 0 || n < 1 || n > 1000000) goto bad_value;
+            cfg->app_health_threshold = (int)n;
+            health_tuned = 1;
+            break;
+        }
         case '?':
         default:
             fprintf(stderr, "ripstopd: unknown or incomplete flag '%s' (see --help)\n", argv[optind - 1]);
@@ -249,6 +294,17 @@ static int parse_flags(rs_sidecar_config_t *cfg, int argc, char **argv) {
         return -1;
     }
     if (cfg->listen_addresses.len == 0) rs_strlist_add(&cfg->listen_addresses, "127.0.0.1");
+    if (cfg->app_health_check && cfg->app_health_timeout_ms > cfg->app_health_interval_ms) {
+        /* daprd refuses to start its probes the same way */
+        fprintf(stderr, "ripstopd: app health checks probe timeouts must be smaller than probe intervals "
+                        "(--app-health-probe-timeout %d ms > --app-health-probe-interval %d ms)\n",
+                cfg->app_health_timeout_ms, cfg->app_health_interval_ms);
+        return -1;
+    }
+    if (health_tuned && !cfg->app_health_check)
+        fprintf(stderr, "ripstopd: note: the --app-health-* flags have no effect without --enable-app-health-check\n");
+    if (cfg->app_health_check && !cfg->app_port)
+        fprintf(stderr, "ripstopd: note: --enable-app-health-check has no effect without --app-port\n");
     return 0;
 }
 

@@ -5,7 +5,8 @@ JsSdkGrpcApp: an app written with the official Dapr JS SDK's gRPC server
 service invocation (verb, query, content type, an app error), topic events
 (SUCCESS, RETRY under an inbound retry policy, DROP; the API token and
 traceparent as metadata; a bulk subscription), input-binding events (cron) for the bindings the
-app lists, and the metadata API naming the protocol.
+app lists, and the metadata API naming the protocol. App health checks are on, so none of it
+happens unless the SDK answers AppCallbackHealthCheck/HealthCheck.
 
 GrpcAppFaults: a raw HTTP/2 app (tests/lib/grpc_fault_app.py) that is not
 there yet, resets streams, answers too much, answers never, or answers a gRPC
@@ -90,10 +91,14 @@ class JsSdkGrpcApp(t.ProcTestCase):
         # Both start at once: the sidecar dials the app's port until it answers, the app's client waits for
         # the sidecar.
         self.sidecar = self.track(t.Sidecar("grpc-app", resources=t.write_resources(files), app_port=app_port,
-                                            env={"APP_API_TOKEN": TOKEN}, extra_args=["--app-protocol", "grpc"],
+                                            env={"APP_API_TOKEN": TOKEN},
+                                            extra_args=["--app-protocol", "grpc", "--enable-app-health-check",
+                                                        "--app-health-probe-timeout", "2000"],
                                             wait=False))
         self.app = self.track(NodeApp(app_port, self.sidecar.grpc_port))
         t.wait_for(lambda: self.app.where(what="started"), 30, what="the JS app started (its client found ripstopd)")
+        # health checks are on: nothing reaches the app before its first HealthCheck passed (as daprd)
+        t.wait_for(lambda: "app entered healthy status" in self.sidecar.proc.log(), 30, what="the app healthy")
 
     def invoke(self, method, verb="POST", body=None, query="", headers=None):
         path = f"/v1.0/invoke/grpc-app/method/{method}" + (f"?{query}" if query else "")
@@ -148,6 +153,8 @@ class JsSdkGrpcApp(t.ProcTestCase):
         # metadata names the protocol; the retried event came exactly twice, the dropped one once
         md = json.loads(self.sidecar.req("GET", "/v1.0/metadata").body)
         self.assertEqual(md["appConnectionProperties"]["protocol"], "grpc")
+        self.assertEqual(md["appConnectionProperties"]["health"]["healthProbeTimeout"], "2s")
+        self.assertIn("app entered healthy status", self.sidecar.proc.log())  # the SDK's HealthCheck answered
         self.assertEqual(len(self.app.where(what="topic", topic="flaky")), 2)
         self.assertEqual(len(self.app.where(what="topic", topic="unwanted")), 1)
 

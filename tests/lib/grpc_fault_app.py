@@ -10,6 +10,10 @@ invoked method's name (InvokeRequest field 1):
   precondition  answers gRPC status 9 (FAILED_PRECONDITION) with a message and
          grpc-status-details-bin (PRECONDITION_DETAILS, unpadded base64)
 
+AppCallbackHealthCheck/HealthCheck answers by `health`: "ok" (an empty
+HealthCheckResponse), "fail" (gRPC status 14 UNAVAILABLE) or "hang" (no answer);
+each probe's metadata is kept in `health_calls`.
+
 Every other method of the service is UNIMPLEMENTED. It records the methods
 called, the streams the client reset and the HTTP/2 connections it served."""
 
@@ -33,6 +37,8 @@ class FaultApp:
         self.calls = []        # method names, in order
         self.resets = []       # method names of the streams the client reset
         self.connections = 0
+        self.health = "ok"
+        self.health_calls = []  # the metadata of each HealthCheck call
         self.lock = threading.Lock()
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -62,7 +68,7 @@ class FaultApp:
         conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False))
         conn.initiate_connection()
         c.sendall(conn.data_to_send())
-        paths, bodies, names = {}, {}, {}
+        paths, bodies, names, metadata = {}, {}, {}, {}
         counted = False
         while True:
             try:
@@ -78,11 +84,15 @@ class FaultApp:
             for ev in conn.receive_data(data):
                 if isinstance(ev, h2.events.RequestReceived):
                     paths[ev.stream_id] = dict(ev.headers).get(b":path", b"").decode()
+                    metadata[ev.stream_id] = {k.decode(): v.decode() for k, v in ev.headers}
                     bodies[ev.stream_id] = b""
                 elif isinstance(ev, h2.events.DataReceived):
                     bodies[ev.stream_id] = bodies.get(ev.stream_id, b"") + ev.data
                     conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
                 elif isinstance(ev, h2.events.StreamEnded):
+                    if paths.get(ev.stream_id) == "/dapr.proto.runtime.v1.AppCallbackHealthCheck/HealthCheck":
+                        names[ev.stream_id] = self._health(conn, ev.stream_id, metadata.get(ev.stream_id, {}))
+                        continue
                     names[ev.stream_id] = self._answer(conn, ev.stream_id, paths.get(ev.stream_id, ""),
                                                        bodies.get(ev.stream_id, b""))
                 elif isinstance(ev, h2.events.StreamReset):
@@ -91,6 +101,19 @@ class FaultApp:
             out = conn.data_to_send()
             if out:
                 c.sendall(out)
+
+    def _health(self, conn, sid, md):
+        with self.lock:
+            self.health_calls.append(md)
+            mode = self.health
+        if mode == "ok":
+            conn.send_headers(sid, GRPC_HEADERS)
+            conn.send_data(sid, frame(b""))
+            conn.send_headers(sid, [("grpc-status", "0")], end_stream=True)
+        elif mode == "fail":
+            conn.send_headers(sid, GRPC_HEADERS + [("grpc-status", "14"), ("grpc-message", "not ready")],
+                              end_stream=True)
+        return "HealthCheck"
 
     def _answer(self, conn, sid, path, body):
         if not path.endswith("/OnInvoke"):

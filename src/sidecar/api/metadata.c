@@ -31,9 +31,15 @@ static json_t *metadata_json(rs_metadata_t *m) {
     }
     json_object_set(o, "subscriptions", m->subscriptions);
     if (m->app_port) {
-        json_object_set_new(o, "appConnectionProperties",
-                            json_pack("{s:i, s:s, s:s, s:i}", "port", m->app_port, "protocol", m->app_protocol, "channelAddress",
-                                      m->app_channel_address, "maxConcurrency", -1));
+        json_t *app = json_pack("{s:i, s:s, s:s, s:i}", "port", m->app_port, "protocol", m->app_protocol,
+                                "channelAddress", m->app_channel_address, "maxConcurrency", -1);
+        if (m->app_health) {
+            json_t *h = json_pack("{s:s, s:s, s:i}", "healthProbeInterval", m->health_probe_interval,
+                                  "healthProbeTimeout", m->health_probe_timeout, "healthThreshold", m->health_threshold);
+            if (m->health_check_path) json_object_set_new(h, "healthCheckPath", json_string(m->health_check_path));
+            json_object_set_new(app, "health", h);
+        }
+        json_object_set_new(o, "appConnectionProperties", app);
     }
     return o;
 }

@@ -21,6 +21,7 @@ struct rs_app_channel {
     size_t reply_cap;
     char base_url[160];   /* "" when there is no app */
     rs_metrics_t *metrics;
+    int unhealthy;        /* the health probes said so: invocations are refused */
 };
 
 rs_app_channel_t *rs_app_channel_new(rs_http_client_t *http, const char *address, int port, const char *app_token,
@@ -41,6 +42,8 @@ rs_app_channel_t *rs_app_channel_new_grpc(struct event_base *base, const char *a
     if (port > 0) ch->grpc = rs_app_grpc_new(base, address, port, ch->token, ch->reply_cap);
     return ch;
 }
+
+void rs_app_channel_set_healthy(rs_app_channel_t *ch, int healthy) { ch->unhealthy = !healthy; }
 
 const char *rs_app_channel_protocol(const rs_app_channel_t *ch) { return ch && ch->grpc ? "grpc" : "http"; }
 
@@ -95,7 +98,7 @@ static const char *method_label(const char *m) {
 /* daprd's http/client families for a call that got an answer (a call without one has no status to record). */
 static void count_call(const rs_app_call_t *call, const rs_http_response_t *resp) {
     rs_metrics_t *m = call->ch_->metrics;
-    if (!m || resp->result != RS_HTTP_OK) return;
+    if (!m || resp->result != RS_HTTP_OK || call->probe_) return;
     char st[16];
     snprintf(st, sizeof st, "%d", resp->status);
     const char *labels[] = {"method", call->method_, "status", st, NULL};
@@ -141,7 +144,9 @@ int rs_app_call(rs_app_channel_t *ch, rs_app_call_t *call, const rs_app_request_
     call->method_ = method_label(req->method);
     call->start_us_ = ch->metrics ? rs_now_us() : 0;
     call->sent_ = req->body ? req->body_len : 0;
+    call->probe_ = req->kind == RS_APP_HEALTH_PROBE;
     if (!rs_app_channel_has_app(ch)) return fail_now(call, 1, "app channel is not initialized");
+    if (ch->unhealthy && req->kind == RS_APP_INVOKE) return fail_now(call, 0, "app is not in a healthy state");
     if (ch->grpc) {
         char why[200];
         return rs_app_grpc_call(ch->grpc, call, req, why, sizeof why) == 0 ? 0 : fail_now(call, 1, why);
@@ -150,7 +155,7 @@ int rs_app_call(rs_app_channel_t *ch, rs_app_call_t *call, const rs_app_request_
     if (rs_app_channel_url(ch, req->path, req->query, url, sizeof url) < 0) return fail_now(call, 1, "URL too long");
     rs_kvlist_t own = {0};
     rs_kvlist_t *headers = req->headers ? req->headers : &own;
-    if (ch->token) {
+    if (ch->token && !call->probe_) {
         /* Set once per list: an operation reuses its list for every attempt. */
         const char *cur = rs_kvlist_get(headers, TOKEN_HEADER);
         if (cur != ch->token && (!cur || strcmp(cur, ch->token) != 0)) rs_kvlist_set(headers, TOKEN_HEADER, ch->token);

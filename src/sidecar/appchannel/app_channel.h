@@ -57,6 +57,8 @@ typedef enum {
     RS_APP_BINDING_EVENT,       /* OnBindingEvent for binding `name`; headers but Content-Type = the metadata */
     RS_APP_BINDING_PROBE,       /* ListInputBindings: 200 when it lists binding `name`, else 404 */
     RS_APP_SUBSCRIPTIONS,       /* ListTopicSubscriptions; answer 200 with the JSON of GET /dapr/subscribe */
+    RS_APP_HEALTH_PROBE,        /* AppCallbackHealthCheck/HealthCheck; answer 200 when it succeeds. As daprd's
+                                 * probes, sent without the app token and left out of the http_client metrics */
 } rs_app_kind_t;
 
 /** One call to the app. Everything is borrowed for the duration of rs_app_call only. */
@@ -91,6 +93,7 @@ typedef struct rs_app_call {
     const char *method_;  /* a static label */
     int64_t start_us_;
     size_t sent_;
+    int probe_;           /* a health probe (RS_APP_HEALTH_PROBE) */
 } rs_app_call_t;
 
 /** Creates the channel. address/port: the app (port 0 = no app: every call fails with "app channel is not
@@ -110,6 +113,9 @@ rs_app_channel_t *rs_app_channel_new_grpc(struct event_base *base, const char *a
 void rs_app_channel_free(rs_app_channel_t *ch);
 /** 1 if there is an app to call (an app port was given). */
 int rs_app_channel_has_app(const rs_app_channel_t *ch);
+/** Tells the channel the app's health (app_health.h). While unhealthy, an invocation (RS_APP_INVOKE) fails at once
+ *  with daprd's "app is not in a healthy state" (retriable, as daprd's error is); other kinds still go. */
+void rs_app_channel_set_healthy(rs_app_channel_t *ch, int healthy);
 /** "http" or "grpc": the protocol the app speaks. */
 const char *rs_app_channel_protocol(const rs_app_channel_t *ch);
 

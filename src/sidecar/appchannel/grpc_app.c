@@ -15,7 +15,9 @@
  *   - binding events: OnBindingEvent{name, data, metadata}; the reply's data
  *     is the answer;
  *   - ListInputBindings answers the binding probe, ListTopicSubscriptions the
- *     subscription fetch (as the JSON GET /dapr/subscribe returns).
+ *     subscription fetch (as the JSON GET /dapr/subscribe returns);
+ *   - the health probe is AppCallbackHealthCheck/HealthCheck: OK is 200, an
+ *     error status (UNIMPLEMENTED too) the HTTP status it stands for.
  *
  * Request headers become gRPC metadata (lower-case; hop-by-hop headers,
  * content-type and grpc-* left out), so traceparent, tracestate, the
@@ -615,6 +617,11 @@ static void on_done(void *arg, rs_grpc_response_t *gr) {
         case RS_APP_BINDING_EVENT: binding_reply(gr, &resp, &o); break;
         case RS_APP_BINDING_PROBE: probe_reply(p, gr, &resp, &o); break;
         case RS_APP_SUBSCRIPTIONS: subscriptions_reply(gr, &resp, &o); break;
+        case RS_APP_HEALTH_PROBE:
+            resp.status = gr->code == 0 ? 200 : http_status_of(gr->code);
+            set_body(&resp, gr->message, strlen(gr->message));
+            rs_app_outcome(&resp, RS_APP_ACCEPT_2XX, &o);
+            break;
         default: /* not sent: see rs_app_grpc_call */ break;
         }
     }
@@ -634,6 +641,7 @@ int rs_app_grpc_call(rs_app_grpc_t *g, rs_app_call_t *call, const rs_app_request
         [RS_APP_BINDING_EVENT] = SERVICE "OnBindingEvent",
         [RS_APP_BINDING_PROBE] = SERVICE "ListInputBindings",
         [RS_APP_SUBSCRIPTIONS] = SERVICE "ListTopicSubscriptions",
+        [RS_APP_HEALTH_PROBE] = "/dapr.proto.runtime.v1.AppCallbackHealthCheck/HealthCheck",
     };
     size_t len = 0;
     uint8_t *msg = NULL;
@@ -643,7 +651,8 @@ int rs_app_grpc_call(rs_app_grpc_t *g, rs_app_call_t *call, const rs_app_request
     case RS_APP_BULK_TOPIC_EVENT: msg = bulk_request(req, &len, why, whylen); break;
     case RS_APP_BINDING_EVENT: msg = binding_request(req, &len); break;
     case RS_APP_BINDING_PROBE:
-    case RS_APP_SUBSCRIPTIONS: msg = rs_xmalloc(1); break; /* google.protobuf.Empty: no bytes */
+    case RS_APP_SUBSCRIPTIONS:
+    case RS_APP_HEALTH_PROBE: msg = rs_xmalloc(1); break; /* google.protobuf.Empty: no bytes */
     default: snprintf(why, whylen, "unknown kind of app call %d", (int)req->kind); break;
     }
     if (!msg) return -1;
@@ -662,7 +671,7 @@ int rs_app_grpc_call(rs_app_grpc_t *g, rs_app_call_t *call, const rs_app_request
     call->grpc_ = p;
     rs_kvlist_t md = {0};
     add_metadata(&md, req->headers);
-    if (g->token) rs_kvlist_add(&md, "dapr-api-token", g->token);
+    if (g->token && req->kind != RS_APP_HEALTH_PROBE) rs_kvlist_add(&md, "dapr-api-token", g->token);
     rs_grpc_request_t gr = {.path = methods[req->kind], .metadata = &md, .message = msg, .message_len = len,
                             .timeout_ms = req->timeout_ms};
     p->cc = rs_grpc_client_call(g->client, &gr, on_done, p);

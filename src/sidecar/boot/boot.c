@@ -20,6 +20,7 @@
 #include "sidecar/api/api.h"
 #include "sidecar/grpc/api.h"
 #include "sidecar/appchannel/app_channel.h"
+#include "sidecar/appchannel/app_health.h"
 #include "sidecar/messaging/binding_delivery.h"
 #include "sidecar/boot/attach.h"
 #include "sidecar/metrics/metrics.h"
@@ -32,11 +33,26 @@
 
 static void probe_app(evutil_socket_t fd, short what, void *arg);
 
+/* The health probes' verdict: the channel refuses invocations while the app is unhealthy, and the runtime
+ * starts the app (first healthy) or pauses and resumes subscriptions and input bindings (its app-health hooks). */
+static void on_app_health(void *arg, int healthy) {
+    rs_sidecar_t *sc = arg;
+    rs_app_channel_set_healthy(sc->app, healthy);
+    rs_sidecar_set_app_health(sc, healthy);
+}
+
 static void on_probe_event(struct bufferevent *bev, short events, void *arg) {
     rs_sidecar_t *sc = arg;
     bufferevent_free(bev);
     if (events & BEV_EVENT_CONNECTED) {
         rs_sidecar_set_app_ready(sc);
+        if (sc->cfg.app_health_check && !sc->app_health_) {
+            const rs_sidecar_config_t *c = &sc->cfg;
+            rs_app_health_config_t hc = {.path = c->app_health_path, .interval_ms = c->app_health_interval_ms,
+                                         .timeout_ms = c->app_health_timeout_ms, .threshold = c->app_health_threshold};
+            rs_app_channel_set_healthy(sc->app, 0); /* as daprd: unhealthy until the first probe passes */
+            sc->app_health_ = rs_app_health_new(sc->base, sc->app, &hc, on_app_health, sc);
+        }
         return;
     }
     struct timeval tv = {0, 100 * 1000};
@@ -212,6 +228,8 @@ int rs_sidecar_start(rs_sidecar_t *sc, char *err, size_t errlen) {
 }
 
 void rs_sidecar_free(rs_sidecar_t *sc) {
+    rs_app_health_free(sc->app_health_); /* first: no health change may reach a module being torn down */
+    sc->app_health_ = NULL;
     rs_sidecar_run_shutdown_hooks(sc);
     if (sc->api) rs_http_server_set_hooks(sc->api, NULL); /* a request still pending keeps no span past here */
     rs_grpc_api_stop(sc); /* gRPC calls in flight are cancelled: they end their spans and metrics here */

@@ -97,11 +97,20 @@ static void get_metadata(rs_sidecar_t *sc, rs_grpc_call_t *call, const ProtobufC
     r.n_subscriptions = ns;
     r.subscriptions = sp;
     Dapr__Proto__Runtime__V1__AppConnectionProperties app = DAPR__PROTO__RUNTIME__V1__APP_CONNECTION_PROPERTIES__INIT;
+    Dapr__Proto__Runtime__V1__AppConnectionHealthProperties health =
+        DAPR__PROTO__RUNTIME__V1__APP_CONNECTION_HEALTH_PROPERTIES__INIT;
     if (m.app_port) {
         app.port = m.app_port;
         app.protocol = (char *)m.app_protocol;
         app.channel_address = (char *)m.app_channel_address;
         app.max_concurrency = -1;
+        if (m.app_health) {
+            health.health_check_path = (char *)(m.health_check_path ? m.health_check_path : "");
+            health.health_probe_interval = m.health_probe_interval;
+            health.health_probe_timeout = m.health_probe_timeout;
+            health.health_threshold = m.health_threshold;
+            app.health = &health;
+        }
         r.app_connection_properties = &app;
     }
     rs_grpc_call_reply(call, &r.base);

@@ -49,6 +49,7 @@ struct bd_ctx {
     probe_t *probes;          /* OPTIONS probes in flight */
     delivery_t *deliveries;   /* events in flight */
     int stopping;
+    unsigned long refused;    /* events not delivered while the app was unhealthy (since it last became so) */
 };
 
 /* Probes and deliveries sit on doubly linked lists so shutdown can stop them. */
@@ -139,6 +140,12 @@ static void deliver(void *arg, rs_component_t *c, const rs_binding_event_t *ev, 
         done(done_arg, 0, 0, "sidecar is shutting down");
         return;
     }
+    if (!sc->app_healthy) {
+        /* daprd stops reading from input bindings while the app is unhealthy: the event is not delivered */
+        ctx->refused++;
+        done(done_arg, 0, 0, "app is not in a healthy state");
+        return;
+    }
     delivery_t *d = rs_xcalloc(1, sizeof *d);
     d->ctx = ctx;
     d->c = c;
@@ -220,6 +227,17 @@ static void on_app_ready(rs_sidecar_t *sc, void *arg) {
     }
 }
 
+static void on_app_health(rs_sidecar_t *sc, void *arg) {
+    bd_ctx_t *ctx = arg;
+    if (ctx->stopping) return;
+    if (!sc->app_healthy) {
+        ctx->refused = 0;
+        RS_INFO(SCOPE, "app is unhealthy: input binding events are not delivered until it recovers");
+    } else {
+        RS_INFO(SCOPE, "app is healthy: input binding events delivered again (%lu dropped meanwhile)", ctx->refused);
+    }
+}
+
 static void free_ctx(rs_sidecar_t *sc, void *arg) {
     (void)sc;
     free(arg);
@@ -247,5 +265,7 @@ void rs_input_bindings_attach(rs_sidecar_t *sc) {
     bd_ctx_t *ctx = rs_xcalloc(1, sizeof *ctx);
     ctx->sc = sc;
     rs_sidecar_on_app_ready(sc, on_app_ready, ctx);
+    rs_sidecar_on_app_health(sc, on_app_health, ctx); /* ctx lives until the last shutdown hook; health is
+                                                        * stopped before those run (boot.c) */
     rs_sidecar_on_shutdown(sc, on_shutdown, ctx);
 }

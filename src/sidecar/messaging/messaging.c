@@ -26,7 +26,28 @@ struct rs_messaging {
     struct event *fetch_timer;
     int fetch_attempt;
     int stopping;               /* the shutdown hook is running: nack whatever arrives */
+    /* While the app is unhealthy (app health checks) messages are parked here, unacknowledged, oldest first, and
+     * delivered when it is healthy again. This is bounded by the components' own windows: a component hands over
+     * the next message only as earlier ones are acked (pubsub.redis: `concurrency` per topic; pubsub.kafka: one
+     * per partition), so a paused subscription stops reading from the broker, as daprd's unsubscribe does. */
+    struct parked *parked_head, *parked_tail;
 };
+
+typedef struct parked {
+    rs_component_t *c;
+    rs_pubsub_msg_t *m;
+    struct parked *next;
+} parked_t;
+
+static void dispatch(rs_sidecar_t *sc, rs_messaging_t *mg, rs_component_t *c, rs_pubsub_msg_t *m) {
+    rs_subscription_t *s = rs_subscriptions_find(&mg->subs, c->name, m->topic);
+    if (!s || !s->active) {
+        rs_pubsub_msg_ack(m, 0);
+        return;
+    }
+    if (s->bulk) rs_bulk_batcher_add(s->bulk, m);
+    else rs_delivery_start(sc, &mg->deliveries, s, m);
+}
 
 /* The component calls this for every message. ctx is the component, which outlives this module's state, so a
  * message arriving after shutdown is simply left unacknowledged. The component's host is the sidecar's. */
@@ -34,14 +55,53 @@ static void on_message(void *ctx, rs_pubsub_msg_t *m) {
     rs_component_t *c = ctx;
     rs_sidecar_t *sc = c->host ? rs_sidecar_of_host(c->host) : NULL;
     rs_messaging_t *mg = sc ? sc->messaging : NULL;
-    rs_subscription_t *s =
-        mg && !mg->stopping && !sc->shutting_down ? rs_subscriptions_find(&mg->subs, c->name, m->topic) : NULL;
-    if (!s || !s->active) {
+    if (!mg || mg->stopping || sc->shutting_down) {
         rs_pubsub_msg_ack(m, 0);
         return;
     }
-    if (s->bulk) rs_bulk_batcher_add(s->bulk, m);
-    else rs_delivery_start(sc, &mg->deliveries, s, m);
+    if (!sc->app_healthy) {
+        parked_t *p = rs_xcalloc(1, sizeof *p);
+        p->c = c;
+        p->m = m;
+        if (mg->parked_tail) mg->parked_tail->next = p;
+        else mg->parked_head = p;
+        mg->parked_tail = p;
+        return;
+    }
+    dispatch(sc, mg, c, m);
+}
+
+/* daprd stops its subscriptions while the app is unhealthy and starts them again when it recovers. */
+static void on_app_health(rs_sidecar_t *sc, void *arg) {
+    (void)arg;
+    rs_messaging_t *mg = sc->messaging;
+    if (!mg || mg->stopping) return;
+    if (!sc->app_healthy) {
+        RS_INFO(SCOPE, "app is unhealthy: topic deliveries paused");
+        return;
+    }
+    size_t n = 0;
+    /* Take the list first: a delivery may end at once, and its component then hands over its next message. */
+    parked_t *p = mg->parked_head;
+    mg->parked_head = mg->parked_tail = NULL;
+    while (p) {
+        parked_t *next = p->next;
+        dispatch(sc, mg, p->c, p->m);
+        free(p);
+        p = next;
+        n++;
+    }
+    RS_INFO(SCOPE, "app is healthy: topic deliveries resumed (%zu message%s held)", n, n == 1 ? "" : "s");
+}
+
+static void parked_nack_all(rs_messaging_t *mg) {
+    while (mg->parked_head) {
+        parked_t *p = mg->parked_head;
+        mg->parked_head = p->next;
+        rs_pubsub_msg_ack(p->m, 0);
+        free(p);
+    }
+    mg->parked_tail = NULL;
 }
 
 static void subscribe_all(rs_messaging_t *mg) {
@@ -136,6 +196,7 @@ static void on_app_ready(rs_sidecar_t *sc, void *arg) {
 static void on_shutdown(rs_sidecar_t *sc, void *arg) {
     rs_messaging_t *mg = arg;
     mg->stopping = 1;
+    parked_nack_all(mg);
     rs_app_call_abort(&mg->fetch);
     event_free(mg->fetch_timer);
     rs_delivery_cancel_all(&mg->deliveries);
@@ -156,6 +217,7 @@ rs_messaging_t *rs_messaging_get(rs_sidecar_t *sc) {
     mg->fetch_timer = evtimer_new(sc->base, on_fetch_timer, mg);
     sc->messaging = mg;
     rs_sidecar_on_app_ready(sc, on_app_ready, mg);
+    rs_sidecar_on_app_health(sc, on_app_health, NULL); /* finds mg through sc: it outlives mg */
     rs_sidecar_on_shutdown(sc, on_shutdown, mg);
     return mg;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/duration.h"
 #include "sidecar/messaging/messaging.h"
 #include "sidecar/runtime/sidecar.h"
 
@@ -17,6 +18,15 @@ void rs_ops_metadata_get(rs_sidecar_t *sc, rs_metadata_t *out) {
                            .app_port = sc->cfg.app_port,
                            .app_channel_address = sc->cfg.app_channel_address,
                            .app_protocol = sc->cfg.app_protocol ? sc->cfg.app_protocol : "http"};
+    if (sc->cfg.app_health_check) {
+        out->app_health = 1;
+        out->health_check_path = strcmp(out->app_protocol, "grpc") == 0 ? NULL : sc->cfg.app_health_path;
+        rs_duration_format_go(sc->cfg.app_health_interval_ms, out->health_probe_interval,
+                              sizeof out->health_probe_interval);
+        rs_duration_format_go(sc->cfg.app_health_timeout_ms, out->health_probe_timeout,
+                              sizeof out->health_probe_timeout);
+        out->health_threshold = sc->cfg.app_health_threshold;
+    }
     out->components = rs_xcalloc(sc->ncomponents ? sc->ncomponents : 1, sizeof *out->components);
     for (size_t i = 0; i < sc->ncomponents; i++) {
         const rs_component_t *c = sc->components[i];

@@ -27,6 +27,11 @@ typedef struct {
     int app_port;                         /**< 0 = no app */
     const char *app_channel_address;
     const char *app_protocol;             /**< "http" or "grpc" */
+    int app_health;                       /**< app health checks are on: the four below are daprd's `health` */
+    const char *health_check_path;        /**< NULL for a gRPC app (daprd leaves it out there) */
+    char health_probe_interval[32];       /**< a Go duration as Go prints it: "5s" */
+    char health_probe_timeout[32];        /**< "500ms" */
+    int health_threshold;
 } rs_metadata_t;
 
 /** Fills *out. Release it with rs_ops_metadata_release. */

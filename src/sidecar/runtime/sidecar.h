@@ -36,6 +36,12 @@ typedef struct rs_sidecar_config {
     int enable_api_logging;
     char *log_level;
     int log_as_json;
+    /* App health checks (--enable-app-health-check and its tuning flags; appchannel/app_health.h) */
+    int app_health_check;         /* 0 = off (daprd's default) */
+    char *app_health_path;        /* --app-health-check-path, default /healthz (HTTP apps only) */
+    int app_health_interval_ms;   /* --app-health-probe-interval, default 5 s */
+    int app_health_timeout_ms;    /* --app-health-probe-timeout, default 500 ms */
+    int app_health_threshold;     /* --app-health-threshold, default 3 */
 } rs_sidecar_config_t;
 
 /* The API and metrics servers (http/server.h): the runtime holds them; the layers that do not serve HTTP (ops/,
@@ -65,11 +71,15 @@ struct rs_sidecar {
     struct rs_tracer *tracer;     /* spans and their export (tracing/tracing.h); NULL = tracing off */
     rs_kvlist_t extended_metadata;/* PUT /v1.0/metadata/{key} */
     int outbound_ready;           /* components and APIs are up */
-    int app_ready;                /* the app port accepted a connection */
+    int app_ready;                /* the app port accepted a connection (GET /v1.0/healthz) */
+    int app_started;              /* the app-ready hooks ran: the app port accepted, and the first health probe
+                                   * passed when health checks are on */
+    int app_healthy;              /* 1 while the app is healthy (always, once started, without health checks) */
     int shutting_down;
     /* private */
     struct rs_hook *hooks_;
     struct event *app_probe_;
+    struct rs_app_health *app_health_;
 };
 
 /** Fills cfg with daprd's defaults (port 3500, 127.0.0.1, 4Mi bodies, metrics 9090). */
@@ -79,8 +89,12 @@ void rs_sidecar_config_defaults(rs_sidecar_config_t *cfg);
 rs_component_t *rs_sidecar_component(rs_sidecar_t *sc, rs_component_kind_t kind, const char *name);
 /** Number of loaded components of `kind`. */
 size_t rs_sidecar_count(rs_sidecar_t *sc, rs_component_kind_t kind);
-/** Runs fn once the app port is reachable (at once if it already is; never if there is no app port). */
+/** Runs fn once the app is there: its port accepted and, with health checks on, its first probe passed (at once
+ *  if it already is; never if there is no app port). */
 void rs_sidecar_on_app_ready(rs_sidecar_t *sc, rs_sidecar_hook_fn fn, void *arg);
+/** Runs fn each time the app's health changes after it started (sc->app_healthy says which way), as daprd stops
+ *  and restarts subscriptions and input bindings. Registration order. */
+void rs_sidecar_on_app_health(rs_sidecar_t *sc, rs_sidecar_hook_fn fn, void *arg);
 /** Runs fn when the sidecar shuts down, before components are closed (reverse order of registration). */
 void rs_sidecar_on_shutdown(rs_sidecar_t *sc, rs_sidecar_hook_fn fn, void *arg);
 /** The sidecar whose `host` h is (the runtime side, e.g. pub/sub delivery, finds its way back from a
@@ -88,8 +102,12 @@ void rs_sidecar_on_shutdown(rs_sidecar_t *sc, rs_sidecar_hook_fn fn, void *arg);
 static inline rs_sidecar_t *rs_sidecar_of_host(const rs_component_host_t *h) {
     return (rs_sidecar_t *)((const char *)h - offsetof(rs_sidecar_t, host));
 }
-/** Marks the app reachable and runs the app-ready hooks, oldest first (once; the boot sequence's app probe). */
+/** Marks the app port reachable (the boot sequence's port probe). Without health checks the app has started:
+ *  the app-ready hooks run, oldest first (once). */
 void rs_sidecar_set_app_ready(rs_sidecar_t *sc);
+/** The health probes' verdict (appchannel/app_health.h): the first healthy one starts the app (app-ready hooks);
+ *  every later change runs the app-health hooks. */
+void rs_sidecar_set_app_health(rs_sidecar_t *sc, int healthy);
 /** Runs the shutdown hooks that have not run yet, newest first. */
 void rs_sidecar_run_shutdown_hooks(rs_sidecar_t *sc);
 /** Frees the hooks, the extended metadata and the configuration (the last step of the boot sequence's free). */

@@ -12,6 +12,21 @@
 #include "core/str.h"
 #include "test.h"
 
+TEST(go_duration_format) {
+    /* as Go's time.Duration.String prints them (daprd's metadata shows the app-health durations so) */
+    static const struct {
+        int64_t ms;
+        const char *s;
+    } cases[] = {{0, "0s"}, {1, "1ms"}, {500, "500ms"}, {1000, "1s"}, {5000, "5s"}, {1500, "1.5s"},
+                 {1250, "1.25s"}, {90000, "1m30s"}, {60000, "1m0s"}, {3600000, "1h0m0s"}, {3723004, "1h2m3.004s"},
+                 {-1500, "-1.5s"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[32];
+        rs_duration_format_go(cases[i].ms, buf, sizeof buf);
+        ASSERT_STREQ(buf, cases[i].s);
+    }
+}
+
 TEST(go_durations) {
     int64_t ms;
     ASSERT_EQ(rs_duration_parse_go("200ms", &ms), 0);
@@ -274,6 +289,7 @@ TEST(kvlist_reference_mode) {
 
 int main(void) {
     RUN(go_durations);
+    RUN(go_duration_format);
     RUN(checked_numbers);
     RUN(buffer_cap);
     RUN(json_unquote);
