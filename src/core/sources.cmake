@@ -4,6 +4,7 @@ add_library(rs_core STATIC
   src/core/buf.c
   src/core/duration.c
   src/core/encoding.c
+  src/core/fs.c
   src/core/clock.c
   src/core/ids.c
   src/core/port_reserve.c

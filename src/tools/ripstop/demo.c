@@ -25,6 +25,7 @@
 
 #include "core/clock.h"
 #include "core/duration.h"
+#include "core/fs.h"
 #include "core/log.h"
 #include "core/port_reserve.h"
 #include "core/str.h"
@@ -1175,7 +1176,7 @@ static int load_scenario(struct demo *d, const char *scenario, long long seed) {
 /* Phase 3: the output directory (made absolute) and its logs/ (into logs). */
 static int prepare_output(struct demo *d, char logs[PATH_MAX]) {
     snprintf(logs, PATH_MAX, "%.*s/logs", PATH_MAX - 8, d->out);
-    if (rs_mkdirs(logs) != 0) {
+    if (rs_mkdir_p(logs, 0755) != 0) {
         fprintf(stderr, "ripstop demo: cannot create %s: %s\n", logs, strerror(errno));
         return -1;
     }

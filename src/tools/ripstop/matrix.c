@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/fs.h"
 #include "core/str.h"
 #include "tools/ripstop/procs.h"
 #include "tools/ripstop/runfile.h"
@@ -293,7 +294,7 @@ int rs_cmd_matrix(int argc, char **argv) {
             free(abs);
         }
     }
-    if (rs_mkdirs(out) != 0) {
+    if (rs_mkdir_p(out, 0755) != 0) {
         fprintf(stderr, "ripstop matrix: cannot create %s: %s\n", out, strerror(errno));
         return 1;
     }
@@ -313,7 +314,7 @@ int rs_cmd_matrix(int argc, char **argv) {
             long long seed = base + run;
             char dir[PATH_MAX];
             snprintf(dir, sizeof dir, "%.*s/%s-seed%lld", PATH_MAX / 2, out, names[i], seed);
-            if (rs_mkdirs(dir) != 0) {
+            if (rs_mkdir_p(dir, 0755) != 0) {
                 fprintf(stderr, "ripstop matrix: cannot create %s\n", dir);
                 all_pass = 0;
                 continue;

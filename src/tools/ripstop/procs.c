@@ -273,18 +273,6 @@ void rs_rmtree(const char *path) {
     if (path && *path) nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-int rs_mkdirs(const char *path) {
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
-            *p = '/';
-        }
-    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 int rs_find_project_path(const char *rel, char *out, size_t outlen) {
     if (access(rel, R_OK) == 0) {
         snprintf(out, outlen, "%s", rel);

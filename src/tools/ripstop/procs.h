@@ -58,9 +58,6 @@ int rs_port_open(int port);
 /** Removes a directory tree (for temp data dirs). */
 void rs_rmtree(const char *path);
 
-/** mkdir -p with mode 0755. 0, or -1 with errno set. */
-int rs_mkdirs(const char *path);
-
 /** A project file by its path from the repository root (e.g. "deploy/local/scenario.yaml"): `rel` itself
  * when readable from the current directory, else the same path in the source tree this binary was built
  * from. 0 with out filled, or -1 when neither is readable. */

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/fs.h"
 #include "core/port_reserve.h"
 #include "core/str.h"
 #include "infra.h"
@@ -515,7 +516,7 @@ static int build_instance(rs_runner_t *r, inst_t *in, const rs_kvlist_t *base_en
     char *log_dir = NULL;
     if (log_dir_opt) log_dir = rs_strdup(log_dir_opt);
     else if (asprintf(&log_dir, "%s/.dapr/logs", a->dir) < 0) abort();
-    if (rs_mkdirs(log_dir)) {
+    if (rs_mkdir_p(log_dir, 0755)) {
         snprintf(err, errlen, "cannot create log dir %s: %s", log_dir, strerror(errno));
         free(log_dir);
         rs_kvlist_free(&env);
@@ -793,7 +794,7 @@ static int start_infra(rs_runner_t *r, const rs_runner_opts_t *o, char *err, siz
     char *infra_log = NULL;
     if (o->log_dir) infra_log = rs_strdup(o->log_dir);
     else if (asprintf(&infra_log, "%s/.dapr/logs", r->rf.dir) < 0) abort();
-    if ((io.redis || io.azurite || io.kafka) && rs_mkdirs(infra_log)) {
+    if ((io.redis || io.azurite || io.kafka) && rs_mkdir_p(infra_log, 0755)) {
         snprintf(err, errlen, "cannot create log dir %s: %s", infra_log, strerror(errno));
         free(infra_log);
         free(password);

@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* Core helpers: durations, capped buffers, booleans, trace ids. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/buf.h"
 #include "core/duration.h"
+#include "core/fs.h"
 #include "core/ids.h"
 #include "core/json_util.h"
 #include "core/str.h"
@@ -287,6 +292,37 @@ TEST(kvlist_reference_mode) {
     rs_kvlist_free(&l);
 }
 
+TEST(mkdir_p) {
+    char root[] = "/tmp/rs-core-fs-XXXXXX", path[PATH_MAX + 16];
+    ASSERT_TRUE(mkdtemp(root) != NULL);
+    snprintf(path, sizeof path, "%s/a/b//c", root);
+    ASSERT_EQ(rs_mkdir_p(path, 0755), 0);
+    struct stat st;
+    ASSERT_EQ(stat(path, &st), 0);
+    ASSERT_TRUE(S_ISDIR(st.st_mode));
+    ASSERT_EQ(rs_mkdir_p(path, 0755), 0); /* existing: fine */
+    snprintf(path, sizeof path, "%s/file", root);
+    FILE *f = fopen(path, "w");
+    ASSERT_TRUE(f != NULL);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/file/sub", root); /* a parent that is a file */
+    ASSERT_EQ(rs_mkdir_p(path, 0755), -1);
+    char longp[PATH_MAX + 8];
+    memset(longp, 'x', sizeof longp - 1);
+    longp[0] = '/';
+    longp[sizeof longp - 1] = '\0';
+    errno = 0;
+    ASSERT_EQ(rs_mkdir_p(longp, 0755), -1);
+    ASSERT_EQ(errno, ENAMETOOLONG);
+    snprintf(path, sizeof path, "%s/file", root);
+    unlink(path);
+    const char *dirs[] = {"a/b/c", "a/b", "a", ""};
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/%s", root, dirs[i]);
+        rmdir(path);
+    }
+}
+
 int main(void) {
     RUN(go_durations);
     RUN(go_duration_format);
@@ -302,5 +338,6 @@ int main(void) {
     RUN(buffer_building);
     RUN(number_and_join);
     RUN(name_set);
+    RUN(mkdir_p);
     return TEST_SUMMARY();
 }

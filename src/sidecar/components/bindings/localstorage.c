@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/fs.h"
 #include "core/ids.h"
 #include "core/json_util.h"
 #include "core/log.h"
@@ -58,18 +59,6 @@ static int forbidden_root(const char *p) {
     for (size_t i = 0; no[i]; i++)
         if (under(no[i], p)) return 1;
     return 0;
-}
-
-static int mkdir_p(const char *path) {
-    char buf[PATH_MAX];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return -1;
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 /* Cleans a relative name: drops empty and "." segments; refuses absolute names and "..". */
@@ -390,7 +379,7 @@ static int ls_init(rs_component_t *c, char *err, size_t errlen) {
                  abs);
         return -1;
     }
-    if (mkdir_p(abs) != 0) {
+    if (rs_mkdir_p(abs, 0777) != 0) {
         snprintf(err, errlen, "unable to create directory specified by 'rootPath' %s: %s", abs, strerror(errno));
         return -1;
     }
