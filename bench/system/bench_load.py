@@ -53,15 +53,6 @@ def cpu_s(pid):
         return 0.0
 
 
-def rss_kb(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def pct(xs, q):
@@ -169,7 +160,7 @@ def chaos(a, outdir):
             # only the demo's sidecars: their log folder or resources live under our out dir
             if app in SIDECARS[:2] and any(out.encode() in x or outdir.encode() in x for x in argv) or \
                     app in SIDECARS[:2] and _child_of(int(pid), p.pid):
-                peak[app] = max(peak.get(app, 0), rss_kb(int(pid)))
+                peak[app] = max(peak.get(app, 0), T.rss_kib(int(pid)))
         time.sleep(0.5)
     if p.alive():
         p.stop()

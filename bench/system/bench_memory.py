@@ -77,17 +77,6 @@ def rollup(pid):
     return r
 
 
-def status(pid):
-    r = {}
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            k, _, v = line.partition(":")
-            r[k] = v.strip()
-    return r
-
-
-def kb(s):
-    return int(s.split()[0])
 
 
 def per_mapping(pid):
@@ -210,7 +199,7 @@ def main():
                 p, _, ms = start([], res, env, ripstopd)
                 procs.append(p)
                 time.sleep(a.idle)  # idle: what it holds once started, not a synchronisation
-                ro, st = rollup(p.pid), status(p.pid)
+                ro, st = rollup(p.pid), T.proc_status(p.pid)
                 rows.setdefault(name, []).append((ms, ro, int(st["Threads"])))
                 if rnd == 0:
                     maps[name] = per_mapping(p.pid)
@@ -249,12 +238,12 @@ def main():
             p, port, _ = start([], res, env, ripstopd)
             procs.append(p)
             time.sleep(a.idle)
-            before = kb(status(p.pid)["VmRSS"])
+            before = T.rss_kib(p.pid)
             n, errs = saturate(port, a.seconds, a.threads)
-            st, ro = status(p.pid), rollup(p.pid)
+            st, ro = T.proc_status(p.pid), rollup(p.pid)
             print(f"\nsaturation ('all', {a.threads} client threads, {a.seconds:.0f} s): {n} calls "
-                  f"({n / a.seconds:.0f}/s), {errs} errors; RSS {before} -> {kb(st['VmRSS'])} kB, peak (VmHWM) "
-                  f"{kb(st['VmHWM'])} kB; private {ro['Private_Clean'] + ro['Private_Dirty']} kB, "
+                  f"({n / a.seconds:.0f}/s), {errs} errors; RSS {before} -> {T.proc_kib(st, 'VmRSS')} kB, "
+                  f"peak (VmHWM) {T.proc_kib(st, 'VmHWM')} kB; private {ro['Private_Clean'] + ro['Private_Dirty']} kB, "
                   f"threads {st['Threads']}")
             socks = []
             for _ in range(a.idle_conns):
@@ -263,10 +252,10 @@ def main():
                 socks.append(s)
             for s in socks:
                 s.recv(256)
-            st = status(p.pid)
-            after = kb(st["VmRSS"])
+            st = T.proc_status(p.pid)
+            after = T.proc_kib(st, "VmRSS")
             print(f"{a.idle_conns} idle keep-alive connections (each answered once): RSS {after} kB, peak "
-                  f"{kb(st['VmHWM'])} kB")
+                  f"{T.proc_kib(st, 'VmHWM')} kB")
             for s in socks:
                 s.close()
             p.stop()

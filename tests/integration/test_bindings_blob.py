@@ -454,18 +454,8 @@ spec:
         self.assertNotEqual(r.status, 200)
 
     def test_api_errors(self):
-        cron = """apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: tick
-spec:
-  type: bindings.cron
-  version: v1
-  metadata:
-  - name: schedule
-    value: "@every 1h"
-"""
-        sc = self.sidecar({"b.yaml": blob_yaml("orders", "orders", self.az), "c.yaml": cron})
+        sc = self.sidecar({"b.yaml": blob_yaml("orders", "orders", self.az),
+                           "c.yaml": T.cron_yaml("tick", "@every 1h")})
         r = self.invoke(sc, "orders", None, raw="{not json")
         self.assertEqual(r.status, 400)
         self.assertEqual(r.json()["errorCode"], "ERR_MALFORMED_REQUEST")

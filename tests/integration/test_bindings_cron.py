@@ -82,20 +82,6 @@ class CronApp:
         self.srv.server_close()
 
 
-def cron_yaml(name, schedule, extra=""):
-    return f"""apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: {name}
-spec:
-  type: bindings.cron
-  version: v1
-  metadata:
-  - name: schedule
-    value: "{schedule}"
-{extra}"""
-
-
 class CronBindingTest(T.ProcTestCase):
     def start(self, files, app):
         res = T.write_resources(files)
@@ -103,7 +89,7 @@ class CronBindingTest(T.ProcTestCase):
 
     def test_probe_then_fires_with_headers(self):
         app = self.track(CronApp())
-        self.start({"c.yaml": cron_yaml("tick", "* * * * * *")}, app)
+        self.start({"c.yaml": T.cron_yaml("tick", "* * * * * *")}, app)
         T.wait_for(lambda: len(app.posts()) >= 3, 8, what="three cron fires")
         opts = app.options()
         self.assertEqual(len(opts), 1, "one OPTIONS probe")
@@ -122,7 +108,7 @@ class CronBindingTest(T.ProcTestCase):
     def test_route_and_direction_input_skip_the_probe(self):
         app = self.track(CronApp(options_status=404))
         extra = "  - name: route\n    value: /custom/path\n  - name: direction\n    value: input\n"
-        self.start({"c.yaml": cron_yaml("tick2", "CRON_TZ=UTC */1 * * * * *", extra)}, app)
+        self.start({"c.yaml": T.cron_yaml("tick2", "CRON_TZ=UTC */1 * * * * *", extra)}, app)
         T.wait_for(lambda: len(app.posts()) >= 2, 8, what="fires on the custom route")
         self.assertEqual(app.options(), [])
         self.assertEqual({p[1] for p in app.posts()}, {"/custom/path"})
@@ -130,7 +116,7 @@ class CronBindingTest(T.ProcTestCase):
 
     def test_not_subscribed_when_options_fails(self):
         app = self.track(CronApp(options_status=404))
-        sc = self.start({"c.yaml": cron_yaml("tick3", "* * * * * *")}, app)
+        sc = self.start({"c.yaml": T.cron_yaml("tick3", "* * * * * *")}, app)
         T.wait_for(lambda: "app has not subscribed to binding tick3" in sc.proc.log(), 8, what="not-subscribed log")
         # Fires would come every second; watch a bounded window in which none may arrive.
         deadline = time.monotonic() + 2.5
@@ -159,7 +145,7 @@ spec:
         inbound:
           retry: quick
 """
-        self.start({"c.yaml": cron_yaml("tick4", "@every 2s"), "r.yaml": resiliency}, app)
+        self.start({"c.yaml": T.cron_yaml("tick4", "@every 2s"), "r.yaml": resiliency}, app)
         T.wait_for(lambda: len(app.posts()) >= 2, 8, what="a fire and its retry")
         p = app.posts()
         self.assertEqual(p[0][2]["readtimeutc"], p[1][2]["readtimeutc"], "the retry carries the same fire time")
@@ -185,7 +171,7 @@ spec:
         inbound:
           retry: twice
 """
-        sc = self.start({"c.yaml": cron_yaml("tick6", "@every 5s"), "r.yaml": resiliency}, app)
+        sc = self.start({"c.yaml": T.cron_yaml("tick6", "@every 5s"), "r.yaml": resiliency}, app)
         T.wait_for(lambda: len(app.posts()) >= 3, 10, what="a fire and two retries")
         first_fire = app.posts()[0][2]["readtimeutc"]
         self.assertEqual([p[2]["readtimeutc"] for p in app.posts()[:3]], [first_fire] * 3)
@@ -195,7 +181,7 @@ spec:
     def test_slow_app_is_bounded(self):
         # Fires every second, the app needs 2.5 s per call: one call in flight, one fire waiting, the rest skipped.
         app = self.track(CronApp(post_delay=2.5))
-        sc = self.start({"c.yaml": cron_yaml("tick5", "* * * * * *")}, app)
+        sc = self.start({"c.yaml": T.cron_yaml("tick5", "* * * * * *")}, app)
         T.wait_for(lambda: "fire(s) skipped" in sc.proc.log(), 10, what="skipped fires logged")
         T.wait_for(lambda: len(app.posts()) >= 2, 10, what="the waiting fire delivered after the slow one")
         self.assertEqual(app.max_in_flight, 1, "never more than one delivery in flight")
@@ -208,7 +194,7 @@ spec:
 
     def test_rejected_schedule_stops_startup(self):
         app = self.track(CronApp())
-        res = T.write_resources({"c.yaml": cron_yaml("bad", "61 * * * * *")})
+        res = T.write_resources({"c.yaml": T.cron_yaml("bad", "61 * * * * *")})
         sc = self.track(T.Sidecar("cronbad", res, app_port=app.port, wait=False))
         T.wait_for(lambda: not sc.proc.alive(), 10, what="ripstopd to exit")
         self.assertIn("invalid schedule format '61 * * * * *': end of range (61) above maximum (59): 61",

@@ -28,20 +28,6 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 TOKEN = "app-token-1"
 
 
-def cron_yaml(name):
-    return f"""apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: {name}
-spec:
-  type: bindings.cron
-  version: v1
-  metadata:
-  - name: schedule
-    value: "* * * * * *"
-"""
-
-
 class NodeApp:
     """sdk_app.mjs on a free port; its JSON lines are collected as they come."""
 
@@ -80,13 +66,12 @@ class NodeApp:
 class JsSdkGrpcApp(t.ProcTestCase):
     def setUp(self):
         super().setUp()
-        if not os.path.isdir(os.path.join(REPO, "node_modules", "@dapr", "dapr")):
-            self.fail("node_modules/@dapr/dapr is missing: run scripts/setup.sh (npm ci)")
+        t.require_js_sdk(self)
         self.redis = self.track(t.Redis())
         res = resiliency_yaml("bus", inbound={"retry": "fast"},
                               retries={"fast": {"policy": "constant", "duration": "50ms", "maxRetries": 3}})
-        files = {"pubsub.yaml": redis_pubsub_yaml("bus", self.redis), "tick.yaml": cron_yaml("tick"),
-                 "tock.yaml": cron_yaml("tock"), "res.yaml": res}
+        files = {"pubsub.yaml": redis_pubsub_yaml("bus", self.redis), "tick.yaml": t.cron_yaml("tick"),
+                 "tock.yaml": t.cron_yaml("tock"), "res.yaml": res}
         app_port = t.free_port()
         # Both start at once: the sidecar dials the app's port until it answers, the app's client waits for
         # the sidecar.

@@ -72,8 +72,7 @@ class EchoApp(http.server.BaseHTTPRequestHandler):
 class JsSdkOverGrpc(t.ProcTestCase):
     def setUp(self):
         super().setUp()
-        if not os.path.isdir(os.path.join(REPO, "node_modules", "@dapr", "dapr")):
-            self.fail("node_modules/@dapr/dapr is missing: run scripts/setup.sh (npm ci)")
+        t.require_js_sdk(self)
         self.redis = self.track(t.Redis())
         self.tmp = tempfile.mkdtemp(prefix="ripstop-grpc-sdk-")
         self.addCleanup(shutil.rmtree, self.tmp, True)

@@ -17,14 +17,6 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 def connect(port):
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
     s.setblocking(False)
@@ -87,7 +79,7 @@ class Limits(t.ProcTestCase):
             s.close()
         self.assertEqual(len(cut), 200, f"{200 - len(cut)} slow connections still open after {elapsed:.1f} s")
         self.assertLess(elapsed, 4.5)
-        self.assertLess(rss_kib(p.pid), 64 * 1024)
+        self.assertLess(t.rss_kib(p.pid), 64 * 1024)
 
     def test_connection_cap_under_a_low_descriptor_limit(self):
         # 160 descriptors: the cap becomes (160 - 64) / 2 = 48 connections

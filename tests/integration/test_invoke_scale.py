@@ -21,13 +21,9 @@ def sanitized_build():
         return False
 
 
-def proc_status(pid):
-    out = {}
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            k, _, v = line.partition(":")
-            out[k] = v.strip()
-    return int(out["Threads"]), int(out["VmRSS"].split()[0])  # kB
+def threads_and_rss(pid):
+    st = t.proc_status(pid)
+    return int(st["Threads"]), t.proc_kib(st)  # kB
 
 
 async def one_call(port, results):
@@ -54,7 +50,7 @@ class Scale(t.ProcTestCase):
         callee = self.track(t.Sidecar("slow", app_port=app.port, config=cfg, extra_args=["--log-level", "info"]))
         caller = self.track(t.Sidecar("caller", config=cfg, extra_args=["--log-level", "info"]))
         wait_resolvable(caller, "slow")
-        base = {p.proc.pid: proc_status(p.proc.pid) for p in (caller, callee)}
+        base = {p.proc.pid: threads_and_rss(p.proc.pid) for p in (caller, callee)}
 
         async def run():
             results = []
@@ -69,7 +65,7 @@ class Scale(t.ProcTestCase):
             await loop.run_in_executor(None, lambda: t.wait_for(all_waiting, WAIT_S, interval=0.2,
                                                                 what=f"{N} calls waiting at the app"))
             for p in (caller, callee):
-                peak[p.proc.pid] = proc_status(p.proc.pid)
+                peak[p.proc.pid] = threads_and_rss(p.proc.pid)
             app.control("open", {"key": "scale"})  # every call waited at the app at once; now let them finish
             await asyncio.gather(*tasks)
             return results, peak

@@ -121,6 +121,30 @@ def port_open(port, host="127.0.0.1"):
         return False
 
 
+def proc_status(pid):
+    """/proc/<pid>/status as {field: text} ({"VmRSS": "5120 kB", "Threads": "1", ...}); {} once the process is
+    gone."""
+    out = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                out[k] = v.strip()
+    except OSError:
+        pass
+    return out
+
+
+def proc_kib(status, field="VmRSS"):
+    """A memory field of proc_status() in KiB (0 if absent)."""
+    return int(status[field].split()[0]) if field in status else 0
+
+
+def rss_kib(pid):
+    """The process's resident set (VmRSS) in KiB; 0 once it is gone."""
+    return proc_kib(proc_status(pid))
+
+
 class Response:
     def __init__(self, status, headers, body):
         self.status = status
@@ -416,6 +440,27 @@ spec:
   - name: rootPath
     value: {root}
 {extra}"""
+
+
+def cron_yaml(name, schedule="* * * * * *", extra=""):
+    """A bindings.cron component firing on schedule (extra: more metadata items)."""
+    return f"""apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: {name}
+spec:
+  type: bindings.cron
+  version: v1
+  metadata:
+  - name: schedule
+    value: "{schedule}"
+{extra}"""
+
+
+def require_js_sdk(testcase):
+    """Fails testcase unless the Dapr JS SDK is installed in the checkout (scripts/setup.sh runs npm ci)."""
+    if not os.path.isdir(os.path.join(SRC, "node_modules", "@dapr", "dapr")):
+        testcase.fail("node_modules/@dapr/dapr is missing: run scripts/setup.sh (npm ci)")
 
 
 class ProcTestCase(unittest.TestCase):
