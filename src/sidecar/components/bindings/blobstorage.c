@@ -583,9 +583,10 @@ static blob_op_t *op_list(blob_t *b, const char *data, size_t len, rs_binding_do
             double d = json_number_value(mr);
             /* range first: casting 1e300 to an integer is undefined behaviour */
             if (!json_is_number(mr) || d > 2147483647.0 || d < -2147483648.0 || d != (double)(long long)d) {
+                const char *kind = json_is_number(mr) ? "number" : "string"; /* mr dies with p */
                 json_decref(p);
                 finish_err(op, "json: cannot unmarshal %s into Go struct field listPayload.maxResults of type int32",
-                           json_is_number(mr) ? "number" : "string");
+                           kind);
                 return NULL;
             }
             if (d > 0) op->max_results = (int)d;
@@ -593,9 +594,10 @@ static blob_op_t *op_list(blob_t *b, const char *data, size_t len, rs_binding_do
         if (pf && json_is_string(pf)) prefix = json_string_value(pf);
         if (mk && json_is_string(mk)) marker = json_string_value(mk);
         if ((pf && !json_is_string(pf) && !json_is_null(pf)) || (mk && !json_is_string(mk) && !json_is_null(mk))) {
+            /* read before p (and with it pf) is freed */
+            const char *field = pf && !json_is_string(pf) && !json_is_null(pf) ? "prefix" : "marker";
             json_decref(p);
-            finish_err(op, "json: cannot unmarshal into Go struct field listPayload.%s of type string",
-                       pf && !json_is_string(pf) && !json_is_null(pf) ? "prefix" : "marker");
+            finish_err(op, "json: cannot unmarshal into Go struct field listPayload.%s of type string", field);
             return NULL;
         }
         if (json_is_object(in)) {
