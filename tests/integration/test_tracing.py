@@ -93,6 +93,7 @@ class TracingInvoke(t.ProcTestCase):
         self.assertEqual(server["attrs"]["rpc.service"], "ServiceInvocation")
         self.assertEqual(server["attrs"]["net.peer.name"], "callee")
         self.assertEqual(server["format"], "zipkin")
+        self.assertEqual(server["port"], self.caller.port)  # localEndpoint: which sidecar (replica) it was
         attempts = sorted((s for s in mine if s["service"] == "caller" and s["kind"] == "CLIENT"),
                           key=lambda s: int(s["attrs"]["ripstop.attempt"]))
         self.assertEqual([a["attrs"]["ripstop.attempt"] for a in attempts], ["1", "2", "3"])

@@ -10,7 +10,8 @@ microseconds, localEndpoint, tags string->string) and OpenTelemetry's openteleme
 mapping (trace.proto: resourceSpans/scopeSpans/spans, hex ids, kind 0-5, times as decimal strings,
 KeyValue attributes, Status code 0-2). A payload that breaks them is answered 400 and recorded in
 `errors`, so a test fails on it. Accepted spans are kept in a common form in `spans`:
-{"trace", "id", "parent", "name", "kind", "service", "start_us", "end_us", "attrs", "error", "format"}.
+{"trace", "id", "parent", "name", "kind", "service", "start_us", "end_us", "attrs", "error", "format"}
+(Zipkin spans also "port": localEndpoint.port, 0 when absent).
 """
 import http.server
 import json
@@ -19,6 +20,7 @@ import threading
 
 HEX16 = re.compile(r"^[0-9a-f]{16}$")
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
+IPV4 = re.compile(r"^(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}$")
 ZIPKIN_KINDS = {"CLIENT", "SERVER", "PRODUCER", "CONSUMER"}
 OTLP_KIND_NAMES = {1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER", 5: "CONSUMER"}
 
@@ -52,11 +54,16 @@ def check_zipkin(payload):
         need(isinstance(s.get("duration"), int) and s["duration"] >= 1, "zipkin: duration (microseconds >= 1)")
         ep = s.get("localEndpoint")
         need(isinstance(ep, dict) and isinstance(ep.get("serviceName"), str), "zipkin: localEndpoint.serviceName")
+        need(set(ep) <= {"serviceName", "ipv4", "ipv6", "port"}, f"zipkin: localEndpoint fields {set(ep)}")
+        if "ipv4" in ep:
+            need(isinstance(ep["ipv4"], str) and IPV4.match(ep["ipv4"]), f"zipkin: localEndpoint.ipv4 {ep['ipv4']!r}")
+        if "port" in ep:
+            need(isinstance(ep["port"], int) and 0 < ep["port"] < 65536, f"zipkin: localEndpoint.port {ep['port']!r}")
         tags = s.get("tags", {})
         need(isinstance(tags, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()),
              "zipkin: tags must map strings to strings")
         out.append({"trace": s["traceId"], "id": s["id"], "parent": s.get("parentId", ""), "name": s.get("name", ""),
-                    "kind": s.get("kind", "INTERNAL"), "service": ep["serviceName"], "start_us": s["timestamp"],
+                    "kind": s.get("kind", "INTERNAL"), "service": ep["serviceName"], "port": ep.get("port", 0), "start_us": s["timestamp"],
                     "end_us": s["timestamp"] + s["duration"], "attrs": dict(tags), "error": "error" in tags,
                     "format": "zipkin"})
     return out

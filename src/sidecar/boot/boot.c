@@ -165,6 +165,9 @@ static int tracing_attach(rs_sidecar_t *sc, char *err, size_t errlen) {
         return 0;
     }
     sc->tracer = rs_tracer_new(sc->base, sc->http, &tc, sc->cfg.app_id, &sc->metrics);
+    /* the first listen address and the HTTP port: which replica of the app id a span came from */
+    rs_tracer_set_endpoint(sc->tracer, sc->cfg.listen_addresses.len ? sc->cfg.listen_addresses.items[0] : "127.0.0.1",
+                           sc->cfg.http_port);
     if (sc->tracer)
         RS_INFO("tracing", "tracing on: sampling rate %g%s%s%s%s%s", tc.sampling_rate,
                 tc.zipkin_url ? ", zipkin " : "", tc.zipkin_url ? tc.zipkin_url : "", tc.otel_url ? ", otel " : "",

@@ -28,6 +28,8 @@ json_t *rs_tracing_zipkin_span_(const rs_tracer_t *t, const rs_span_t *s) {
     json_object_set_new(o, "duration", json_integer(s->end_us - s->start_us));
     json_t *ep = json_object();
     json_object_set_new(ep, "serviceName", json_string(t->service));
+    if (t->ipv4[0]) json_object_set_new(ep, "ipv4", json_string(t->ipv4));
+    if (t->port) json_object_set_new(ep, "port", json_integer(t->port));
     json_object_set_new(o, "localEndpoint", ep);
     json_t *tags = json_object();
     for (size_t i = 0; i < s->attrs.len; i++)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The tracer: spec.tracing, daprd's sampling rule, and spans from start to end. See tracing.h. */
+#include <arpa/inet.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +98,14 @@ rs_tracer_t *rs_tracer_new(struct event_base *base, rs_http_client_t *http, cons
         return NULL;
     }
     return t;
+}
+
+void rs_tracer_set_endpoint(rs_tracer_t *t, const char *ipv4, int port) {
+    if (!t) return;
+    struct in_addr a;
+    t->ipv4[0] = '\0';
+    if (ipv4 && strlen(ipv4) < sizeof t->ipv4 && inet_pton(AF_INET, ipv4, &a) == 1) snprintf(t->ipv4, sizeof t->ipv4, "%s", ipv4);
+    t->port = port > 0 && port <= 65535 ? port : 0;
 }
 
 void rs_tracer_free(rs_tracer_t *t) {

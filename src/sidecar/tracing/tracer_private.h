@@ -24,6 +24,8 @@ struct rs_tracer {
     rs_http_client_t *http;
     rs_tracing_config_t cfg;
     char *service;
+    char ipv4[16];          /* localEndpoint.ipv4, "" = left out */
+    int port;               /* localEndpoint.port, 0 = left out */
     struct rs_metrics *const *metrics;
     uint64_t threshold; /* root spans are sampled when (trace id low 8 bytes >> 1) < threshold */
     rs_span_t *current;

@@ -66,6 +66,10 @@ void rs_tracing_config_free(rs_tracing_config_t *cfg);
  *  tracing off. metrics points at the runtime's registry pointer (it may be set later, or stay NULL). */
 rs_tracer_t *rs_tracer_new(struct event_base *base, rs_http_client_t *http, const rs_tracing_config_t *cfg,
                            const char *service_name, struct rs_metrics *const *metrics);
+/** The sidecar's own address in Zipkin's localEndpoint, next to serviceName: ipv4 (an IPv4 literal; anything else is
+ *  left out) and port (its HTTP API port; 1..65535, else left out). daprd's exporter sends serviceName only; the
+ *  two fields are optional in Zipkin v2 and let a collector tell replicas of one app id apart. NULL t is fine. */
+void rs_tracer_set_endpoint(rs_tracer_t *t, const char *ipv4, int port);
 /** Cancels the send in flight, drops what is still queued (stdout prints it first) and frees the tracer. NULL is fine. */
 void rs_tracer_free(rs_tracer_t *t);
 

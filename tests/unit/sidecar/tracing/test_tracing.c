@@ -100,6 +100,19 @@ TEST(encodings) {
     ASSERT_STREQ(rs_json_str(json_object_get(z0, "tags"), "error"), "boom");
     ASSERT_STREQ(rs_json_str(json_object_get(z0, "tags"), "ripstop.attempt"), "2");
     ASSERT_STREQ(rs_json_str(json_object_get(z0, "localEndpoint"), "serviceName"), "svc");
+    ASSERT_TRUE(json_object_get(json_object_get(z0, "localEndpoint"), "port") == NULL);
+    json_decref(z);
+    /* the sidecar's address tells replicas apart; what is not an IPv4 literal or a port is left out */
+    rs_tracer_set_endpoint(t, "127.0.0.1", 3500);
+    z = rs_tracing_zipkin_(t, &s, 1);
+    json_t *ep = json_object_get(json_array_get(z, 0), "localEndpoint");
+    ASSERT_STREQ(rs_json_str(ep, "ipv4"), "127.0.0.1");
+    ASSERT_EQ(json_integer_value(json_object_get(ep, "port")), 3500);
+    json_decref(z);
+    rs_tracer_set_endpoint(t, "::1", 70000);
+    z = rs_tracing_zipkin_(t, &s, 1);
+    ep = json_object_get(json_array_get(z, 0), "localEndpoint");
+    ASSERT_TRUE(json_object_get(ep, "ipv4") == NULL && json_object_get(ep, "port") == NULL);
     json_decref(z);
     json_t *o = rs_tracing_otlp_(t, &s, 1);
     json_t *sp = json_array_get(json_object_get(json_array_get(json_object_get(json_array_get(
