@@ -63,6 +63,9 @@ test("live dashboard updates during the run, then the report holds the same stor
     await page.screenshot({path: path.join(SHOTS, "dashboard-live.png"), fullPage: true});
     // The finished run: the verdict table appears on the dashboard too.
     await waitFor(async () => /PASS|FAIL/.test(await page.textContent("#verdict-banner")), 300000, "the verdict");
+    // the live page labels the killed loyalty replica's order (or says the kill interrupted none) too
+    await waitFor(async () => (await page.$$("#traces .trace[data-killed='customer-loyalty-job#2']")).length === 1,
+                  30000, "the killed replica's waterfall on the dashboard");
     await page.screenshot({path: path.join(SHOTS, "dashboard-finished.png"), fullPage: true});
     await page.close();
 
@@ -85,17 +88,38 @@ test("live dashboard updates during the run, then the report holds the same stor
     // The trace waterfalls: chosen orders (straight through, the chaos window, the crash) with real spans.
     const traces = await rp.$$eval("#traces .trace", ts => ts.map(t => ({
       rows: +t.getAttribute("data-rows"), title: t.querySelector("h3").textContent,
+      none: t.classList.contains("none"), killed: t.getAttribute("data-killed"),
+      text: t.textContent,
       services: [...new Set([...t.querySelectorAll(".wf-row")].map(r => r.getAttribute("data-service")))],
       maxAttempt: Math.max(0, ...[...t.querySelectorAll(".wf-row")].map(r => +r.getAttribute("data-attempt"))),
+      killedRows: [...t.querySelectorAll(".wf-row[data-killed='1']")].map(r => r.getAttribute("data-instance")),
+      otherRows: [...t.querySelectorAll(".wf-row[data-killed='0']")]
+        .map(r => r.getAttribute("data-service") + "#" + r.getAttribute("data-instance")),
+      marks: t.querySelectorAll(".wf-mark").length,
       bars: [...t.querySelectorAll(".wf-bar")].filter(b => b.getBoundingClientRect().width > 0).length})));
-    assert.ok(traces.length >= 2, `at least two waterfalls, got ${JSON.stringify(traces.map(t => t.title))}`);
-    for (const t of traces) {
+    assert.ok(traces.length >= 3, `three waterfalls, got ${JSON.stringify(traces.map(t => t.title))}`);
+    for (const t of traces.filter(t => !t.none)) {
       assert.ok(t.rows >= 5 && t.bars === t.rows, `rows with drawn bars: ${JSON.stringify(t)}`);
-      for (const svc of ["ripstop load", "frontend-dapr", "customer-order-service", "customer-audit-service"])
-        assert.ok(t.services.includes(svc), `${t.title}: spans of ${svc} (${t.services})`);
+      const need = t.killed ? ["ripstop load", "customer-order-service", "customer-audit-service", "customer-loyalty-job"]
+                            : ["ripstop load", "frontend-dapr", "customer-order-service", "customer-audit-service"];
+      for (const svc of need) assert.ok(t.services.includes(svc), `${t.title}: spans of ${svc} (${t.services})`);
     }
     assert.ok(traces.some(t => /^chaos: kafka-latency/.test(t.title) && t.maxAttempt >= 2),
               "the Kafka latency window's order shows its retried attempts");
+    // The third is about the killed loyalty replica, not some order of the crash window: the order that replica
+    // was counting when it died, its rows before the kill marked, and another replica (or its restart) finishing it
+    // — or, when the kill interrupted no order this run, a note saying so instead of a waterfall.
+    const kill = traces.find(t => t.killed === "customer-loyalty-job#2");
+    assert.ok(kill, `a waterfall about the killed replica: ${JSON.stringify(traces.map(t => t.title))}`);
+    assert.match(kill.title, /^crash: customer-loyalty-job#2 replica killed/);
+    if (kill.none) {
+      assert.match(kill.text, /interrupted nothing/, "no interrupted order: the page says so");
+    } else {
+      assert.ok(kill.killedRows.length >= 1 && kill.killedRows.every(i => i === "2"), `killed rows: ${JSON.stringify(kill)}`);
+      assert.ok(kill.otherRows.some(r => /^customer-loyalty-job#[12]$/.test(r)), `the count finished after the kill: ${JSON.stringify(kill)}`);
+      assert.ok(kill.marks >= kill.rows, "the kill's instant is drawn across the waterfall");
+      assert.match(kill.text, /was working on this order when it was killed/);
+    }
     const offDisk = requests.slice(before).filter(u => !u.startsWith("file://"));
     assert.deepEqual(offDisk, [], "the report loads nothing from the network");
     await rp.screenshot({path: path.join(SHOTS, "report.png"), fullPage: true});

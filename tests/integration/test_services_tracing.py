@@ -72,10 +72,11 @@ spec:
             return any(s["service"] == "customer-loyalty-job" and "/transaction" in s["name"]
                        for s in self.trace_of(trace_id))
         T.wait_for(done, 60, interval=0.3, what=what)
-        # Then the blob's delete (the job's only binding call in the order's trace: list and get are the tick's).
-        T.wait_for(lambda: any(s["service"] == "customer-loyalty-job" and s["name"] == "/v1.0/bindings/order-binding"
-                               for s in self.trace_of(trace_id)), 15, interval=0.3,
-                   what="the blob delete in the order's trace")
+        # Then the blob's get and delete (its listing is the cron tick's; the listing gave the blob's traceparent, so
+        # the get is in the order's trace too).
+        T.wait_for(lambda: len([s for s in self.trace_of(trace_id) if s["service"] == "customer-loyalty-job"
+                                and s["name"] == "/v1.0/bindings/order-binding"]) >= 2, 15, interval=0.3,
+                   what="the blob get and delete in the order's trace")
 
     def assert_linked(self, spans, root_parent=None):
         ids = {s["id"] for s in spans}
@@ -119,8 +120,15 @@ spec:
         first = [s for s in spans if s["parent"] == ROOT_SPAN]
         self.assertEqual([(s["service"], s["kind"]) for s in first], [("frontend-dapr", "SERVER")])
         self.assert_linked(spans, ROOT_SPAN)
-        # The cron ticks' own traces (listing, locking) stay out of the order's trace.
+        # The cron tick's listing stays out of the order's trace, but the blob's lock is in it (with the customer's:
+        # two try-locks, two unlocks), so a replica that dies holding it shows in the order's trace.
         self.assertFalse(any("/v1.0-alpha1/lock" in s["name"] and s["parent"] == ROOT_SPAN for s in spans))
+        T.wait_for(lambda: len([s for s in self.trace_of(TRACE) if s["service"] == "customer-loyalty-job"
+                                and s["name"].startswith("/v1.0-alpha1/unlock/")]) >= 2, 15, interval=0.3,
+                   what="the blob's and the customer's unlock in the order's trace")
+        spans = self.trace_of(TRACE)
+        locks = [s for s in spans if s["service"] == "customer-loyalty-job" and s["name"].startswith("/v1.0-alpha1/lock/")]
+        self.assertGreaterEqual(len(locks), 2, [s["name"] for s in spans])
 
     def check_direct_order(self):
         r = T.request("GET", self.fe_direct.app_port, "/", timeout=60)

@@ -21,10 +21,14 @@
  *   concurrency (re-read on conflict), delete; a failed delete is logged and
  *   ignored. Two replicas race on the same blobs and over-count — on purpose.
  *
- * Tracing: the calls that count an order and delete its blob carry the
- * traceparent stored in the blob's metadata (the audit service's write put it
- * there), so they show in the order's trace; listing and locking stay in the
- * cron tick's trace.
+ * Tracing: the calls made for an order carry the traceparent stored in its
+ * blob's metadata (the audit service's write put it there), so they show in
+ * the order's trace. The listing asks for the blobs' metadata, so in the lock
+ * variant the whole handling of a blob — lock, get, count, delete, unlock — is
+ * in the order's trace (a replica killed while holding the lock shows there);
+ * where the listing has no metadata (localstorage) and in the no-lock variant,
+ * the order's trace starts once the get has read the blob. The listing itself
+ * stays in the cron tick's trace.
  *
  * Each replica runs one pass at a time; a tick that arrives during a pass is
  * answered at once and skipped. Within a pass LOYALTY_WORKERS threads take the
@@ -95,12 +99,21 @@ static const char *errs(const dapr_error_t *err) {
     return dapr_error_str(err, buf, sizeof buf);
 }
 
-static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+/* A listed blob: its name and, when the listing had its metadata, the traceparent its writer stored there. */
+typedef struct {
+    char *name;
+    char traceparent[56]; /* "" when unknown */
+} blob_t;
 
-/* Lists blob names (sorted). Accepts the blob binding's [{"Name":...}] and plain string arrays. */
-static int list_blobs(job_t *jb, char ***names, size_t *n) {
-    char req[64];
-    snprintf(req, sizeof req, "{\"maxResults\":%d}", jb->list_size);
+static int cmp_names(const void *a, const void *b) {
+    return strcmp(((const blob_t *)a)->name, ((const blob_t *)b)->name);
+}
+
+/* Lists blobs (sorted by name). Accepts the blob binding's [{"Name":..., "Metadata":{...}}] (include metadata: the
+ * writer's traceparent) and plain string arrays (localstorage). */
+static int list_blobs(job_t *jb, blob_t **names, size_t *n) {
+    char req[96];
+    snprintf(req, sizeof req, "{\"maxResults\":%d,\"include\":{\"metadata\":true}}", jb->list_size);
     dapr_response_t r = {0};
     dapr_error_t err;
     *names = NULL;
@@ -125,11 +138,15 @@ static int list_blobs(job_t *jb, char ***names, size_t *n) {
         json_t *e = json_array_get(arr, i);
         const char *name = json_is_string(e) ? json_string_value(e) : json_string_value(json_object_get(e, "Name"));
         if (name && name[0] == '/') name = strrchr(name, '/') + 1; /* localstorage: an absolute path */
-        if (name && *name) (*names)[(*n)++] = strdup(name);
+        if (!name || !*name) continue;
+        blob_t *b = &(*names)[(*n)++];
+        b->name = strdup(name);
+        const char *tp = json_string_value(json_object_get(json_object_get(e, "Metadata"), "traceparent"));
+        snprintf(b->traceparent, sizeof b->traceparent, "%s", tp && dapr_traceparent_valid(tp) ? tp : "");
     }
     json_decref(arr);
     qsort(*names, *n, sizeof **names, cmp_names);
-    while (*n > (size_t)jb->list_size) free((*names)[--*n]); /* localstorage lists everything */
+    while (*n > (size_t)jb->list_size) free((*names)[--*n].name); /* localstorage lists everything */
     return 0;
 }
 
@@ -292,13 +309,12 @@ static int delete_blob(job_t *jb, const char *name) {
 
 /* Counting an order belongs to the order's trace, not the cron tick's: the calls made for it carry the
  * traceparent stored with its blob. *tick receives the tick's context to restore afterwards. */
-static void enter_order_trace(const order_t *o, dapr_trace_context_t *tick) {
+static void enter_order_trace(const char *traceparent, dapr_trace_context_t *tick) {
     dapr_trace_context_get(tick);
-    if (o->traceparent[0]) dapr_trace_context_set(o->traceparent, NULL);
+    if (traceparent[0]) dapr_trace_context_set(traceparent, NULL);
 }
 
-/* Lock variant, one blob. Returns 1 when the blob was processed. */
-static int process_locked(job_t *jb, const char *name) {
+static int process_locked_in(job_t *jb, const char *name) {
     int got = 0;
     dapr_error_t err;
     if (dapr_lock_try(jb->client, jb->lock_store, name, jb->owner, jb->lock_expiry, &got, &err) != 0) {
@@ -313,8 +329,8 @@ static int process_locked(job_t *jb, const char *name) {
     int done = 0, g = get_order(jb, name, &o);
     if (g == 0) rs_svc_log("blob %s is gone, already processed", name);
     if (g == 1) {
-        dapr_trace_context_t tick;
-        enter_order_trace(&o, &tick);
+        dapr_trace_context_t tick; /* the order's trace when the listing did not give it */
+        enter_order_trace(o.traceparent, &tick);
         char cres[64] = "";
         int counted = -1;
         if (!jb->customer_lock || lock_customer(jb, o.customer, cres, sizeof cres) == 0) {
@@ -328,6 +344,18 @@ static int process_locked(job_t *jb, const char *name) {
     return done;
 }
 
+/* Lock variant, one blob. Returns 1 when the blob was processed. When the listing gave the blob's traceparent,
+ * the whole handling (lock, get, count, delete, unlock) is in the order's trace, so a replica that dies holding
+ * the lock shows there; otherwise the order's trace starts once the get has read it. */
+static int process_locked(job_t *jb, const blob_t *b) {
+    const char *name = b->name;
+    dapr_trace_context_t tick;
+    enter_order_trace(b->traceparent, &tick);
+    int r = process_locked_in(jb, name);
+    dapr_trace_context_set(tick.traceparent, tick.tracestate);
+    return r;
+}
+
 /* No-lock variant (the original), one blob. */
 static int process_unlocked(job_t *jb, const char *name) {
     order_t o;
@@ -337,7 +365,7 @@ static int process_unlocked(job_t *jb, const char *name) {
         return 0;
     }
     dapr_trace_context_t tick;
-    enter_order_trace(&o, &tick);
+    enter_order_trace(o.traceparent, &tick);
     char key[32];
     snprintf(key, sizeof key, "%d", o.customer);
     for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
@@ -373,7 +401,7 @@ static int process_unlocked(job_t *jb, const char *name) {
 /* One pass: the listed names, taken in turn by the workers from a random starting place. */
 typedef struct {
     job_t *jb;
-    char **names;
+    blob_t *names;
     size_t n, start;
     atomic_size_t next;
     atomic_int processed;
@@ -384,8 +412,8 @@ static void *pass_worker(void *arg) {
     pass_t *p = arg;
     dapr_trace_context_set(p->tick.traceparent, p->tick.tracestate); /* a no-op on the handler's own thread */
     for (size_t i; (i = atomic_fetch_add(&p->next, 1)) < p->n;) {
-        const char *name = p->names[(p->start + i) % p->n];
-        int done = p->jb->lock_mode ? process_locked(p->jb, name) : process_unlocked(p->jb, name);
+        const blob_t *b = &p->names[(p->start + i) % p->n];
+        int done = p->jb->lock_mode ? process_locked(p->jb, b) : process_unlocked(p->jb, b->name);
         atomic_fetch_add(&p->processed, done);
     }
     return NULL;
@@ -414,7 +442,7 @@ static void on_tick(const dapr_request_t *req, dapr_reply_t *rep, void *arg) {
         pass_worker(&p); /* this thread is a worker too */
         for (int i = 0; i < nth; i++) pthread_join(th[i], NULL);
     }
-    for (size_t i = 0; i < p.n; i++) free(p.names[i]);
+    for (size_t i = 0; i < p.n; i++) free(p.names[i].name);
     free(p.names);
     pthread_mutex_unlock(&jb->pass_mu);
     dapr_reply_text(rep, 200, "processed %d of %zu\n", atomic_load(&p.processed), p.n);

@@ -59,6 +59,7 @@ enum stage { ST_STARTING, ST_WARMUP, ST_LOAD, ST_DRAIN, ST_VERIFY, ST_DONE };
 struct action_state {
     int started, stopped;
     int64_t started_ms, ended_ms; /* actual, relative to t0; ended -1 while open */
+    int64_t due_wall_ms;          /* a kill with alignEvery: the wall-clock instant it waits for (0 = not yet known) */
 };
 
 struct demo {
@@ -72,6 +73,8 @@ struct demo {
     int all_links;            /* --proxy-all-links: a proxy on every chaosLinks link, not only the faulted ones */
     rs_dashboard_t *dash;
     rs_traces_t *traces;      /* the collector the sidecars export to */
+    json_t *instances;        /* {"<sidecar HTTP port>": {app, instance, replicas}}: whose spans are whose */
+    json_t *kills;            /* the kills done: [{action, app, instance, replicas, sidecar, signal, port, t_ms}] */
     int traces_port;
     char trace_config[PATH_MAX];
     int64_t t0_wall_ms;       /* wall clock at t0: spans carry wall-clock times */
@@ -219,8 +222,9 @@ static json_t *state_json(void *arg) {
         }
         size_t n = 0;
         const rs_load_record_t *recs = d->load ? rs_load_records(d->load, &n) : NULL;
+        rs_trace_kills_t kills = {.instances = d->instances, .kills = d->kills, .final = d->stage >= ST_VERIFY};
         json_object_set_new(s, "traces", rs_trace_choose(d->traces, recs, n, names, apps, focus,
-                                                         json_object_get(s, "windows"), d->t0_wall_ms));
+                                                         json_object_get(s, "windows"), d->t0_wall_ms, &kills));
     }
     return s;
 }
@@ -642,6 +646,12 @@ static void action_start(struct demo *d, int i) {
                                        a->signal);
             event_text(d, "%s: signal %d to %s#%d %s (pid %d)%s", a->name, a->signal, t->app, t->instance,
                        t->sidecar ? "sidecar" : "app", (int)pid, pid < 0 ? ": not running" : "");
+            rs_runner_instance_t in;
+            if (pid > 0 && rs_runner_find(d->runner, t->app, t->instance, &in) == 0) /* for the traces (trace_view.h) */
+                json_array_append_new(d->kills, json_pack("{s:s, s:s, s:i, s:i, s:b, s:i, s:i, s:I}", "action", a->name,
+                                                          "app", t->app, "instance", t->instance, "replicas",
+                                                          in.replicas, "sidecar", t->sidecar, "signal", a->signal,
+                                                          "port", in.http_port, "t_ms", (json_int_t)rel_now(d)));
         }
         break;
     case RS_ACT_HTTP:
@@ -816,12 +826,24 @@ static void step_warmup(struct demo *d) {
     }
 }
 
+/* A kill with alignEvery waits, once due, for the first wall-clock instant that is alignOffset past a multiple of
+ * alignEvery (the 100 ms step makes it up to 100 ms later). */
+static int align_due(const rs_action_t *a, struct action_state *s) {
+    if (a->align_every_ms <= 0) return 1;
+    int64_t now = rs_wall_ms();
+    if (!s->due_wall_ms) {
+        int64_t next = (now - a->align_offset_ms) / a->align_every_ms * a->align_every_ms + a->align_offset_ms;
+        s->due_wall_ms = next < now ? next + a->align_every_ms : next;
+    }
+    return now >= s->due_wall_ms;
+}
+
 static void step_load(struct demo *d) {
     int64_t rel = rel_now(d);
     for (int i = 0; i < d->scn.nactions; i++) {
         const rs_action_t *a = &d->scn.actions[i];
         struct action_state *s = &d->acts[i];
-        if (!s->started && rel >= a->start_ms) {
+        if (!s->started && rel >= a->start_ms && align_due(a, s)) {
             s->started = 1;
             s->started_ms = rel;
             s->ended_ms = -1;
@@ -1216,6 +1238,8 @@ static int open_services(struct demo *d, int dash_port, const char *scenario) {
     char err[1024];
     d->phases = json_array();
     d->events = json_array();
+    d->instances = json_object();
+    d->kills = json_array();
     d->breaker = json_array();
     d->resiliency = json_array();
     d->blobs_lock = d->blobs_nolock = -1;
@@ -1297,6 +1321,13 @@ static int resolve_targets(struct demo *d) {
         return -1;
     }
     rs_runner_instance_t in;
+    for (size_t i = 0; i < rs_runner_count(d->runner); i++) /* sidecar ports are fixed for the run (runner.h) */
+        if (rs_runner_instance(d->runner, i, &in) == 0 && in.has_sidecar && in.http_port > 0) {
+            char port[16];
+            snprintf(port, sizeof port, "%d", in.http_port);
+            json_object_set_new(d->instances, port, json_pack("{s:s, s:i, s:i}", "app", in.app_id, "instance",
+                                                              in.instance, "replicas", in.replicas));
+        }
     d->breaker_port = rs_runner_find(d->runner, d->scn.breaker_app, 1, &in) == 0 ? in.metrics_port : -1;
     d->lock_port = rs_runner_sidecar_port(d->runner, d->scn.lock_app, 1);
     d->nolock_port = rs_runner_sidecar_port(d->runner, d->scn.nolock_app, 1);
@@ -1349,6 +1380,8 @@ static void close_services(struct demo *d) {
     event_base_free(d->base);
     json_decref(d->phases);
     json_decref(d->events);
+    json_decref(d->instances);
+    json_decref(d->kills);
     json_decref(d->breaker);
     json_decref(d->resiliency);
     json_decref(d->loyalty_lock);

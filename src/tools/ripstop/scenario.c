@@ -135,7 +135,8 @@ static const char *const drain_keys[] = {"timeout", "settle", NULL};
 static const char *const action_keys[] = {"name",   "type",     "kind",    "start",   "stop",    "brokers",
                                           "latency", "jitter",  "signal",  "targets", "onStart", "onStop",
                                           "infra",  "fault",    "stream",  "toxicity", "timeout", "rate",
-                                          "sliceSize", "sliceVariation", "sliceDelay", NULL};
+                                          "sliceSize", "sliceVariation", "sliceDelay", "alignEvery", "alignOffset",
+                                          NULL};
 static const char *const kill_keys[] = {"app", "instance", "process", "infra", NULL};
 static const char *const link_keys[] = {"app", "instance", "link", NULL};
 /* The verdict's thresholds, renamed to its keys; then the names of things the verdict reads. */
@@ -354,6 +355,12 @@ static int parse_action(struct ctx *c, json_t *a, int idx, rs_action_t *out) {
     case RS_ACT_KILL:
         if (get_int(c, a, "signal", where, SIGKILL, 1, SIGRTMAX, &sig)) return -1;
         out->signal = (int)sig;
+        if (get_ms(c, a, "alignEvery", where, 0, &out->align_every_ms) ||
+            get_ms(c, a, "alignOffset", where, 0, &out->align_offset_ms))
+            return -1;
+        if (out->align_every_ms > 3600000) return fail(c, "%s.alignEvery: at most 1h", where);
+        if (out->align_offset_ms && out->align_offset_ms >= out->align_every_ms)
+            return fail(c, "%s.alignOffset: wants alignEvery, and less than it", where);
         if (parse_targets(c, a, idx, where, out)) return -1;
         break;
     case RS_ACT_PAUSE:
@@ -385,7 +392,7 @@ static int parse_action(struct ctx *c, json_t *a, int idx, rs_action_t *out) {
         {"latency", 1u << RS_ACT_KAFKA_LATENCY | 1u << RS_ACT_NETWORK},
         {"jitter", 1u << RS_ACT_KAFKA_LATENCY | 1u << RS_ACT_NETWORK},
         {"brokers", 1u << RS_ACT_KAFKA_LATENCY | 1u << RS_ACT_KAFKA_DOWN},
-        {"signal", 1u << RS_ACT_KILL},
+        {"signal", 1u << RS_ACT_KILL}, {"alignEvery", 1u << RS_ACT_KILL}, {"alignOffset", 1u << RS_ACT_KILL},
         {"targets", 1u << RS_ACT_KILL | 1u << RS_ACT_PAUSE | 1u << RS_ACT_NETWORK},
         {"onStart", 1u << RS_ACT_HTTP}, {"onStop", 1u << RS_ACT_HTTP}, {"infra", 1u << RS_ACT_RESTART},
         {"fault", 1u << RS_ACT_NETWORK}, {"stream", 1u << RS_ACT_NETWORK}, {"toxicity", 1u << RS_ACT_NETWORK},

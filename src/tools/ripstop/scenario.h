@@ -67,6 +67,8 @@ typedef struct {
     rs_kill_target_t kills[RS_SCN_MAX_KILLS];
     int nkills;
     int signal;
+    int64_t align_every_ms;  /* kill: fire at the first wall-clock instant >= start that is align_offset_ms past a */
+    int64_t align_offset_ms; /* multiple of align_every_ms (0 = at start), e.g. inside a cron job's pass */
     json_t *on_start, *on_stop; /* http: {method, url, body} */
     char infra[16];          /* restart: redis, azurite or kafka */
     rs_net_fault_t fault;    /* network */

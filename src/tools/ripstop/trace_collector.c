@@ -64,6 +64,10 @@ static json_t *compact(json_t *s, const char **trace_id) {
                           (json_int_t)(json_is_integer(dur) ? json_integer_value(dur) : 0));
     if (!o) return NULL; /* a string that is not UTF-8 */
     json_object_set_new(o, "parent", parent ? json_string(parent) : json_null());
+    /* ripstopd puts its HTTP port in localEndpoint: which replica of the app id sent the span */
+    json_t *port = json_is_object(ep) ? json_object_get(ep, "port") : NULL;
+    if (json_is_integer(port) && json_integer_value(port) > 0 && json_integer_value(port) < 65536)
+        json_object_set_new(o, "port", json_integer(json_integer_value(port)));
     if (error) json_object_set_new(o, "error", json_string(error));
     if (attempt) json_object_set_new(o, "attempt", json_integer(atoi(attempt)));
     if (status) json_object_set_new(o, "status", json_integer(atoi(status)));

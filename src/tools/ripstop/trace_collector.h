@@ -6,7 +6,8 @@
  *
  * Bounded: at most max_spans spans are kept; later ones are counted as
  * dropped. Only what a waterfall needs is kept of each span (ids, service,
- * name, kind, start, duration, error, attempt). */
+ * name, kind, start, duration, error, attempt, and localEndpoint.port when
+ * the sender gave it: ripstopd's HTTP port, which tells replicas apart). */
 #ifndef RS_TOOLS_TRACE_COLLECTOR_H
 #define RS_TOOLS_TRACE_COLLECTOR_H
 
@@ -25,7 +26,8 @@ void rs_traces_free(rs_traces_t *t);
  *  or duration are skipped. Returns the number kept, or -1 with err when the body is not a JSON array. */
 int rs_traces_add_zipkin(rs_traces_t *t, const char *body, size_t len, char *err, size_t errlen);
 
-/** The spans of a trace (borrowed; an array of {id, parent, service, name, kind, ts_us, dur_us, error, attempt}),
+/** The spans of a trace (borrowed; an array of {id, parent, service, name, kind, ts_us, dur_us, error, attempt,
+ *  status, port}; the last four only when present),
  *  or NULL when none arrived. */
 const json_t *rs_traces_get(const rs_traces_t *t, const char *trace_id);
 

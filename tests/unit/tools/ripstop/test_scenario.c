@@ -54,6 +54,8 @@ TEST(the_shipped_scenario) {
     ASSERT_EQ(s.actions[1].nkills, 3);
     ASSERT_EQ(s.actions[1].kills[2].instance, 2);
     ASSERT_EQ(s.actions[1].stop_ms, -1);
+    ASSERT_EQ(s.actions[1].align_every_ms, 5000);
+    ASSERT_EQ(s.actions[1].align_offset_ms, 250);
     ASSERT_STREQ(s.env[0], "DIRECT_FRONTEND_TIMEOUT_MS=5000");
     ASSERT_TRUE(s.env[1] == NULL);
     ASSERT_TRUE(strstr(s.run_file, "deploy/local/dapr.yaml") != NULL);
@@ -70,6 +72,7 @@ TEST(the_shipped_scenario) {
     ASSERT_EQ(s.actions[0].stop_ms, 25000);
     ASSERT_EQ(s.actions[1].start_ms, 32000);
     ASSERT_EQ(json_integer_value(json_object_get(s.criteria, "min_chaos_requests")), 8);
+    ASSERT_STREQ(s.env[1], "LOCK_EXPIRY_SECONDS=20");
     ASSERT_TRUE(json_object_get(s.json, "quick") == NULL);
     rs_scenario_free(&s);
 }
@@ -134,6 +137,12 @@ TEST(bad_numbers_are_refused) {
                    "actions[0].signal: must be in 1..");
     ASSERT_REFUSED(BASE "actions:\n- {name: k, type: kill, start: 1s, signal: 1e3, targets: [{app: a}]}\n",
                    "actions[0].signal: not a whole number");
+    ASSERT_REFUSED(BASE "actions:\n- {name: k, type: kill, start: 1s, alignOffset: 1s, targets: [{app: a}]}\n",
+                   "actions[0].alignOffset: wants alignEvery, and less than it");
+    ASSERT_REFUSED(BASE "actions:\n- {name: k, type: kill, start: 1s, alignEvery: 2h, targets: [{app: a}]}\n",
+                   "actions[0].alignEvery: at most 1h");
+    ASSERT_REFUSED(BASE "actions:\n- {name: k, type: kafka-down, start: 1s, stop: 2s, alignEvery: 5s}\n",
+                   "actions[0].alignEvery: not a field of a kafka-down action");
     ASSERT_REFUSED(BASE "actions:\n- {name: k, type: kill, start: 1s, targets: [{app: a, instance: 0}]}\n",
                    "actions[0].targets[0].instance: must be in 1..64");
     ASSERT_REFUSED(BASE "actions:\n- {name: k, type: kill, start: 1s, targets: [{app: a, instance: two}]}\n",

@@ -126,7 +126,7 @@ TEST(chooses_straight_and_window_orders) {
     json_t *windows = json_pack("[{s:s, s:s, s:i, s:i, s:b}, {s:s, s:s, s:i, s:i, s:b}]", "name", "kafka-latency",
                                 "kind", "chaos", "start_ms", 10000, "end_ms", 50000, "happened", 1, "name", "later",
                                 "kind", "crash", "start_ms", 60000, "end_ms", 70000, "happened", 1);
-    json_t *o = rs_trace_choose(t, recs, 3, names, apps, 0, windows, 1000);
+    json_t *o = rs_trace_choose(t, recs, 3, names, apps, 0, windows, 1000, NULL);
     json_t *chosen = json_object_get(o, "chosen");
     ASSERT_EQ(json_array_size(chosen), 2); /* nothing was sent in the crash window */
     json_t *c0 = json_array_get(chosen, 0), *c1 = json_array_get(chosen, 1);
@@ -183,11 +183,104 @@ TEST(repeated_failures_fold_into_one_row) {
     rs_traces_free(t);
 }
 
+/* A span from the sidecar on `port` (ripstopd's localEndpoint.port). */
+static void span_at(char *out, size_t n, const char *trace, const char *id, const char *svc, int port, const char *name,
+                    long long ts) {
+    snprintf(out, n,
+             "{\"traceId\":\"%s\",\"id\":\"%s\",\"name\":\"%s\",\"kind\":\"CLIENT\",\"timestamp\":%lld,"
+             "\"duration\":2000,\"localEndpoint\":{\"serviceName\":\"%s\",\"ipv4\":\"127.0.0.1\",\"port\":%d}}",
+             trace, id, name, ts, svc, port);
+}
+
+#define TK "00000000000000010000000000000077"
+#define TN "00000000000000010000000000000078"
+
+TEST(the_order_a_killed_replica_was_processing) {
+    rs_traces_t *t = rs_traces_new(100);
+    char body[4096], s1[400], s2[400], s3[400], s4[400], s5[400], s6[400];
+    const char *lj = "customer-loyalty-job";
+    /* TK: replica 2 (port 3502) locks and reads just before the kill at 61 s (wall), replica 1 (3501) finishes it
+     * 20 s later; TN: replica 2 counted it well before the kill, nobody after */
+    span_at(s1, sizeof s1, TK, "00000000000000f1", "frontend-dapr", 3400, "CallLocal/o/order", 60000100);
+    span_at(s2, sizeof s2, TK, "00000000000000f2", lj, 3502, "/v1.0-alpha1/lock/l", 60900000);
+    span_at(s3, sizeof s3, TK, "00000000000000f3", lj, 3502, "/v1.0/state/s", 60950000);
+    span_at(s4, sizeof s4, TK, "00000000000000f4", lj, 3501, "/v1.0/state/s/transaction", 81000000);
+    span_at(s5, sizeof s5, TK, "00000000000000f5", lj, 3501, "/v1.0/bindings/b", 81100000);
+    span_at(s6, sizeof s6, TN, "00000000000000f6", lj, 3502, "/v1.0/state/s", 40000000);
+    snprintf(body, sizeof body, "[%s,%s,%s,%s,%s,%s]", s1, s2, s3, s4, s5, s6);
+    char err[64];
+    ASSERT_EQ(rs_traces_add_zipkin(t, body, strlen(body), err, sizeof err), 6);
+    rs_load_record_t recs[2] = {
+        {.target = 0, .seq = 3, .sent_ms = 60500, .latency_ms = 4, .status = 200, .ok = 1, .done = 1,
+         .order_id = "o-killed", .trace_id = TK, .span_id = "0000000100000003"},
+        {.target = 0, .seq = 1, .sent_ms = 38000, .latency_ms = 4, .status = 200, .ok = 1, .done = 1,
+         .order_id = "o-normal", .trace_id = TN, .span_id = "0000000100000004"},
+    };
+    const char *names[] = {"dapr"}, *apps[] = {"frontend-dapr"};
+    json_t *windows = json_pack("[{s:s, s:s, s:i, s:i, s:b}]", "name", "crash", "kind", "crash", "start_ms", 60000,
+                                "end_ms", 63000, "happened", 1);
+    json_t *instances = json_pack("{s:{s:s, s:i, s:i}, s:{s:s, s:i, s:i}, s:{s:s, s:i, s:i}}", "3501", "app", lj,
+                                  "instance", 1, "replicas", 2, "3502", "app", lj, "instance", 2, "replicas", 2,
+                                  "3400", "app", "frontend-dapr", "instance", 1, "replicas", 1);
+    json_t *kills = json_pack("[{s:s, s:s, s:i, s:i, s:b, s:i, s:i, s:i}, {s:s, s:s, s:i, s:i, s:b, s:i, s:i, s:i}]",
+                              "action", "crash", "app", "customer-order-service", "instance", 1, "replicas", 1,
+                              "sidecar", 0, "signal", 9, "port", 3300, "t_ms", 60000, "action", "crash", "app", lj,
+                              "instance", 2, "replicas", 2, "sidecar", 0, "signal", 9, "port", 3502, "t_ms", 60000);
+    rs_trace_kills_t k = {.instances = instances, .kills = kills, .final = 0};
+    json_t *o = rs_trace_choose(t, recs, 2, names, apps, 0, windows, 1000, &k);
+    json_t *chosen = json_object_get(o, "chosen");
+    ASSERT_EQ(json_array_size(chosen), 2); /* straight through (o-normal), then one pick for the one replica kill */
+    json_t *c = json_array_get(chosen, 1);
+    ASSERT_STREQ(json_string_value(json_object_get(c, "label")), "crash: customer-loyalty-job#2 replica killed");
+    ASSERT_STREQ(json_string_value(json_object_get(c, "order_id")), "o-killed");
+    ASSERT_EQ(json_integer_value(json_object_get(json_object_get(c, "killed"), "instance")), 2);
+    ASSERT_TRUE(strstr(json_string_value(json_object_get(c, "why")), "#1 finished it 20.1 s after the kill") != NULL);
+    ASSERT_TRUE(strstr(json_string_value(json_object_get(c, "why")), "the last (/v1.0/state/s) started 50 ms") != NULL);
+    json_t *wf = json_object_get(c, "waterfall");
+    json_t *rows = json_object_get(wf, "rows");
+    int killed = 0, by_one = 0;
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        int inst = (int)json_integer_value(json_object_get(row, "instance"));
+        if (json_is_true(json_object_get(row, "killed"))) {
+            ASSERT_EQ(inst, 2);
+            killed++;
+        }
+        if (inst == 1) by_one++;
+        if (strcmp(json_string_value(json_object_get(row, "service")), "frontend-dapr") == 0)
+            ASSERT_TRUE(json_object_get(row, "instance") == NULL); /* one replica: no number */
+    }
+    ASSERT_EQ(killed, 2);
+    ASSERT_EQ(by_one, 2);
+    json_t *mark = json_array_get(json_object_get(wf, "marks"), 0);
+    ASSERT_STREQ(json_string_value(json_object_get(mark, "label")), "signal 9 to customer-loyalty-job#2");
+    /* the frontend's span at 60.0001 s (wall) starts the waterfall: the kill is ~1 s into it */
+    ASSERT_NEAR(json_number_value(json_object_get(mark, "at_ms")), 999.9, 1e-6);
+    json_decref(o);
+
+    /* the kill interrupted nothing: said so, no other order shown in its place */
+    k.final = 1;
+    o = rs_trace_choose(t, recs + 1, 1, names, apps, 0, windows, 1000, &k);
+    c = json_array_get(json_object_get(o, "chosen"), 1);
+    ASSERT_STREQ(json_string_value(json_object_get(c, "label")), "crash: customer-loyalty-job#2 replica killed");
+    ASSERT_TRUE(json_is_true(json_object_get(c, "none")));
+    ASSERT_TRUE(json_object_get(c, "waterfall") == NULL);
+    ASSERT_TRUE(strstr(json_string_value(json_object_get(c, "why")), "interrupted nothing") != NULL);
+    ASSERT_TRUE(strstr(json_string_value(json_object_get(c, "why")), "ended 21.0 s earlier") != NULL);
+    json_decref(o);
+    json_decref(windows);
+    json_decref(instances);
+    json_decref(kills);
+    rs_traces_free(t);
+}
+
 int main(void) {
     RUN(collects_by_trace);
     RUN(bound_counts_dropped_spans);
     RUN(waterfall_in_tree_order_under_the_load_request);
     RUN(chooses_straight_and_window_orders);
     RUN(repeated_failures_fold_into_one_row);
+    RUN(the_order_a_killed_replica_was_processing);
     return TEST_SUMMARY();
 }
