@@ -182,6 +182,7 @@ static void free_req(rs_http_req_t *r) {
     if (r->body != p->empty_body) free(r->body);
     rs_kvlist_free(&r->query_args);
     rs_kvlist_free(&r->headers);
+    rs_kvlist_free(&r->reply_headers);
     free(r);
 }
 
@@ -387,13 +388,13 @@ static rs_name_set_t framing_headers =
     RS_NAME_SET("content-length", "transfer-encoding", "connection", "keep-alive", "date");
 
 /* Formats and sends one response. `close_after` ends the connection once it is written. */
-static void conn_respond(conn_t *c, int status, const rs_kvlist_t *headers, const void *body, size_t len,
-                         int head, int keep_alive, int http10) {
+static void conn_respond(conn_t *c, int status, const rs_kvlist_t *headers, const rs_kvlist_t *extra,
+                         const void *body, size_t len, int head, int keep_alive, int http10) {
     rs_buf_t h;
     rs_buf_init(&h, SIZE_MAX);
     /* sized up front and written with appends, not printf: this runs for every reply */
     size_t size = 128 + sizeof "Content-Length: 18446744073709551615\r\nConnection: keep-alive\r\n\r\n" +
-                  rs_http_wire_headers_size(headers);
+                  rs_http_wire_headers_size(headers) + (extra ? rs_http_wire_headers_size(extra) : 0);
     int rc = rs_buf_reserve(&h, size);
     if (rc == 0) rc = rs_buf_puts(&h, "HTTP/1.1 ");
     if (rc == 0) rc = rs_buf_put_uint(&h, (unsigned)status);
@@ -409,6 +410,9 @@ static void conn_respond(conn_t *c, int status, const rs_kvlist_t *headers, cons
             rc = rs_http_wire_header(&h, kv->key, kv->value);
         }
     }
+    for (size_t i = 0; extra && i < extra->len && rc == 0; i++)
+        if (!rs_name_set_has(&framing_headers, extra->items[i].key))
+            rc = rs_http_wire_header(&h, extra->items[i].key, extra->items[i].value);
     int bodyless = (status >= 100 && status < 200) || status == 204 || status == 304;
     if (rc == 0 && !bodyless) rc = rs_http_wire_content_length(&h, len);
     if (rc == 0 && !keep_alive) rc = rs_buf_puts(&h, "Connection: close\r\n");
@@ -447,7 +451,7 @@ static void conn_reject(conn_t *c, int status, const char *msg) {
     rs_kvlist_add(&h, "Content-Type", "application/json");
     rs_http_server_t *s = c->srv;
     /* always with the body: after a parse error the parser's idea of the method is only a guess */
-    conn_respond(c, status, &h, body, (size_t)n, 0, 0, 0);
+    conn_respond(c, status, &h, NULL, body, (size_t)n, 0, 0, 0);
     rs_kvlist_free(&h);
     if (s->observer) s->observer(s->observer_arg, "other", "other", status, 0, 0, (size_t)n);
 }
@@ -571,8 +575,7 @@ static void dispatch(conn_t *c) {
         return;
     }
     p->in_dispatch = 1;
-    if (s->hooks.begin) s->hooks.begin(s->hooks.arg, r);
-    int taken = 0;
+    int taken = s->hooks.begin ? s->hooks.begin(s->hooks.arg, r) : 0;
     for (int i = 0; i < s->nhandlers && !taken; i++) taken = s->handlers[i].fn(r, s->handlers[i].ctx);
     if (!taken) rs_http_reply_error(r, 404, rs_http_error_code(404), "no route for %s %s", r->method, r->path);
     if (s->hooks.dispatched) s->hooks.dispatched(s->hooks.arg, r);
@@ -928,7 +931,8 @@ void rs_http_reply(rs_http_req_t *r, int status, const rs_kvlist_t *headers, con
     if (c) {
         c->cur = NULL;
         r->conn_ = NULL;
-        conn_respond(c, status, headers, body, len, strcmp(r->method, "HEAD") == 0, p->keep_alive, p->http10);
+        conn_respond(c, status, headers, &r->reply_headers, body, len, strcmp(r->method, "HEAD") == 0, p->keep_alive,
+                     p->http10);
     }
     finish(r);
 }

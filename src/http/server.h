@@ -37,6 +37,7 @@ struct rs_http_req {
     void *user;              /* free for the handler's use */
     void *trace;             /* free for the request hooks' use (rs_http_server_set_hooks) */
     char traceparent[56];    /* storage for a traceparent header the hooks set (headers are references) */
+    rs_kvlist_t reply_headers; /* headers the hooks add to whatever reply the request gets (e.g. `baggage`) */
     /* private */
     struct rs_http_conn *conn_; /* NULL once replied or gone */
     rs_http_server_t *srv_;     /* NULL once the server is freed */
@@ -68,13 +69,14 @@ void rs_http_server_add(rs_http_server_t *s, rs_http_handler_fn fn, void *ctx);
 typedef void (*rs_http_observer_fn)(void *arg, const char *method, const char *route, int status, int64_t latency_us,
                                     size_t req_bytes, size_t resp_bytes);
 void rs_http_server_set_observer(rs_http_server_t *s, rs_http_observer_fn fn, void *arg);
-/** Hooks around every dispatched request (tracing). begin runs before the handler chain; dispatched after the
+/** Hooks around every dispatched request (tracing). begin runs before the handler chain — returning non-zero, it
+ *  has answered the request itself (e.g. 400 for a malformed baggage header) and the chain is skipped; dispatched after the
  *  chain returns (the synchronous part of the handler is over; the reply may still be pending); end with the
  *  final status (499 when the client hung up) just before the reply is written — it may run before dispatched
  *  when the handler answers at once. r->trace is theirs. Requests the server rejects itself (parse errors) skip
  *  them. */
 typedef struct {
-    void (*begin)(void *arg, rs_http_req_t *r);
+    int (*begin)(void *arg, rs_http_req_t *r);
     void (*dispatched)(void *arg, rs_http_req_t *r);
     void (*end)(void *arg, rs_http_req_t *r, int status);
     void *arg;

@@ -187,9 +187,11 @@ class Client:
             self.sock.sendall(data)
 
     def open(self, method, metadata=None):
+        """metadata: a dict, or a list of (name, value) pairs (a name may repeat)."""
         sid = self.conn.get_next_available_stream_id()
         hdrs = [(":method", "POST"), (":scheme", "http"), (":path", SERVICE + method), (":authority", "localhost"),
-                ("content-type", "application/grpc"), ("te", "trailers")] + list((metadata or {}).items())
+                ("content-type", "application/grpc"), ("te", "trailers")] + \
+            (list(metadata.items()) if isinstance(metadata, dict) else list(metadata or []))
         self.conn.send_headers(sid, hdrs)
         self.replies[sid] = Reply()
         self.flush()

@@ -18,6 +18,7 @@
 #include "sidecar/api/api.h"
 #include "sidecar/components/bindings/go_json.h"
 #include "sidecar/ops/bindings.h"
+#include "sidecar/tracing/baggage.h"
 
 /* Go's textproto.CanonicalMIMEHeaderKey: "metadata.blobName" -> "Metadata.blobname". */
 static void canonical_header(const char *in, char *out, size_t outlen) {
@@ -134,6 +135,16 @@ static void invoke_binding(rs_http_req_t *r, rs_sidecar_t *sc, const char *name)
     const char *tp = rs_http_req_header(r, "traceparent"), *ts = rs_http_req_header(r, "tracestate");
     if (tp && *tp) rs_kvlist_set(&metadata, "traceparent", tp);
     if (ts && *ts) rs_kvlist_set(&metadata, "tracestate", ts);
+    /* and W3C baggage, joined and checked as daprd does (a malformed value is refused, tracing on or off) */
+    char *bag, why[160];
+    if (rs_baggage_get(&r->headers, &bag, why, sizeof why) != 0) {
+        rs_api_reply_err(r, RS_ERR_MALFORMED_REQUEST, "invalid baggage header: %s", why);
+        rs_kvlist_free(&metadata);
+        json_decref(body);
+        return;
+    }
+    if (bag && *bag) rs_kvlist_set(&metadata, "baggage", bag);
+    free(bag);
     req.metadata = &metadata;
     char *bytes = rs_go_json_marshal(data, &req.len); /* a missing data is null */
     req.data = bytes;

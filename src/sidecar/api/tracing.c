@@ -6,12 +6,16 @@
  * attributes. The request's traceparent header is replaced by the span's
  * before any handler runs, so everything the handler propagates (invoke
  * headers, the CloudEvent's traceparent, binding metadata) descends from it,
- * and operations started while it is dispatched take it as their parent. */
+ * and operations started while it is dispatched take it as their parent.
+ * W3C baggage is checked and echoed here too, as daprd's middleware does
+ * (tracing/baggage.h); the headers themselves travel on with the call. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "sidecar/api/api.h"
+#include "sidecar/tracing/baggage.h"
 #include "sidecar/tracing/tracing.h"
 
 /* Replaces (or adds) the traceparent header; the list holds references, so the value lives in r->traceparent. */
@@ -26,15 +30,36 @@ static void set_traceparent(rs_http_req_t *r) {
     rs_kvlist_add(h, "traceparent", r->traceparent);
 }
 
-static void begin(void *arg, rs_http_req_t *r) {
+/* daprd's middleware: the request's baggage headers, joined with ",", must parse (else 400, as Go's http.Error
+ * writes it); valid baggage is echoed in the reply's `baggage` header. Returns 1 when it answered. */
+static int check_baggage(rs_http_req_t *r) {
+    char *b, why[160];
+    if (rs_baggage_get(&r->headers, &b, why, sizeof why) != 0) {
+        char body[256];
+        int n = snprintf(body, sizeof body, "invalid baggage header: %s\n", why);
+        rs_kvlist_t h = {0};
+        rs_kvlist_add(&h, "Content-Type", "text/plain; charset=utf-8");
+        rs_kvlist_add(&h, "X-Content-Type-Options", "nosniff");
+        rs_http_reply(r, 400, &h, body, n > 0 && (size_t)n < sizeof body ? (size_t)n : strlen(body));
+        rs_kvlist_free(&h);
+        return 1;
+    }
+    if (b && *b) rs_kvlist_set(&r->reply_headers, "baggage", b);
+    free(b);
+    return 0;
+}
+
+static int begin(void *arg, rs_http_req_t *r) {
     rs_sidecar_t *sc = arg;
-    if (strstr(r->path, "/healthz")) return; /* daprd does not trace health probes */
+    if (strstr(r->path, "/healthz")) return 0; /* daprd does not trace health probes */
     rs_span_t *s = rs_span_start(sc->tracer, rs_http_req_header(r, "traceparent"), r->path, RS_SPAN_SERVER);
-    if (!s) return;
-    r->trace = s;
-    rs_span_traceparent(s, r->traceparent);
-    set_traceparent(r);
-    rs_tracer_set_current(sc->tracer, s);
+    if (s) {
+        r->trace = s;
+        rs_span_traceparent(s, r->traceparent);
+        set_traceparent(r);
+        rs_tracer_set_current(sc->tracer, s);
+    }
+    return check_baggage(r);
 }
 
 static void dispatched(void *arg, rs_http_req_t *r) {

@@ -52,6 +52,15 @@ void rs_grpc_observe_dispatch(rs_sidecar_t *sc, struct rs_span *span, rs_grpc_ca
                               const ProtobufCMessage *req);
 /** The handler returned: no current span any more. */
 void rs_grpc_observe_dispatched(rs_sidecar_t *sc);
+/** With tracing on, daprd's baggage rule: the call's `baggage` metadata values, joined with ",", must parse (else
+ *  the call fails INVALID_ARGUMENT "invalid baggage header: ...", and this returns -1); valid baggage is echoed in
+ *  the reply's `baggage` header. Returns 0 when the call goes on. */
+int rs_grpc_observe_baggage(rs_sidecar_t *sc, rs_grpc_call_t *call);
+/** The call's baggage metadata, joined and checked (tracing/baggage.h): 0 with *out the value (NULL when none; the
+ *  caller frees it), or -1 when it is malformed: the call has then failed INVALID_ARGUMENT. */
+int rs_grpc_baggage(rs_grpc_call_t *call, char **out);
+/** The call's baggage metadata values joined with "," (unchecked), or NULL (rs_baggage_join). */
+char *rs_grpc_baggage_join(rs_grpc_call_t *call, int *too_long);
 
 /** Finishes the call with code, message and a grpc-status-details-bin of google.rpc.Status {code, message,
  *  details[0..n) each packed in a google.protobuf.Any under type.googleapis.com/<message type>}. */

@@ -31,6 +31,14 @@ static void invoke_binding(rs_sidecar_t *sc, rs_grpc_call_t *call, const Protobu
     const char *tp = rs_grpc_call_metadata(call, "traceparent"), *ts = rs_grpc_call_metadata(call, "tracestate");
     if (tp && *tp) rs_kvlist_set(&md, "traceparent", tp);
     if (ts && *ts) rs_kvlist_set(&md, "tracestate", ts);
+    /* and W3C baggage (already checked when tracing is on; daprd refuses a malformed one here too) */
+    char *bag;
+    if (rs_grpc_baggage(call, &bag) != 0) {
+        rs_kvlist_free(&md);
+        return;
+    }
+    if (bag && *bag) rs_kvlist_set(&md, "baggage", bag);
+    free(bag);
     rs_binding_request_t req = {.name = in->name, .operation = in->operation, .data = (const char *)in->data.data,
                                 .len = in->data.len, .metadata = &md};
     rs_grpc_track_op(call, rs_ops_binding_invoke(sc, &req, on_done, call));

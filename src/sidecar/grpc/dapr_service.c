@@ -70,6 +70,10 @@ static void handle(rs_grpc_call_t *call, void *ctx) {
         rs_grpc_call_fail(call, RS_GRPC_INTERNAL, msg, NULL, 0);
         return;
     }
+    if (rs_grpc_observe_baggage(sc, call) != 0) { /* answered INVALID_ARGUMENT */
+        protobuf_c_message_free_unpacked(req, pb);
+        return;
+    }
     rs_grpc_observe_dispatch(sc, span, call, req);
     m->fn(sc, call, req);
     rs_grpc_observe_dispatched(sc);

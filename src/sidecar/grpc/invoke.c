@@ -165,7 +165,8 @@ static const char *verb_name(Dapr__Proto__Common__V1__HTTPExtension__Verb v) {
 
 /* Metadata a gRPC client sends about the transport itself, not meant for the app. */
 static int transport_header(const char *name) {
-    return strcmp(name, "te") == 0 || strcmp(name, "content-type") == 0 || strncmp(name, "grpc-", 5) == 0;
+    return strcmp(name, "te") == 0 || strcmp(name, "content-type") == 0 || strncmp(name, "grpc-", 5) == 0 ||
+           strcmp(name, "baggage") == 0; /* passed on joined, below */
 }
 
 static void invoke_service(rs_sidecar_t *sc, rs_grpc_call_t *call, const ProtobufCMessage *m) {
@@ -193,6 +194,11 @@ static void invoke_service(rs_sidecar_t *sc, rs_grpc_call_t *call, const Protobu
     if (len) memcpy(inv->body, msg->data->value.data, len);
     if (*msg->content_type) rs_kvlist_add(&inv->headers, "Content-Type", msg->content_type);
     rs_grpc_call_copy_metadata(call, transport_header, &inv->headers);
+    /* W3C baggage as one header, its metadata values joined with "," as daprd passes it on */
+    int too_long;
+    char *bag = rs_grpc_baggage_join(call, &too_long);
+    if (bag && *bag) rs_kvlist_set(&inv->headers, "baggage", bag);
+    free(bag);
     inv->req = (rs_invoke_request_t){.app_id = inv->app_id, .method = inv->method, .verb = verb, .query = inv->query,
                                      .headers = &inv->headers, .caller_address = rs_grpc_call_peer(call),
                                      .body = inv->body, .body_len = len, .grpc_status = 1};

@@ -14,7 +14,9 @@
  *
  * Only methods of the service are observed (an unknown one reaches no
  * interceptor in daprd, and a client must not make label values up). The
- * call's traceparent metadata is replaced by the span's before the handler
+ * reply carries the span's context in grpc-trace-bin (InvokeService's
+ * excepted, as in daprd), and W3C baggage is checked and echoed
+ * (rs_grpc_observe_baggage). The call's traceparent metadata is replaced by the span's before the handler
  * runs, so what the adapters propagate (invocation headers, the CloudEvent's
  * traceparent) descends from it, and operations started while it runs take
  * it as their parent. */
@@ -27,6 +29,7 @@
 #include "dapr/proto/runtime/v1/dapr.pb-c.h"
 #include "sidecar/grpc/api.h"
 #include "sidecar/metrics/metrics.h"
+#include "sidecar/tracing/baggage.h"
 #include "sidecar/tracing/tracing.h"
 
 #define SERVICE_PREFIX "/dapr.proto.runtime.v1.Dapr/"
@@ -102,6 +105,52 @@ static void request_attributes(rs_span_t *s, const char *path, const ProtobufCMe
     }
 }
 
+/* The span's context as daprd's grpc-trace-bin reply header: the 29-byte binary form, base64 without padding
+ * (as gRPC sends -bin values). */
+static void bin_from_span(const rs_span_t *s, char out[48]) {
+    char tp[56];
+    rs_span_traceparent(s, tp); /* 00-<32 hex>-<16 hex>-01 */
+    unsigned char raw[29] = {0};
+    for (int i = 0; i < 16; i++) sscanf(tp + 3 + 2 * i, "%2hhx", &raw[2 + i]);
+    raw[18] = 1;
+    for (int i = 0; i < 8; i++) sscanf(tp + 36 + 2 * i, "%2hhx", &raw[19 + i]);
+    raw[27] = 2;
+    raw[28] = 1;
+    int n = EVP_EncodeBlock((unsigned char *)out, raw, sizeof raw);
+    while (n > 0 && out[n - 1] == '=') out[--n] = '\0';
+}
+
+static int not_baggage(const char *name) { return strcmp(name, "baggage") != 0; }
+
+char *rs_grpc_baggage_join(rs_grpc_call_t *call, int *too_long) {
+    rs_kvlist_t bags = {0};
+    rs_grpc_call_copy_metadata(call, not_baggage, &bags);
+    char *b = rs_baggage_join(&bags, too_long);
+    rs_kvlist_free(&bags);
+    return b;
+}
+
+int rs_grpc_baggage(rs_grpc_call_t *call, char **out) {
+    rs_kvlist_t bags = {0};
+    rs_grpc_call_copy_metadata(call, not_baggage, &bags);
+    char why[160], msg[200];
+    int rc = rs_baggage_get(&bags, out, why, sizeof why);
+    rs_kvlist_free(&bags);
+    if (rc == 0) return 0;
+    snprintf(msg, sizeof msg, "invalid baggage header: %s", why);
+    rs_grpc_call_fail(call, RS_GRPC_INVALID_ARGUMENT, msg, NULL, 0);
+    return -1;
+}
+
+int rs_grpc_observe_baggage(rs_sidecar_t *sc, rs_grpc_call_t *call) {
+    if (!sc->tracer) return 0; /* daprd's check lives in its tracing interceptor */
+    char *b;
+    if (rs_grpc_baggage(call, &b) != 0) return -1;
+    if (b && *b) rs_grpc_call_add_reply_header(call, "baggage", b);
+    free(b);
+    return 0;
+}
+
 static void on_finish(void *arg, rs_grpc_code_t code, const char *message, size_t reply_bytes) {
     struct observed *o = arg;
     char method[256];
@@ -143,6 +192,12 @@ rs_span_t *rs_grpc_observe_start(rs_sidecar_t *sc, rs_grpc_call_t *call, const r
             rs_grpc_call_set_metadata(call, "traceparent", mine);
             rs_span_attr(o->span, "dapr.api", path);
             rs_span_attr(o->span, "dapr.protocol", "grpc");
+            /* daprd answers every method but InvokeService with its span's context in grpc-trace-bin */
+            if (strcmp(m->name, "InvokeService") != 0) {
+                char tb[48];
+                bin_from_span(o->span, tb);
+                rs_grpc_call_add_reply_header(call, "grpc-trace-bin", tb);
+            }
         }
     }
     rs_grpc_call_on_finish(call, on_finish, o);

@@ -88,6 +88,9 @@ struct conn {
 enum stage { RECEIVING, DISPATCHED, FINISHED };
 
 /* The public call is the stream. */
+/* Reply headers a call may add (rs_grpc_call_add_reply_header): grpc-trace-bin and baggage today. */
+#define REPLY_HEADERS_MAX 4
+
 struct rs_grpc_call {
     conn_t *conn;
     int32_t id;
@@ -98,6 +101,7 @@ struct rs_grpc_call {
     int regular_seen;          /* a header field other than a pseudo-header has arrived */
     uint8_t *in;               /* the prefixed request message: in_len bytes of in_cap (call_alloc) */
     size_t in_len, in_cap;
+    rs_kvlist_t reply_headers; /* sent with the reply's headers, or in a trailers-only status */
     rs_grpc_cancel_fn cancel;
     void *cancel_arg;
     rs_grpc_finish_fn finish; /* the observer of the call's end, once */
@@ -148,6 +152,24 @@ const char *rs_grpc_call_peer(const rs_grpc_call_t *c) { return c->conn->peer; }
 
 void rs_grpc_call_set_metadata(rs_grpc_call_t *c, const char *name, const char *value) {
     rs_kvlist_set(&c->metadata, name, value);
+}
+
+void rs_grpc_call_add_reply_header(rs_grpc_call_t *c, const char *name, const char *value) {
+    for (const char *p = value; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) return; /* never a header that splits the message */
+    if (c->reply_headers.len < REPLY_HEADERS_MAX || rs_kvlist_get(&c->reply_headers, name))
+        rs_kvlist_set(&c->reply_headers, name, value);
+}
+
+/* Appends the call's reply headers to nv[0..n) (room for REPLY_HEADERS_MAX more); returns the new count. nghttp2
+ * copies them at submission. */
+static size_t with_reply_headers(const rs_grpc_call_t *c, nghttp2_nv *nv, size_t n) {
+    for (size_t i = 0; i < c->reply_headers.len; i++) {
+        const rs_kv_t *kv = &c->reply_headers.items[i];
+        nv[n++] = (nghttp2_nv){(uint8_t *)kv->key, (uint8_t *)kv->value, strlen(kv->key), strlen(kv->value),
+                               NGHTTP2_NV_FLAG_NONE};
+    }
+    return n;
 }
 
 void rs_grpc_call_copy_metadata(const rs_grpc_call_t *c, int (*skip)(const char *name), rs_kvlist_t *out) {
@@ -201,6 +223,7 @@ static void call_free(rs_grpc_call_t *c) {
     call_release_input(c);
     if (c->deadline) event_free(c->deadline);
     rs_kvlist_free(&c->metadata);
+    rs_kvlist_free(&c->reply_headers); /* empty again for a reuse */
     call_release(c, c->path);
     call_release(c, c->method);
     call_release(c, c->content_type);
@@ -336,9 +359,9 @@ void rs_grpc_call_reply(rs_grpc_call_t *c, const ProtobufCMessage *m) {
     c->out_len = RS_GRPC_PREFIX_LEN + len;
     call_notify(c, RS_GRPC_OK, "", len);
     call_finish(c);
-    nghttp2_nv hdrs[] = {NVS(":status", "200"), NVS("content-type", "application/grpc")};
+    nghttp2_nv hdrs[2 + REPLY_HEADERS_MAX] = {NVS(":status", "200"), NVS("content-type", "application/grpc")};
     nghttp2_data_provider dp = {.source.ptr = c, .read_callback = read_reply};
-    if (nghttp2_submit_response(c->conn->h2, c->id, hdrs, 2, &dp) != 0)
+    if (nghttp2_submit_response(c->conn->h2, c->id, hdrs, with_reply_headers(c, hdrs, 2), &dp) != 0)
         RS_WARN("grpc", "cannot submit the reply of stream %d", c->id);
     conn_flush(c->conn);
 }
@@ -349,7 +372,7 @@ static void submit_status(rs_grpc_call_t *c, const char *http_status, rs_grpc_co
     char num[12], enc[RS_DAPR_MSG_MAX * 3 + 1];
     snprintf(num, sizeof num, "%d", (int)code);
     rs_grpc_message_encode(message ? message : "", enc, sizeof enc);
-    nghttp2_nv nv[5] = {NV(":status", http_status), NV("content-type", "application/grpc"), NV("grpc-status", num),
+    nghttp2_nv nv[5 + REPLY_HEADERS_MAX] = {NV(":status", http_status), NV("content-type", "application/grpc"), NV("grpc-status", num),
                         NV("grpc-message", enc)};
     size_t n = 4;
     char *b64 = NULL;
@@ -361,6 +384,7 @@ static void submit_status(rs_grpc_call_t *c, const char *http_status, rs_grpc_co
     }
     call_notify(c, code, message ? message : "", 0);
     call_finish(c);
+    n = with_reply_headers(c, nv, n); /* a trailers-only reply carries them too */
     if (nghttp2_submit_response(c->conn->h2, c->id, nv, n, NULL) != 0)
         RS_WARN("grpc", "cannot submit the status of stream %d", c->id);
     free(b64);

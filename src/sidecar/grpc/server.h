@@ -61,6 +61,10 @@ const char *rs_grpc_call_path(const rs_grpc_call_t *c);
 const char *rs_grpc_call_metadata(const rs_grpc_call_t *c, const char *name);
 /** Sets (replaces or adds) a request metadata value, e.g. the traceparent of the call's own span. */
 void rs_grpc_call_set_metadata(rs_grpc_call_t *c, const char *name, const char *value);
+/** Adds a response header (lower-case name) sent with the reply — or with a trailers-only failure — as grpc-go
+ *  sends what a handler set with grpc.SetHeader. A value with a control character is left out, and so is a fifth
+ *  name (up to 4 are kept; a name set again is replaced). */
+void rs_grpc_call_add_reply_header(rs_grpc_call_t *c, const char *name, const char *value);
 /** The request message's bytes (without the gRPC prefix); valid until the call is finished or cancelled. */
 const uint8_t *rs_grpc_call_message(const rs_grpc_call_t *c, size_t *len);
 /** Appends every request metadata entry to out, except those skip(name) returns non-zero for. */
