@@ -10,6 +10,7 @@ invoked method's name (InvokeRequest field 1):
   precondition  answers gRPC status 9 (FAILED_PRECONDITION) with a message and
          grpc-status-details-bin (PRECONDITION_DETAILS, unpadded base64)
 
+OnTopicEvent answers SUCCESS and keeps each request, decoded, in `topic_events`.
 AppCallbackHealthCheck/HealthCheck answers by `health`: "ok" (an empty
 HealthCheckResponse), "fail" (gRPC status 14 UNAVAILABLE) or "hang" (no answer);
 each probe's metadata is kept in `health_calls`.
@@ -39,6 +40,7 @@ class FaultApp:
         self.connections = 0
         self.health = "ok"
         self.health_calls = []  # the metadata of each HealthCheck call
+        self.topic_events = []  # each OnTopicEvent request, decoded ({field: [values]})
         self.lock = threading.Lock()
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -90,6 +92,9 @@ class FaultApp:
                     bodies[ev.stream_id] = bodies.get(ev.stream_id, b"") + ev.data
                     conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
                 elif isinstance(ev, h2.events.StreamEnded):
+                    if paths.get(ev.stream_id, "").endswith("/OnTopicEvent"):
+                        names[ev.stream_id] = self._topic_event(conn, ev.stream_id, bodies.get(ev.stream_id, b""))
+                        continue
                     if paths.get(ev.stream_id) == "/dapr.proto.runtime.v1.AppCallbackHealthCheck/HealthCheck":
                         names[ev.stream_id] = self._health(conn, ev.stream_id, metadata.get(ev.stream_id, {}))
                         continue
@@ -101,6 +106,14 @@ class FaultApp:
             out = conn.data_to_send()
             if out:
                 c.sendall(out)
+
+    def _topic_event(self, conn, sid, body):
+        with self.lock:
+            self.topic_events.append(decode(body[5:]))
+        conn.send_headers(sid, GRPC_HEADERS)
+        conn.send_data(sid, frame(b""))  # TopicEventResponse{status: SUCCESS}
+        conn.send_headers(sid, [("grpc-status", "0")], end_stream=True)
+        return "OnTopicEvent"
 
     def _health(self, conn, sid, md):
         with self.lock:

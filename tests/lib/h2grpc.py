@@ -52,6 +52,8 @@ def decode(buf):
         elif wt == 2:
             n, i = _read_varint(buf, i)
             v, i = bytes(buf[i:i + n]), i + n
+        elif wt == 1:  # a double (google.protobuf.Value's number_value)
+            v, i = struct.unpack("<d", bytes(buf[i:i + 8]))[0], i + 8
         else:
             raise ValueError(f"wire type {wt}")
         out.setdefault(num, []).append(v)

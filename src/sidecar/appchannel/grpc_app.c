@@ -26,6 +26,7 @@
 #include "sidecar/appchannel/grpc_app.h"
 
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@
 #include "http/grpc_wire.h"
 #include "sidecar/errors/errors.h"
 #include "sidecar/metrics/metrics.h"
+#include "sidecar/appchannel/pb_struct.h"
 #include "sidecar/components/bindings/azure_sharedkey.h"
 
 #define SCOPE "appchannel"
@@ -207,11 +209,18 @@ typedef struct {
     const char *id, *source, *type, *specversion, *datacontenttype, *topic, *pubsubname;
     ProtobufCBinaryData data;
     unsigned char *owned;
+    rs_buf_t extensions;  /* google.protobuf.Struct of the other attributes */
 } ce_t;
+
+/* The attributes TopicEventRequest carries in fields of their own; every other one goes into `extensions`
+ * (daprd's cloudEventDuplicateKeys). */
+static const char *const CE_OWN_FIELDS[] = {"id", "source", "type", "specversion", "datacontenttype", "data",
+                                            "data_base64", NULL};
 
 static void ce_free(ce_t *ce) {
     json_decref(ce->ev);
     free(ce->owned);
+    rs_buf_free(&ce->extensions);
 }
 
 /* daprd's order: data_base64 first, else data; JSON data as JSON text, a string with a non-JSON content type as
@@ -247,6 +256,8 @@ static int ce_parse(ce_t *ce, const char *text, size_t len, char *why, size_t wh
         raw_t raw = member_text(text, len, "\"data\"");
         ce->data = (ProtobufCBinaryData){raw.len, (uint8_t *)raw.text};
     }
+    rs_buf_init(&ce->extensions, SIZE_MAX); /* bounded by the event */
+    rs_pb_struct_from_json(ce->ev, CE_OWN_FIELDS, &ce->extensions);
     return 0;
 }
 
@@ -270,6 +281,7 @@ static uint8_t *topic_request(const rs_app_request_t *req, size_t *len, char *wh
     r.pubsub_name = (char *)ce.pubsubname;
     r.path = (char *)(req->path ? req->path : "");
     r.data = ce.data;
+    r.extensions = (ProtobufCBinaryData){ce.extensions.len, (uint8_t *)ce.extensions.data};
     uint8_t *out = pack(&r.base, len);
     ce_free(&ce);
     return out;
@@ -314,6 +326,7 @@ static void bulk_entry(void *arg, const char *text, size_t len) {
     m->spec_version = (char *)ce->specversion;
     m->data_content_type = (char *)ce->datacontenttype;
     m->data = ce->data;
+    m->extensions = (ProtobufCBinaryData){ce->extensions.len, (uint8_t *)ce->extensions.data};
     bulk_entry_t *e = &b->e[i];
     dapr__proto__runtime__v1__topic_event_bulk_request_entry__init(e);
     e->entry_id = rs_strdup(member(ej, "entryId"));
