@@ -470,7 +470,10 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
     cn->id = ++c->next_conn_id;
     cn->start_ms = rs_now_ms();
     cn->client = bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    cn->server = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    /* Close-on-exec, as the listener's accepted sockets (LEV_OPT_CLOSE_ON_EXEC): a process the runner starts
+     * meanwhile must not hold them, or closing one here would send nothing to its peer. */
+    int up_fd = socket(p->up_addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    cn->server = bufferevent_socket_new(c->base, up_fd, BEV_OPT_CLOSE_ON_FREE);
     cn->up = (struct dir){.conn = cn, .downstream = 0};
     cn->down = (struct dir){.conn = cn, .downstream = 1};
     cn->up.timer = evtimer_new(c->base, dir_flush, &cn->up);
@@ -482,7 +485,7 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
     c->nconns++;
     bufferevent_setcb(cn->client, on_read, on_write, on_event, cn);
     bufferevent_setcb(cn->server, on_read, on_write, on_event, cn);
-    if (bufferevent_socket_connect(cn->server, (struct sockaddr *)&p->up_addr, (int)p->up_len) != 0) {
+    if (up_fd < 0 || bufferevent_socket_connect(cn->server, (struct sockaddr *)&p->up_addr, (int)p->up_len) != 0) {
         conn_free(cn, 0);
         return;
     }
@@ -503,7 +506,8 @@ static int proxy_listen(struct proxy *p, char *err, size_t errlen) {
     struct sockaddr_storage ss;
     socklen_t len;
     if (resolve_loopback(hp, &ss, &len, NULL, 0, NULL, err, errlen) != 0) return -1;
-    p->lis = evconnlistener_new_bind(p->c->base, on_accept, p, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 128,
+    p->lis = evconnlistener_new_bind(p->c->base, on_accept, p, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE,
+                                     128,
                                      (struct sockaddr *)&ss, (int)len);
     if (!p->lis) {
         snprintf(err, errlen, "cannot listen on %s: %s", hp, strerror(errno));

@@ -2,7 +2,7 @@
 /* Child processes of the runner. Everything the child needs (argv, envp, the
  * executable path) is prepared before fork(), so the child only makes
  * async-signal-safe calls before execve: the caller may be multi-threaded. */
-#define _GNU_SOURCE /* pipe2, nftw flags */
+#define _GNU_SOURCE /* pipe2, nftw flags, close_range */
 #include "procs.h"
 
 #include <errno.h>
@@ -176,6 +176,9 @@ int rs_child_spawn(rs_child_t *c, struct event_base *base, char *err, size_t err
         if (devnull >= 0) dup2(devnull, STDIN_FILENO);
         dup2(fds[1], STDOUT_FILENO);
         dup2(fds[1], STDERR_FILENO);
+        /* Nothing else of the runner's: a socket a child holds stays open after the runner closes it (a chaos
+         * proxy's connection would then end without its peer hearing of it). */
+        close_range(3, ~0U, 0);
         if (c->cwd && chdir(c->cwd) < 0) {
             static const char m[] = "ripstop: cannot chdir to the app directory\n";
             write_all(STDERR_FILENO, m, sizeof m - 1);

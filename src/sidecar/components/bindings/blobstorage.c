@@ -183,13 +183,21 @@ static void arm_timer(blob_op_t *op, int64_t ms) {
     evtimer_add(op->retry_timer, &tv);
 }
 
+static void describe_failure(const blob_op_t *op, const rs_http_response_t *resp, char *out, size_t outlen,
+                             char *code, size_t codelen);
+
 /* Returns 1 if the op was scheduled for another try. */
-static int maybe_retry(blob_op_t *op) {
+static int maybe_retry(blob_op_t *op, const rs_http_response_t *resp) {
     if (op->tries > op->b->cfg.retry_count) return 0;
     int64_t ms = retry_delay_ms(op->tries);
     arm_timer(op, ms);
-    RS_DEBUG("bindings.azure.blobstorage", "%s: retrying %s %s in %lld ms (try %d)", op->b->c->name, op->method,
-             op->path, (long long)ms, op->tries + 1);
+    if (rs_log_enabled(RS_LOG_DEBUG)) {
+        char why[768], code[64];
+        describe_failure(op, resp, why, sizeof why, code, sizeof code);
+        RS_DEBUG("bindings.azure.blobstorage", "%s: retrying %s %s in %lld ms (try %d; try %d failed after %lld ms: %s)",
+                 op->b->c->name, op->method, op->path, (long long)ms, op->tries + 1, op->tries,
+                 (long long)(resp->latency_us / 1000), why);
+    }
     return 1;
 }
 
@@ -218,7 +226,7 @@ static void on_http_done(void *arg, rs_http_response_t *resp) {
     blob_op_t *op = arg;
     op->http = NULL;
     int transient = resp->result != RS_HTTP_OK || retriable_status(resp->status);
-    if (transient && resp->result != RS_HTTP_ERR_TOO_LARGE && maybe_retry(op)) return;
+    if (transient && resp->result != RS_HTTP_ERR_TOO_LARGE && maybe_retry(op, resp)) return;
     complete(op, resp);
 }
 

@@ -3,8 +3,10 @@
  * its own), backpressure (a reader that does not read blocks the writer, then
  * everything arrives), and the proxy's own thread (it moves bytes while the
  * thread that owns it is busy, as `ripstop demo`'s loop is during its blocking
- * steps). Peers are plain blocking sockets on threads; every wait is a poll()
- * with a deadline. */
+ * steps), and its sockets staying its own (a process started meanwhile, as the
+ * runner starts Redis, Azurite or a sidecar, must not keep them open). Peers are
+ * plain blocking sockets on threads; every wait is a poll() with a deadline. */
+#define _GNU_SOURCE /* accept4 */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
@@ -16,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -288,10 +292,47 @@ TEST(reply_to_a_client_that_has_gone_is_dropped) {
     ASSERT_EQ(open, 0);
 }
 
+/* A process started while a connection is open (the runner restarting Redis, Azurite or a sidecar) must not
+ * inherit the proxy's sockets: when the upstream resets, the proxy closes the client's connection, and the client
+ * must see that at once. With the sockets inherited, the close sent nothing (the child still held them) and the
+ * client waited for an answer until its own timeout: the demo's 60 s blob calls with every link proxied. */
+TEST(a_child_process_does_not_keep_a_closed_connection_open) {
+    int port = 0, up_port = 0, cfd = -1, ufd = -1;
+    int lfd = listen_loopback(&up_port);
+    rs_chaos_thread_t *t = lfd >= 0 ? start_proxy(up_port, &port) : NULL;
+    int64_t deadline = now_ms() + DEADLINE_MS;
+    if (t && port > 0) cfd = connect_loopback(port);
+    if (cfd >= 0 && wait_fd(lfd, POLLIN, deadline)) ufd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    /* the proxy's two sockets exist now: start a child that lives on (exec, as the runner does) */
+    pid_t child = ufd >= 0 ? fork() : -1;
+    if (child == 0) {
+        execl("/bin/sleep", "sleep", "30", (char *)NULL);
+        _exit(127);
+    }
+    int closed = 0;
+    if (child > 0) {
+        struct linger lg = {1, 0};
+        setsockopt(ufd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        close(ufd); /* a reset from upstream: the proxy frees the connection */
+        ufd = -1;
+        char buf[16];
+        closed = wait_fd(cfd, POLLIN, now_ms() + DEADLINE_MS) && recv(cfd, buf, sizeof buf, 0) <= 0;
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+    }
+    if (ufd >= 0) close(ufd);
+    if (cfd >= 0) close(cfd);
+    if (t) rs_chaos_thread_stop(t);
+    if (lfd >= 0) close(lfd);
+    ASSERT_TRUE(child > 0);
+    ASSERT_TRUE(closed);
+}
+
 int main(void) {
     RUN(half_close_keeps_the_reply);
     RUN(proxy_moves_bytes_while_its_owner_is_busy);
     RUN(backpressure_pauses_then_everything_arrives);
     RUN(reply_to_a_client_that_has_gone_is_dropped);
+    RUN(a_child_process_does_not_keep_a_closed_connection_open);
     return TEST_SUMMARY();
 }
