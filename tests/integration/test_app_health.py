@@ -25,7 +25,6 @@ import time
 import ripstop_testlib as t
 from grpc_fault_app import FaultApp
 from pubsub_fixtures import publish, redis_pubsub_yaml
-from test_bindings_cron import cron_yaml
 
 HEALTH_ARGS = ["--enable-app-health-check", "--app-health-probe-interval", "200ms",
                "--app-health-probe-timeout", "150ms", "--app-health-threshold", "2"]
@@ -117,7 +116,7 @@ class HttpAppHealth(t.ProcTestCase):
         super().setUp()
         self.redis = self.track(t.Redis())
         self.app = self.track(HealthApp())
-        files = {"pubsub.yaml": redis_pubsub_yaml("bus", self.redis), "tick.yaml": cron_yaml("tick", "* * * * * *")}
+        files = {"pubsub.yaml": redis_pubsub_yaml("bus", self.redis), "tick.yaml": t.cron_yaml("tick", "* * * * * *")}
         self.sidecar = self.track(t.Sidecar("healthapp", resources=t.write_resources(files), app_port=self.app.port,
                                             env={"APP_API_TOKEN": "tok"}, extra_args=HEALTH_ARGS))
 
