@@ -423,7 +423,16 @@ static void close_bounded(rs_kafka_consumer_t *k) {
         rd_kafka_error_destroy(e);
     } else {
         int64_t deadline = rs_now_ms() + CLOSE_WAIT_MS;
-        while (!rd_kafka_consumer_closed(k->rk) && rs_now_ms() < deadline) rd_kafka_queue_poll_callback(cq, 50);
+        /* Served as events, not callbacks: a fetched message still forwarded to this queue would make
+         * rd_kafka_queue_poll_callback abort (librdkafka asserts on an op it cannot serve). A message dropped
+         * here was never acked, so its offset was never stored: it is redelivered (at-least-once). */
+        while (!rd_kafka_consumer_closed(k->rk) && rs_now_ms() < deadline) {
+            rd_kafka_event_t *ev = rd_kafka_queue_poll(cq, 50);
+            if (!ev) continue;
+            if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
+                on_rebalance(k->rk, rd_kafka_event_error(ev), rd_kafka_event_topic_partition_list(ev), k);
+            rd_kafka_event_destroy(ev);
+        }
         if (!rd_kafka_consumer_closed(k->rk))
             RS_WARN(k->scope, "leaving group %s timed out after %d ms", k->cfg->consumer_group, CLOSE_WAIT_MS);
     }
