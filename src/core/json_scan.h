@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Checking JSON text without building a tree: for hot paths that only need
  * to know the text is valid and to read a few top-level members (a delivered
- * CloudEvent). Accepts what jansson's json_loadb accepts (RFC 8259; strings
+ * CloudEvent). Accepts what rs_json_loadb accepts (RFC 8259; strings
  * well-formed UTF-8 without \u0000 or lone surrogates; numbers that fit a
  * double; nesting up to 2048), so a caller may swap one for the other. */
 #ifndef RS_CORE_JSON_SCAN_H

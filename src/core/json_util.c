@@ -6,10 +6,28 @@
 #include <stdio.h>
 #include <string.h>
 
+json_t *rs_json_loadb(const char *data, size_t len, size_t flags, json_error_t *e) {
+    const char *nul = data ? memchr(data, '\0', len) : NULL;
+    if (nul) {
+        if (e) {
+            memset(e, 0, sizeof *e);
+            e->line = e->column = 1;
+            for (const char *p = data; p < nul; p++) {
+                if (*p == '\n') e->line++, e->column = 1;
+                else e->column++;
+            }
+            e->position = (int)(nul - data);
+            snprintf(e->text, sizeof e->text, "invalid character NUL in JSON text");
+        }
+        return NULL;
+    }
+    return json_loadb(data ? data : "", data ? len : 0, flags, e);
+}
+
 json_t *rs_json_parse(const char *data, size_t len, char *err, size_t errlen) {
     json_error_t e;
     /* JSON_DECODE_ANY: Dapr accepts any JSON value where a value is expected. */
-    json_t *v = json_loadb(data ? data : "", len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+    json_t *v = rs_json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
     if (!v && err) snprintf(err, errlen, "%s (line %d, column %d)", e.text, e.line, e.column);
     return v;
 }
@@ -24,7 +42,7 @@ char *rs_json_dump(const json_t *v) { return json_dumps(v, JSON_COMPACT | JSON_E
 char *rs_json_unquote(const char *data, size_t len, size_t *outlen) {
     if (!data || len < 2 || data[0] != '"' || data[len - 1] != '"') return NULL;
     json_error_t e;
-    json_t *s = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+    json_t *s = rs_json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
     if (!json_is_string(s)) {
         json_decref(s);
         return NULL;

@@ -6,7 +6,11 @@
 #include <jansson.h>
 #include <stddef.h>
 
-/** Parses `len` bytes. Returns a new reference, or NULL with a reason in err. */
+/** json_loadb for text from outside: also refuses a NUL byte. JSON text never holds one (a string holds only
+ *  \u0000), but jansson 2.14 skips one after a number or literal ("[1\0,2]" loads as [1,2]), so text kept as
+ *  written after this check would be cut short by the C string functions that handle it later. e may be NULL. */
+json_t *rs_json_loadb(const char *data, size_t len, size_t flags, json_error_t *e);
+/** Parses `len` bytes (rs_json_loadb, any value). Returns a new reference, or NULL with a reason in err. */
 json_t *rs_json_parse(const char *data, size_t len, char *err, size_t errlen);
 /** Returns the string member `key` of object o, or NULL if absent or not a string. */
 const char *rs_json_str(const json_t *o, const char *key);

@@ -228,7 +228,7 @@ static void ce_free(ce_t *ce) {
  * 20-digit integer). Returns 0, or -1 with a reason when the event cannot be sent. */
 static int ce_parse(ce_t *ce, const char *text, size_t len, char *why, size_t whylen) {
     memset(ce, 0, sizeof *ce);
-    ce->ev = json_loadb(text, len, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, NULL);
+    ce->ev = rs_json_loadb(text, len, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, NULL);
     if (!json_is_object(ce->ev)) {
         snprintf(why, whylen, "the event is not a JSON object");
         ce_free(ce);
@@ -309,7 +309,7 @@ static void bulk_entry(void *arg, const char *text, size_t len) {
     bulk_t *b = arg;
     if (b->failed || b->n == b->cap) return;
     size_t i = b->n;
-    json_t *ej = json_loadb(text, len, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, NULL);
+    json_t *ej = rs_json_loadb(text, len, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, NULL);
     raw_t ev = member_text(text, len, "\"event\"");
     if (!json_is_object(ej) || !ev.text || ce_parse(&b->ce[i], ev.text, ev.len, b->why, b->whylen) != 0) {
         if (!b->why[0]) snprintf(b->why, b->whylen, "bulk entry %zu is not an object with an event", i);
@@ -354,7 +354,7 @@ static void bulk_entry(void *arg, const char *text, size_t len) {
 static uint8_t *bulk_request(const rs_app_request_t *req, size_t *len, char *why, size_t whylen) {
     const char *body = req->body ? req->body : "";
     size_t blen = req->body ? req->body_len : 0;
-    json_t *j = json_loadb(body, blen, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, NULL);
+    json_t *j = rs_json_loadb(body, blen, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, NULL);
     json_t *entries = json_object_get(j, "entries");
     raw_t raw = member_text(body, blen, "\"entries\"");
     if (!json_is_array(entries) || !raw.text) {

@@ -284,7 +284,7 @@ static void flush(rs_bulk_batcher_t *b) {
             text[m->len] = '\0';
             tlen = m->len;
         }
-        json_t *ev = json_loadb(text, tlen, JSON_DECODE_INT_AS_REAL, NULL);
+        json_t *ev = rs_json_loadb(text, tlen, JSON_DECODE_INT_AS_REAL, NULL);
         const char *path = NULL;
         if (!json_is_object(ev))
             RS_ERROR(SCOPE, "error deserializing cloud event in pubsub %s and topic %s; dropping it", s->pubsubname,

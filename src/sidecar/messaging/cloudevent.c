@@ -82,7 +82,7 @@ char *rs_json_compact_text(const char *in, size_t len, size_t *outlen) {
 /* Validates JSON text the way Go would accept it (big integers allowed). */
 static json_t *parse_lenient(const char *data, size_t len) {
     json_error_t e;
-    return json_loadb(data ? data : "", len, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &e);
+    return rs_json_loadb(data, len, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &e);
 }
 
 /* ---- the envelope as (key, raw JSON value) pairs ---- */
@@ -210,7 +210,7 @@ static void members_free(members_t *ms) {
 /* ---- splitting a validated JSON object into raw members ---- */
 
 static void put_member(void *arg, const char *key, size_t klen, const char *val, size_t vlen) {
-    json_t *kj = json_loadb(key, klen, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    json_t *kj = rs_json_loadb(key, klen, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
     if (json_is_string(kj)) members_put_raw(arg, json_string_value(kj), rs_json_compact_text(val, vlen, NULL));
     json_decref(kj);
 }

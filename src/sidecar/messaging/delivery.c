@@ -262,7 +262,7 @@ static const char *event_route(const rs_subscription_t *s, const char *body, siz
     int tree = 0;
     for (size_t i = 0; i < s->nrules && !tree; i++) tree = s->rules[i].match != NULL;
     if (!tree) return rs_subscription_route(s, NULL);
-    json_t *ev = json_loadb(body, len, JSON_DECODE_INT_AS_REAL, NULL);
+    json_t *ev = rs_json_loadb(body, len, JSON_DECODE_INT_AS_REAL, NULL);
     const char *route = rs_subscription_route(s, ev);
     json_decref(ev);
     return route;

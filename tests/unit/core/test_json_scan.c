@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* rs_json_scan_object accepts exactly what jansson's json_loadb (JSON_DECODE_INT_AS_REAL) accepts as an object:
+/* rs_json_scan_object accepts exactly what rs_json_loadb (jansson's json_loadb without a NUL byte;
+ * JSON_DECODE_INT_AS_REAL) accepts as an object:
  * a table of edge cases and thousands of random mutations of a CloudEvent, each checked against jansson. */
 #include <jansson.h>
 #include <stdio.h>
@@ -10,7 +11,7 @@
 #include "test.h"
 
 static int jansson_object(const char *s, size_t len) {
-    json_t *j = json_loadb(s, len, JSON_DECODE_INT_AS_REAL, NULL);
+    json_t *j = rs_json_loadb(s, len, JSON_DECODE_INT_AS_REAL, NULL);
     int ok = json_is_object(j);
     json_decref(j);
     return ok;
@@ -44,6 +45,10 @@ TEST(edge_cases_agree_with_jansson) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) ASSERT_TRUE(agree(cases[i], strlen(cases[i])));
     ASSERT_TRUE(agree("{\"a\":\"x\x00y\"}", 11)); /* a raw NUL inside a string */
+    /* after a number or literal (json_loadb alone skips it) */
+    ASSERT_TRUE(agree("{\"a\":1\x00}", 8));
+    ASSERT_TRUE(agree("{\"a\":true\x00}", 11));
+    ASSERT_TRUE(!ours("{\"a\":1\x00}", 8));
     /* nesting around jansson's depth limit */
     for (int depth = 2040; depth <= 2056; depth += 1) {
         char *s = malloc(2 * (size_t)depth + 16);

@@ -569,7 +569,7 @@ static blob_op_t *op_list(blob_t *b, const char *data, size_t len, rs_binding_do
     op->items = json_array();
     op->max_results = DEFAULT_MAX_RESULTS;
     json_error_t e;
-    json_t *p = len ? json_loadb(data, len, JSON_DECODE_ANY, &e) : json_null();
+    json_t *p = len ? rs_json_loadb(data, len, JSON_DECODE_ANY, &e) : json_null();
     if (!p) {
         finish_err(op, "invalid list payload: %s", e.text);
         return NULL;

@@ -60,6 +60,30 @@ TEST(invalid_json_becomes_string) {
     json_decref(e);
 }
 
+/* jansson skips a NUL byte after a number or literal; the body kept as written would then be cut at the NUL
+ * and the envelope would not be JSON. Found by fuzz_cloudevent. */
+TEST(json_body_with_nul_becomes_string) {
+    static const char body[] = "[1\0,1,1]";
+    rs_ce_input_t in = {.pubsub_name = "ps", .topic = "t", .app_id = "a", .content_type = "application/json",
+                        .data = body, .len = sizeof body - 1, .now = 1700000000};
+    char err[256];
+    size_t n;
+    char *raw = rs_cloudevent_envelope(&in, &n, err, sizeof err);
+    ASSERT_TRUE(raw != NULL);
+    ASSERT_EQ(strlen(raw), n);
+    json_t *e = json_loadb(raw, n, JSON_ALLOW_NUL, NULL);
+    ASSERT_TRUE(e != NULL);
+    json_t *data = json_object_get(e, "data");
+    ASSERT_EQ(json_string_length(data), sizeof body - 1);
+    ASSERT_TRUE(memcmp(json_string_value(data), body, sizeof body - 1) == 0);
+    json_decref(e);
+    free(raw);
+    in.content_type = "application/cloudevents+json";
+    in.data = "{\"a\":1\0}";
+    in.len = 8;
+    ASSERT_TRUE(rs_cloudevent_envelope(&in, &n, err, sizeof err) == NULL);
+}
+
 TEST(text_and_missing_content_type) {
     json_t *e = build("text/plain", "hello", NULL, NULL);
     ASSERT_STREQ(json_string_value(json_object_get(e, "data")), "hello");
@@ -141,7 +165,7 @@ TEST(cloudevents_json_not_object_fails) {
 TEST(from_raw) {
     size_t n;
     char *raw = rs_cloudevent_from_raw("hi", 2, "t", "ps", &n);
-    json_t *e = json_loadb(raw, n, 0, NULL);
+    json_t *e = json_loadb(raw, n, JSON_ALLOW_NUL, NULL);
     ASSERT_STREQ(json_string_value(json_object_get(e, "data_base64")), "aGk=");
     ASSERT_STREQ(json_string_value(json_object_get(e, "datacontenttype")), "application/octet-stream");
     ASSERT_STREQ(json_string_value(json_object_get(e, "topic")), "t");
@@ -223,6 +247,7 @@ int main(void) {
     RUN(json_data_is_embedded);
     RUN(json_with_params_and_plus_json);
     RUN(invalid_json_becomes_string);
+    RUN(json_body_with_nul_becomes_string);
     RUN(text_and_missing_content_type);
     RUN(octet_stream_is_base64);
     RUN(invalid_utf8_text_is_replaced);
