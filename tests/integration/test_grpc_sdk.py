@@ -20,8 +20,7 @@ from pubsub_fixtures import redis_pubsub_yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
-COMPONENTS = {
-    "secrets.yaml": """apiVersion: dapr.io/v1alpha1
+SECRETS = """apiVersion: dapr.io/v1alpha1
 kind: Component
 metadata:
   name: secrets
@@ -31,19 +30,7 @@ spec:
   metadata:
   - name: secretsFile
     value: {secrets}
-""",
-    "files.yaml": """apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: files
-spec:
-  type: bindings.localstorage
-  version: v1
-  metadata:
-  - name: rootPath
-    value: {root}
-""",
-}
+"""
 
 
 class EchoApp(http.server.BaseHTTPRequestHandler):
@@ -81,8 +68,8 @@ class JsSdkOverGrpc(t.ProcTestCase):
         secrets = os.path.join(self.tmp, "secrets.json")
         with open(secrets, "w") as f:
             json.dump({"db-password": "s3cret", "api-key": "k-1"}, f)
-        files = {name: text.format(redis=self.redis.addr, secrets=secrets, root=self.root)
-                 for name, text in COMPONENTS.items()}
+        files = {"secrets.yaml": SECRETS.format(secrets=secrets)}
+        files["files.yaml"] = t.localstorage_yaml("files", self.root)
         files["state.yaml"] = t.redis_state_yaml("store", self.redis)
         files["lock.yaml"] = t.redis_state_yaml("lockstore", self.redis).replace("state.redis", "lock.redis")
         files["pubsub.yaml"] = redis_pubsub_yaml("bus", self.redis)

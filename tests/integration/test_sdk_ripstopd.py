@@ -184,19 +184,6 @@ class SdkAgainstRipstopd(t.ProcTestCase):
         self.assertEqual(out["ok"], 400)
 
 
-FILES = """apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: files
-spec:
-  type: bindings.localstorage
-  version: v1
-  metadata:
-  - name: rootPath
-    value: {root}
-"""
-
-
 class AppSideThroughRipstopd(t.ProcTestCase):
     """A libdapr app (customer-audit-service with AUDIT_SUBSCRIBE=1) behind ripstopd: the sidecar reads its
     programmatic subscription from GET /dapr/subscribe, delivers CloudEvents the SDK unwraps, and sends
@@ -206,7 +193,7 @@ class AppSideThroughRipstopd(t.ProcTestCase):
         redis = self.track(t.Redis())
         root = tempfile.mkdtemp(prefix="ripstop-sdk-files-")
         res = t.write_resources({"pubsub.yaml": PUBSUB.format(addr=redis.addr),
-                                 "files.yaml": FILES.format(root=root)})
+                                 "files.yaml": t.localstorage_yaml("files", root)})
         app_port = t.free_port()
         sc = self.track(t.Sidecar("audit-like", resources=res, app_port=app_port, wait=False,
                                   env={"APP_API_TOKEN": "app-tok"}))
