@@ -144,6 +144,12 @@ spec:
         root = publish_root()
         # No sidecar before it (the plain frontend calls the order service's app): its sidecar starts the trace.
         self.wait_counted_in_trace(root["trace"], "the count in the direct order's trace")
+        # Each sidecar exports in its own batches: the audit sidecar's spans may arrive after the loyalty job's.
+        want = {("customer-audit-service", "pubsub/order"),
+                ("customer-audit-service", "/v1.0/bindings/order-binding"),
+                ("customer-audit-service", "/v1.0/bindings/order-binding-nolock")}
+        T.wait_for(lambda: want <= {(s["service"], s["name"]) for s in self.trace_of(root["trace"])}, 20,
+                   interval=0.3, what=f"the spans {want}")
         spans = self.trace_of(root["trace"])
         self.assertEqual({s["service"] for s in spans},
                          {"customer-order-service", "customer-audit-service", "customer-loyalty-job"})
