@@ -15,9 +15,7 @@ answers make it unhealthy, an OK makes it healthy again.
 Probes run every 200 ms (a Go duration: ripstopd's addition to daprd's whole
 seconds) so each test takes seconds."""
 
-import http.server
 import json
-import socketserver
 import subprocess
 import threading
 import time
@@ -30,36 +28,18 @@ HEALTH_ARGS = ["--enable-app-health-check", "--app-health-probe-interval", "200m
                "--app-health-probe-timeout", "150ms", "--app-health-threshold", "2"]
 
 
-class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class HealthApp:
+class HealthApp(t.HttpApp):
     """GET /healthz answers by `health` ("ok" 200, "fail" 503, "hang": no answer for 3 s); GET /dapr/subscribe
     subscribes to `orders` on `bus`; OPTIONS/POST /tick is the cron binding; POST /orders records the event id;
     POST /hello answers 200. Every request is recorded with its time."""
 
     def __init__(self):
-        self.port = t.free_port()
         self.health = "ok"
         self.requests = []  # (method, path, headers, body, monotonic time)
         self.lock = threading.Lock()
         app = self
 
-        class H(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
-            def _reply(self, status, body=b""):
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
+        class H(t.QuietHandler):
             def _record(self, body=b""):
                 with app.lock:
                     app.requests.append((self.command, self.path, {k.lower(): v for k, v in self.headers.items()},
@@ -72,23 +52,22 @@ class HealthApp:
                     if mode == "hang":
                         time.sleep(3)  # longer than the probe's timeout: the sidecar gives up first
                         return
-                    return self._reply(200 if mode == "ok" else 503)
+                    return self.reply(200 if mode == "ok" else 503)
                 if self.path == "/dapr/subscribe":
-                    return self._reply(200, json.dumps([{"pubsubname": "bus", "topic": "orders",
-                                                         "route": "/orders"}]).encode())
-                self._reply(404)
+                    return self.reply(200, json.dumps([{"pubsubname": "bus", "topic": "orders",
+                                                        "route": "/orders"}]).encode())
+                self.reply(404)
 
             def do_OPTIONS(self):
                 self._record()
-                self._reply(200)
+                self.reply(200)
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 self._record(body)
-                self._reply(200, b'{"status":"SUCCESS"}' if self.path == "/orders" else b"{}")
+                self.reply(200, b'{"status":"SUCCESS"}' if self.path == "/orders" else b"{}")
 
-        self.srv = _Server(("127.0.0.1", self.port), H)
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+        super().__init__(H)
 
     def where(self, method, path):
         with self.lock:
@@ -96,10 +75,6 @@ class HealthApp:
 
     def order_ids(self):
         return [json.loads(r[3])["data"]["n"] for r in self.where("POST", "/orders")]
-
-    def stop(self):
-        self.srv.shutdown()
-        self.srv.server_close()
 
 
 def set_health(sidecar, app, mode, healthy):

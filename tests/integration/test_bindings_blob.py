@@ -9,15 +9,12 @@ output binding API's errors."""
 import base64
 import hashlib
 import hmac
-import http.server
 import json
 import os
 import shutil
 import signal
-import socketserver
 import subprocess
 import tempfile
-import threading
 import time
 import urllib.parse
 
@@ -28,35 +25,17 @@ DEV_KEY = T.AZURITE_KEY
 Azurite = T.Azurite
 
 
-class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class FakeBlobService:
+class FakeBlobService(T.HttpApp):
     """A tiny Blob service that checks every request's Shared Key signature itself (Python hmac) and lists a
     container in pages of `page` items, whatever maxresults asks, the way a real service may."""
 
     def __init__(self, names, page=3):
-        self.port = T.free_port()
         self.names = names
         self.page = page
         self.requests = []  # (method, path, query dict, signature ok)
         svc = self
 
-        class H(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
-            def _reply(self, status, body=b""):
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Content-Type", "application/xml")
-                self.end_headers()
-                self.wfile.write(body)
-
+        class H(T.QuietHandler):
             def _check(self, body_len):
                 u = urllib.parse.urlsplit(self.path)
                 q = urllib.parse.parse_qs(u.query, keep_blank_values=True)
@@ -76,12 +55,13 @@ class FakeBlobService:
                 n = int(self.headers.get("Content-Length") or 0)
                 self.rfile.read(n)
                 ok, _ = self._check(n)
-                self._reply(201 if ok else 403)
+                self.reply(201 if ok else 403, ctype="application/xml")
 
             def do_GET(self):
                 ok, q = self._check(0)
                 if not ok:
-                    return self._reply(403, b"<Error><Code>AuthenticationFailed</Code><Message>bad</Message></Error>")
+                    return self.reply(403, b"<Error><Code>AuthenticationFailed</Code><Message>bad</Message></Error>",
+                                      ctype="application/xml")
                 start = int(q["marker"][0].split("!")[1]) if "marker" in q else 0
                 chunk = svc.names[start:start + svc.page]
                 nxt = start + len(chunk)
@@ -90,18 +70,13 @@ class FakeBlobService:
                                 f"<BlobType>BlockBlob</BlobType></Properties></Blob>" for n in chunk)
                 xml = (f'<?xml version="1.0" encoding="utf-8"?><EnumerationResults ContainerName="c"><Blobs>{blobs}'
                        f"</Blobs><NextMarker>{marker}</NextMarker></EnumerationResults>")
-                self._reply(200, xml.encode())
+                self.reply(200, xml.encode(), ctype="application/xml")
 
-        self.srv = _Server(("127.0.0.1", self.port), H)
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+        super().__init__(H)
 
     @property
     def endpoint(self):
         return f"http://127.0.0.1:{self.port}"
-
-    def stop(self):
-        self.srv.shutdown()
-        self.srv.server_close()
 
 
 def blob_yaml(name, container, azurite, extra="", key=DEV_KEY, account_keys=("accountName", "accountKey")):

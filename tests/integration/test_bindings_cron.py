@@ -3,9 +3,7 @@ with timeZone and readTimeUTC headers, route and direction metadata, the
 inbound resiliency policy, a slow app (bounded: one in flight, one waiting),
 and a rejected schedule."""
 
-import http.server
 import re
-import socketserver
 import threading
 import time
 
@@ -14,17 +12,11 @@ import ripstop_testlib as T
 READ_TIME_RE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,9})? \+0000 UTC$")
 
 
-class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class CronApp:
+class CronApp(T.HttpApp):
     """Records every request; answers OPTIONS with options_status and POST with post_plan(n) -> status,
     after post_delay seconds."""
 
     def __init__(self, options_status=200, post_plan=None, post_delay=0.0):
-        self.port = T.free_port()
         self.options_status = options_status
         self.post_plan = post_plan or (lambda n: 200)
         self.post_delay = post_delay
@@ -34,22 +26,12 @@ class CronApp:
         self.lock = threading.Lock()
         app = self
 
-        class H(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
-            def _reply(self, status):
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
+        class H(T.QuietHandler):
             def do_OPTIONS(self):
                 with app.lock:
                     app.requests.append(("OPTIONS", self.path, {k.lower(): v for k, v in self.headers.items()}, b"",
                                          time.monotonic()))
-                self._reply(app.options_status)
+                self.reply(app.options_status, ctype=None)
 
             def do_POST(self):
                 n = int(self.headers.get("Content-Length") or 0)
@@ -64,10 +46,9 @@ class CronApp:
                     time.sleep(app.post_delay)  # the app is slow on purpose
                 with app.lock:
                     app.in_flight -= 1
-                self._reply(app.post_plan(count))
+                self.reply(app.post_plan(count), ctype=None)
 
-        self.srv = _Server(("127.0.0.1", self.port), H)
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+        super().__init__(H)
 
     def posts(self):
         with self.lock:
@@ -76,10 +57,6 @@ class CronApp:
     def options(self):
         with self.lock:
             return [r for r in self.requests if r[0] == "OPTIONS"]
-
-    def stop(self):
-        self.srv.shutdown()
-        self.srv.server_close()
 
 
 class CronBindingTest(T.ProcTestCase):

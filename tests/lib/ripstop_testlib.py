@@ -6,14 +6,17 @@ Never sleep to synchronise: use wait_for(condition, timeout)."""
 
 import fcntl
 import http.client
+import http.server
 import json
 import os
 import re
 import shutil
 import signal
 import socket
+import socketserver
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 import urllib.parse
@@ -461,6 +464,44 @@ def require_js_sdk(testcase):
     """Fails testcase unless the Dapr JS SDK is installed in the checkout (scripts/setup.sh runs npm ci)."""
     if not os.path.isdir(os.path.join(SRC, "node_modules", "@dapr", "dapr")):
         testcase.fail("node_modules/@dapr/dapr is missing: run scripts/setup.sh (npm ci)")
+
+
+class _ThreadedServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """Request handler base for an app a test serves: HTTP/1.1 keep-alive, no access log."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def reply(self, status, body=b"", ctype="application/json"):
+        """Answers status with body (ctype None: no Content-Type)."""
+        self.send_response(status)
+        if ctype:
+            self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class HttpApp:
+    """A threaded HTTP server on a free loopback port (self.port) serving handler, a QuietHandler subclass, from
+    a daemon thread; stop() (for ProcTestCase.track) shuts it down. Subclasses build the handler (usually a
+    class closing over self) and then call HttpApp.__init__."""
+
+    def __init__(self, handler):
+        self.port = free_port()
+        self.srv = _ThreadedServer(("127.0.0.1", self.port), handler)
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.srv.shutdown()
+        self.srv.server_close()
 
 
 class ProcTestCase(unittest.TestCase):
