@@ -11,6 +11,7 @@ debs=(
   libevent-dev libcurl4-openssl-dev libhttp-parser-dev libhiredis-dev librdkafka-dev libfyaml-dev
   libjansson-dev libexpat1-dev libssl-dev nettle-dev libsqlite3-dev
   libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler python3-h2
+  nghttp2-client # h2load, the load client of bench_grpc
   redis-server python3 curl procps iproute2 chromium tzdata
 )
 
