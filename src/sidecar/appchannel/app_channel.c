@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/str.h"
 #include "sidecar/metrics/metrics.h"
 #include "sidecar/appchannel/grpc_app.h"
 
@@ -95,21 +96,28 @@ static const char *method_label(const char *m) {
     return "other";
 }
 
-/* daprd's http/client families for a call that got an answer (a call without one has no status to record). */
+/* daprd's http/client families (pkg/diagnostics/http_monitoring.go): count and latency by method and status, the
+ * request body size by method and status, the response body size by app_id only. */
+static const rs_metrics_view_t http_client_view = {
+    {"method", "status"},
+    {{"dapr_http_client_completed_count", "Count of completed requests", RS_METRIC_COUNTER, 3},
+     {"dapr_http_client_roundtrip_latency", "End-to-end latency", RS_METRIC_HISTOGRAM, 3},
+     {"dapr_http_client_sent_bytes", "Total bytes sent in request body (not including headers)", RS_METRIC_SIZES, 3},
+     {"dapr_http_client_received_bytes",
+      "Total bytes received in response bodies (not including headers but including error responses with bodies)",
+      RS_METRIC_SIZES, 0}},
+};
+
+/* A call that got an answer (one without has no status to record). */
 static void count_call(const rs_app_call_t *call, const rs_http_response_t *resp) {
     rs_metrics_t *m = call->ch_->metrics;
     if (!m || resp->result != RS_HTTP_OK || call->probe_) return;
-    char st[16];
-    snprintf(st, sizeof st, "%d", resp->status);
-    const char *labels[] = {"method", call->method_, "status", st, NULL};
-    rs_metrics_count_observe(m, "dapr_http_client_completed_count", "Count of completed requests",
-                             "dapr_http_client_roundtrip_latency", "End-to-end latency", labels,
-                             (double)(rs_now_us() - call->start_us_) / 1000.0);
-    rs_metrics_observe_bytes(m, "dapr_http_client_sent_bytes", "Total bytes sent in request body (not including headers)",
-                             labels, (double)call->sent_);
-    rs_metrics_observe_bytes(m, "dapr_http_client_received_bytes",
-                             "Total bytes received in response bodies (not including headers but including error "
-                             "responses with bodies)", NULL, (double)resp->body.len);
+    char st[21];
+    rs_utoa((unsigned)resp->status, st);
+    const char *values[] = {call->method_, st};
+    const double obs[] = {1, (double)(rs_now_us() - call->start_us_) / 1000.0, (double)call->sent_,
+                          (double)resp->body.len};
+    rs_metrics_record(m, &http_client_view, values, obs);
 }
 
 static void on_http_done(void *arg, rs_http_response_t *resp) {

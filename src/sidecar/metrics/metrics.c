@@ -16,7 +16,11 @@
 #include "sidecar/errors/errors.h"
 
 /* M_SIZES is a histogram of byte counts, with daprd's size buckets (defaultSizeDistribution). */
-typedef enum { M_COUNTER, M_GAUGE, M_HISTOGRAM, M_SIZES } mtype_t;
+typedef rs_metric_type_t mtype_t;
+#define M_COUNTER RS_METRIC_COUNTER
+#define M_GAUGE RS_METRIC_GAUGE
+#define M_HISTOGRAM RS_METRIC_HISTOGRAM
+#define M_SIZES RS_METRIC_SIZES
 
 /* Labels can carry request input (a target app id): cap the series per family so a client cannot grow
  * the registry without bound. Observations for new label sets beyond the cap are dropped. */
@@ -39,7 +43,7 @@ typedef struct {
     uint64_t hash;
     double value; /* counter / gauge; histogram sum */
     uint64_t count;
-    uint64_t *buckets; /* histogram only */
+    uint64_t *buckets; /* histogram only: observations in (bounds[i-1], bounds[i]]; summed up when rendered */
     const double *bounds; /* its bucket bounds, nbounds of them */
     size_t nbounds;
 } series_t;
@@ -53,31 +57,22 @@ typedef struct {
     size_t nslots, nused;
 } family_t;
 
-/* The HTTP observer's label sets repeat (a few routes, methods and statuses) and its method and route strings
- * are static (server.h), so each (method, route, status) seen is remembered by pointer with its two series:
- * a request then costs no label rendering or hashing. Series never move (family_t), so entries stay valid. */
-#define OBSERVED_SLOTS 64
+/* The view cache (rs_metrics_record): each (view, label values) seen, with its series. Label sets repeat (a few
+ * routes, methods, statuses and app ids), so an event finds its series by a hash of the values and one compare.
+ * Two slots per hash; a miss renders the labels and takes a slot. Series never move (family_t), so entries stay
+ * valid. Values longer than the key room in all are recorded, just not remembered. */
+#define VIEW_SLOTS 128 /* a power of two */
+#define VIEW_KEY_MAX 136
 typedef struct {
-    const char *method, *route;
-    int status;
-    series_t *requests, *responses, *latency; /* request_count has no status label, as daprd's */
-} observed_t;
-
-/* The same for gRPC calls, server and client side: each (side, method, status) seen is remembered with its four
- * series. The key is compared by content (the method label may be built per call), hashed once per call. */
-#define GRPC_SLOTS 64
-#define GRPC_METHOD_MAX 128 /* longer method labels are recorded, just not remembered */
-typedef struct {
-    char method[GRPC_METHOD_MAX];
-    const char *status; /* grpc-go's code name: a static string */
-    int client;
-    series_t *count, *latency, *req_bytes, *resp_bytes;
-} grpc_observed_t;
+    const rs_metrics_view_t *view;
+    uint64_t hash;
+    size_t key_len;
+    char key[VIEW_KEY_MAX]; /* the values, each with its NUL, back to back */
+    series_t *series[RS_VIEW_MAX_FAMILIES];
+} view_entry_t;
 
 struct rs_metrics {
-    observed_t observed[OBSERVED_SLOTS];
-    grpc_observed_t grpc_observed[GRPC_SLOTS];
-    series_t *req_bytes, *resp_bytes; /* the server's body sizes: one series each (app_id only) */
+    view_entry_t *views; /* VIEW_SLOTS of them */
     char *app_label; /* app_id="..." */
     family_t *fams;
     size_t nfams, allocfams;
@@ -115,6 +110,7 @@ static void append_escaped(rs_buf_t *b, const char *value) {
 
 rs_metrics_t *rs_metrics_new(const char *app_id) {
     rs_metrics_t *m = rs_xcalloc(1, sizeof *m);
+    m->views = rs_xcalloc(VIEW_SLOTS, sizeof *m->views);
     rs_buf_t b;
     rs_buf_init(&b, 4096);
     rs_buf_puts(&b, "app_id=\"");
@@ -140,6 +136,7 @@ void rs_metrics_free(rs_metrics_t *m) {
     }
     free(m->fams);
     free(m->app_label);
+    free(m->views);
     free(m);
 }
 
@@ -255,7 +252,10 @@ static void observe_series(series_t *s, double v) {
     s->value += v;
     s->count++;
     for (size_t i = 0; i < s->nbounds; i++)
-        if (v <= s->bounds[i]) s->buckets[i]++;
+        if (v <= s->bounds[i]) {
+            s->buckets[i]++;
+            break;
+        }
 }
 
 void rs_metrics_inc(rs_metrics_t *m, const char *name, const char *help, const char *const *labels, double by) {
@@ -330,10 +330,12 @@ char *rs_metrics_render(rs_metrics_t *m, size_t *len) {
                 rs_buf_puts(&b, "\n");
                 continue;
             }
+            uint64_t upto = 0; /* Prometheus' buckets are cumulative */
             for (size_t k = 0; k < s->nbounds; k++) {
+                upto += s->buckets[k];
                 rs_buf_printf(&b, "%s_bucket{%s,le=\"", f->name, s->labels);
                 put_num(&b, s->bounds[k]);
-                rs_buf_printf(&b, "\"} %llu\n", (unsigned long long)s->buckets[k]);
+                rs_buf_printf(&b, "\"} %llu\n", (unsigned long long)upto);
             }
             rs_buf_printf(&b, "%s_bucket{%s,le=\"+Inf\"} %llu\n", f->name, s->labels, (unsigned long long)s->count);
             rs_buf_printf(&b, "%s_sum{%s} ", f->name, s->labels);
@@ -366,127 +368,159 @@ static int on_metrics(rs_http_req_t *r, void *ctx) {
 
 void rs_metrics_serve(rs_metrics_t *m, rs_http_server_t *srv) { rs_http_server_add(srv, on_metrics, m); }
 
-/* The series of a size histogram with no labels but app_id (created on first use). */
-static series_t *bytes_series(rs_metrics_t *m, const char *name, const char *help) {
-    return series_of(family(m, name, help, M_SIZES), M_SIZES, m->app_label, fnv(m->app_label));
+static int view_nlabels(const rs_metrics_view_t *v) {
+    int n = 0;
+    while (n < RS_VIEW_MAX_LABELS && v->labels[n]) n++;
+    return n;
 }
+
+/* A view's value key: the values' lengths and first and last bytes (where routes, methods and ids differ) mixed
+ * into one hash; a collision only costs the slow path. */
+static uint64_t view_hash(const rs_metrics_view_t *v, const char *const *values, size_t *lens, int n) {
+    uint64_t h = (uintptr_t)v * 0x9E3779B97F4A7C15ULL;
+    for (int i = 0; i < n; i++) {
+        size_t l = lens[i] = strlen(values[i]);
+        uint64_t head = 0, tail = 0;
+        if (l >= 8) {
+            memcpy(&head, values[i], 8);
+            memcpy(&tail, values[i] + l - 8, 8);
+        } else
+            for (size_t k = 0; k < l; k++) head = head << 8 | (unsigned char)values[i][k];
+        h = (h ^ l ^ head) * 0x100000001B3ULL;
+        h = (h ^ (h >> 29) ^ tail) * 0x9E3779B97F4A7C15ULL;
+    }
+    return h ^ (h >> 32);
+}
+
+static int view_matches(const view_entry_t *e, const rs_metrics_view_t *v, uint64_t h, const char *const *values,
+                        const size_t *lens, int n) {
+    if (e->view != v || e->hash != h) return 0;
+    size_t off = 0;
+    for (int i = 0; i < n; i++) {
+        if (off + lens[i] + 1 > e->key_len || memcmp(e->key + off, values[i], lens[i] + 1) != 0) return 0;
+        off += lens[i] + 1;
+    }
+    return off == e->key_len;
+}
+
+/* The slow path: each family's series from its rendered label set (rendered once per distinct label mask). */
+static int view_series(rs_metrics_t *m, const rs_metrics_view_t *v, const char *const *values, int n,
+                       series_t **out) {
+    int all = 1;
+    unsigned mask = ~0u;
+    char buf[512];
+    char *l = NULL;
+    int heap = 0;
+    uint64_t h = 0;
+    for (int j = 0; j < RS_VIEW_MAX_FAMILIES && v->fams[j].name; j++) {
+        const rs_metrics_family_t *f = &v->fams[j];
+        if (!l || f->labels != mask) {
+            if (l && heap) free(l);
+            const char *labels[2 * RS_VIEW_MAX_LABELS + 1];
+            int k = 0;
+            for (int i = 0; i < n; i++)
+                if (f->labels & (1u << i)) labels[k++] = v->labels[i], labels[k++] = values[i];
+            labels[k] = NULL;
+            mask = f->labels;
+            l = render_labels(m, labels, buf, sizeof buf, &heap);
+            h = fnv(l);
+        }
+        out[j] = series_of(family(m, f->name, f->help, f->type), f->type, l, h);
+        all &= out[j] != NULL;
+    }
+    if (l && heap) free(l);
+    return all;
+}
+
+void rs_metrics_record(rs_metrics_t *m, const rs_metrics_view_t *v, const char *const *values, const double *obs) {
+    if (!m) return;
+    int n = view_nlabels(v);
+    size_t lens[RS_VIEW_MAX_LABELS];
+    uint64_t h = view_hash(v, values, lens, n);
+    size_t j = h & (VIEW_SLOTS - 1);
+    view_entry_t *e = &m->views[j], *e2 = &m->views[j ^ 1];
+    series_t *fresh[RS_VIEW_MAX_FAMILIES], **s;
+    if (view_matches(e, v, h, values, lens, n)) s = e->series;
+    else if (view_matches(e2, v, h, values, lens, n)) s = e2->series;
+    else {
+        s = fresh;
+        size_t key_len = 0;
+        for (int i = 0; i < n; i++) key_len += lens[i] + 1;
+        /* remembered only when every family had room (a full family drops its observations, as get() does) */
+        if (view_series(m, v, values, n, fresh) && key_len <= VIEW_KEY_MAX) {
+            if (e->view && !e2->view) e = e2;
+            e->view = v;
+            e->hash = h;
+            e->key_len = key_len;
+            size_t off = 0;
+            for (int i = 0; i < n; i++) {
+                memcpy(e->key + off, values[i], lens[i] + 1);
+                off += lens[i] + 1;
+            }
+            memcpy(e->series, fresh, sizeof e->series);
+        }
+    }
+    for (int k = 0; k < RS_VIEW_MAX_FAMILIES && v->fams[k].name; k++) {
+        series_t *x = s[k];
+        if (!x) continue;
+        if (v->fams[k].type == M_COUNTER) x->value += obs[k];
+        else if (v->fams[k].type == M_GAUGE) x->value = obs[k];
+        else observe_series(x, obs[k]);
+    }
+}
+
+/* daprd's HTTP server families: request_count by method and path, response_count and latency add the status, the
+ * body sizes carry app_id only. */
+static const rs_metrics_view_t http_server_view = {
+    {"method", "path", "status"},
+    {{"dapr_http_server_request_count", "Number of HTTP requests started in server.", M_COUNTER, 3},
+     {"dapr_http_server_response_count", "The number of HTTP responses", M_COUNTER, 7},
+     {"dapr_http_server_latency", "HTTP request end to end latency in server.", M_HISTOGRAM, 7},
+     {"dapr_http_server_request_bytes", "HTTP request body size if set as ContentLength (uncompressed) in server.",
+      M_SIZES, 0},
+     {"dapr_http_server_response_bytes", "HTTP response body size (uncompressed) in server.", M_SIZES, 0}},
+};
 
 void rs_metrics_http_observer(void *arg, const char *method, const char *route, int status, int64_t latency_us,
                               size_t req_bytes, size_t resp_bytes) {
-    rs_metrics_t *m = arg;
-    if (!m) return;
-    if (!m->req_bytes) {
-        m->req_bytes = bytes_series(m, "dapr_http_server_request_bytes", "HTTP request body size if set as "
-                                    "ContentLength (uncompressed) in server.");
-        m->resp_bytes = bytes_series(m, "dapr_http_server_response_bytes",
-                                     "HTTP response body size (uncompressed) in server.");
-    }
-    if (m->req_bytes) observe_series(m->req_bytes, (double)req_bytes);
-    if (m->resp_bytes) observe_series(m->resp_bytes, (double)resp_bytes);
-    if (!route) route = "other";
-    double ms = (double)latency_us / 1000.0;
-    uintptr_t key = (uintptr_t)method * 31 + (uintptr_t)route * 17 + (uintptr_t)status;
-    observed_t *o = &m->observed[(key ^ (key >> 7)) % OBSERVED_SLOTS];
-    if (o->method == method && o->route == route && o->status == status) {
-        o->requests->value += 1;
-        o->responses->value += 1;
-        observe_series(o->latency, ms);
-        return;
-    }
     char st[21];
     rs_utoa((unsigned)status, st);
-    /* daprd's label sets: request_count by method and path; response_count and latency add the status.
-     * The two label sets are rendered once each, then the entry above makes the next request free of both. */
-    const char *labels[] = {"method", method, "path", route, "status", st, NULL};
-    family_t *reqs = family(m, "dapr_http_server_request_count", "Number of HTTP requests started in server.", M_COUNTER);
-    family_t *resps = family(m, "dapr_http_server_response_count", "The number of HTTP responses", M_COUNTER);
-    family_t *latency = family(m, "dapr_http_server_latency", "HTTP request end to end latency in server.", M_HISTOGRAM);
-    char buf[512];
-    int heap;
-    char *l = render_labels(m, labels, buf, sizeof buf, &heap);
-    uint64_t h = fnv(l);
-    series_t *c = series_of(resps, M_COUNTER, l, h);
-    series_t *d = series_of(latency, M_HISTOGRAM, l, h);
-    if (heap) free(l);
-    labels[4] = NULL; /* without the status */
-    l = render_labels(m, labels, buf, sizeof buf, &heap);
-    series_t *q = series_of(reqs, M_COUNTER, l, fnv(l));
-    if (heap) free(l);
-    if (q) q->value += 1;
-    if (c) c->value += 1;
-    if (d) observe_series(d, ms);
-    if (q && c && d) *o = (observed_t){method, route, status, q, c, d}; /* not when a family is full */
+    const char *values[] = {method, route ? route : "other", st};
+    const double obs[] = {1, 1, (double)latency_us / 1000.0, (double)req_bytes, (double)resp_bytes};
+    rs_metrics_record(arg, &http_server_view, values, obs);
 }
 
 /* daprd's gRPC views (pkg/diagnostics/grpc_monitoring.go), per side: completed_rpcs and the latency by method and
  * status, the request and response message sizes by method only. */
-static const struct grpc_side {
-    const char *method_key, *status_key;
-    const char *count, *count_help, *latency, *latency_help, *req, *req_help, *resp, *resp_help;
-} grpc_sides[2] = {
-    {"grpc_server_method", "grpc_server_status", "dapr_grpc_io_server_completed_rpcs",
-     "Count of RPCs by method and status.", "dapr_grpc_io_server_server_latency",
-     "Time between first byte of request received to last byte of response sent, or terminal error.",
-     "dapr_grpc_io_server_received_bytes_per_rpc", "Total bytes received across all messages per RPC.",
-     "dapr_grpc_io_server_sent_bytes_per_rpc", "Total bytes sent in across all response messages per RPC."},
-    {"grpc_client_method", "grpc_client_status", "dapr_grpc_io_client_completed_rpcs",
-     "Count of RPCs by method and status.", "dapr_grpc_io_client_roundtrip_latency",
-     "Time between first byte of request sent to last byte of response received, or terminal error.",
-     "dapr_grpc_io_client_sent_bytes_per_rpc", "Total bytes sent across all request messages per RPC.",
-     "dapr_grpc_io_client_received_bytes_per_rpc", "Total bytes received across all response messages per RPC."},
+static const rs_metrics_view_t grpc_views[2] = {
+    {{"grpc_server_method", "grpc_server_status"},
+     {{"dapr_grpc_io_server_completed_rpcs", "Count of RPCs by method and status.", M_COUNTER, 3},
+      {"dapr_grpc_io_server_server_latency",
+       "Time between first byte of request received to last byte of response sent, or terminal error.", M_HISTOGRAM,
+       3},
+      {"dapr_grpc_io_server_received_bytes_per_rpc", "Total bytes received across all messages per RPC.", M_SIZES, 1},
+      {"dapr_grpc_io_server_sent_bytes_per_rpc", "Total bytes sent in across all response messages per RPC.", M_SIZES,
+       1}}},
+    {{"grpc_client_method", "grpc_client_status"},
+     {{"dapr_grpc_io_client_completed_rpcs", "Count of RPCs by method and status.", M_COUNTER, 3},
+      {"dapr_grpc_io_client_roundtrip_latency",
+       "Time between first byte of request sent to last byte of response received, or terminal error.", M_HISTOGRAM,
+       3},
+      {"dapr_grpc_io_client_sent_bytes_per_rpc", "Total bytes sent across all request messages per RPC.", M_SIZES, 1},
+      {"dapr_grpc_io_client_received_bytes_per_rpc", "Total bytes received across all response messages per RPC.",
+       M_SIZES, 1}}},
 };
-
-static void grpc_record(rs_metrics_t *m, int client, const char *method, const char *status, size_t req_bytes,
-                        size_t resp_bytes, double ms) {
-    if (!m) return;
-    /* the slot: the method's length and last bytes (where methods of a service differ) and the status string's
-     * address; a collision or another address for the same text only costs the slow path below */
-    size_t ml = strlen(method);
-    uint64_t tail = 0;
-    memcpy(&tail, method + (ml > 8 ? ml - 8 : 0), ml > 8 ? 8 : ml);
-    uint64_t h = ((tail ^ ml) * 0x9E3779B97F4A7C15ULL) ^ (uintptr_t)status ^ (uint64_t)client;
-    grpc_observed_t *o = &m->grpc_observed[(h ^ (h >> 29)) % GRPC_SLOTS];
-    if (o->status && o->client == client && strcmp(o->method, method) == 0 && strcmp(o->status, status) == 0) {
-        o->count->value += 1;
-        observe_series(o->latency, ms);
-        observe_series(o->req_bytes, (double)req_bytes);
-        observe_series(o->resp_bytes, (double)resp_bytes);
-        return;
-    }
-    const struct grpc_side *sd = &grpc_sides[client];
-    /* each label set rendered once for its two families */
-    const char *labels[] = {sd->method_key, method, sd->status_key, status, NULL};
-    char buf[512];
-    int heap;
-    char *l = render_labels(m, labels, buf, sizeof buf, &heap);
-    uint64_t lh = fnv(l);
-    series_t *c = series_of(family(m, sd->count, sd->count_help, M_COUNTER), M_COUNTER, l, lh);
-    series_t *d = series_of(family(m, sd->latency, sd->latency_help, M_HISTOGRAM), M_HISTOGRAM, l, lh);
-    if (heap) free(l);
-    labels[2] = NULL;
-    l = render_labels(m, labels, buf, sizeof buf, &heap);
-    lh = fnv(l);
-    series_t *q = series_of(family(m, sd->req, sd->req_help, M_SIZES), M_SIZES, l, lh);
-    series_t *r = series_of(family(m, sd->resp, sd->resp_help, M_SIZES), M_SIZES, l, lh);
-    if (heap) free(l);
-    if (c) c->value += 1;
-    if (d) observe_series(d, ms);
-    if (q) observe_series(q, (double)req_bytes);
-    if (r) observe_series(r, (double)resp_bytes);
-    if (c && d && q && r && ml < GRPC_METHOD_MAX) { /* not when a family is full */
-        memcpy(o->method, method, ml + 1);
-        o->status = status;
-        o->client = client;
-        o->count = c, o->latency = d, o->req_bytes = q, o->resp_bytes = r;
-    }
-}
 
 void rs_metrics_grpc_server(rs_metrics_t *m, const char *method, const char *status, size_t received, size_t sent,
                             double ms) {
-    grpc_record(m, 0, method, status, received, sent, ms);
+    const char *values[] = {method, status};
+    const double obs[] = {1, ms, (double)received, (double)sent};
+    rs_metrics_record(m, &grpc_views[0], values, obs);
 }
 
 void rs_metrics_grpc_client(rs_metrics_t *m, const char *method, const char *status, size_t sent, size_t received,
                             double ms) {
-    grpc_record(m, 1, method, status, sent, received, ms);
+    const char *values[] = {method, status};
+    const double obs[] = {1, ms, (double)sent, (double)received};
+    rs_metrics_record(m, &grpc_views[1], values, obs);
 }

@@ -37,6 +37,27 @@ void rs_metrics_observe_bytes(rs_metrics_t *m, const char *name, const char *hel
  *  once): daprd's count + latency pairs. */
 void rs_metrics_count_observe(rs_metrics_t *m, const char *count_name, const char *count_help, const char *hist_name,
                               const char *hist_help, const char *const *labels, double v);
+/* A view: families recorded together from one key of label values, as daprd records an event (a count, a latency
+ * and sizes with the same or fewer labels). Each (view, values) seen is remembered with its series in one cache
+ * per registry, so an event whose label values repeat costs a hash and a compare of the values, no rendering. */
+typedef enum { RS_METRIC_COUNTER, RS_METRIC_GAUGE, RS_METRIC_HISTOGRAM, RS_METRIC_SIZES } rs_metric_type_t;
+#define RS_VIEW_MAX_LABELS 4
+#define RS_VIEW_MAX_FAMILIES 6
+typedef struct {
+    const char *name, *help;
+    rs_metric_type_t type; /* RS_METRIC_HISTOGRAM: ms buckets; RS_METRIC_SIZES: daprd's byte-size buckets */
+    unsigned labels;       /* bit i set: the view's label i is one of this family's (app_id always is) */
+} rs_metrics_family_t;
+typedef struct {
+    const char *labels[RS_VIEW_MAX_LABELS];         /* label names; NULL ends them when fewer */
+    rs_metrics_family_t fams[RS_VIEW_MAX_FAMILIES]; /* a NULL name ends them when fewer */
+} rs_metrics_view_t;
+
+/** Records one event in every family of `view` (which must outlive the registry: a static): values[i] is the value
+ *  of the view's label i (any lifetime, any bytes: escaped as the other functions do), obs[j] what family j gets (a
+ *  counter adds it, a gauge is set to it, a histogram observes it). */
+void rs_metrics_record(rs_metrics_t *m, const rs_metrics_view_t *view, const char *const *values, const double *obs);
+
 /** Returns the current value of a counter or gauge series, or -1 if it does not exist (for tests). */
 double rs_metrics_value(rs_metrics_t *m, const char *name, const char *const *labels);
 
@@ -54,13 +75,13 @@ void rs_metrics_http_observer(void *arg, const char *method, const char *route, 
 /** Records one finished gRPC server call as daprd does: dapr_grpc_io_server_completed_rpcs and
  *  dapr_grpc_io_server_server_latency (ms) by grpc_server_method and grpc_server_status (grpc-go's code name, e.g.
  *  "InvalidArgument"), dapr_grpc_io_server_received_bytes_per_rpc and _sent_bytes_per_rpc (message bytes, daprd's
- *  size buckets) by grpc_server_method. status must be a static string (the label sets seen are remembered). */
+ *  size buckets) by grpc_server_method. */
 void rs_metrics_grpc_server(rs_metrics_t *m, const char *method, const char *status, size_t received, size_t sent,
                             double ms);
 /** Records one finished gRPC client call (the app channel's, --app-protocol grpc) as daprd does:
  *  dapr_grpc_io_client_completed_rpcs and dapr_grpc_io_client_roundtrip_latency (ms) by grpc_client_method and
  *  grpc_client_status, dapr_grpc_io_client_sent_bytes_per_rpc and _received_bytes_per_rpc (message bytes) by
- *  grpc_client_method. status must be a static string (grpc-go's code name). */
+ *  grpc_client_method. */
 void rs_metrics_grpc_client(rs_metrics_t *m, const char *method, const char *status, size_t sent, size_t received,
                             double ms);
 

@@ -252,25 +252,40 @@ static void op_free(invoke_op_t *op) {
 /* rs_op_cancel has cancelled op.run (which aborts the attempt's call); only the freeing is left. */
 static void free_op(rs_op_t *o) { op_free((invoke_op_t *)o); }
 
-/* daprd's families and labels (pkg/diagnostics): the caller's sidecar counts the response received from the
- * target (src_app_id = where the response came from), the callee's the response sent (dst_app_id = the caller). */
+/* daprd's families and labels (pkg/diagnostics): the caller's sidecar counts the requests it sends and the responses
+ * received from the target (src_app_id = where the response came from), the callee's the requests received and the
+ * responses sent (dst_app_id = the caller). */
+static const rs_metrics_view_t req_sent_view = {
+    {"dst_app_id", "method"},
+    {{"dapr_runtime_service_invocation_req_sent_total", "The number of requests sent via service invocation.",
+      RS_METRIC_COUNTER, 3}},
+};
+static const rs_metrics_view_t req_recv_view = {
+    {"src_app_id", "method"},
+    {{"dapr_runtime_service_invocation_req_recv_total", "The number of requests received via service invocation.",
+      RS_METRIC_COUNTER, 3}},
+};
+static const rs_metrics_view_t res_sent_view = {
+    {"dst_app_id", "method", "status"},
+    {{"dapr_runtime_service_invocation_res_sent_total", "The number of responses sent via service invocation.",
+      RS_METRIC_COUNTER, 7}},
+};
+static const rs_metrics_view_t res_recv_view = {
+    {"src_app_id", "method", "status"},
+    {{"dapr_runtime_service_invocation_res_recv_total", "The number of responses received via service invocation.",
+      RS_METRIC_COUNTER, 7},
+     {"dapr_runtime_service_invocation_res_recv_latency_ms", "The latency of service invocation response.",
+      RS_METRIC_HISTOGRAM, 7}},
+};
+
 static void count_result(invoke_op_t *op, int status) {
     rs_metrics_t *m = op->sc->metrics;
     if (!m) return;
     char st[21];
     rs_utoa((unsigned)status, st);
-    if (op->hop) {
-        const char *labels[] = {"dst_app_id", op->caller, "method", op->method, "status", st, NULL};
-        rs_metrics_inc(m, "dapr_runtime_service_invocation_res_sent_total",
-                       "The number of responses sent via service invocation.", labels, 1);
-        return;
-    }
-    const char *labels[] = {"src_app_id", op->app_id, "method", op->method, "status", st, NULL};
-    rs_metrics_count_observe(m, "dapr_runtime_service_invocation_res_recv_total",
-                             "The number of responses received via service invocation.",
-                             "dapr_runtime_service_invocation_res_recv_latency_ms",
-                             "The latency of service invocation response.", labels,
-                             (double)(rs_now_us() - op->start_us) / 1000.0);
+    const char *values[] = {op->hop ? op->caller : op->app_id, op->method, st};
+    const double obs[] = {1, (double)(rs_now_us() - op->start_us) / 1000.0};
+    rs_metrics_record(m, op->hop ? &res_sent_view : &res_recv_view, values, obs);
 }
 
 /* The attempt's answer, from our app or from the peer sidecar (which passes its app's answer through). */
@@ -507,14 +522,9 @@ rs_op_t *rs_ops_invoke(rs_sidecar_t *sc, const rs_invoke_request_t *req, rs_invo
     if (inv->ops) inv->ops->prev = op;
     inv->ops = op;
     if (sc->metrics) { /* counted before the send, which wakes the peer (see run_done) */
-        const char *labels[] = {hop ? "src_app_id" : "dst_app_id", hop ? op->caller : op->app_id, "method", op->method,
-                                NULL};
-        if (hop)
-            rs_metrics_inc(sc->metrics, "dapr_runtime_service_invocation_req_recv_total",
-                           "The number of requests received via service invocation.", labels, 1);
-        else
-            rs_metrics_inc(sc->metrics, "dapr_runtime_service_invocation_req_sent_total",
-                           "The number of requests sent via service invocation.", labels, 1);
+        const char *values[] = {hop ? op->caller : op->app_id, op->method};
+        const double one = 1;
+        rs_metrics_record(sc->metrics, hop ? &req_recv_view : &req_sent_view, values, &one);
     }
     /* The caller's sidecar applies the target app's policy; the callee side of a hop delivers once. */
     rs_policy_t *policy = hop ? NULL : rs_resiliency_app_policy(sc->resiliency, op->app_id, op->method);

@@ -86,6 +86,52 @@ TEST(grpc_server_families) {
     rs_metrics_free(m);
 }
 
+/* A view records its families from one set of values; the cache that remembers each (view, values) must give the
+ * same figures as rendering every time: distinct values (also ones that collide in the cache's short hash, and ones
+ * too long to remember) keep their own series, and escaping still applies. */
+static const rs_metrics_view_t test_view = {
+    {"method", "status"},
+    {{"v_count", "Count.", RS_METRIC_COUNTER, 3},
+     {"v_latency", "Latency.", RS_METRIC_HISTOGRAM, 3},
+     {"v_sizes", "Sizes.", RS_METRIC_SIZES, 1},
+     {"v_gauge", "Gauge.", RS_METRIC_GAUGE, 0}},
+};
+
+TEST(views_remember_series_by_value) {
+    rs_metrics_t *m = rs_metrics_new("a");
+    char long_method[300];
+    memset(long_method, 'x', sizeof long_method - 1);
+    long_method[sizeof long_method - 1] = '\0';
+    /* same length, same first and last 8 bytes: only the middle differs */
+    const char *methods[] = {"GET", "POST", "abcdefgh1ijklmnop", "abcdefgh2ijklmnop", long_method, "q\"uote"};
+    for (int round = 0; round < 3; round++)
+        for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+            char st[8], buf[8];
+            snprintf(st, sizeof st, "%d", i == 3 ? 200 : 200 + (int)i % 2); /* 2 and 3: same status */
+            memcpy(buf, st, sizeof st); /* a fresh buffer each call: matched by content, not address */
+            const char *values[] = {methods[i], buf};
+            const double obs[] = {1, 2.0, 3000, (double)round};
+            rs_metrics_record(m, &test_view, values, obs);
+        }
+    const char *l1[] = {"method", "abcdefgh1ijklmnop", "status", "200", NULL};
+    const char *l2[] = {"method", "abcdefgh2ijklmnop", "status", "200", NULL};
+    const char *l3[] = {"method", long_method, "status", "200", NULL};
+    const char *l4[] = {"method", "POST", "status", "201", NULL};
+    ASSERT_EQ(rs_metrics_value(m, "v_count", l1), 3);
+    ASSERT_EQ(rs_metrics_value(m, "v_count", l2), 3);
+    ASSERT_EQ(rs_metrics_value(m, "v_count", l3), 3);
+    ASSERT_EQ(rs_metrics_value(m, "v_count", l4), 3);
+    ASSERT_EQ(rs_metrics_value(m, "v_gauge", NULL), 2);
+    char *text = rs_metrics_render(m, NULL);
+    ASSERT_TRUE(strstr(text, "v_count{app_id=\"a\",method=\"q\\\"uote\",status=\"201\"} 3\n") != NULL);
+    ASSERT_TRUE(strstr(text, "v_latency_count{app_id=\"a\",method=\"GET\",status=\"200\"} 3\n") != NULL);
+    ASSERT_TRUE(strstr(text, "v_sizes_bucket{app_id=\"a\",method=\"POST\",le=\"4096\"} 3\n") != NULL);
+    ASSERT_TRUE(strstr(text, "v_sizes_bucket{app_id=\"a\",method=\"POST\",le=\"2048\"} 0\n") != NULL);
+    free(text);
+    rs_metrics_free(m);
+    rs_metrics_record(NULL, &test_view, NULL, NULL); /* NULL registry is a no-op */
+}
+
 TEST(series_per_family_are_capped) {
     rs_metrics_t *m = rs_metrics_new("a");
     char id[32];
@@ -107,5 +153,6 @@ int main(void) {
     RUN(labels_are_always_utf8);
     RUN(series_per_family_are_capped);
     RUN(grpc_server_families);
+    RUN(views_remember_series_by_value);
     return TEST_SUMMARY();
 }
