@@ -85,26 +85,29 @@ class DemoQuickTest(rt.ProcTestCase):
             services = set(c["waterfall"]["services"])
             self.assertTrue({"frontend-dapr", "customer-order-service", "customer-audit-service"} <= services,
                             (c["label"], services))
-        # the crash window's pick is about the killed loyalty replica (the kill waits for a cron pass to be under
-        # way): the order it was counting, finished after the kill by another replica or its restart
+        # the crash window's pick is about the killed loyalty replica: the kill waits (whenHolding) until replica #2
+        # holds an order blob's lock with the order not counted yet, so there is always an order it was working
+        # on, finished after the kill by another replica or its restart
+        self.assertRegex(texts, r"crash: customer-loyalty-job#2 holds lock \S+, no key customer-loyalty-job\|\|"
+                                r"processed:\S+ \(after \d+\.\d+ s\)")
+        self.assertNotIn("killing it anyway", texts)
         killed = [c for c in traces["chosen"] if c.get("killed")]
         self.assertEqual([c["label"] for c in killed], ["crash: customer-loyalty-job#2 replica killed"])
         k = killed[0]
-        if k.get("none"):
-            self.assertIn("interrupted nothing", k["why"])
-        else:
-            rows = k["waterfall"]["rows"]
-            mark = k["waterfall"]["marks"][0]["at_ms"]
-            loyalty = [r for r in rows if r["service"] == "customer-loyalty-job"]
-            before = [r for r in loyalty if r.get("killed")]
-            after = [r for r in loyalty if r["start_ms"] > mark]
-            # the killed replica's rows all started before the kill; the order was taken up again after it
-            self.assertTrue(before and all(r["instance"] == 2 and r["start_ms"] <= mark for r in before), rows)
-            self.assertTrue(after and not any(r.get("killed") for r in after), (mark, rows))
-            # a row before the kill that is not the killed replica's is the other replica's (e.g. its TryLock on
-            # the order #2 held), never #2's own unmarked
-            others = [r for r in loyalty if not r.get("killed") and r["start_ms"] <= mark]
-            self.assertTrue(all(r["instance"] != 2 for r in others), (mark, rows))
+        self.assertFalse(k.get("none"), k)
+        self.assertIn("was working on this order when it was killed", k["why"])
+        rows = k["waterfall"]["rows"]
+        mark = k["waterfall"]["marks"][0]["at_ms"]
+        loyalty = [r for r in rows if r["service"] == "customer-loyalty-job"]
+        before = [r for r in loyalty if r.get("killed")]
+        after = [r for r in loyalty if r["start_ms"] > mark]
+        # the killed replica's rows all started before the kill; the order was taken up again after it
+        self.assertTrue(before and all(r["instance"] == 2 and r["start_ms"] <= mark for r in before), rows)
+        self.assertTrue(after and not any(r.get("killed") for r in after), (mark, rows))
+        # a row before the kill that is not the killed replica's is the other replica's (e.g. its TryLock on
+        # the order #2 held), never #2's own unmarked
+        others = [r for r in loyalty if not r.get("killed") and r["start_ms"] <= mark]
+        self.assertTrue(all(r["instance"] != 2 for r in others), (mark, rows))
         # everything it started is stopped: the dashboard and chaos API ports are closed again
         for m in re.finditer(r"(dashboard|chaos API): http://127\.0\.0\.1:(\d+)/", log):
             self.assertFalse(rt.port_open(int(m.group(2))), m.group(0))

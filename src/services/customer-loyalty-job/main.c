@@ -469,10 +469,11 @@ int main(void) {
     if (jb.crash_after > 0) jb.workers = 1; /* one worker: exactly one counted order is left undeleted */
     jb.name_meta = rs_svc_env("NAME_METADATA", "blobName");
     const char *route = rs_svc_env("CRON_ROUTE", jb.lock_mode ? "/checkorders" : "/checkorders-nolock");
-    /* The original used the app id as lock owner, so one replica could release the other's lock. */
+    /* The original used the app id as lock owner, so one replica could release the other's lock. The pid lets
+     * `ripstop demo` tell whose lock it is (its whenHolding kill, src/tools/ripstop/lock_watch.h). */
     char hex[13];
     rs_svc_random_hex(hex, 6);
-    snprintf(jb.owner, sizeof jb.owner, "%s-%s", app_id, hex);
+    snprintf(jb.owner, sizeof jb.owner, "%s-%d-%s", app_id, (int)getpid(), hex);
     pthread_mutex_init(&jb.pass_mu, NULL);
     jb.client = dapr_client_new(NULL);
 

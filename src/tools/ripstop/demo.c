@@ -34,6 +34,7 @@
 #include "tools/ripstop/dashboard.h"
 #include "tools/ripstop/demo_observe.h"
 #include "tools/ripstop/load.h"
+#include "tools/ripstop/lock_watch.h"
 #include "tools/ripstop/procs.h"
 #include "tools/ripstop/report.h"
 #include "tools/ripstop/runner.h"
@@ -53,6 +54,7 @@ int rs_cmd_demo(int argc, char **argv);
 #define MAX_BREAKER_POINTS 4096
 #define RS_MAX_SIDECARS 32
 #define RES_PERIOD_MS 2000
+#define HOLD_POLL_MS 5
 
 enum stage { ST_STARTING, ST_WARMUP, ST_LOAD, ST_DRAIN, ST_VERIFY, ST_DONE };
 
@@ -60,6 +62,10 @@ struct action_state {
     int started, stopped;
     int64_t started_ms, ended_ms; /* actual, relative to t0; ended -1 while open */
     int64_t due_wall_ms;          /* a kill with alignEvery: the wall-clock instant it waits for (0 = not yet known) */
+    int hold_pending;             /* a kill with whenHolding: its held target is not killed yet */
+    int64_t hold_since_ms;        /* ... when that wait began */
+    int64_t hold_next_ms;         /* ... the next look at the lock store (rs_now_ms clock) */
+    int hold_said_err;            /* ... the lock store could not be read: said once */
 };
 
 struct demo {
@@ -123,6 +129,8 @@ struct demo {
     json_t *published, *verdict, *expected;
     int64_t linger_ms, done_ms;
     int redis_aof;              /* the runner started Redis (append-only persistence) */
+    rs_lock_watch_t *locks;     /* the lock store, for kills with whenHolding */
+    struct event *hold_timer;   /* turns the loop every HOLD_POLL_MS while such a kill waits */
     int exit_code;
 };
 
@@ -620,6 +628,44 @@ static void targets_apply(struct demo *d, const rs_action_t *a, int on) {
     }
 }
 
+/* One target of a kill action: the signal, the event, and the kill's record for the traces (trace_view.h). */
+static void kill_target(struct demo *d, const rs_action_t *a, const rs_kill_target_t *t) {
+    pid_t pid = rs_runner_kill(d->runner, t->app, t->instance, t->sidecar ? RS_PROC_SIDECAR : RS_PROC_APP, a->signal);
+    event_text(d, "%s: signal %d to %s#%d %s (pid %d)%s", a->name, a->signal, t->app, t->instance,
+               t->sidecar ? "sidecar" : "app", (int)pid, pid < 0 ? ": not running" : "");
+    rs_runner_instance_t in;
+    if (pid > 0 && rs_runner_find(d->runner, t->app, t->instance, &in) == 0)
+        json_array_append_new(d->kills, json_pack("{s:s, s:s, s:i, s:i, s:b, s:i, s:i, s:I}", "action", a->name, "app",
+                                                  t->app, "instance", t->instance, "replicas", in.replicas, "sidecar",
+                                                  t->sidecar, "signal", a->signal, "port", in.http_port, "t_ms",
+                                                  (json_int_t)rel_now(d)));
+}
+
+/* 1 when t is the target a kill's whenHolding waits for (its app process). */
+static int is_held_target(const rs_action_t *a, const rs_kill_target_t *t) {
+    return a->hold_within_ms > 0 && !t->sidecar && !t->infra && t->instance == a->hold_instance &&
+           !strcmp(t->app, a->hold_app);
+}
+
+static void on_hold_timer(evutil_socket_t fd, short what, void *arg) {
+    (void)fd, (void)what, (void)arg; /* only wakes the loop: step_load looks at the lock store */
+}
+
+/* A kill with whenHolding: its other targets are killed when it is due; this one once it holds a matching lock
+ * (hold_due). */
+static void hold_begin(struct demo *d, int i) {
+    const rs_action_t *a = &d->scn.actions[i];
+    struct action_state *s = &d->acts[i];
+    s->hold_pending = 1;
+    s->hold_since_ms = rel_now(d);
+    s->hold_next_ms = rs_now_ms();
+    event_text(d, "%s: waiting up to %.1f s for %s#%d to hold a lock matching %s", a->name,
+               (double)a->hold_within_ms / 1000.0, a->hold_app, a->hold_instance, a->hold_lock);
+    if (!d->hold_timer) d->hold_timer = event_new(d->base, -1, EV_PERSIST, on_hold_timer, d);
+    struct timeval tv = {0, HOLD_POLL_MS * 1000};
+    event_add(d->hold_timer, &tv);
+}
+
 static void action_start(struct demo *d, int i) {
     const rs_action_t *a = &d->scn.actions[i];
     char url[512];
@@ -641,17 +687,11 @@ static void action_start(struct demo *d, int i) {
         break;
     case RS_ACT_KILL:
         for (int k = 0; k < a->nkills; k++) {
-            const rs_kill_target_t *t = &a->kills[k];
-            pid_t pid = rs_runner_kill(d->runner, t->app, t->instance, t->sidecar ? RS_PROC_SIDECAR : RS_PROC_APP,
-                                       a->signal);
-            event_text(d, "%s: signal %d to %s#%d %s (pid %d)%s", a->name, a->signal, t->app, t->instance,
-                       t->sidecar ? "sidecar" : "app", (int)pid, pid < 0 ? ": not running" : "");
-            rs_runner_instance_t in;
-            if (pid > 0 && rs_runner_find(d->runner, t->app, t->instance, &in) == 0) /* for the traces (trace_view.h) */
-                json_array_append_new(d->kills, json_pack("{s:s, s:s, s:i, s:i, s:b, s:i, s:i, s:I}", "action", a->name,
-                                                          "app", t->app, "instance", t->instance, "replicas",
-                                                          in.replicas, "sidecar", t->sidecar, "signal", a->signal,
-                                                          "port", in.http_port, "t_ms", (json_int_t)rel_now(d)));
+            if (is_held_target(a, &a->kills[k])) {
+                hold_begin(d, i);
+                continue;
+            }
+            kill_target(d, a, &a->kills[k]);
         }
         break;
     case RS_ACT_HTTP:
@@ -742,7 +782,7 @@ static void on_runner_event(const rs_runner_event_t *ev, void *arg) {
                 const rs_action_t *a = &d->scn.actions[i];
                 struct action_state *s = &d->acts[i];
                 if (a->type != RS_ACT_KILL || !s->started || s->ended_ms > 0) continue;
-                int all = 1;
+                int all = !s->hold_pending; /* its held target is still to be killed */
                 for (int k = 0; k < a->nkills; k++) {
                     rs_runner_instance_t in;
                     if (rs_runner_find(d->runner, a->kills[k].app, a->kills[k].instance, &in) != 0 || !in.ready ||
@@ -838,6 +878,75 @@ static int align_due(const rs_action_t *a, struct action_state *s) {
     return now >= s->due_wall_ms;
 }
 
+/* The held target of kill i, once it holds a matching lock: the lock store is read every HOLD_POLL_MS; when it
+ * shows such a lock, the process is stopped (SIGSTOP) and the store read again, and only a lock still held then
+ * counts: a stopped process cannot send the call that would let it go, so the kill lands while it holds it. After
+ * `within`, the kill goes ahead anyway and says so. 1 = kill now (*frozen: the pid stopped, else 0). */
+static int hold_due(struct demo *d, int i, pid_t *frozen) {
+    const rs_action_t *a = &d->scn.actions[i];
+    struct action_state *s = &d->acts[i];
+    int64_t now = rs_now_ms(), waited = rel_now(d) - s->hold_since_ms;
+    *frozen = 0;
+    if (waited >= a->hold_within_ms) {
+        event_text(d, "%s: %s#%d held no lock matching %s within %.1f s: killing it anyway", a->name, a->hold_app,
+                   a->hold_instance, a->hold_lock, (double)a->hold_within_ms / 1000.0);
+        return 1;
+    }
+    if (now < s->hold_next_ms) return 0;
+    s->hold_next_ms = now + HOLD_POLL_MS;
+    rs_runner_instance_t in;
+    if (rs_runner_find(d->runner, a->hold_app, a->hold_instance, &in) != 0 || in.app_pid <= 0) return 0;
+    if (!d->locks)
+        d->locks = rs_lock_watch_new(rs_runner_infra_env(d->runner, "RIPSTOP_REDIS_HOST"),
+                                     rs_runner_infra_env(d->runner, "RIPSTOP_REDIS_PASSWORD"));
+    char res[128], err[512];
+    int h = rs_lock_watch_held(d->locks, a->hold_app, a->hold_lock, in.app_pid, a->hold_unless, res, sizeof res, err,
+                               sizeof err);
+    if (h == 1 && rs_runner_kill(d->runner, a->hold_app, a->hold_instance, RS_PROC_APP, SIGSTOP) == in.app_pid) {
+        h = rs_lock_watch_held(d->locks, a->hold_app, a->hold_lock, in.app_pid, a->hold_unless, res, sizeof res, err,
+                               sizeof err);
+        if (h == 1) {
+            *frozen = in.app_pid;
+            char unless[256] = "";
+            if (a->hold_unless[0]) {
+                char key[192];
+                rs_lock_unless_key(a->hold_unless, res, key, sizeof key);
+                snprintf(unless, sizeof unless, ", no key %s", key);
+            }
+            event_text(d, "%s: %s#%d holds lock %s%s (after %.2f s); stopped while the lock store was read again, "
+                       "so the kill lands before it gets further", a->name, a->hold_app, a->hold_instance, res, unless,
+                       (double)waited / 1000.0);
+            return 1;
+        }
+        rs_runner_kill(d->runner, a->hold_app, a->hold_instance, RS_PROC_APP, SIGCONT);
+    }
+    if (h < 0 && !s->hold_said_err) {
+        s->hold_said_err = 1;
+        event_text(d, "%s: cannot read the lock store (%s); still trying until the wait ends", a->name, err);
+    }
+    return 0;
+}
+
+/* Kills whose held target is due now; the timer stops when none waits any more. */
+static void step_holds(struct demo *d) {
+    int waiting = 0;
+    for (int i = 0; i < d->scn.nactions; i++) {
+        const rs_action_t *a = &d->scn.actions[i];
+        struct action_state *s = &d->acts[i];
+        if (!s->hold_pending) continue;
+        pid_t frozen = 0;
+        if (!hold_due(d, i, &frozen)) {
+            waiting = 1;
+            continue;
+        }
+        s->hold_pending = 0;
+        for (int k = 0; k < a->nkills; k++)
+            if (is_held_target(a, &a->kills[k])) kill_target(d, a, &a->kills[k]);
+        if (frozen && a->signal != SIGKILL) kill(frozen, SIGCONT); /* a stopped process acts on no other signal */
+    }
+    if (!waiting && d->hold_timer) event_del(d->hold_timer);
+}
+
 static void step_load(struct demo *d) {
     int64_t rel = rel_now(d);
     for (int i = 0; i < d->scn.nactions; i++) {
@@ -855,6 +964,7 @@ static void step_load(struct demo *d) {
             action_stop(d, i);
         }
     }
+    step_holds(d);
     /* The phase: the most recent open window, else load/recovery. */
     const char *kind = "load", *name = NULL;
     int any_started = 0;
@@ -873,7 +983,8 @@ static void step_load(struct demo *d) {
     int64_t end = rs_scenario_end_ms(&d->scn);
     int actions_done = 1;
     for (int i = 0; i < d->scn.nactions; i++)
-        if (!d->acts[i].started || (d->scn.actions[i].stop_ms >= 0 && !d->acts[i].stopped)) actions_done = 0;
+        if (!d->acts[i].started || (d->scn.actions[i].stop_ms >= 0 && !d->acts[i].stopped) || d->acts[i].hold_pending)
+            actions_done = 0;
     int give_up = rel > end + d->scn.timeout_ms + 15000; /* answers that never come count as failures */
     if ((rel >= end && actions_done && rs_load_finished(d->load)) || give_up) {
         rs_load_stop_sending(d->load);
@@ -1089,6 +1200,12 @@ static int print_plan(struct demo *d, const char *path) {
             else if (a->type == RS_ACT_NETWORK) printf(" %s#%d->%s", t->app, t->instance, t->link);
             else printf(" %s#%d%s", t->app, t->instance, t->sidecar ? "(sidecar)" : "");
         }
+        if (a->type == RS_ACT_KILL && a->align_every_ms > 0)
+            printf("; at %lld ms past a multiple of %lld ms", (long long)a->align_offset_ms, (long long)a->align_every_ms);
+        if (a->type == RS_ACT_KILL && a->hold_within_ms > 0)
+            printf("; once %s#%d holds a lock matching %s%s%s (at most %.1f s)", a->hold_app, a->hold_instance,
+                   a->hold_lock, a->hold_unless[0] ? " without a key " : "", a->hold_unless,
+                   (double)a->hold_within_ms / 1000);
         printf("\n");
     }
     for (char **e = s->env; e && *e; e++) printf("env %s\n", *e);
@@ -1377,6 +1494,8 @@ static void close_services(struct demo *d) {
     rs_traces_free(d->traces);
     rs_chaos_thread_stop(d->chaos);
     rs_http_client_free(d->http);
+    if (d->hold_timer) event_free(d->hold_timer);
+    rs_lock_watch_free(d->locks);
     event_base_free(d->base);
     json_decref(d->phases);
     json_decref(d->events);

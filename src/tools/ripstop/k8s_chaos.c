@@ -10,6 +10,7 @@
  *   kafka-down     NetworkChaos partition, same pods
  *   kill           PodChaos container-kill of the target's container (the app, or daprd for a sidecar)
  *                  in one pod of its Deployment; kubelet restarts it, as the local runner restarts a process
+ *                  (alignEvery / whenHolding: not rendered, a note on stderr says so)
  *   http           no Chaos Mesh equivalent: an error */
 #include <ctype.h>
 #include <getopt.h>
@@ -72,6 +73,11 @@ static int render(FILE *f, const rs_scenario_t *s, const struct where *w, const 
                     s->actions[i].name);
             return -1;
         }
+    /* Waits that need the demo's view of the processes and the wall clock: said, not dropped silently. */
+    for (int i = 0; i < s->nactions; i++)
+        if (s->actions[i].type == RS_ACT_KILL && (s->actions[i].align_every_ms > 0 || s->actions[i].hold_within_ms > 0))
+            fprintf(stderr, "ripstop k8s-chaos: %s: action '%s': alignEvery/whenHolding have no Chaos Mesh "
+                            "equivalent; the kill comes at its start\n", path, s->actions[i].name);
     char wf[80];
     tname(wf, sizeof wf, s->name, NULL);
     int64_t end = rs_scenario_end_ms(s);

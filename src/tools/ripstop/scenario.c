@@ -136,9 +136,10 @@ static const char *const action_keys[] = {"name",   "type",     "kind",    "star
                                           "latency", "jitter",  "signal",  "targets", "onStart", "onStop",
                                           "infra",  "fault",    "stream",  "toxicity", "timeout", "rate",
                                           "sliceSize", "sliceVariation", "sliceDelay", "alignEvery", "alignOffset",
-                                          NULL};
+                                          "whenHolding", NULL};
 static const char *const kill_keys[] = {"app", "instance", "process", "infra", NULL};
 static const char *const link_keys[] = {"app", "instance", "link", NULL};
+static const char *const hold_keys[] = {"app", "instance", "lock", "unlessKey", "within", NULL};
 /* The verdict's thresholds, renamed to its keys; then the names of things the verdict reads. */
 static const char *const criteria_keys[][2] = {{"chaosWindow", "chaos_window"},
                                                {"minDaprChaosSuccess", "min_dapr_chaos_success"},
@@ -280,6 +281,36 @@ static int parse_targets(struct ctx *c, json_t *a, int idx, const char *where, r
     return 0;
 }
 
+/* A kill's whenHolding {app, instance, lock, unlessKey, within}: the kill waits for that target's app to hold a
+ * lock whose resource id matches `lock` (a glob) and for which the Redis key unlessKey names does not exist, at
+ * most `within`. */
+static int parse_holding(struct ctx *c, json_t *a, int idx, const char *where, rs_action_t *out) {
+    json_t *h = json_object_get(a, "whenHolding");
+    if (!h || json_is_null(h)) return 0;
+    char hw[96];
+    snprintf(hw, sizeof hw, "%s.whenHolding", where);
+    at(c, "/actions/%d/whenHolding", idx);
+    if (!json_is_object(h)) return fail(c, "%s: a mapping {app, instance, lock, unlessKey, within}", hw);
+    long long inst;
+    if (check_keys(c, h, hw, hold_keys) || get_str(c, h, "app", hw, NULL, out->hold_app, sizeof out->hold_app) ||
+        get_int(c, h, "instance", hw, 1, 1, 64, &inst) ||
+        get_str(c, h, "lock", hw, NULL, out->hold_lock, sizeof out->hold_lock) ||
+        get_str(c, h, "unlessKey", hw, "", out->hold_unless, sizeof out->hold_unless) ||
+        get_ms(c, h, "within", hw, 10000, &out->hold_within_ms))
+        return -1;
+    out->hold_instance = (int)inst;
+    if (!out->hold_lock[0] || strstr(out->hold_lock, "||") || strpbrk(out->hold_lock, " \t\r\n"))
+        return fail(c, "%s.lock: a lock resource id or glob (no '||', no spaces)", hw);
+    if (strpbrk(out->hold_unless, " \t\r\n")) return fail(c, "%s.unlessKey: a Redis key (no spaces)", hw);
+    if (out->hold_within_ms <= 0 || out->hold_within_ms > 600000)
+        return fail(c, "%s.within: more than 0 and at most 10m", hw);
+    for (int i = 0; i < out->nkills; i++)
+        if (!out->kills[i].sidecar && !out->kills[i].infra && out->kills[i].instance == out->hold_instance &&
+            !strcmp(out->kills[i].app, out->hold_app))
+            return 0;
+    return fail(c, "%s: %s#%d's app is not one of the action's targets", hw, out->hold_app, out->hold_instance);
+}
+
 /* The fields of a network action: the fault and its attributes. */
 static int parse_network(struct ctx *c, json_t *a, int idx, const char *where, rs_action_t *out) {
     char fault[16], stream[16];
@@ -362,6 +393,7 @@ static int parse_action(struct ctx *c, json_t *a, int idx, rs_action_t *out) {
         if (out->align_offset_ms && out->align_offset_ms >= out->align_every_ms)
             return fail(c, "%s.alignOffset: wants alignEvery, and less than it", where);
         if (parse_targets(c, a, idx, where, out)) return -1;
+        if (parse_holding(c, a, idx, where, out)) return -1;
         break;
     case RS_ACT_PAUSE:
     case RS_ACT_NETWORK:
@@ -393,6 +425,7 @@ static int parse_action(struct ctx *c, json_t *a, int idx, rs_action_t *out) {
         {"jitter", 1u << RS_ACT_KAFKA_LATENCY | 1u << RS_ACT_NETWORK},
         {"brokers", 1u << RS_ACT_KAFKA_LATENCY | 1u << RS_ACT_KAFKA_DOWN},
         {"signal", 1u << RS_ACT_KILL}, {"alignEvery", 1u << RS_ACT_KILL}, {"alignOffset", 1u << RS_ACT_KILL},
+        {"whenHolding", 1u << RS_ACT_KILL},
         {"targets", 1u << RS_ACT_KILL | 1u << RS_ACT_PAUSE | 1u << RS_ACT_NETWORK},
         {"onStart", 1u << RS_ACT_HTTP}, {"onStop", 1u << RS_ACT_HTTP}, {"infra", 1u << RS_ACT_RESTART},
         {"fault", 1u << RS_ACT_NETWORK}, {"stream", 1u << RS_ACT_NETWORK}, {"toxicity", 1u << RS_ACT_NETWORK},

@@ -6,7 +6,9 @@
  * Action types:
  *   kafka-latency  {latency, jitter, brokers}  kafka-mock adds latency ± jitter to every broker response
  *   kafka-down     {brokers}                   brokers refuse connections from start to stop
- *   kill           {targets:[{app, instance, process}], signal}  signals processes (the runner restarts them)
+ *   kill           {targets:[{app, instance, process}], signal, alignEvery, alignOffset, whenHolding}  signals
+ *                  processes (the runner restarts them); whenHolding {app, instance, lock, unlessKey, within}:
+ *                  first waits until that target's app holds a matching lock (lock_watch.h), at most `within`
  *   http           {onStart:{method,url,body}, onStop:{...}}       any HTTP call, e.g. a `ripstop chaos` toxic;
  *                  ${RIPSTOP_CHAOS_API} and ${RIPSTOP_KAFKA_CONTROL} are expanded in urls
  *   restart        {infra: redis|azurite|kafka}  stopped at start, started again at stop (same port, same data;
@@ -69,6 +71,14 @@ typedef struct {
     int signal;
     int64_t align_every_ms;  /* kill: fire at the first wall-clock instant >= start that is align_offset_ms past a */
     int64_t align_offset_ms; /* multiple of align_every_ms (0 = at start), e.g. inside a cron job's pass */
+    /* kill whenHolding: once due, wait until hold_app#hold_instance's app process holds a lock of the run's Redis
+     * lock store whose resource id matches the glob hold_lock; at most hold_within_ms (0 = no wait), then kill
+     * anyway. The target is one of kills[] (an app process). */
+    char hold_app[64];
+    int hold_instance;
+    char hold_lock[64];
+    char hold_unless[192];   /* a lock counts only while this Redis key does not exist ({lock}: its resource id) */
+    int64_t hold_within_ms;
     json_t *on_start, *on_stop; /* http: {method, url, body} */
     char infra[16];          /* restart: redis, azurite or kafka */
     rs_net_fault_t fault;    /* network */

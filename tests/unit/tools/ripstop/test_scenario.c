@@ -55,7 +55,12 @@ TEST(the_shipped_scenario) {
     ASSERT_EQ(s.actions[1].kills[2].instance, 2);
     ASSERT_EQ(s.actions[1].stop_ms, -1);
     ASSERT_EQ(s.actions[1].align_every_ms, 5000);
-    ASSERT_EQ(s.actions[1].align_offset_ms, 250);
+    ASSERT_EQ(s.actions[1].align_offset_ms, 0);
+    ASSERT_STREQ(s.actions[1].hold_app, "customer-loyalty-job");
+    ASSERT_EQ(s.actions[1].hold_instance, 2);
+    ASSERT_STREQ(s.actions[1].hold_lock, "*");
+    ASSERT_STREQ(s.actions[1].hold_unless, "customer-loyalty-job||processed:{lock}");
+    ASSERT_EQ(s.actions[1].hold_within_ms, 75000);
     ASSERT_STREQ(s.env[0], "DIRECT_FRONTEND_TIMEOUT_MS=5000");
     ASSERT_TRUE(s.env[1] == NULL);
     ASSERT_TRUE(strstr(s.run_file, "deploy/local/dapr.yaml") != NULL);
@@ -143,6 +148,30 @@ TEST(bad_numbers_are_refused) {
                    "actions[0].alignEvery: at most 1h");
     ASSERT_REFUSED(BASE "actions:\n- {name: k, type: kafka-down, start: 1s, stop: 2s, alignEvery: 5s}\n",
                    "actions[0].alignEvery: not a field of a kafka-down action");
+    /* whenHolding: a mapping naming one of the kill's app targets, a lock glob and a bounded wait */
+#define KILL_A2 "actions:\n- {name: k, type: kill, start: 1s, targets: [{app: a, instance: 2}], "
+    ASSERT_REFUSED(BASE KILL_A2 "whenHolding: yes}\n",
+                   "actions[0].whenHolding: a mapping {app, instance, lock, unlessKey, within}");
+    ASSERT_REFUSED(BASE KILL_A2 "whenHolding: {app: a, instance: 2, lock: '*', wihtin: 5s}}\n",
+                   "actions[0].whenHolding.wihtin: unknown field");
+    ASSERT_REFUSED(BASE KILL_A2 "whenHolding: {app: a, instance: 2}}\n", "actions[0].whenHolding.lock: required");
+    ASSERT_REFUSED(BASE KILL_A2 "whenHolding: {app: a, instance: 2, lock: 'x||y'}}\n",
+                   "actions[0].whenHolding.lock: a lock resource id or glob (no '||', no spaces)");
+    ASSERT_REFUSED(BASE KILL_A2 "whenHolding: {app: a, instance: 2, lock: '*', unlessKey: 'a b'}}\n",
+                   "actions[0].whenHolding.unlessKey: a Redis key (no spaces)");
+    ASSERT_REFUSED(BASE KILL_A2 "whenHolding: {app: a, instance: 2, lock: '*', within: 0s}}\n",
+                   "actions[0].whenHolding.within: more than 0 and at most 10m");
+    ASSERT_REFUSED(BASE KILL_A2 "whenHolding: {app: a, instance: 2, lock: '*', within: 11m}}\n",
+                   "actions[0].whenHolding.within: more than 0 and at most 10m");
+    ASSERT_REFUSED(BASE KILL_A2 "whenHolding: {app: a, lock: '*'}}\n",
+                   "actions[0].whenHolding: a#1's app is not one of the action's targets");
+    ASSERT_REFUSED(BASE "actions:\n- {name: k, type: kill, start: 1s, targets: [{app: a, process: sidecar}], "
+                        "whenHolding: {app: a, lock: '*'}}\n",
+                   "actions[0].whenHolding: a#1's app is not one of the action's targets");
+    ASSERT_REFUSED(BASE "actions:\n- {name: p, type: pause, start: 1s, stop: 2s, targets: [{app: a}], "
+                        "whenHolding: {app: a, lock: '*'}}\n",
+                   "actions[0].whenHolding: not a field of a pause action");
+#undef KILL_A2
     ASSERT_REFUSED(BASE "actions:\n- {name: k, type: kill, start: 1s, targets: [{app: a, instance: 0}]}\n",
                    "actions[0].targets[0].instance: must be in 1..64");
     ASSERT_REFUSED(BASE "actions:\n- {name: k, type: kill, start: 1s, targets: [{app: a, instance: two}]}\n",
