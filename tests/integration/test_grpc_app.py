@@ -8,6 +8,10 @@ traceparent as metadata; a bulk subscription), input-binding events (cron) for t
 app lists, and the metadata API naming the protocol. App health checks are on, so none of it
 happens unless the SDK answers AppCallbackHealthCheck/HealthCheck.
 
+GrpcAppBindingReplies: the raw app's OnBindingEvent replies name output
+bindings (`to`, `concurrency`), and the reply's data reaches them as daprd's
+onAppResponse sends it; its `states` are not saved, as in daprd.
+
 GrpcAppFaults: a raw HTTP/2 app (tests/lib/grpc_fault_app.py) that is not
 there yet, resets streams, answers too much, answers never, or answers a gRPC
 error: each becomes the error the HTTP channel gives, resiliency retries the
@@ -15,10 +19,13 @@ retriable ones, and calls share one connection."""
 
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import threading
 
 import h2grpc as g
+from h2grpc import field
 import ripstop_testlib as t
 from grpc_fault_app import PRECONDITION_DETAILS, FaultApp
 from pubsub_fixtures import pending_count, publish, redis_pubsub_yaml, resiliency_yaml
@@ -142,6 +149,56 @@ class JsSdkGrpcApp(t.ProcTestCase):
         self.assertIn("app entered healthy status", self.sidecar.proc.log())  # the SDK's HealthCheck answered
         self.assertEqual(len(self.app.where(what="topic", topic="flaky")), 2)
         self.assertEqual(len(self.app.where(what="topic", topic="unwanted")), 1)
+
+
+def binding_reply(data, to, parallel=False, store=None, states=()):
+    """A packed BindingEventResponse: store_name 1, states 2 (StateItem{key 1, value 2}), to 3, data 4,
+    concurrency 5 (PARALLEL = 1)."""
+    msg = field(1, store) if store else b""
+    msg += b"".join(field(2, field(1, k) + field(2, v)) for k, v in states)
+    msg += b"".join(field(3, n) for n in to) + field(4, data)
+    return msg + (field(5, 1) if parallel else b"")
+
+
+class GrpcAppBindingReplies(t.ProcTestCase):
+    def test_reply_data_goes_to_the_named_output_bindings(self):
+        redis = self.track(t.Redis())
+        root = tempfile.mkdtemp(prefix="ripstop-grpc-fw-")
+        self.addCleanup(shutil.rmtree, root, True)
+        outs = {n: os.path.join(root, n) for n in ("p1", "p2", "s1", "s2")}
+        files = {"state.yaml": t.redis_state_yaml("statestore", redis),
+                 "par.yaml": t.cron_yaml("par"), "seq.yaml": t.cron_yaml("seq")}
+        for n, d in outs.items():
+            os.mkdir(d)
+            files[f"{n}.yaml"] = t.localstorage_yaml(n, d)
+        app_port = t.free_port()
+        app = self.track(FaultApp(app_port))
+        app.input_bindings = ["par", "seq"]
+        data = b'{"z": [1, 2.50, "a<b"], "a": true}'
+        want = b'{"a":true,"z":[1,2.5,"a\\u003cb"]}'  # decoded and encoded again as Go's json.Marshal does
+        # parallel: to both at once; the reply's states are not saved (daprd does not act on them either)
+        app.binding_replies["par"] = binding_reply(data, ["p1", "p2"], parallel=True, store="statestore",
+                                                   states=[("from-binding", "x")])
+        # sequential, stopping at the first failure: s1 gets it, "nosuch" fails, s2 is never sent to
+        app.binding_replies["seq"] = binding_reply(b"not json", ["s1", "nosuch", "s2"])
+        sc = self.track(t.Sidecar("bindapp", resources=t.write_resources(files), app_port=app_port,
+                                  extra_args=["--app-protocol", "grpc"]))
+
+        def contents(name):
+            return [open(os.path.join(outs[name], f), "rb").read() for f in sorted(os.listdir(outs[name]))]
+
+        t.wait_for(lambda: contents("p1") and contents("p2"), 15, what="the parallel forwards")
+        t.wait_for(lambda: len(contents("s1")) >= 2, 15, what="two sequential forwards")
+        t.wait_for(lambda: "error executing app response: " in sc.proc.log(), 5, what="the failed forward logged")
+        self.assertEqual(set(contents("p1") + contents("p2")), {want})
+        self.assertEqual(set(contents("s1")), {b"null"})  # data that is not JSON goes as null, as daprd's
+        self.assertEqual(contents("s2"), [])
+        self.assertIn("couldn't find output binding nosuch", sc.proc.log())
+        self.assertEqual(sc.req("GET", "/v1.0/state/statestore/from-binding").status, 204)
+        # every event was delivered once and acknowledged (no retry: the forward's failure is not the event's)
+        names = [n for n, _ in app.binding_events]
+        self.assertIn("par", names)
+        self.assertIn("seq", names)
 
 
 class GrpcAppFaults(t.ProcTestCase):

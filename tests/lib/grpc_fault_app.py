@@ -11,6 +11,9 @@ invoked method's name (InvokeRequest field 1):
          grpc-status-details-bin (PRECONDITION_DETAILS, unpadded base64)
 
 OnTopicEvent answers SUCCESS and keeps each request, decoded, in `topic_events`.
+ListInputBindings lists `input_bindings` (None: UNIMPLEMENTED); OnBindingEvent
+keeps (name, data) in `binding_events` and answers `binding_replies[name]` (a
+packed BindingEventResponse; an empty one for other names).
 AppCallbackHealthCheck/HealthCheck answers by `health`: "ok" (an empty
 HealthCheckResponse), "fail" (gRPC status 14 UNAVAILABLE) or "hang" (no answer);
 each probe's metadata is kept in `health_calls`.
@@ -41,6 +44,9 @@ class FaultApp:
         self.health = "ok"
         self.health_calls = []  # the metadata of each HealthCheck call
         self.topic_events = []  # each OnTopicEvent request, decoded ({field: [values]})
+        self.input_bindings = None
+        self.binding_events = []  # (name, data) of each OnBindingEvent
+        self.binding_replies = {}
         self.lock = threading.Lock()
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -128,7 +134,23 @@ class FaultApp:
                               end_stream=True)
         return "HealthCheck"
 
+    def _reply(self, conn, sid, msg):
+        conn.send_headers(sid, GRPC_HEADERS)
+        conn.send_data(sid, frame(msg))
+        conn.send_headers(sid, [("grpc-status", "0")], end_stream=True)
+
     def _answer(self, conn, sid, path, body):
+        if path.endswith("/ListInputBindings") and self.input_bindings is not None:
+            self._reply(conn, sid, b"".join(field(1, b) for b in self.input_bindings))
+            return "ListInputBindings"
+        if path.endswith("/OnBindingEvent"):
+            req = decode(body[5:])
+            name, data = req.get(1, [b""])[0].decode(), req.get(2, [b""])[0]
+            with self.lock:
+                self.binding_events.append((name, data))
+                reply = self.binding_replies.get(name, b"")
+            self._reply(conn, sid, reply)
+            return "OnBindingEvent"
         if not path.endswith("/OnInvoke"):
             conn.send_headers(sid, GRPC_HEADERS + [("grpc-status", "12"), ("grpc-message", "unimplemented")],
                               end_stream=True)

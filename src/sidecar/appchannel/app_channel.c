@@ -153,6 +153,7 @@ int rs_app_call(rs_app_channel_t *ch, rs_app_call_t *call, const rs_app_request_
     call->start_us_ = ch->metrics ? rs_now_us() : 0;
     call->sent_ = req->body ? req->body_len : 0;
     call->probe_ = req->kind == RS_APP_HEALTH_PROBE;
+    call->forward_ = NULL;
     if (!rs_app_channel_has_app(ch)) return fail_now(call, 1, "app channel is not initialized");
     if (ch->unhealthy && req->kind == RS_APP_INVOKE) return fail_now(call, 0, "app is not in a healthy state");
     if (ch->grpc) {

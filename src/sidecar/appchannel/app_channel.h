@@ -81,6 +81,15 @@ typedef struct rs_app_request {
  *  to rs_attempt_done. */
 typedef void (*rs_app_reply_fn)(void *arg, rs_http_response_t *resp, rs_outcome_t *o);
 
+/** What a gRPC app's OnBindingEvent reply asks for beyond its data: BindingEventResponse.to and .concurrency. daprd
+ *  sends the reply's data to these output bindings (binding_delivery.c does); an HTTP app's reply asks for
+ *  nothing (daprd reads only the body as the binding's answer). */
+typedef struct rs_app_binding_forward {
+    char **to;     /* output binding names, as the app wrote them */
+    size_t n_to;
+    int parallel;  /* PARALLEL; else SEQUENTIAL, the default */
+} rs_app_binding_forward_t;
+
 /** A call's state, embedded in the caller's operation. Zero-initialise it; reuse it for the next attempt. */
 typedef struct rs_app_call {
     /* private */
@@ -94,6 +103,7 @@ typedef struct rs_app_call {
     int64_t start_us_;
     size_t sent_;
     int probe_;           /* a health probe (RS_APP_HEALTH_PROBE) */
+    const rs_app_binding_forward_t *forward_; /* set during the reply callback only */
 } rs_app_call_t;
 
 /** Creates the channel. address/port: the app (port 0 = no app: every call fails with "app channel is not
@@ -135,6 +145,11 @@ long rs_app_channel_url(const rs_app_channel_t *ch, const char *path, const char
  *  returns -1 and the caller must not touch state that reply may have freed. Returns 0 when started. */
 int rs_app_call(rs_app_channel_t *ch, rs_app_call_t *call, const rs_app_request_t *req, rs_app_reply_fn reply,
                 void *arg);
+/** In the reply callback of an RS_APP_BINDING_EVENT call that the app answered: the output bindings its reply
+ *  names (n_to > 0), or NULL. Valid during the callback only. */
+static inline const rs_app_binding_forward_t *rs_app_call_binding_forward(const rs_app_call_t *call) {
+    return call->forward_;
+}
 /** Aborts the call in flight, if any: its reply will not run. */
 void rs_app_call_abort(rs_app_call_t *call);
 /** 1 while a call is in flight. */

@@ -13,7 +13,8 @@
  *     event, any other error retries it; bulk deliveries the same way through
  *     AppCallbackAlpha/OnBulkTopicEventAlpha1 ({"statuses": [...]});
  *   - binding events: OnBindingEvent{name, data, metadata}; the reply's data
- *     is the answer;
+ *     is the answer, its `to` and `concurrency` go to the caller beside it
+ *     (rs_app_call_binding_forward);
  *   - ListInputBindings answers the binding probe, ListTopicSubscriptions the
  *     subscription fetch (as the JSON GET /dapr/subscribe returns);
  *   - the health probe is AppCallbackHealthCheck/HealthCheck: OK is 200, an
@@ -532,7 +533,10 @@ static void bulk_reply(pending_t *p, rs_grpc_response_t *gr, rs_http_response_t 
     rs_outcome_ok(o);
 }
 
-static void binding_reply(rs_grpc_response_t *gr, rs_http_response_t *resp, rs_outcome_t *o) {
+/* The decoded reply stays in *out (freed by the caller after the reply callback): its `to` list is handed to the
+ * callback through fw. */
+static void binding_reply(rs_grpc_response_t *gr, rs_http_response_t *resp, rs_outcome_t *o,
+                          Dapr__Proto__Runtime__V1__BindingEventResponse **out, rs_app_binding_forward_t *fw) {
     if (gr->code != 0) {
         resp->status = http_status_of(gr->code);
         set_body(resp, gr->message, strlen(gr->message));
@@ -544,7 +548,11 @@ static void binding_reply(rs_grpc_response_t *gr, rs_http_response_t *resp, rs_o
     if (!r) return undecodable(resp, o, "OnBindingEvent");
     resp->status = 200;
     set_body(resp, r->data.data, r->data.len);
-    dapr__proto__runtime__v1__binding_event_response__free_unpacked(r, NULL);
+    fw->to = r->to;
+    fw->n_to = r->n_to;
+    fw->parallel = r->concurrency ==
+                   DAPR__PROTO__RUNTIME__V1__BINDING_EVENT_RESPONSE__BINDING_EVENT_CONCURRENCY__PARALLEL;
+    *out = r;
     rs_outcome_ok(o);
 }
 
@@ -616,6 +624,8 @@ static void on_done(void *arg, rs_grpc_response_t *gr) {
     rs_http_response_t resp;
     memset(&resp, 0, sizeof resp);
     rs_outcome_t o;
+    Dapr__Proto__Runtime__V1__BindingEventResponse *binding = NULL;
+    rs_app_binding_forward_t forward = {0};
     count_call(p, gr);
     if (gr->result != RS_HTTP_OK) {
         /* the transport failed: the HTTP channel's result and words, so the caller's retries work the same */
@@ -627,7 +637,7 @@ static void on_done(void *arg, rs_grpc_response_t *gr) {
         case RS_APP_INVOKE: invoke_reply(gr, &resp, &o); break;
         case RS_APP_TOPIC_EVENT: topic_reply(p, gr, &resp, &o); break;
         case RS_APP_BULK_TOPIC_EVENT: bulk_reply(p, gr, &resp, &o); break;
-        case RS_APP_BINDING_EVENT: binding_reply(gr, &resp, &o); break;
+        case RS_APP_BINDING_EVENT: binding_reply(gr, &resp, &o, &binding, &forward); break;
         case RS_APP_BINDING_PROBE: probe_reply(p, gr, &resp, &o); break;
         case RS_APP_SUBSCRIPTIONS: subscriptions_reply(gr, &resp, &o); break;
         case RS_APP_HEALTH_PROBE:
@@ -641,7 +651,9 @@ static void on_done(void *arg, rs_grpc_response_t *gr) {
     /* The reply may start the next attempt on the same call: the call is free before it runs. */
     p->cc = NULL;
     pending_free(p);
+    call->forward_ = forward.n_to ? &forward : NULL; /* the call may be gone after the callback: not reset */
     call->reply_(call->arg_, &resp, &o);
+    if (binding) dapr__proto__runtime__v1__binding_event_response__free_unpacked(binding, NULL);
     rs_buf_free(&resp.body);
     rs_kvlist_free(&resp.headers);
 }

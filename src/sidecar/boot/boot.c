@@ -22,6 +22,7 @@
 #include "sidecar/appchannel/app_channel.h"
 #include "sidecar/appchannel/app_health.h"
 #include "sidecar/messaging/binding_delivery.h"
+#include "sidecar/ops/bindings.h"
 #include "sidecar/boot/attach.h"
 #include "sidecar/metrics/metrics.h"
 #include "sidecar/tracing/tracing.h"
@@ -220,7 +221,7 @@ int rs_sidecar_start(rs_sidecar_t *sc, char *err, size_t errlen) {
     /* Metrics after the API server exists: attaching observes it. Components see the registry from here on. */
     if (rs_metrics_attach(sc, err, errlen) != 0) return -1;
     sc->host.metrics = sc->metrics;
-    rs_input_bindings_attach(sc);
+    rs_input_bindings_attach(sc, &rs_ops_binding_sender);
     sc->outbound_ready = 1;
     RS_INFO("runtime", "dapr API listening on port %d; app id %s", sc->cfg.http_port, sc->cfg.app_id);
     if (sc->cfg.app_port) {

@@ -6,10 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "core/clock.h"
 #include "core/log.h"
 #include "sidecar/appchannel/app_channel.h"
 #include "sidecar/components/bindings/bindings.h"
+#include "sidecar/components/bindings/go_json.h"
 #include "sidecar/metrics/metrics.h"
 #include "sidecar/resiliency/resiliency.h"
 #include "sidecar/resiliency/run.h"
@@ -41,13 +44,38 @@ typedef struct delivery {
     rs_app_call_t call;
     int last_status;
     int64_t start_us;
+    /* what the app's successful reply asks to be sent on (a gRPC app's BindingEventResponse.to) */
+    char **to;
+    size_t n_to;
+    int parallel;
+    char *reply;
+    size_t reply_len;
     struct delivery *prev, *next;
 } delivery_t;
+
+/* The reply's data on its way to the output bindings the app named, as daprd's onAppResponse: one `create` per
+ * binding through the output binding operation. Sequential: one after the other, stopping at the first failure,
+ * and the event is acknowledged after the last; parallel: one forward per binding, the event acknowledged at once.
+ * A failure is logged, never the event's failure. */
+typedef struct forward {
+    bd_ctx_t *ctx;
+    char **to;
+    size_t n_to, next_to;
+    char *data;
+    size_t len;
+    void *op; /* the send in flight */
+    int starting, failed, parallel;
+    rs_binding_event_done_fn done; /* the event's acknowledgement, when it waits for this forward; else NULL */
+    void *done_arg;
+    struct forward *prev, *next;
+} forward_t;
 
 struct bd_ctx {
     rs_sidecar_t *sc;
     probe_t *probes;          /* OPTIONS probes in flight */
     delivery_t *deliveries;   /* events in flight */
+    forward_t *forwards;      /* replies being sent on to output bindings */
+    const rs_binding_sender_t *sender;
     int stopping;
     unsigned long refused;    /* events not delivered while the app was unhealthy (since it last became so) */
 };
@@ -74,11 +102,94 @@ static const char *route_of(const rs_component_t *c) {
 
 /* ---- one event ---- */
 
+static void free_names(char **names, size_t n) {
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+}
+
 static void delivery_free(delivery_t *d) {
     LIST_UNLINK(d->ctx->deliveries, d);
     free(d->data);
     rs_kvlist_free(&d->headers);
+    free_names(d->to, d->n_to);
+    free(d->reply);
     free(d);
+}
+
+/* ---- the reply's data to the output bindings it names ---- */
+
+static void forward_free(forward_t *f) {
+    LIST_UNLINK(f->ctx->forwards, f);
+    free_names(f->to, f->n_to);
+    free(f->data);
+    free(f);
+}
+
+static void forward_run(forward_t *f);
+
+static void forward_sent(void *arg, const char *err) {
+    forward_t *f = arg;
+    f->op = NULL;
+    if (err) {
+        f->failed = 1;
+        if (f->parallel) RS_ERROR(SCOPE, "%s", err);
+        else RS_ERROR(SCOPE, "error executing app response: %s", err);
+    }
+    if (!f->starting) forward_run(f);
+}
+
+/* Sends to the next binding until one is in flight; frees f (after acknowledging the event) when none is left. */
+static void forward_run(forward_t *f) {
+    while (!f->failed && f->next_to < f->n_to) {
+        const char *name = f->to[f->next_to++];
+        f->starting = 1;
+        f->op = f->ctx->sender->send(f->ctx->sc, name, f->data, f->len, forward_sent, f); /* NULL: sent ran */
+        f->starting = 0;
+        if (f->op) return;
+    }
+    rs_binding_event_done_fn done = f->done;
+    void *done_arg = f->done_arg;
+    forward_free(f);
+    if (done) done(done_arg, 1, 200, NULL);
+}
+
+static forward_t *forward_new(bd_ctx_t *ctx, char **to, size_t n_to, const char *data, size_t len, int parallel) {
+    forward_t *f = rs_xcalloc(1, sizeof *f);
+    f->ctx = ctx;
+    f->to = rs_xcalloc(n_to, sizeof *f->to);
+    for (size_t i = 0; i < n_to; i++) f->to[i] = rs_strdup(to[i]);
+    f->n_to = n_to;
+    f->data = rs_xmalloc(len + 1);
+    memcpy(f->data, data, len);
+    f->data[len] = '\0';
+    f->len = len;
+    f->parallel = parallel;
+    LIST_PUSH(ctx->forwards, f);
+    return f;
+}
+
+/* daprd marshals the reply's data decoded as JSON (json.Unmarshal into interface{}, then json.Marshal): data
+ * that is not JSON, or none, goes as null. Acknowledges the event (done) once the sequential sends are over. */
+static void forward_reply(bd_ctx_t *ctx, char **to, size_t n_to, int parallel, const char *reply, size_t reply_len,
+                          rs_binding_event_done_fn done, void *done_arg) {
+    json_error_t e;
+    json_t *v = reply_len ? json_loadb(reply, reply_len, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL,
+                                       &e)
+                          : NULL;
+    size_t len;
+    char *data = rs_go_json_marshal(v, &len);
+    json_decref(v);
+    if (parallel) {
+        for (size_t i = 0; i < n_to; i++) forward_run(forward_new(ctx, to + i, 1, data, len, 1));
+        free(data);
+        done(done_arg, 1, 200, NULL);
+        return;
+    }
+    forward_t *f = forward_new(ctx, to, n_to, data, len, 0);
+    free(data);
+    f->done = done;
+    f->done_arg = done_arg;
+    forward_run(f);
 }
 
 static void on_app_reply(void *arg, rs_http_response_t *resp, rs_outcome_t *o) {
@@ -86,6 +197,16 @@ static void on_app_reply(void *arg, rs_http_response_t *resp, rs_outcome_t *o) {
     rs_attempt_t *a = d->attempt;
     d->attempt = NULL;
     d->last_status = resp->result == RS_HTTP_OK ? resp->status : 0;
+    const rs_app_binding_forward_t *fw = rs_app_call_binding_forward(&d->call);
+    if (fw && o->kind == RS_OUTCOME_OK && !d->to) { /* read now: valid during this callback only */
+        d->to = rs_xcalloc(fw->n_to, sizeof *d->to);
+        for (size_t i = 0; i < fw->n_to; i++) d->to[i] = rs_strdup(fw->to[i]);
+        d->n_to = fw->n_to;
+        d->parallel = fw->parallel;
+        d->reply_len = resp->body.len;
+        d->reply = rs_xmalloc(d->reply_len + 1);
+        if (d->reply_len) memcpy(d->reply, resp->body.data, d->reply_len);
+    }
     rs_attempt_done(a, o); /* o: exactly 200 succeeds (RS_APP_ACCEPT_200) */
 }
 
@@ -127,6 +248,18 @@ static void run_done(void *arg, const rs_outcome_t *final) {
     rs_binding_event_done_fn done = d->done;
     void *done_arg = d->done_arg;
     int status = d->last_status;
+    if (ok && d->n_to && final->kind == RS_OUTCOME_OK) {
+        bd_ctx_t *ctx = d->ctx;
+        char **to = d->to, *reply = d->reply;
+        size_t n_to = d->n_to, reply_len = d->reply_len;
+        int parallel = d->parallel;
+        d->to = NULL, d->n_to = 0, d->reply = NULL;
+        delivery_free(d);
+        forward_reply(ctx, to, n_to, parallel, reply, reply_len, done, done_arg);
+        free_names(to, n_to);
+        free(reply);
+        return;
+    }
     delivery_free(d);
     done(done_arg, ok, status, ok ? NULL : err);
 }
@@ -255,15 +388,21 @@ static void on_shutdown(rs_sidecar_t *sc, void *arg) {
         if (d->run) rs_run_cancel(d->run);
         delivery_free(d);
     }
+    while (ctx->forwards) {
+        forward_t *f = ctx->forwards;
+        if (f->op) ctx->sender->cancel(f->op);
+        forward_free(f);
+    }
     /* Bindings still hold ctx as their handler's argument: during a graceful shutdown keep it (the handler
      * refuses) until rs_sidecar_free runs the hooks again, just before the components are closed. */
     if (sc->shutting_down) rs_sidecar_on_shutdown(sc, free_ctx, ctx);
     else free(ctx);
 }
 
-void rs_input_bindings_attach(rs_sidecar_t *sc) {
+void rs_input_bindings_attach(rs_sidecar_t *sc, const rs_binding_sender_t *sender) {
     bd_ctx_t *ctx = rs_xcalloc(1, sizeof *ctx);
     ctx->sc = sc;
+    ctx->sender = sender;
     rs_sidecar_on_app_ready(sc, on_app_ready, ctx);
     rs_sidecar_on_app_health(sc, on_app_health, ctx); /* ctx lives until the last shutdown hook; health is
                                                         * stopped before those run (boot.c) */

@@ -156,3 +156,34 @@ rs_op_t *rs_ops_binding_invoke(rs_sidecar_t *sc, const rs_binding_request_t *req
     free_op(&o->op);
     return NULL;
 }
+
+/* ---- the sender input-binding delivery forwards replies with ---- */
+
+typedef struct {
+    rs_binding_sent_fn sent;
+    void *arg;
+} sender_call_t;
+
+static void sender_done(void *arg, const rs_binding_reply_t *reply, const rs_dapr_error_t *err) {
+    sender_call_t sc = *(sender_call_t *)arg;
+    (void)reply;
+    free(arg);
+    sc.sent(sc.arg, err ? err->message : NULL);
+}
+
+static void *sender_send(rs_sidecar_t *sc, const char *name, const char *data, size_t len, rs_binding_sent_fn sent,
+                         void *arg) {
+    sender_call_t *c = rs_xmalloc(sizeof *c);
+    c->sent = sent;
+    c->arg = arg;
+    rs_binding_request_t req = {.name = name, .operation = "create", .data = data, .len = len};
+    return rs_ops_binding_invoke(sc, &req, sender_done, c); /* NULL: sender_done ran and freed c */
+}
+
+static void sender_cancel(void *handle) {
+    void *c = ((struct out_op *)handle)->arg; /* the sender_call_t, whose callback will not run */
+    rs_op_cancel(handle);
+    free(c);
+}
+
+const rs_binding_sender_t rs_ops_binding_sender = {.send = sender_send, .cancel = sender_cancel};

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "core/str.h"
+#include "sidecar/messaging/binding_delivery.h"
 #include "sidecar/ops/ops.h"
 
 /** An output binding invoke. */
@@ -35,5 +36,9 @@ typedef void (*rs_binding_done_fn_t)(void *arg, const rs_binding_reply_t *reply,
  *  binding, operation not supported (listing the supported ones), the component's or the runner's reason. */
 rs_op_t *rs_ops_binding_invoke(struct rs_sidecar *sc, const rs_binding_request_t *req, rs_binding_done_fn_t done,
                                void *arg);
+
+/** rs_ops_binding_invoke as input-binding delivery forwards an app's reply with it: a `create` without metadata;
+ *  the error's message, or NULL, to `sent`. */
+extern const rs_binding_sender_t rs_ops_binding_sender;
 
 #endif
