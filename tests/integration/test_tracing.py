@@ -1,7 +1,7 @@
 """Distributed tracing (issue 16): spans exported from spec.tracing to a real collector endpoint
-(tests/lib/trace_receiver.py validates every payload against Zipkin v2 / OTLP-HTTP JSON), their
-parent/child links across two sidecars, a retried invocation, a publish -> delivery hop, sampling 0,
-and a collector that hangs."""
+(tests/lib/trace_receiver.py checks every payload: OTLP against opentelemetry-proto's trace protos,
+Zipkin v2 JSON by rules from zipkin2-api.yaml), their parent/child links across two sidecars, a
+retried invocation, a publish -> delivery hop, sampling 0, and a collector that hangs."""
 import json
 import os
 import sys
@@ -208,6 +208,41 @@ class TracingOffAndHungCollector(t.ProcTestCase):
         t.wait_for(lambda: rx.posts.get("/hang/api/v2/spans", 0) >= 1, 10, what="a send to the hung collector")
         self.assertEqual(sc.req("GET", "/v1.0/invoke/hang/method/echo/y", timeout=5).status, 200)
         self.assertLess(worst, 0.5, f"slowest of {n} calls while the collector hangs")
+
+
+class ReceiverSchema(t.ProcTestCase):
+    """The receiver the tests above export to refuses what opentelemetry-proto refuses (so they can fail)."""
+
+    def test_otlp_payloads_are_validated_against_the_protos(self):
+        rx = self.track(TraceReceiver())
+
+        def post(span):
+            req = {"resourceSpans": [{"resource": {"attributes": [{"key": "service.name",
+                                                                   "value": {"stringValue": "x"}}]},
+                                      "scopeSpans": [{"scope": {"name": "ripstopd"}, "spans": [span]}]}]}
+            return t.request("POST", rx.port, "/v1/traces", req).status
+        ok = {"traceId": "5bf92f3577b34da6a3ce929d0e0e4736", "spanId": "10f067aa0ba902b7", "name": "n", "kind": 2,
+              "startTimeUnixNano": "1700000000000000000", "endTimeUnixNano": "1700000000000001000",
+              "attributes": [{"key": "k", "value": {"intValue": "3"}}], "status": {"code": 2, "message": "m"}}
+        self.assertEqual(post(ok), 200, rx.errors)
+        self.assertEqual(rx.errors, [])
+        bad = [({"span_id": ok["spanId"]}, "span_id: no field of that (lowerCamelCase) name"),
+               ({"kind": "SPAN_KIND_SERVER"}, "is not a value of enum .opentelemetry.proto.trace.v1.Span.SpanKind"),
+               ({"kind": 9}, "is not a value of enum"),
+               ({"traceId": "W/kvNXe3TaajzpKeDg5HNg=="}, "traceId: \"W/kvNXe3TaajzpKeDg5HNg==\" is not 16 bytes in hex"),
+               ({"startTimeUnixNano": "-5"}, "startTimeUnixNano: -5 is out of range for fixed64"),
+               ({"attributes": [{"key": "k", "value": {"stringValue": "a", "intValue": 1}}]},
+                "more than one field of oneof value"),
+               ({"status": {"code": 2, "reason": "x"}}, "status.reason: no field of that"),
+               ({"events": {"name": "e"}}, "events: not an array (repeated)")]
+        for change, why in bad:
+            span = dict(ok)
+            span.update(change)
+            if "span_id" in change:
+                del span["spanId"]
+            self.assertEqual(post(span), 400, change)
+            self.assertIn(why, rx.errors[-1], change)
+        self.assertEqual(len(rx.snapshot()), 1)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,16 @@
-"""A trace collector for tests (standard library only): Zipkin v2 and OTLP/HTTP JSON on one loopback port.
+"""A trace collector for tests: Zipkin v2 and OTLP/HTTP JSON on one loopback port.
 
 Routes:
   POST /api/v2/spans   Zipkin v2 JSON (a list of spans)
   POST /v1/traces      OTLP/HTTP JSON (ExportTraceServiceRequest)
   POST /hang/...       never answers (a collector that hangs)
-Every payload is checked against its format's published definition — Zipkin's zipkin2-api.yaml
-(Span: traceId 16/32 lower-hex, id 16 lower-hex, parentId, kind enum, timestamp/duration integer
-microseconds, localEndpoint, tags string->string) and OpenTelemetry's opentelemetry-proto JSON
-mapping (trace.proto: resourceSpans/scopeSpans/spans, hex ids, kind 0-5, times as decimal strings,
-KeyValue attributes, Status code 0-2). A payload that breaks them is answered 400 and recorded in
-`errors`, so a test fails on it. Accepted spans are kept in a common form in `spans`:
+Zipkin payloads are checked by rules written by hand from Zipkin's zipkin2-api.yaml (Span: traceId
+16/32 lower-hex, id 16 lower-hex, parentId, kind enum, timestamp/duration integer microseconds,
+localEndpoint, tags string->string): that file is in no package the project may install
+(docs/testing.md). OTLP payloads are validated against opentelemetry-proto's trace protos
+(otlp_schema.py: every field name, type, enum value and oneof, hex ids) and then checked for what
+trace.proto's comments require (ids and name present, end not before start). A payload that breaks
+them is answered 400 and recorded in `errors`, so a test fails on it. Accepted spans are kept in a common form in `spans`:
 {"trace", "id", "parent", "name", "kind", "service", "start_us", "end_us", "attrs", "error", "format"}
 (Zipkin spans also "port": localEndpoint.port, 0 when absent).
 """
@@ -17,6 +18,8 @@ import http.server
 import json
 import re
 import threading
+
+from otlp_schema import OtlpSchema
 
 HEX16 = re.compile(r"^[0-9a-f]{16}$")
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
@@ -127,6 +130,7 @@ class TraceReceiver:
     def __init__(self):
         self.spans, self.errors, self.posts = [], [], {}
         self.lock = threading.Lock()
+        self.otlp = OtlpSchema()
         self.release = threading.Event()  # set at close: hanging requests end
         recv = self
 
@@ -148,6 +152,9 @@ class TraceReceiver:
                     if self.path == "/api/v2/spans":
                         got = check_zipkin(payload)
                     elif self.path == "/v1/traces":
+                        objections = recv.otlp.check(payload)
+                        if objections:
+                            raise SchemaError("otlp: against opentelemetry-proto: " + "; ".join(objections))
                         got = check_otlp(payload)
                     else:
                         raise SchemaError(f"unknown path {self.path}")
@@ -188,6 +195,7 @@ class TraceReceiver:
         self.release.set()
         self.server.shutdown()
         self.server.server_close()
+        self.otlp.close()
 
     def stop(self):  # for ProcTestCase.track
         self.close()
