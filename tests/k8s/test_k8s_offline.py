@@ -291,9 +291,21 @@ class Image(unittest.TestCase):
             return [line.split("=>")[1].split()[0] for line in ldd.stdout.splitlines() if "=>" in line]
 
         libs = {}
-        for prog in ("ripstop", "frontend", "customer-order-service", "customer-audit-service",
-                     "customer-loyalty-job", "ripstopd", "kafka-mock"):
-            found = loaded(t.binary(prog))
+        # ripstopd opens these with dlopen on first use instead of linking them (http/curl_client.c,
+        # pubsub/kafka_lib.c), so ldd of ripstopd does not show them: check them and their trees as programs.
+        dlopened = {}
+        for soname in ("libcurl.so.4", "librdkafka.so.1"):
+            path = next((line.split("=>")[1].strip() for line in
+                         subprocess.run(["ldconfig", "-p"], capture_output=True, text=True, timeout=30).stdout.splitlines()
+                         if line.strip().startswith(soname + " ")), None)
+            self.assertIsNotNone(path, f"{soname}, which ripstopd opens with dlopen, is not installed")
+            dlopened[f"ripstopd (dlopen {soname})"] = path
+        for prog, path in [(prog, t.binary(prog)) for prog in (
+                "ripstop", "frontend", "customer-order-service", "customer-audit-service", "customer-loyalty-job",
+                "ripstopd", "kafka-mock")] + list(dlopened.items()):
+            found = loaded(path)
+            if prog.startswith("ripstopd (dlopen"):
+                found.append(path)
             # A sanitizer build (make test-asan) links the sanitizers' runtimes, and they bring their own
             # libraries (libstdc++); the image's build is a plain Release one, so none of those is a library the
             # runtime stage should carry.

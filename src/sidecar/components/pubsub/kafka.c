@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "sidecar/components/pubsub/kafka_lib.h"
 #include "sidecar/components/pubsub/kafka_config.h"
 #include "sidecar/components/pubsub/kafka_consumer.h"
 #include "sidecar/components/pubsub/kafka_loop.h"
@@ -44,8 +45,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rm, void *opaq
     (void)opaque;
     if (!p) return;
     if (rm->err) {
-        snprintf(p->err, sizeof p->err, "kafka: publish to %s: %s", rd_kafka_topic_name(rm->rkt),
-                 rd_kafka_err2str(rm->err));
+        snprintf(p->err, sizeof p->err, "kafka: publish to %s: %s", rs_rk.topic_name(rm->rkt),
+                 rs_rk.err2str(rm->err));
         p->done(p->arg, 0, p->err);
     } else {
         p->done(p->arg, 1, NULL);
@@ -56,7 +57,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rm, void *opaq
 static void serve_producer(void *arg) {
     kafka_t *k = arg;
     for (int i = 0; i < DR_BATCH; i++)
-        if (rd_kafka_poll(k->producer, 0) == 0) return;
+        if (rs_rk.poll(k->producer, 0) == 0) return;
     rs_kafka_watch_kick(k->pwatch);
 }
 
@@ -90,18 +91,18 @@ static void kafka_publish(rs_component_t *c, const char *topic, const void *data
             }
             partition = (int32_t)v;
         }
-        hdrs = rd_kafka_headers_new(metadata->len);
+        hdrs = rs_rk.headers_new(metadata->len);
         for (size_t i = 0; i < metadata->len; i++)
-            rd_kafka_header_add(hdrs, metadata->items[i].key, -1, metadata->items[i].value, -1);
+            rs_rk.header_add(hdrs, metadata->items[i].key, -1, metadata->items[i].value, -1);
     }
-    rd_kafka_resp_err_t e = rd_kafka_producev(
+    rd_kafka_resp_err_t e = rs_rk.producev(
         k->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_VALUE((void *)data, len), RD_KAFKA_V_KEY(key, key ? strlen(key) : 0), RD_KAFKA_V_PARTITION(partition),
         RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(p), RD_KAFKA_V_END);
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return; /* the headers now belong to librdkafka */
-    snprintf(p->err, sizeof p->err, "kafka: publish to %s: %s", topic, rd_kafka_err2str(e));
+    snprintf(p->err, sizeof p->err, "kafka: publish to %s: %s", topic, rs_rk.err2str(e));
 fail:
-    if (hdrs) rd_kafka_headers_destroy(hdrs);
+    if (hdrs) rs_rk.headers_destroy(hdrs);
     RS_DEBUG(k->scope, "%s", p->err);
     if (event_base_once(k->base, -1, EV_TIMEOUT, on_deferred_fail, p, &(struct timeval){0, 0}) != 0) {
         done(arg, 0, p->err); /* could not defer (out of memory in libevent): report now rather than never */
@@ -129,14 +130,14 @@ static void kafka_close(rs_component_t *c) {
     rs_kafka_consumer_free(k->consumer);
     if (k->producer) {
         /* Fail what is still queued (their callers get done(ok=0) now) instead of waiting out the timeout. */
-        rd_kafka_purge(k->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-        rd_kafka_flush(k->producer, 100);
-        while (rd_kafka_poll(k->producer, 0) > 0) {
+        rs_rk.purge(k->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rs_rk.flush(k->producer, 100);
+        while (rs_rk.poll(k->producer, 0) > 0) {
         }
     }
     rs_kafka_watch_free(k->pwatch);
-    if (k->pq) rd_kafka_queue_destroy(k->pq);
-    if (k->producer) rd_kafka_destroy(k->producer);
+    if (k->pq) rs_rk.queue_destroy(k->pq);
+    if (k->producer) rs_rk.destroy(k->producer);
     rs_kafka_config_free(&k->cfg);
     free(k->scope);
     free(k);
@@ -153,23 +154,24 @@ static int kafka_init(rs_component_t *c, char *err, size_t errlen) {
     snprintf(k->scope, n, "%s/%s", SCOPE, c->name);
     if (rs_kafka_config_parse(&c->metadata, c->host->app_id, &k->cfg, err, errlen)) return -1;
 
-    rd_kafka_conf_t *conf = rs_kafka_conf_new();
+    rd_kafka_conf_t *conf = rs_kafka_conf_new(err, errlen);
+    if (!conf) return -1;
     if (rs_kafka_conf_apply(conf, &k->cfg.common, err, errlen) ||
         rs_kafka_conf_apply(conf, &k->cfg.producer, err, errlen)) {
-        rd_kafka_conf_destroy(conf);
+        rs_rk.conf_destroy(conf);
         return -1;
     }
     rs_kafka_conf_logging(conf);
-    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rs_rk.conf_set_dr_msg_cb(conf, on_delivery);
     char e[256];
-    k->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof e);
+    k->producer = rs_rk.new(RD_KAFKA_PRODUCER, conf, e, sizeof e);
     if (!k->producer) {
-        rd_kafka_conf_destroy(conf);
+        rs_rk.conf_destroy(conf);
         snprintf(err, errlen, "kafka: producer: %s", e);
         return -1;
     }
     rs_kafka_logs_to_main(k->producer);
-    k->pq = rd_kafka_queue_get_main(k->producer);
+    k->pq = rs_rk.queue_get_main(k->producer);
     k->pwatch = rs_kafka_watch_new(k->base, k->pq, serve_producer, k);
     if (!k->pwatch) {
         snprintf(err, errlen, "kafka: cannot create a wake-up pipe");

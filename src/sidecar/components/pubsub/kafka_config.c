@@ -3,6 +3,7 @@
  * code (spec §3.4), not its docs: clientID "sarama", TLS on unless
  * disableTls, retry failed messages forever every 5s. */
 #include "kafka_config.h"
+#include "sidecar/components/pubsub/kafka_lib.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -223,7 +224,7 @@ void rs_kafka_config_free(rs_kafka_config_t *cfg) {
 int rs_kafka_conf_apply(rd_kafka_conf_t *conf, const rs_kvlist_t *list, char *err, size_t errlen) {
     for (size_t i = 0; i < list->len; i++) {
         char e[256];
-        if (rd_kafka_conf_set(conf, list->items[i].key, list->items[i].value, e, sizeof e) != RD_KAFKA_CONF_OK) {
+        if (rs_rk.conf_set(conf, list->items[i].key, list->items[i].value, e, sizeof e) != RD_KAFKA_CONF_OK) {
             snprintf(err, errlen, "kafka: %s: %s", list->items[i].key, e);
             return -1;
         }

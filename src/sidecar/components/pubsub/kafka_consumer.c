@@ -13,6 +13,7 @@
  * refetch after a resume takes up to ~100 ms, and a FIFO that runs dry meanwhile
  * stalls the partition (with 32 left, a busy partition fell to ~300 msg/s). */
 #include "kafka_consumer.h"
+#include "sidecar/components/pubsub/kafka_lib.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -92,7 +93,7 @@ static struct kmsg *kmsg_copy(const rd_kafka_message_t *rm) {
     struct kmsg *m = rs_xcalloc(1, sizeof *m);
     m->offset = rm->offset;
     rd_kafka_timestamp_type_t tstype;
-    m->timestamp = rd_kafka_message_timestamp(rm, &tstype);
+    m->timestamp = rs_rk.message_timestamp(rm, &tstype);
     m->key = rs_xmalloc(rm->key_len + 1);
     if (rm->key_len) memcpy(m->key, rm->key, rm->key_len);
     m->key[rm->key_len] = 0;
@@ -101,11 +102,11 @@ static struct kmsg *kmsg_copy(const rd_kafka_message_t *rm) {
     if (rm->len) memcpy(m->data, rm->payload, rm->len);
     m->data[rm->len] = 0;
     rd_kafka_headers_t *hdrs;
-    if (rd_kafka_message_headers(rm, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (rs_rk.message_headers(rm, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         const char *name;
         const void *val;
         size_t size;
-        for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; i++) {
+        for (size_t i = 0; rs_rk.header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; i++) {
             char *v = rs_xmalloc(size + 1);
             if (size) memcpy(v, val, size);
             v[size] = 0;
@@ -136,13 +137,13 @@ static struct sub *find_sub(rs_kafka_consumer_t *k, const char *topic) {
 }
 
 static void set_paused(struct part *p, int pause) {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
-    rd_kafka_resp_err_t e = pause ? rd_kafka_pause_partitions(p->k->rk, l) : rd_kafka_resume_partitions(p->k->rk, l);
-    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_topic_partition_list_t *l = rs_rk.topic_partition_list_new(1);
+    rs_rk.topic_partition_list_add(l, p->topic, p->partition);
+    rd_kafka_resp_err_t e = pause ? rs_rk.pause_partitions(p->k->rk, l) : rs_rk.resume_partitions(p->k->rk, l);
+    rs_rk.topic_partition_list_destroy(l);
     if (e) {
         RS_WARN(p->k->scope, "%s partition %s[%d]: %s", pause ? "pause" : "resume", p->topic, p->partition,
-                rd_kafka_err2str(e));
+                rs_rk.err2str(e));
         return;
     }
     p->paused = pause;
@@ -218,12 +219,12 @@ static void on_retry(evutil_socket_t fd, short what, void *arg) {
 }
 
 static void store_offset(struct part *p, int64_t next) {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = next;
-    rd_kafka_resp_err_t e = rd_kafka_offsets_store(p->k->rk, l);
+    rd_kafka_topic_partition_list_t *l = rs_rk.topic_partition_list_new(1);
+    rs_rk.topic_partition_list_add(l, p->topic, p->partition)->offset = next;
+    rd_kafka_resp_err_t e = rs_rk.offsets_store(p->k->rk, l);
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR && l->elems[0].err) e = l->elems[0].err;
-    rd_kafka_topic_partition_list_destroy(l);
-    if (e) RS_WARN(p->k->scope, "store offset %s[%d]@%" PRId64 ": %s", p->topic, p->partition, next, rd_kafka_err2str(e));
+    rs_rk.topic_partition_list_destroy(l);
+    if (e) RS_WARN(p->k->scope, "store offset %s[%d]@%" PRId64 ": %s", p->topic, p->partition, next, rs_rk.err2str(e));
 }
 
 static void on_ack(rs_pubsub_msg_t *m, int success) {
@@ -311,31 +312,31 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         for (int i = 0; i < parts->cnt; i++) find_part(k, parts->elems[i].topic, parts->elems[i].partition, 1);
         RS_INFO(k->scope, "assigned %d partition(s) in group %s", parts->cnt, k->cfg->consumer_group);
-        rd_kafka_assign(rk, parts);
+        rs_rk.assign(rk, parts);
     } else {
         for (int i = 0; i < parts->cnt; i++) {
             struct part *p = find_part(k, parts->elems[i].topic, parts->elems[i].partition, 0);
             if (p) release_part(k, p);
         }
-        RS_INFO(k->scope, "revoked %d partition(s) (%s)", parts->cnt, rd_kafka_err2name(err));
-        rd_kafka_assign(rk, NULL);
+        RS_INFO(k->scope, "revoked %d partition(s) (%s)", parts->cnt, rs_rk.err2name(err));
+        rs_rk.assign(rk, NULL);
     }
 }
 
 static void serve(void *arg) {
     rs_kafka_consumer_t *k = arg;
     for (int i = 0; i < POLL_BATCH; i++) {
-        rd_kafka_message_t *rm = rd_kafka_consumer_poll(k->rk, 0);
+        rd_kafka_message_t *rm = rs_rk.consumer_poll(k->rk, 0);
         if (!rm) return;
         if (rm->err) {
             if (rm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                RS_WARN(k->scope, "consume: %s", rd_kafka_message_errstr(rm));
-            rd_kafka_message_destroy(rm);
+                RS_WARN(k->scope, "consume: %s", rs_rk.message_errstr(rm));
+            rs_rk.message_destroy(rm);
             continue;
         }
-        struct part *p = find_part(k, rd_kafka_topic_name(rm->rkt), rm->partition, 1);
+        struct part *p = find_part(k, rs_rk.topic_name(rm->rkt), rm->partition, 1);
         struct kmsg *m = kmsg_copy(rm);
-        rd_kafka_message_destroy(rm);
+        rs_rk.message_destroy(rm);
         if (p->tail) p->tail->next = m;
         else p->head = m;
         p->tail = m;
@@ -357,26 +358,30 @@ rs_kafka_consumer_t *rs_kafka_consumer_new(struct event_base *base, const rs_kaf
     k->base = base;
     k->cfg = cfg;
     k->scope = rs_strdup(scope);
-    rd_kafka_conf_t *conf = rs_kafka_conf_new();
+    rd_kafka_conf_t *conf = rs_kafka_conf_new(err, errlen);
+    if (!conf) {
+        rs_kafka_consumer_free(k);
+        return NULL;
+    }
     if (rs_kafka_conf_apply(conf, &cfg->common, err, errlen) || rs_kafka_conf_apply(conf, &cfg->consumer, err, errlen)) {
-        rd_kafka_conf_destroy(conf);
+        rs_rk.conf_destroy(conf);
         rs_kafka_consumer_free(k);
         return NULL;
     }
     rs_kafka_conf_logging(conf);
-    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-    rd_kafka_conf_set_opaque(conf, k);
+    rs_rk.conf_set_rebalance_cb(conf, on_rebalance);
+    rs_rk.conf_set_opaque(conf, k);
     char e[256];
-    k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof e);
+    k->rk = rs_rk.new(RD_KAFKA_CONSUMER, conf, e, sizeof e);
     if (!k->rk) {
-        rd_kafka_conf_destroy(conf);
+        rs_rk.conf_destroy(conf);
         snprintf(err, errlen, "kafka: consumer: %s", e);
         rs_kafka_consumer_free(k);
         return NULL;
     }
     rs_kafka_logs_to_main(k->rk);
-    rd_kafka_poll_set_consumer(k->rk); /* logs, errors and rebalances arrive with the messages */
-    k->q = rd_kafka_queue_get_consumer(k->rk);
+    rs_rk.poll_set_consumer(k->rk); /* logs, errors and rebalances arrive with the messages */
+    k->q = rs_rk.queue_get_consumer(k->rk);
     k->watch = rs_kafka_watch_new(base, k->q, serve, k);
     if (!k->watch) {
         snprintf(err, errlen, "kafka: cannot create a wake-up pipe");
@@ -396,13 +401,13 @@ int rs_kafka_consumer_subscribe(rs_kafka_consumer_t *k, const char *topic, rs_pu
     }
     k->subs = rs_xrealloc(k->subs, (k->nsubs + 1) * sizeof *k->subs);
     k->subs[k->nsubs++] = (struct sub){rs_strdup(topic), handler, ctx};
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)k->nsubs);
+    rd_kafka_topic_partition_list_t *l = rs_rk.topic_partition_list_new((int)k->nsubs);
     for (size_t i = 0; i < k->nsubs; i++)
-        rd_kafka_topic_partition_list_add(l, k->subs[i].topic, RD_KAFKA_PARTITION_UA);
-    rd_kafka_resp_err_t e = rd_kafka_subscribe(k->rk, l);
-    rd_kafka_topic_partition_list_destroy(l);
+        rs_rk.topic_partition_list_add(l, k->subs[i].topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rs_rk.subscribe(k->rk, l);
+    rs_rk.topic_partition_list_destroy(l);
     if (e) {
-        snprintf(err, errlen, "kafka: subscribe %s: %s", topic, rd_kafka_err2str(e));
+        snprintf(err, errlen, "kafka: subscribe %s: %s", topic, rs_rk.err2str(e));
         free(k->subs[--k->nsubs].topic);
         return -1;
     }
@@ -416,31 +421,31 @@ int rs_kafka_consumer_subscribe(rs_kafka_consumer_t *k, const char *topic, rs_pu
  * (sessionTimeout) and uncommitted messages are redelivered — at-least-once either way. */
 #define CLOSE_WAIT_MS 2000
 static void close_bounded(rs_kafka_consumer_t *k) {
-    rd_kafka_queue_t *cq = rd_kafka_queue_new(k->rk);
-    rd_kafka_error_t *e = rd_kafka_consumer_close_queue(k->rk, cq);
+    rd_kafka_queue_t *cq = rs_rk.queue_new(k->rk);
+    rd_kafka_error_t *e = rs_rk.consumer_close_queue(k->rk, cq);
     if (e) {
-        RS_WARN(k->scope, "close: %s", rd_kafka_error_string(e));
-        rd_kafka_error_destroy(e);
+        RS_WARN(k->scope, "close: %s", rs_rk.error_string(e));
+        rs_rk.error_destroy(e);
     } else {
         int64_t deadline = rs_now_ms() + CLOSE_WAIT_MS;
         /* Served as events, not callbacks: a fetched message still forwarded to this queue would make
          * rd_kafka_queue_poll_callback abort (librdkafka asserts on an op it cannot serve). A message dropped
          * here was never acked, so its offset was never stored: it is redelivered (at-least-once). */
-        while (!rd_kafka_consumer_closed(k->rk) && rs_now_ms() < deadline) {
-            rd_kafka_event_t *ev = rd_kafka_queue_poll(cq, 50);
+        while (!rs_rk.consumer_closed(k->rk) && rs_now_ms() < deadline) {
+            rd_kafka_event_t *ev = rs_rk.queue_poll(cq, 50);
             if (!ev) continue;
-            if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
-                on_rebalance(k->rk, rd_kafka_event_error(ev), rd_kafka_event_topic_partition_list(ev), k);
-            rd_kafka_event_destroy(ev);
+            if (rs_rk.event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
+                on_rebalance(k->rk, rs_rk.event_error(ev), rs_rk.event_topic_partition_list(ev), k);
+            rs_rk.event_destroy(ev);
         }
-        if (!rd_kafka_consumer_closed(k->rk))
+        if (!rs_rk.consumer_closed(k->rk))
             RS_WARN(k->scope, "leaving group %s timed out after %d ms", k->cfg->consumer_group, CLOSE_WAIT_MS);
     }
-    rd_kafka_queue_destroy(cq);
+    rs_rk.queue_destroy(cq);
 }
 
 static void *destroy_main(void *rk) {
-    rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    rs_rk.destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     return NULL;
 }
 
@@ -468,7 +473,7 @@ void rs_kafka_consumer_free(rs_kafka_consumer_t *k) {
     if (k->rk) close_bounded(k);
     rs_kafka_watch_free(k->watch);
     while (k->parts) release_part(k, k->parts);
-    if (k->q) rd_kafka_queue_destroy(k->q);
+    if (k->q) rs_rk.queue_destroy(k->q);
     if (k->rk) destroy_bounded(k);
     for (size_t i = 0; i < k->nsubs; i++) free(k->subs[i].topic);
     free(k->subs);

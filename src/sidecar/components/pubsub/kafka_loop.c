@@ -2,6 +2,7 @@
 /* librdkafka queue -> pipe -> libevent. The write end is non-blocking: when the
  * pipe is full a wake-up is already pending, so a dropped byte loses nothing. */
 #include "kafka_loop.h"
+#include "sidecar/components/pubsub/kafka_lib.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,7 +56,7 @@ rs_kafka_watch_t *rs_kafka_watch_new(struct event_base *base, rd_kafka_queue_t *
     struct timeval tv = {1, 0};
     event_add(w->tick, &tv);
     static const char one = 1;
-    rd_kafka_queue_io_event_enable(q, w->fds[1], &one, 1);
+    rs_rk.queue_io_event_enable(q, w->fds[1], &one, 1);
     event_active(w->ev, EV_READ, 0);
     return w;
 }
@@ -64,7 +65,7 @@ void rs_kafka_watch_kick(rs_kafka_watch_t *w) { event_active(w->ev, EV_READ, 0);
 
 void rs_kafka_watch_free(rs_kafka_watch_t *w) {
     if (!w) return;
-    rd_kafka_queue_io_event_enable(w->q, -1, NULL, 0);
+    rs_rk.queue_io_event_enable(w->q, -1, NULL, 0);
     event_free(w->ev);
     event_free(w->tick);
     close(w->fds[0]);
@@ -74,28 +75,28 @@ void rs_kafka_watch_free(rs_kafka_watch_t *w) {
 
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
     rs_log_level_t lv = level <= 3 ? RS_LOG_ERROR : level == 4 ? RS_LOG_WARN : level == 5 ? RS_LOG_INFO : RS_LOG_DEBUG;
-    if (rs_log_enabled(lv)) rs_log(lv, "pubsub.kafka", "%s: %s: %s", rd_kafka_name(rk), fac, buf);
+    if (rs_log_enabled(lv)) rs_log(lv, "pubsub.kafka", "%s: %s: %s", rs_rk.name(rk), fac, buf);
 }
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
     (void)opaque;
-    RS_WARN("pubsub.kafka", "%s: %s: %s", rd_kafka_name(rk), rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+    RS_WARN("pubsub.kafka", "%s: %s: %s", rs_rk.name(rk), rs_rk.err2name((rd_kafka_resp_err_t)err), reason);
 }
 
-rd_kafka_conf_t *rs_kafka_conf_new(void) {
+rd_kafka_conf_t *rs_kafka_conf_new(char *err, size_t errlen) {
     static int sasl_path_done;
-    if (!sasl_path_done) { /* before librdkafka's global init (the first conf), on the loop thread */
+    if (!sasl_path_done) { /* before librdkafka is loaded and its global init runs, on the loop thread */
         setenv("SASL_PATH", "/nonexistent/ripstopd-uses-no-cyrus-sasl-plugins", 0);
         sasl_path_done = 1;
     }
-    return rd_kafka_conf_new();
+    return rs_rdkafka_load(err, errlen) ? NULL : rs_rk.conf_new();
 }
 
 void rs_kafka_conf_logging(rd_kafka_conf_t *conf) {
     char e[128];
-    rd_kafka_conf_set(conf, "log.queue", "true", e, sizeof e);
-    rd_kafka_conf_set_log_cb(conf, on_log);
-    rd_kafka_conf_set_error_cb(conf, on_error);
+    rs_rk.conf_set(conf, "log.queue", "true", e, sizeof e);
+    rs_rk.conf_set_log_cb(conf, on_log);
+    rs_rk.conf_set_error_cb(conf, on_error);
 }
 
-void rs_kafka_logs_to_main(rd_kafka_t *rk) { rd_kafka_set_log_queue(rk, NULL); }
+void rs_kafka_logs_to_main(rd_kafka_t *rk) { rs_rk.set_log_queue(rk, NULL); }

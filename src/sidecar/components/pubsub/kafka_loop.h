@@ -23,11 +23,12 @@ typedef void (*rs_kafka_serve_fn)(void *arg);
 rs_kafka_watch_t *rs_kafka_watch_new(struct event_base *base, rd_kafka_queue_t *q, rs_kafka_serve_fn serve, void *arg);
 /** Runs serve again on the next loop turn. */
 void rs_kafka_watch_kick(rs_kafka_watch_t *w);
-/** rd_kafka_conf_new for the sidecar. The first call points Cyrus SASL's plugin path at a folder that does
+/** rd_kafka_conf_new for the sidecar, or NULL with why in err when librdkafka cannot be loaded (the first call
+ *  opens it: kafka_lib.h). The first call also points Cyrus SASL's plugin path at a folder that does
  *  not exist (unless SASL_PATH is set): librdkafka's global init calls sasl_client_init, which loads every
  *  plugin under /usr/lib/.../sasl2 (and libdb with them, about 0.5 MB of RSS), while the mechanisms a
  *  pubsub.kafka component can ask for (PLAIN, SCRAM) are librdkafka's own. */
-rd_kafka_conf_t *rs_kafka_conf_new(void);
+rd_kafka_conf_t *rs_kafka_conf_new(char *err, size_t errlen);
 /** Routes librdkafka's log lines and error events through the queue that is served on the loop (instead of
  *  librdkafka's own threads) into rs_log with scope "pubsub.kafka". Call on the conf before rd_kafka_new,
  *  then rs_kafka_logs_to_main(rk) once the handle exists. */

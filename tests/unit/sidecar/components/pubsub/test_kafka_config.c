@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "sidecar/components/pubsub/kafka_config.h"
+#include "sidecar/components/pubsub/kafka_lib.h"
 #include "test.h"
 
 static rs_kvlist_t meta(const char *const *kv) {
@@ -21,12 +22,16 @@ static int parse(const char *const *kv, const char *app, rs_kafka_config_t *cfg,
     int rc = rs_kafka_config_parse(&l, app, cfg, err, 256);
     rs_kvlist_free(&l);
     if (rc == 0) {
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
         char e[256];
+        if (rs_rdkafka_load(e, sizeof e)) {
+            printf("  %s\n", e);
+            return -2;
+        }
+        rd_kafka_conf_t *conf = rs_rk.conf_new();
         int ok = rs_kafka_conf_apply(conf, &cfg->common, e, sizeof e) == 0 &&
                  rs_kafka_conf_apply(conf, &cfg->producer, e, sizeof e) == 0 &&
                  rs_kafka_conf_apply(conf, &cfg->consumer, e, sizeof e) == 0;
-        rd_kafka_conf_destroy(conf);
+        rs_rk.conf_destroy(conf);
         if (!ok) {
             printf("  librdkafka rejected a setting: %s\n", e);
             return -2;
