@@ -18,7 +18,7 @@
  * Redis that does not have it cached (restarted, SCRIPT FLUSH) answers
  * NOSCRIPT, and that call is sent once more as EVAL, which caches it. */
 #include <hiredis/hiredis.h>
-#include <openssl/sha.h>
+#include <nettle/sha1.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,14 +111,19 @@ static const char txn_script[] =
 
 enum { SCRIPT_SET, SCRIPT_DEL, SCRIPT_TXN, SCRIPT_NONE };
 static const char *const scripts[] = {set_script, del_script, txn_script};
-static char script_sha[3][2 * SHA_DIGEST_LENGTH + 1]; /* hex SHA1 of each script, filled by the first init */
+static char script_sha[3][2 * SHA1_DIGEST_SIZE + 1]; /* hex SHA1 of each script, filled by the first init */
 
+/* nettle's SHA1, not OpenSSL's: OpenSSL's first SHA1 fetches the algorithm from its provider and touches about
+ * 2 MB more of libcrypto in every sidecar with a Redis state store (bench/system/bench_memory.py). */
 static void scripts_hash(void) {
     if (script_sha[0][0]) return;
     for (int i = 0; i < 3; i++) {
-        unsigned char d[SHA_DIGEST_LENGTH];
-        SHA1((const unsigned char *)scripts[i], strlen(scripts[i]), d);
-        for (int j = 0; j < SHA_DIGEST_LENGTH; j++) {
+        unsigned char d[SHA1_DIGEST_SIZE];
+        struct sha1_ctx ctx;
+        sha1_init(&ctx);
+        sha1_update(&ctx, strlen(scripts[i]), (const uint8_t *)scripts[i]);
+        sha1_digest(&ctx, sizeof d, d);
+        for (int j = 0; j < SHA1_DIGEST_SIZE; j++) {
             script_sha[i][2 * j] = "0123456789abcdef"[d[j] >> 4];
             script_sha[i][2 * j + 1] = "0123456789abcdef"[d[j] & 15];
         }
