@@ -48,3 +48,32 @@ if [ -f package-lock.json ]; then
     cp package-lock.json "$stamp"
   fi
 fi
+
+# Zipkin's published v2 model, zipkin.proto, for the Zipkin payload checks (tests/lib/zipkin_schema.mjs).
+# Debian ships it in golang-github-openzipkin-zipkin-go-dev, whose installation would bring 40 packages
+# (185 MB on disk): so fetch that one .deb (49 kB) from the archive and keep just the .proto, outside the
+# repository. RIPSTOP_ZIPKIN_PROTO_DIR moves it; zipkin_schema.mjs looks in the same place.
+zdir="${RIPSTOP_ZIPKIN_PROTO_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ripstop/zipkin-proto}"
+zpkg=golang-github-openzipkin-zipkin-go-dev
+if [ ! -s "$zdir/zipkin.proto" ]; then
+  echo "setup: fetching $zpkg for zipkin.proto into $zdir"
+  mkdir -p "$zdir"
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  # apt-get download writes into the current directory (as root it warns that _apt cannot reach it)
+  if ! (cd "$tmp" && apt-get download -qq "$zpkg" 2>/dev/null); then
+    sudo_cmd=""
+    [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq  # a fresh machine may have no package lists yet
+    (cd "$tmp" && apt-get download -qq "$zpkg" 2>/dev/null)
+  fi
+  deb=$(ls "$tmp"/"$zpkg"_*.deb)
+  dpkg-deb --fsys-tarfile "$deb" |
+    tar -xO ./usr/share/gocode/src/github.com/openzipkin/zipkin-go/proto/v2/zipkin.proto > "$tmp/zipkin.proto"
+  grep -q '^package zipkin.proto3;' "$tmp/zipkin.proto"
+  dpkg-deb -f "$deb" Package Version > "$tmp/zipkin.proto.source"
+  mv "$tmp/zipkin.proto.source" "$zdir/zipkin.proto.source"
+  mv "$tmp/zipkin.proto" "$zdir/zipkin.proto"
+  rm -rf "$tmp"
+  trap - EXIT
+fi

@@ -211,7 +211,51 @@ class TracingOffAndHungCollector(t.ProcTestCase):
 
 
 class ReceiverSchema(t.ProcTestCase):
-    """The receiver the tests above export to refuses what opentelemetry-proto refuses (so they can fail)."""
+    """The receiver the tests above export to refuses what opentelemetry-proto and zipkin.proto refuse (so they
+    can fail)."""
+
+    def test_zipkin_payloads_are_validated_against_the_proto(self):
+        rx = self.track(TraceReceiver())
+        self.assertIn("golang-github-openzipkin-zipkin-go-dev", json.dumps(rx.zipkin.source))
+
+        def post(body):
+            return t.request("POST", rx.port, "/api/v2/spans", body).status
+        ok = {"traceId": "5bf92f3577b34da6a3ce929d0e0e4736", "id": "10f067aa0ba902b7", "parentId": "a3ce929d0e0e4736",
+              "name": "n", "kind": "SERVER", "timestamp": 1700000000000000, "duration": 7,
+              "localEndpoint": {"serviceName": "x", "ipv4": "127.0.0.1", "port": 3500},
+              "remoteEndpoint": {"ipv6": "::1"}, "annotations": [{"timestamp": 1700000000000001, "value": "a"}],
+              "tags": {"k": "v"}, "shared": True}
+        self.assertEqual(post([ok]), 202, rx.errors)
+        self.assertEqual(rx.errors, [])
+        bad = [({"trace_id": ok["traceId"]}, "spans[0].trace_id: no field of that (lowerCamelCase) name"),
+               ({"localEndpoint": {"serviceName": "x", "hostname": "h"}}, "localEndpoint.hostname: no field"),
+               ({"id": "10F067AA0BA902B7"}, "id: \"10F067AA0BA902B7\" is not 8 bytes in lower-case hex"),
+               ({"traceId": "5bf92f3577b34da6a3ce"}, "is not 8 or 16 bytes in lower-case hex"),
+               ({"parentId": "EPBnqguqArc="}, "parentId: \"EPBnqguqArc=\" is not 8 bytes"),
+               ({"kind": "INTERNAL"}, "kind: \"INTERNAL\" is not a name of enum .zipkin.proto3.Span.Kind"),
+               ({"kind": 2}, "kind: 2 is not a name of enum"),
+               ({"timestamp": "1700000000000000"}, "timestamp: \"1700000000000000\" is not a JSON integer (fixed64)"),
+               ({"duration": 0}, "duration: 0 is not a natural number"),
+               ({"localEndpoint": {"serviceName": "x", "ipv4": "1.2.3"}}, "localEndpoint.ipv4: \"1.2.3\" is not an ipv4"),
+               ({"localEndpoint": {"serviceName": "x", "port": "3500"}}, "port: \"3500\" is not a JSON integer (int32)"),
+               ({"tags": {"k": 1}}, "tags[\"k\"]: 1 is not a string"),
+               ({"annotations": [{"timestamp": 1, "value": "a", "endpoint": {}}]}, "annotations[0].endpoint: no field"),
+               ({"debug": "true"}, "debug: \"true\" is not a boolean")]
+        for change, why in bad:
+            span = dict(ok)
+            span.update(change)
+            if "trace_id" in change:
+                del span["traceId"]
+            self.assertEqual(post([span]), 400, change)
+            self.assertIn(why, rx.errors[-1], change)
+        self.assertEqual(post({"spans": [ok]}), 400)
+        self.assertIn("not a JSON array of spans", rx.errors[-1])
+        # what zipkin.proto allows but our exporter must still send: a complete span with its service
+        self.assertEqual(post([{k: v for k, v in ok.items() if k != "duration"}]), 400)
+        self.assertIn("duration (microseconds) missing", rx.errors[-1])
+        self.assertEqual(post([dict(ok, localEndpoint={"port": 3500})]), 400)
+        self.assertIn("serviceName missing", rx.errors[-1])
+        self.assertEqual(len(rx.snapshot()), 1)
 
     def test_otlp_payloads_are_validated_against_the_protos(self):
         rx = self.track(TraceReceiver())

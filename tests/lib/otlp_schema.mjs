@@ -4,12 +4,12 @@
 // OTLP/HTTP JSON rules: field names in lowerCamelCase, enums as integers, trace and span ids as
 // hex (not base64), 64-bit integers as numbers or decimal strings.
 //
-// A line-oriented service for tests/lib/trace_receiver.py: each stdin line is one
-// ExportTraceServiceRequest (JSON); each stdout line answers {"errors": [...]} (empty: valid).
+// A line-oriented service for tests/lib/trace_receiver.py (proto_json.mjs's serve): each stdin line is
+// one ExportTraceServiceRequest (JSON); each stdout line answers {"errors": [...]} (empty: valid).
 import path from "node:path";
-import readline from "node:readline";
 import { createRequire } from "node:module";
 import protobuf from "protobufjs";
+import { INT_RANGE, isEnum, isMessage, message, serve } from "./proto_json.mjs";
 
 const require = createRequire(import.meta.url);
 const PROTOS = path.join(path.dirname(require.resolve("@opentelemetry/otlp-grpc-exporter-base/package.json")),
@@ -26,23 +26,17 @@ export function loadRequestType() {
 
 // OTLP/HTTP JSON: these bytes fields are hex, with the byte lengths trace.proto gives them.
 const HEX_IDS = { traceId: 16, spanId: 8, parentSpanId: 8 };
-const INT_RANGE = {
-  int32: [-(2n ** 31n), 2n ** 31n - 1n], sint32: [-(2n ** 31n), 2n ** 31n - 1n], sfixed32: [-(2n ** 31n), 2n ** 31n - 1n],
-  uint32: [0n, 2n ** 32n - 1n], fixed32: [0n, 2n ** 32n - 1n],
-  int64: [-(2n ** 63n), 2n ** 63n - 1n], sint64: [-(2n ** 63n), 2n ** 63n - 1n], sfixed64: [-(2n ** 63n), 2n ** 63n - 1n],
-  uint64: [0n, 2n ** 64n - 1n], fixed64: [0n, 2n ** 64n - 1n],
-};
 
 function scalar(field, v, where, errs) {
   const t = field.type;
-  if (field.resolvedType instanceof protobuf.Enum) {
+  if (isEnum(field)) {
     // OTLP/HTTP JSON: enum values are integers, and ours must be ones the schema defines
     if (!Number.isInteger(v) || !(v in field.resolvedType.valuesById))
       errs.push(`${where}: ${JSON.stringify(v)} is not a value of enum ${field.resolvedType.fullName} (integers)`);
     return;
   }
-  if (field.resolvedType instanceof protobuf.Type) {
-    message(field.resolvedType, v, where, errs);
+  if (isMessage(field)) {
+    message(field.resolvedType, v, where, errs, scalar);
     return;
   }
   if (t in INT_RANGE) {
@@ -74,51 +68,13 @@ function scalar(field, v, where, errs) {
   }
 }
 
-export function message(type, obj, where, errs) {
-  if (obj === null || typeof obj !== "object" || Array.isArray(obj)) {
-    errs.push(`${where}: not a JSON object (message ${type.fullName})`);
-    return;
-  }
-  const oneofs = new Map();
-  for (const [key, v] of Object.entries(obj)) {
-    const field = type.fields[key];
-    const at = `${where}.${key}`;
-    if (!field) { errs.push(`${at}: no field of that (lowerCamelCase) name in ${type.fullName}`); continue; }
-    if (v === null) { errs.push(`${at}: null`); continue; }
-    if (field.partOf) {
-      const n = (oneofs.get(field.partOf.name) || 0) + 1;
-      oneofs.set(field.partOf.name, n);
-      if (n > 1) errs.push(`${where}: more than one field of oneof ${field.partOf.name}`);
-    }
-    if (field.map) {
-      if (typeof v !== "object" || Array.isArray(v)) { errs.push(`${at}: not a map object`); continue; }
-      for (const [k, x] of Object.entries(v)) scalar(field, x, `${at}[${JSON.stringify(k)}]`, errs);
-    } else if (field.repeated) {
-      if (!Array.isArray(v)) { errs.push(`${at}: not an array (repeated)`); continue; }
-      v.forEach((x, i) => scalar(field, x, `${at}[${i}]`, errs));
-    } else {
-      scalar(field, v, at, errs);
-    }
-  }
-}
-
 export function validate(type, payload) {
   const errs = [];
-  message(type, payload, "ExportTraceServiceRequest", errs);
+  message(type, payload, "ExportTraceServiceRequest", errs, scalar);
   return errs;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const type = loadRequestType();
-  process.stdout.write(JSON.stringify({ ready: PROTOS }) + "\n");
-  const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
-  rl.on("line", line => {
-    let errors;
-    try {
-      errors = validate(type, JSON.parse(line));
-    } catch (e) {
-      errors = [`not JSON: ${e.message}`];
-    }
-    process.stdout.write(JSON.stringify({ errors: errors.slice(0, 20) }) + "\n");
-  });
+  serve({ protos: PROTOS }, payload => validate(type, payload));
 }
