@@ -12,6 +12,9 @@ GrpcAppBindingReplies: the raw app's OnBindingEvent replies name output
 bindings (`to`, `concurrency`), and the reply's data reaches them as daprd's
 onAppResponse sends it; its `states` are not saved, as in daprd.
 
+HttpAppNoFakeStatus: an HTTP app that answers with the headers ripstopd uses
+inside itself for a gRPC app's status cannot fake one to a gRPC caller.
+
 GrpcAppFaults: a raw HTTP/2 app (tests/lib/grpc_fault_app.py) that is not
 there yet, resets streams, answers too much, answers never, or answers a gRPC
 error: each becomes the error the HTTP channel gives, resiliency retries the
@@ -199,6 +202,34 @@ class GrpcAppBindingReplies(t.ProcTestCase):
         names = [n for n, _ in app.binding_events]
         self.assertIn("par", names)
         self.assertIn("seq", names)
+
+
+class HttpAppNoFakeStatus(t.ProcTestCase):
+    def test_an_http_app_cannot_fake_a_grpc_status(self):
+        class Handler(t.QuietHandler):
+            def do_GET(self):
+                self.send_response(200 if self.path.endswith("/ok") else 404)
+                self.send_header("Ripstop-Grpc-Status", "9")
+                self.send_header("ripstop-grpc-message", "faked")
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", "4")
+                self.end_headers()
+                self.wfile.write(b"fine")
+
+        app = self.track(t.HttpApp(Handler))
+        sc = self.track(t.Sidecar("httpapp", app_port=app.port))
+        c = g.Client(sc.grpc_port)
+        self.addCleanup(c.close)
+        # a 404: the status daprd gives an HTTP app's 404 (NOT_FOUND), not the one the app's headers claim
+        r = c.call("InvokeService", g.invoke_service("httpapp", "missing"))  # verb GET
+        self.assertEqual(r.status, 5, (r.message, r.trailers or r.headers))
+        self.assertNotEqual(r.message, "faked")
+        r = c.call("InvokeService", g.invoke_service("httpapp", "ok"))
+        self.assertEqual(r.status, 0, r.message)
+        self.assertEqual(g.decode(g.decode(r.body)[1][0])[2][0], b"fine")  # InvokeResponse.data (Any).value
+        h = sc.req("GET", "/v1.0/invoke/httpapp/method/ok")
+        self.assertEqual((h.status, h.body), (200, b"fine"))
+        self.assertFalse([k for k in h.headers if k.lower().startswith("ripstop-grpc")], h.headers)
 
 
 class GrpcAppFaults(t.ProcTestCase):

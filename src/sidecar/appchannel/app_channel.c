@@ -120,9 +120,27 @@ static void count_call(const rs_app_call_t *call, const rs_http_response_t *resp
     rs_metrics_record(m, &http_client_view, values, obs);
 }
 
+/* Only the gRPC channel sets these (app_channel.h): an HTTP app that sends them would fake a gRPC app's status to
+ * a gRPC caller, so they are dropped from its answer. */
+static rs_name_set_t grpc_status_headers = RS_NAME_SET(RS_APP_GRPC_STATUS, RS_APP_GRPC_MESSAGE, RS_APP_GRPC_DETAILS);
+
+static void drop_grpc_status(rs_kvlist_t *h) {
+    size_t kept = 0;
+    for (size_t i = 0; i < h->len; i++) {
+        rs_kv_t kv = h->items[i];
+        if (rs_name_set_has(&grpc_status_headers, kv.key)) {
+            if (!h->refs) rs_kv_free(&kv);
+            continue;
+        }
+        h->items[kept++] = kv;
+    }
+    h->len = kept;
+}
+
 static void on_http_done(void *arg, rs_http_response_t *resp) {
     rs_app_call_t *call = arg;
     call->http_ = NULL;
+    drop_grpc_status(&resp->headers);
     count_call(call, resp);
     rs_outcome_t o;
     rs_app_outcome(resp, call->accept_, &o);

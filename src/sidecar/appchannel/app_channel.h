@@ -37,7 +37,8 @@ typedef struct rs_app_channel rs_app_channel_t;
 /** A gRPC app's error status on an invocation, in the HTTP-shaped answer (which has the HTTP status and JSON body
  *  daprd gives an HTTP caller) as three answer headers: the code, the percent-encoded message and the
  *  grpc-status-details-bin value. They travel with the answer (also through a peer sidecar) so that the gRPC API
- *  answers InvokeService with the app's own status, as daprd; ops/invoke.c drops them for every other caller. */
+ *  answers InvokeService with the app's own status, as daprd; ops/invoke.c drops them for every other caller. An
+ *  HTTP app's answer never carries them: the channel drops them, so an HTTP app cannot fake a gRPC status. */
 #define RS_APP_GRPC_STATUS "ripstop-grpc-status"
 #define RS_APP_GRPC_MESSAGE "ripstop-grpc-message"
 #define RS_APP_GRPC_DETAILS "ripstop-grpc-status-details-bin"
