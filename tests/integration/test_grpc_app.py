@@ -284,6 +284,11 @@ spec:
         self.assertEqual(r.status, 500, r.body)
         self.assertIn("response larger than 4096 bytes", json.loads(r.body)["message"])
 
+        # a reply holding a field numbered 0 inside its Any: refused as Go's protobuf (daprd) refuses it
+        r = self.invoke("fieldzero")
+        self.assertEqual(r.status, 500, r.body)
+        self.assertIn("the app's OnInvoke reply does not decode", json.loads(r.body)["message"])
+
         # slower than the policy's timeout: every attempt's stream is reset, so the app can stop
         r = self.invoke("slow")
         self.assertEqual(r.status, 500, r.body)

@@ -115,6 +115,17 @@ class GrpcProtocol(t.ProcTestCase):
         r = c.call("GetState", b"\x0a\xff\xff\xff\xff\x0f")  # a string field longer than the message
         self.assertEqual(r.status, INTERNAL)
         self.assertIn("error unmarshalling request", r.message)
+        # a field numbered 0 (its tag written as two bytes, 80 00), on top and inside a StateItem: protobuf-c
+        # alone takes it, Go's protobuf and so daprd refuse it; nothing is saved
+        r = c.call("GetState", b"\x80\x00\x00")
+        self.assertEqual(r.status, INTERNAL)
+        self.assertIn("error unmarshalling request", r.message)
+        r = c.call("SaveState", b"\x0a\x05store\x12\x0a\x0a\x02k0\x12\x01v\x80\x00\x00")
+        self.assertEqual(r.status, INTERNAL)
+        self.assertEqual(self.redis.cli("EXISTS", "h2app||k0"), "0")
+        r = c.call("SaveState", b"\x0a\x05store\x12\x07\x0a\x02k0\x12\x01v")  # the same item without it
+        self.assertEqual(r.status, OK, r.message)
+        self.assertEqual(self.redis.cli("EXISTS", "h2app||k0"), "1")
         sid = c.open("GetState")
         c.send(sid, b"\x00\x00\x00\x00\x10abc")  # prefix says 16 bytes, 3 arrive
         self.assertEqual(c.wait(sid).status, INTERNAL)

@@ -5,6 +5,8 @@ invoked method's name (InvokeRequest field 1):
   ok     replies InvokeResponse{data, content_type "text/plain"} with "ok"
   reset  resets the stream (RST_STREAM INTERNAL_ERROR) instead of answering
   big    replies with a message of `big_size` bytes
+  fieldzero  replies an InvokeResponse whose Any holds a field numbered 0 (tag
+         written as two bytes, 80 00): bytes protobuf-c alone would decode
   slow   never answers; a reset of the stream by the sidecar is recorded
   status answers gRPC status 5 (NOT_FOUND) with a message
   precondition  answers gRPC status 9 (FAILED_PRECONDITION) with a message and
@@ -170,8 +172,9 @@ class FaultApp:
             conn.send_headers(sid, GRPC_HEADERS + [("grpc-status", "5"), ("grpc-message", "no such order")],
                               end_stream=True)
         else:
-            data = b"ok" if method == "ok" else b"x" * self.big_size
-            msg = field(1, field(2, data)) + field(2, "text/plain")  # InvokeResponse{data: Any{value}, content_type}
+            data = b"ok" if method in ("ok", "fieldzero") else b"x" * self.big_size
+            zero = b"\x80\x00\x00" if method == "fieldzero" else b""  # field 0, varint 0
+            msg = field(1, field(2, data) + zero) + field(2, "text/plain")  # InvokeResponse{data: Any{value}, ...}
             conn.send_headers(sid, GRPC_HEADERS)
             conn.send_data(sid, frame(msg))
             conn.send_headers(sid, [("grpc-status", "0")], end_stream=True)

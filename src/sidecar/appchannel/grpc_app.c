@@ -39,6 +39,7 @@
 #include "dapr/proto/runtime/v1/appcallback.pb-c.h"
 #include "http/grpc_client.h"
 #include "http/grpc_wire.h"
+#include "http/pb_decode.h"
 #include "sidecar/errors/errors.h"
 #include "sidecar/metrics/metrics.h"
 #include "sidecar/appchannel/pb_struct.h"
@@ -460,6 +461,11 @@ static void undecodable(rs_http_response_t *resp, rs_outcome_t *o, const char *w
     rs_outcome_error(o, 0, 0, "%s", resp->error);
 }
 
+/* The app's reply message, decoded strictly (http/pb_decode.h), or NULL. */
+static void *decode_reply(const ProtobufCMessageDescriptor *d, const rs_grpc_response_t *gr) {
+    return rs_pb_decode(d, NULL, gr->reply.len, (const uint8_t *)gr->reply.data);
+}
+
 static void invoke_reply(rs_grpc_response_t *gr, rs_http_response_t *resp, rs_outcome_t *o) {
     if (gr->code != 0) {
         /* as daprd answers an HTTP caller: the status the code stands for, the google.rpc.Status as JSON */
@@ -476,7 +482,7 @@ static void invoke_reply(rs_grpc_response_t *gr, rs_http_response_t *resp, rs_ou
         return;
     }
     Dapr__Proto__Common__V1__InvokeResponse *r =
-        dapr__proto__common__v1__invoke_response__unpack(NULL, gr->reply.len, (const uint8_t *)gr->reply.data);
+        decode_reply(&dapr__proto__common__v1__invoke_response__descriptor, gr);
     if (!r) return undecodable(resp, o, "OnInvoke");
     resp->status = 200;
     if (r->data) set_body(resp, r->data->value.data, r->data->value.len);
@@ -507,8 +513,8 @@ static int event_error(pending_t *p, rs_grpc_response_t *gr, rs_http_response_t 
 
 static void topic_reply(pending_t *p, rs_grpc_response_t *gr, rs_http_response_t *resp, rs_outcome_t *o) {
     if (event_error(p, gr, resp, o)) return;
-    Dapr__Proto__Runtime__V1__TopicEventResponse *r = dapr__proto__runtime__v1__topic_event_response__unpack(
-        NULL, gr->reply.len, (const uint8_t *)gr->reply.data);
+    Dapr__Proto__Runtime__V1__TopicEventResponse *r =
+        decode_reply(&dapr__proto__runtime__v1__topic_event_response__descriptor, gr);
     if (!r) return undecodable(resp, o, "OnTopicEvent");
     int st = (int)r->status;
     dapr__proto__runtime__v1__topic_event_response__free_unpacked(r, NULL);
@@ -519,8 +525,8 @@ static void topic_reply(pending_t *p, rs_grpc_response_t *gr, rs_http_response_t
 
 static void bulk_reply(pending_t *p, rs_grpc_response_t *gr, rs_http_response_t *resp, rs_outcome_t *o) {
     if (event_error(p, gr, resp, o)) return;
-    Dapr__Proto__Runtime__V1__TopicEventBulkResponse *r = dapr__proto__runtime__v1__topic_event_bulk_response__unpack(
-        NULL, gr->reply.len, (const uint8_t *)gr->reply.data);
+    Dapr__Proto__Runtime__V1__TopicEventBulkResponse *r =
+        decode_reply(&dapr__proto__runtime__v1__topic_event_bulk_response__descriptor, gr);
     if (!r) return undecodable(resp, o, "OnBulkTopicEventAlpha1");
     json_t *st = json_array();
     for (size_t i = 0; i < r->n_statuses; i++) {
@@ -543,8 +549,8 @@ static void binding_reply(rs_grpc_response_t *gr, rs_http_response_t *resp, rs_o
         rs_outcome_error(o, gr->code, 0, "app answered with gRPC status %d: %s", gr->code, gr->message);
         return;
     }
-    Dapr__Proto__Runtime__V1__BindingEventResponse *r = dapr__proto__runtime__v1__binding_event_response__unpack(
-        NULL, gr->reply.len, (const uint8_t *)gr->reply.data);
+    Dapr__Proto__Runtime__V1__BindingEventResponse *r =
+        decode_reply(&dapr__proto__runtime__v1__binding_event_response__descriptor, gr);
     if (!r) return undecodable(resp, o, "OnBindingEvent");
     resp->status = 200;
     set_body(resp, r->data.data, r->data.len);
@@ -564,8 +570,7 @@ static void probe_reply(pending_t *p, rs_grpc_response_t *gr, rs_http_response_t
         return;
     }
     Dapr__Proto__Runtime__V1__ListInputBindingsResponse *r =
-        dapr__proto__runtime__v1__list_input_bindings_response__unpack(NULL, gr->reply.len,
-                                                                        (const uint8_t *)gr->reply.data);
+        decode_reply(&dapr__proto__runtime__v1__list_input_bindings_response__descriptor, gr);
     if (!r) return undecodable(resp, o, "ListInputBindings");
     resp->status = 404;
     for (size_t i = 0; i < r->n_bindings; i++)
@@ -609,8 +614,7 @@ static void subscriptions_reply(rs_grpc_response_t *gr, rs_http_response_t *resp
         return;
     }
     Dapr__Proto__Runtime__V1__ListTopicSubscriptionsResponse *r =
-        dapr__proto__runtime__v1__list_topic_subscriptions_response__unpack(NULL, gr->reply.len,
-                                                                             (const uint8_t *)gr->reply.data);
+        decode_reply(&dapr__proto__runtime__v1__list_topic_subscriptions_response__descriptor, gr);
     if (!r) return undecodable(resp, o, "ListTopicSubscriptions");
     json_t *arr = json_array();
     for (size_t i = 0; i < r->n_subscriptions; i++) json_array_append_new(arr, subscription_json(r->subscriptions[i]));

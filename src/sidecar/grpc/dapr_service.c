@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "http/pb_decode.h"
 #include "sidecar/grpc/api.h"
 #include "sidecar/ops/invoke.h"
 #include "sidecar/tracing/tracing.h"
@@ -64,7 +65,7 @@ static void handle(rs_grpc_call_t *call, void *ctx) {
     size_t len;
     const uint8_t *data = rs_grpc_call_message(call, &len);
     ProtobufCAllocator *pb = rs_grpc_call_allocator(call);
-    ProtobufCMessage *req = protobuf_c_message_unpack(m->input, pb, len, data);
+    ProtobufCMessage *req = rs_pb_decode(m->input, pb, len, data);
     if (!req) {
         snprintf(msg, sizeof msg, "grpc: error unmarshalling request: not a valid %s message", m->input->name);
         rs_grpc_call_fail(call, RS_GRPC_INTERNAL, msg, NULL, 0);
