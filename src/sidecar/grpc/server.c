@@ -73,6 +73,7 @@ struct conn {
     rs_grpc_server_t *srv;
     evutil_socket_t fd;
     struct event *rev, *wev;  /* read: always registered; write: only while output waits for the socket */
+    int wev_added;            /* wev is registered */
     uint8_t *out;             /* output nghttp2 produced that the socket has not taken yet: [out_off, out_len) */
     size_t out_off, out_len, out_cap;
     nghttp2_session *h2;
@@ -80,6 +81,7 @@ struct conn {
     size_t buffered;          /* request bytes held by this connection's streams */
     int in_recv;              /* inside nghttp2_session_mem_recv: do not send or free */
     rs_grpc_call_t *streams;  /* every open stream */
+    rs_grpc_call_t *heading;  /* the call whose request headers are arriving (a header block is never split) */
     rs_grpc_call_t *spare;    /* freed calls kept for reuse (linked by next), nspare of them */
     int nspare;
     conn_t *prev, *next;
@@ -96,7 +98,7 @@ struct rs_grpc_call {
     int32_t id;
     enum stage stage;
     char *path, *method, *content_type;
-    rs_kvlist_t metadata;
+    rs_kvlist_t metadata;      /* by reference: each key starts a call_alloc block "key\0value\0" */
     size_t metadata_bytes;
     int regular_seen;          /* a header field other than a pseudo-header has arrived */
     uint8_t *in;               /* the prefixed request message: in_len bytes of in_cap (call_alloc) */
@@ -150,8 +152,29 @@ const char *rs_grpc_call_path(const rs_grpc_call_t *c) { return c->path ? c->pat
 const char *rs_grpc_call_metadata(const rs_grpc_call_t *c, const char *name) { return rs_kvlist_get(&c->metadata, name); }
 const char *rs_grpc_call_peer(const rs_grpc_call_t *c) { return c->conn->peer; }
 
+/* Adds one metadata entry, its name and value copied into one call_alloc block. */
+static void metadata_add(rs_grpc_call_t *c, const char *name, size_t namelen, const char *value, size_t valuelen) {
+    char *key = call_alloc(c, namelen + valuelen + 2), *val = key + namelen + 1;
+    memcpy(key, name, namelen);
+    key[namelen] = '\0';
+    memcpy(val, value, valuelen);
+    val[valuelen] = '\0';
+    rs_kvlist_add(&c->metadata, key, val);
+}
+
 void rs_grpc_call_set_metadata(rs_grpc_call_t *c, const char *name, const char *value) {
-    rs_kvlist_set(&c->metadata, name, value);
+    for (size_t i = 0; i < c->metadata.len; i++)
+        if (strcmp(c->metadata.items[i].key, name) == 0) { /* replaced: its block goes, the entry keeps its place */
+            rs_kv_t old = c->metadata.items[i];
+            size_t namelen = strlen(name), valuelen = strlen(value);
+            char *key = call_alloc(c, namelen + valuelen + 2);
+            memcpy(key, name, namelen + 1);
+            memcpy(key + namelen + 1, value, valuelen + 1);
+            c->metadata.items[i] = (rs_kv_t){key, key + namelen + 1};
+            call_release(c, old.key);
+            return;
+        }
+    metadata_add(c, name, strlen(name), value, strlen(value));
 }
 
 void rs_grpc_call_add_reply_header(rs_grpc_call_t *c, const char *name, const char *value) {
@@ -222,6 +245,8 @@ static void call_free(rs_grpc_call_t *c) {
     if (c->next) c->next->prev = c->prev;
     call_release_input(c);
     if (c->deadline) event_free(c->deadline);
+    if (conn->heading == c) conn->heading = NULL;
+    for (size_t i = 0; i < c->metadata.len; i++) call_release(c, c->metadata.items[i].key);
     rs_kvlist_free(&c->metadata);
     rs_kvlist_free(&c->reply_headers); /* empty again for a reuse */
     call_release(c, c->path);
@@ -275,7 +300,7 @@ static void out_append(conn_t *c, const uint8_t *data, size_t n) {
  * Returns -1 if the connection was freed. */
 static int conn_flush(conn_t *c) {
     if (c->in_recv) return 0; /* the read path flushes when nghttp2 returns */
-    while (c->out_len - c->out_off < OUT_HIGH) {
+    while (c->out_len - c->out_off < OUT_HIGH && nghttp2_session_want_write(c->h2)) {
         const uint8_t *data;
         ssize_t n = nghttp2_session_mem_send(c->h2, &data);
         if (n < 0) {
@@ -304,9 +329,10 @@ static int conn_flush(conn_t *c) {
         c->out = NULL;
         c->out_cap = c->out_off = c->out_len = 0;
     }
-    if (pending != (event_pending(c->wev, EV_WRITE, NULL) != 0)) {
+    if (pending != c->wev_added) {
         if (pending) event_add(c->wev, NULL);
         else event_del(c->wev);
+        c->wev_added = pending;
     }
     if (!pending && !nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2)) {
         conn_free(c);
@@ -469,6 +495,8 @@ static int on_begin_headers(nghttp2_session *h2, const nghttp2_frame *f, void *u
     memset(c, 0, offsetof(rs_grpc_call_t, arena)); /* the block needs no zeroing */
     c->conn = conn;
     c->id = f->hd.stream_id;
+    c->metadata.refs = 1;
+    conn->heading = c;
     c->pb = (ProtobufCAllocator){pb_alloc, pb_free, c};
     c->next = conn->streams;
     if (c->next) c->next->prev = c;
@@ -521,7 +549,10 @@ static int header_ok(rs_grpc_call_t *c, const uint8_t *name, size_t namelen, con
 static int on_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t *name, size_t namelen,
                      const uint8_t *value, size_t valuelen, uint8_t flags, void *user) {
     if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST) return 0; /* trailers: ignored */
-    rs_grpc_call_t *c = nghttp2_session_get_stream_user_data(h2, f->hd.stream_id);
+    conn_t *conn = user;
+    rs_grpc_call_t *c = conn->heading && conn->heading->id == f->hd.stream_id
+                            ? conn->heading
+                            : nghttp2_session_get_stream_user_data(h2, f->hd.stream_id);
     if (!c) return 0;
     c->metadata_bytes += namelen + valuelen + 32;
     if (c->metadata_bytes > MAX_METADATA) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets the stream */
@@ -539,7 +570,7 @@ static int on_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t 
         memcpy(*slot, value, valuelen);
         (*slot)[valuelen] = '\0';
     } else if (name[0] != ':' && !(namelen == 2 && memcmp(name, "te", 2) == 0)) { /* te: HTTP/2's, checked above */
-        rs_kvlist_add_n(&c->metadata, (const char *)name, namelen, (const char *)value, valuelen);
+        metadata_add(c, (const char *)name, namelen, (const char *)value, valuelen);
     }
     return 0;
 }
@@ -695,7 +726,8 @@ static int conn_start(rs_grpc_server_t *s, evutil_socket_t fd, const char *peer)
     s->nconns++;
     nghttp2_settings_entry iv[] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, RS_GRPC_MAX_STREAMS},
                                    {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, STREAM_WINDOW},
-                                   {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, MAX_METADATA}};
+                                   {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, MAX_METADATA},
+                                   {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1}};
     nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]);
     nghttp2_session_set_local_window_size(c->h2, NGHTTP2_FLAG_NONE, 0, CONN_WINDOW);
     event_add(c->rev, NULL);
