@@ -3,10 +3,17 @@
  * same Redis. Both protocols are driven by the same load client, h2load
  * (nghttp2's), so the ratio measures the sidecar and not two different
  * clients: gRPC as unary calls over h2c (the length-prefixed protobuf as the
- * request body, `content-type: application/grpc`, `te: trailers`), HTTP as
- * HTTP/1.1 keep-alive (`--h1`). C connections with one request in flight each
- * (-m 1), N requests per phase, one key; redis-benchmark runs HSET / HGETALL
- * on the same key with the same C and N.
+ * request body), HTTP as HTTP/1.1 keep-alive (`--h1`). C connections with one
+ * request in flight each (-m 1), N requests per phase, one key; redis-benchmark
+ * runs HSET / HGETALL on the same key with the same C and N.
+ *
+ * Requests carry the header fields the official JS SDK (@dapr/dapr 3.18.0)
+ * sends in each mode, as captured from it: over HTTP user-agent, accept,
+ * accept-encoding, connection (and content-type on a save); over gRPC
+ * content-type application/grpc+proto, grpc-accept-encoding, te, user-agent.
+ * `--sdk-headers 0` sends only what h2load sends by itself (plus gRPC's
+ * content-type and te): the least a request can carry, where HPACK has the
+ * least to save.
  *
  * R rounds; each round runs save then get, each cut into 8 slices per
  * protocol, a gRPC and an HTTP slice back to back in alternating order (load
@@ -17,8 +24,13 @@
  * error is a trailers-only reply without data); one call of each kind is also
  * checked with the nghttp2 client for grpc-status 0 first. Never asserts
  * timings. Also prints ripstopd's CPU time per request in each phase
- * (the scheduler's run time of its threads), which moves less with the machine's other load. */
+ * (the scheduler's run time of its threads), which moves less with the
+ * machine's other load, and h2load's own: on a 2-core machine the client
+ * costs more per request than the sidecar, so the rates are bounded by the
+ * client (and h2load's HTTP/2 costs more than its HTTP/1.1), while ripstopd's
+ * capacity, requests per second of its CPU, is what the sidecar decides. */
 #include <dirent.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +40,7 @@
 #include "dapr/proto/runtime/v1/dapr.pb-c.h"
 #include "grpc_client.h"
 
-static int n_req = 20000, conc = 16, rounds = 5;
+static int n_req = 20000, conc = 16, rounds = 5, sdk_headers = 1;
 static pid_t sidecar; /* for its CPU time per request */
 static const char *KEY = "k0-0";
 static const char *VALUE = "{\"customer\":\"c-42\",\"orders\":17,\"total\":1234.5,\"tier\":\"gold\"}";
@@ -37,6 +49,7 @@ typedef struct {
     double rate;                  /* requests per second, h2load's "finished in" line */
     long long ok2xx, data, done;  /* 2xx replies, DATA / body bytes, requests done */
     double cpu_us;                /* ripstopd's CPU time (user + system) per request */
+    double client_us;             /* h2load's CPU time (user + system) per request */
 } h2_result_t;
 
 /* The CPU time all of pid's threads have run, in microseconds, from the scheduler's nanosecond counters
@@ -58,6 +71,14 @@ static double cpu_us(pid_t pid) {
     }
     closedir(d);
     return ns / 1000;
+}
+
+/* The CPU time of every child this process has waited for (popen's shell and the h2load it waited for), in
+ * microseconds: the load client's own cost, which bounds the rate when it exceeds ripstopd's. */
+static double children_cpu_us(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_CHILDREN, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 }
 
 /* Writes a gRPC message (5-byte prefix + packed m) to path. Returns 0 or -1. */
@@ -98,7 +119,7 @@ static int h2load(const char *args, int n, h2_result_t *r) {
     snprintf(cmd, sizeof cmd, "/usr/bin/h2load -n %d -c %d -m 1 -t 1 %s 2>&1", n, conc, args);
     memset(r, 0, sizeof *r);
     r->data = -1;
-    double cpu0 = cpu_us(sidecar);
+    double cpu0 = cpu_us(sidecar), client0 = children_cpu_us();
     FILE *p = popen(cmd, "r");
     if (!p) return -1;
     while (fgets(line, sizeof line, p)) {
@@ -113,6 +134,7 @@ static int h2load(const char *args, int n, h2_result_t *r) {
     }
     int st = pclose(p);
     r->cpu_us = (cpu_us(sidecar) - cpu0) / n;
+    r->client_us = (children_cpu_us() - client0) / n;
     if (st != 0 || r->rate <= 0) {
         fprintf(stderr, "bench_grpc: h2load failed (%s):\n%s", cmd, out);
         return -1;
@@ -151,7 +173,7 @@ static double median(double *v, int n) {
 static int run_pair(const op_t *op, const char *name, int grpc_first, int n, h2_result_t *g, h2_result_t *h) {
     char what[64];
     int per = n / SLICES > conc ? n / SLICES : conc;
-    double t[2] = {0, 0}, cpu[2] = {0, 0};
+    double t[2] = {0, 0}, cpu[2] = {0, 0}, client[2] = {0, 0};
     h2_result_t r;
     for (int i = 0; i < 2 * SLICES; i++) {
         int grpc = (i % 4 == 0 || i % 4 == 3) == grpc_first;
@@ -159,15 +181,26 @@ static int run_pair(const op_t *op, const char *name, int grpc_first, int n, h2_
         if (grpc ? h2load(op->grpc, per, &r) || check(what, &r, per, op->grpc_lo, op->grpc_hi)
                  : h2load(op->http, per, &r) || check(what, &r, per, op->http_lo, op->http_hi))
             return -1;
-        t[grpc] += per / r.rate, cpu[grpc] += r.cpu_us * per;
+        t[grpc] += per / r.rate, cpu[grpc] += r.cpu_us * per, client[grpc] += r.client_us * per;
         *(grpc ? g : h) = r;
     }
     g->rate = (double)per * SLICES / t[1], h->rate = (double)per * SLICES / t[0];
     g->cpu_us = cpu[1] / ((double)per * SLICES), h->cpu_us = cpu[0] / ((double)per * SLICES);
+    g->client_us = client[1] / ((double)per * SLICES), h->client_us = client[0] / ((double)per * SLICES);
     return 0;
 }
 
 int main(int argc, char **argv) {
+    /* --sdk-headers 0|1 is taken out first: the shared flag parser takes only values from 1. */
+    int nargs = 1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--sdk-headers") && i + 1 < argc) {
+            if (bu_flag_int("bench_grpc", "--sdk-headers", argv[++i], 0, 1, &sdk_headers) != 0) return 2;
+        } else {
+            argv[nargs++] = argv[i];
+        }
+    }
+    argc = nargs;
     if (bu_parse_load_flags(argc, argv, "bench_grpc", &n_req, &conc) != 0) return 2;
     for (int i = 1; i + 1 < argc; i += 2)
         if (!strcmp(argv[i], "--rounds") && bu_flag_int("bench_grpc", "--rounds", argv[i + 1], 1, 100, &rounds) != 0)
@@ -219,21 +252,30 @@ int main(int argc, char **argv) {
     long long vlen = (long long)strlen(VALUE);
     op_t save = {.grpc_lo = 5, .grpc_hi = 5, .http_lo = 0, .http_hi = 0};
     op_t get = {.grpc_lo = 5 + 2 + vlen + 3, .grpc_hi = 5 + 2 + vlen + 2 + 20, .http_lo = vlen, .http_hi = vlen};
-    const char *g_hdrs = "-H 'content-type: application/grpc' -H 'te: trailers'";
+    /* The SDK's header fields (see the top of this file); h2load adds :authority / host and, on a request with a
+     * body, content-length. */
+    const char *g_hdrs = sdk_headers ? "-H 'content-type: application/grpc+proto' -H 'grpc-accept-encoding: gzip,br' "
+                                       "-H 'te: trailers' -H 'user-agent: connect-es/2.1.2'"
+                                     : "-H 'content-type: application/grpc' -H 'te: trailers'";
+    const char *h_hdrs = sdk_headers ? "-H 'user-agent: dapr-sdk-js/v3.18.0 http/1' -H 'accept: */*' "
+                                       "-H 'accept-encoding: gzip,deflate' -H 'connection: keep-alive'"
+                                     : "";
     snprintf(save.grpc, sizeof save.grpc, "%s -d %s http://127.0.0.1:%d/dapr.proto.runtime.v1.Dapr/SaveState", g_hdrs,
              gsave, gport);
     snprintf(get.grpc, sizeof get.grpc, "%s -d %s http://127.0.0.1:%d/dapr.proto.runtime.v1.Dapr/GetState", g_hdrs, gget,
              gport);
-    snprintf(save.http, sizeof save.http, "--h1 -H 'content-type: application/json' -d %s http://127.0.0.1:%d/v1.0/state/statestore",
-             hsave, port);
-    snprintf(get.http, sizeof get.http, "--h1 http://127.0.0.1:%d/v1.0/state/statestore/%s", port, KEY);
+    snprintf(save.http, sizeof save.http,
+             "--h1 %s -H 'content-type: application/json' -d %s http://127.0.0.1:%d/v1.0/state/statestore", h_hdrs, hsave,
+             port);
+    snprintf(get.http, sizeof get.http, "--h1 %s http://127.0.0.1:%d/v1.0/state/statestore/%s", h_hdrs, port, KEY);
     char hset[512], hgetall[128];
     snprintf(hset, sizeof hset, "HSET 'bench||%s' data '%s'", KEY, VALUE);
     snprintf(hgetall, sizeof hgetall, "HGETALL 'bench||%s'", KEY);
 
     printf("state over gRPC (h2c) and HTTP/1.1 through one ripstopd, both driven by h2load; redis-benchmark on the same "
-           "Redis: %d requests per phase, %d connections with one request in flight each, value %zu bytes, %d rounds\n",
-           n_req, conc, strlen(VALUE), rounds);
+           "Redis: %d requests per phase, %d connections with one request in flight each, value %zu bytes, %d rounds; "
+           "header fields %s\n",
+           n_req, conc, strlen(VALUE), rounds, sdk_headers ? "as the JS SDK sends them" : "h2load's own only");
     fflush(stdout);
     h2_result_t g, h;
     int warm = n_req / 4 > conc ? n_req / 4 : conc; /* connections, script cache, allocator pools */
@@ -241,6 +283,7 @@ int main(int argc, char **argv) {
         goto out;
 
     double r_save[100], r_get[100], gs_b[100], gg_b[100], hs_b[100], hg_b[100], c_save[100], c_get[100];
+    double cl_g[100], cl_h[100]; /* h2load's CPU per request, gRPC and HTTP, save and get together */
     for (int r = 0; r < rounds; r++) {
         h2_result_t gs, hs, gg, hg;
         int grpc_first = r % 2 == 0;
@@ -254,24 +297,33 @@ int main(int argc, char **argv) {
         r_save[r] = gs.rate / hs.rate, r_get[r] = gg.rate / hg.rate;
         gs_b[r] = gs.rate / b_set, hs_b[r] = hs.rate / b_set, gg_b[r] = gg.rate / b_get, hg_b[r] = hg.rate / b_get;
         c_save[r] = hs.cpu_us > 0 ? gs.cpu_us / hs.cpu_us : 0, c_get[r] = hg.cpu_us > 0 ? gg.cpu_us / hg.cpu_us : 0;
+        cl_g[r] = (gs.client_us + gg.client_us) / 2, cl_h[r] = (hs.client_us + hg.client_us) / 2;
         printf("round %d (%s first):\n", r + 1, grpc_first ? "gRPC" : "HTTP");
-        printf("  save: gRPC %6.0f req/s (ripstopd %.1f us CPU)  HTTP %6.0f req/s (%.1f us)  "
-               "redis-benchmark HSET %6.0f req/s\n", gs.rate, gs.cpu_us, hs.rate, hs.cpu_us, b_set);
-        printf("  get:  gRPC %6.0f req/s (ripstopd %.1f us CPU)  HTTP %6.0f req/s (%.1f us)  "
-               "redis-benchmark HGETALL %6.0f req/s\n", gg.rate, gg.cpu_us, hg.rate, hg.cpu_us, b_get);
+        printf("  save: gRPC %6.0f req/s (ripstopd %.1f us CPU, h2load %.1f)  HTTP %6.0f req/s (%.1f us, h2load %.1f)  "
+               "redis-benchmark HSET %6.0f req/s\n", gs.rate, gs.cpu_us, gs.client_us, hs.rate, hs.cpu_us, hs.client_us, b_set);
+        printf("  get:  gRPC %6.0f req/s (ripstopd %.1f us CPU, h2load %.1f)  HTTP %6.0f req/s (%.1f us, h2load %.1f)  "
+               "redis-benchmark HGETALL %6.0f req/s\n", gg.rate, gg.cpu_us, gg.client_us, hg.rate, hg.cpu_us, hg.client_us, b_get);
         printf("  gRPC/HTTP save %.2f, get %.2f; vs redis-benchmark: gRPC save %.2f get %.2f, HTTP save %.2f get %.2f; "
                "ripstopd CPU per request gRPC/HTTP save %.2f, get %.2f\n",
                r_save[r], r_get[r], gs_b[r], gg_b[r], hs_b[r], hg_b[r], c_save[r], c_get[r]);
         fflush(stdout);
     }
-    int won_save = 0, won_get = 0;
-    for (int r = 0; r < rounds; r++) won_save += r_save[r] >= 1, won_get += r_get[r] >= 1;
+    int won_save = 0, won_get = 0, cheaper_save = 0, cheaper_get = 0;
+    for (int r = 0; r < rounds; r++) {
+        won_save += r_save[r] >= 1, won_get += r_get[r] >= 1;
+        cheaper_save += c_save[r] > 0 && c_save[r] <= 1, cheaper_get += c_get[r] > 0 && c_get[r] <= 1;
+    }
     printf("median over %d rounds: gRPC/HTTP save %.2f, get %.2f; gRPC/redis-benchmark save %.2f, get %.2f; "
            "HTTP/redis-benchmark save %.2f, get %.2f; ripstopd CPU per request gRPC/HTTP save %.2f, get %.2f\n",
            rounds, median(r_save, rounds), median(r_get, rounds), median(gs_b, rounds), median(gg_b, rounds),
            median(hs_b, rounds), median(hg_b, rounds), median(c_save, rounds), median(c_get, rounds));
     printf("gRPC at least as fast as HTTP in %d of %d rounds for save, %d of %d for get\n", won_save, rounds, won_get,
            rounds);
+    printf("h2load's own CPU per request (median): gRPC %.1f us, HTTP %.1f us; ripstopd's capacity (requests per second "
+           "of its CPU) gRPC/HTTP: save %.2f, get %.2f; ripstopd spent no more CPU on a gRPC request than on an HTTP one "
+           "in %d of %d rounds for save, %d of %d for get\n",
+           median(cl_g, rounds), median(cl_h, rounds), 1 / median(c_save, rounds), 1 / median(c_get, rounds),
+           cheaper_save, rounds, cheaper_get, rounds);
     rc = 0;
 out:
     bu_state_env_stop(&env);
