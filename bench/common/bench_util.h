@@ -33,6 +33,9 @@ int bu_flag_number(const char *name, const char *flag, const char *s, double lo,
 /** bu_flag_number for an int. */
 int bu_flag_int(const char *name, const char *flag, const char *s, int lo, int hi, int *out);
 
+/** The median of v[0..n) (v is sorted in place); 0 when n is 0. */
+double bu_median(double *v, int n);
+
 typedef struct {
     int fd;
     int port;

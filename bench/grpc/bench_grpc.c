@@ -155,16 +155,6 @@ typedef struct {
     long long grpc_lo, grpc_hi, http_lo, http_hi;
 } op_t;
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 #define SLICES 8
 
 /* Runs gRPC and HTTP for one operation on n requests each, cut into SLICES slices per protocol, a gRPC and an HTTP
@@ -315,14 +305,14 @@ int main(int argc, char **argv) {
     }
     printf("median over %d rounds: gRPC/HTTP save %.2f, get %.2f; gRPC/redis-benchmark save %.2f, get %.2f; "
            "HTTP/redis-benchmark save %.2f, get %.2f; ripstopd CPU per request gRPC/HTTP save %.2f, get %.2f\n",
-           rounds, median(r_save, rounds), median(r_get, rounds), median(gs_b, rounds), median(gg_b, rounds),
-           median(hs_b, rounds), median(hg_b, rounds), median(c_save, rounds), median(c_get, rounds));
+           rounds, bu_median(r_save, rounds), bu_median(r_get, rounds), bu_median(gs_b, rounds), bu_median(gg_b, rounds),
+           bu_median(hs_b, rounds), bu_median(hg_b, rounds), bu_median(c_save, rounds), bu_median(c_get, rounds));
     printf("gRPC at least as fast as HTTP in %d of %d rounds for save, %d of %d for get\n", won_save, rounds, won_get,
            rounds);
     printf("h2load's own CPU per request (median): gRPC %.1f us, HTTP %.1f us; ripstopd's capacity (requests per second "
            "of its CPU) gRPC/HTTP: save %.2f, get %.2f; ripstopd spent no more CPU on a gRPC request than on an HTTP one "
            "in %d of %d rounds for save, %d of %d for get\n",
-           median(cl_g, rounds), median(cl_h, rounds), 1 / median(c_save, rounds), 1 / median(c_get, rounds),
+           bu_median(cl_g, rounds), bu_median(cl_h, rounds), 1 / bu_median(c_save, rounds), 1 / bu_median(c_get, rounds),
            cheaper_save, rounds, cheaper_get, rounds);
     rc = 0;
 out:

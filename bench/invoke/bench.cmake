@@ -2,7 +2,7 @@
 # through two ripstopd sidecars versus directly to the app, with two TCP byte relays (relay.c) as the
 # floor of any two-hop path. Run: build/bench/bench_invoke [--rate R] [--seconds S] [--concurrency C]
 # [--rounds N] [--ripstopd PATH]
-add_executable(bench_invoke ${CMAKE_SOURCE_DIR}/bench/invoke/bench_invoke.c ${CMAKE_SOURCE_DIR}/bench/invoke/relay.c
+add_executable(bench_invoke ${CMAKE_SOURCE_DIR}/bench/invoke/bench_invoke.c ${CMAKE_SOURCE_DIR}/bench/common/relay.c
                ${CMAKE_SOURCE_DIR}/bench/common/ping_app.c ${CMAKE_SOURCE_DIR}/bench/common/bench_util.c)
 target_include_directories(bench_invoke PRIVATE ${CMAKE_SOURCE_DIR}/bench/common)
 target_link_libraries(bench_invoke PRIVATE rs_core PkgConfig::LIBEVENT Threads::Threads)

@@ -360,17 +360,6 @@ static double load1(void) {
     return l;
 }
 
-static double median(double *v, int n) {
-    if (n <= 0) return 0.0;
-    for (int i = 1; i < n; i++) /* insertion sort: a handful of rounds */
-        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
-            double t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
-}
-
 #define VIA_PATH "/v1.0/invoke/callee/method/ping"
 
 int main(int argc, char **argv) {
@@ -617,12 +606,12 @@ int main(int argc, char **argv) {
         }
     }
     printf("  throughput ratio via/direct: %.1f %% (median of %d round(s); rounds range %.1f-%.1f %%)\n",
-           100.0 * median(ratios, rounds), rounds, 100.0 * lo[0], 100.0 * hi[0]);
+           100.0 * bu_median(ratios, rounds), rounds, 100.0 * lo[0], 100.0 * hi[0]);
     printf("  relay/direct: %.1f %% (the ceiling any two-hop proxy reaches here; median of %d round(s); rounds range "
            "%.1f-%.1f %%)\n",
-           100.0 * median(relay_ratios, rounds), rounds, 100.0 * lo[1], 100.0 * hi[1]);
+           100.0 * bu_median(relay_ratios, rounds), rounds, 100.0 * lo[1], 100.0 * hi[1]);
     printf("  via/relay: %.1f %% (ripstopd against that ceiling; median of %d round(s); rounds range %.1f-%.1f %%)\n",
-           100.0 * median(over_ratios, rounds), rounds, 100.0 * lo[2], 100.0 * hi[2]);
+           100.0 * bu_median(over_ratios, rounds), rounds, 100.0 * lo[2], 100.0 * hi[2]);
     free(ratios);
     free(relay_ratios);
     free(over_ratios);

@@ -20,7 +20,7 @@ lock variant exact (every customer's orderCount and loyaltyPoints as prepared,
 one processed marker per order), the no-lock variant at least every order, and
 no order left in either container.
 
-  python3 bench/system/bench_drain.py [--orders N] [--ls-orders N] [--rounds R] [--workers W]
+  python3 bench/system/bench_drain.py [--orders N] [--ls-orders N] [--rounds R] [--workers W] [--customer-lock 0|1]
                                       [--list-size L] [--stores azurite,localstorage]
 Never asserts timings; prints a table and exits 1 when a count is wrong."""
 
@@ -136,7 +136,7 @@ def run_round(bc, store, n, a, rnd):
     logdir = tempfile.mkdtemp(prefix="ripstop-drain-")
     infra_env = {"RIPSTOP_REDIS_HOST": redis.addr, "RIPSTOP_SECRETS_FILE": F.SECRETS_FILE,
                  "LOYALTY_SCHEDULE": "*/1 * * * * *"}
-    job_env = {"LIST_SIZE": str(a.list_size), "LOYALTY_WORKERS": str(a.workers)}
+    job_env = {"LIST_SIZE": str(a.list_size), "LOYALTY_WORKERS": str(a.workers), "CUSTOMER_LOCK": str(a.customer_lock)}
     prefix = f"r{rnd}"
     put_rate = None
     if store == "azurite":
@@ -227,9 +227,12 @@ def main():
     ap.add_argument("--seed-conns", type=int, default=8)
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--stores", default="azurite,localstorage")
+    ap.add_argument("--customer-lock", type=int, choices=(0, 1), default=1,
+                    help="CUSTOMER_LOCK of the lock variant (1, the demo's: a per-customer lock around the count)")
     a = ap.parse_args()
     with open("/proc/loadavg") as f:
-        print(f"load average at start: {f.read().split()[0]}; workers {a.workers}, list size {a.list_size}")
+        print(f"load average at start: {f.read().split()[0]}; workers {a.workers}, list size {a.list_size}, "
+              f"customer lock {a.customer_lock}")
     ok = True
     for rnd in range(a.rounds):
         for store in a.stores.split(","):

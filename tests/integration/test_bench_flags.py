@@ -16,6 +16,9 @@ CASES = [
     ("bench_pubsub", ["--rounds", "0"]),
     ("bench_bindings", ["--size", "nan"]),
     ("bench_callgrind", ["--warmup", "inf"]),
+    ("bench_state", ["--rounds", "0"]),
+    ("bench_grpc", ["--sdk-headers", "2"]),
+    ("bench_grpc", ["--rounds", "1e9"]),
 ]
 
 
