@@ -24,8 +24,12 @@ build: setup $(BUILD)/CMakeCache.txt
 
 # The suite runs on the gcc build; the clang build is compiled (not run) so a change that only one of the
 # two compilers rejects fails `make test` too. Release (-O3) there: its flow analysis differs from -O2's.
+# Then every fuzz target runs FUZZ_SMOKE_SECONDS from its committed corpus (ctest has replayed the corpora
+# already): a target or harness that no longer builds or runs, or a finding, fails `make test`.
+FUZZ_SMOKE_SECONDS ?= 5
 test: build build-clang
 	cd $(BUILD) && ctest --output-on-failure -j2 --timeout 600
+	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) FUZZ_TARGETS=
 
 $(CLANG_BUILD)/CMakeCache.txt:
 	CC=clang cmake -S . -B $(CLANG_BUILD) -DCMAKE_BUILD_TYPE=Release
