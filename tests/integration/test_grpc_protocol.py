@@ -10,7 +10,8 @@ import os
 import signal
 import socket
 
-import h2grpc as g
+import h2grpc as g  # first: it puts Debian's python3-h2 (and hpack) on the path
+import hpack
 import ripstop_testlib as t
 
 # every attempt on slowstore and witness times out after 100 ms; the policy retries forever, 50 ms apart
@@ -138,6 +139,41 @@ class GrpcProtocol(t.ProcTestCase):
         r = c.call("QueryStateAlpha1", b"")
         self.assertEqual(r.status, 12)
         self.assertIn("QueryStateAlpha1", r.message)
+
+    def test_answer_already_made_goes_out_before_eof(self):
+        # A whole call whose bytes end exactly at the server's 16 KiB read, then EOF (the client shuts down its
+        # sending side): the server reads both in one go; the answer it made at once must still be written.
+        self.start()
+
+        def lit(name, value):  # HPACK literal without indexing, new name, no Huffman
+            n, v = name.encode(), value.encode()
+            return b"\x00" + bytes([len(n)]) + n + bytes([len(v)]) + v
+
+        def frame(ftype, flags, sid, payload):
+            return len(payload).to_bytes(3, "big") + bytes([ftype, flags]) + sid.to_bytes(4, "big") + payload
+
+        block = b"".join(lit(k, v) for k, v in ((":method", "POST"), (":scheme", "http"), (":authority", "x"),
+                                                 (":path", "/dapr.proto.runtime.v1.Dapr/QueryStateAlpha1"),
+                                                 ("content-type", "application/grpc"), ("te", "trailers")))
+        head = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0, b"") + frame(1, 4, 1, block)
+        size = 16384 - len(head) - 9 - 5  # one whole message, its prefix included, fills the read
+        body = b"\x00" + size.to_bytes(4, "big") + b"\x00" * size
+        wire = head + frame(0, 1, 1, body)
+        self.assertEqual(len(wire), 16384)
+        s = socket.create_connection(("127.0.0.1", self.sc.grpc_port), timeout=10)
+        self.addCleanup(s.close)
+        s.sendall(wire)
+        s.shutdown(socket.SHUT_WR)
+        got = read_all(s)
+        i, fields = 0, {}
+        while i + 9 <= len(got):  # the answer: one HEADERS frame on stream 1 (trailers-only)
+            n, ftype, sid = int.from_bytes(got[i:i + 3], "big"), got[i + 3], int.from_bytes(got[i + 5:i + 9], "big")
+            if ftype == 1 and sid == 1:
+                fields = dict(hpack.Decoder().decode(got[i + 9:i + 9 + n]))
+            i += 9 + n
+        self.assertEqual(fields.get("grpc-status"), "12", got[:200])  # UNIMPLEMENTED, naming the method
+        self.assertIn("QueryStateAlpha1", fields.get("grpc-message", ""))
+        self.healthy()
 
     def test_malformed_header_fields_reset_only_that_stream(self):
         self.start()

@@ -662,6 +662,10 @@ static void on_readable(evutil_socket_t fd, short what, void *arg) {
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
         if (n <= 0) { /* the peer is gone (or the socket failed): its streams' work is cancelled */
+            /* What is answered already goes out first, as the HTTP/1.1 server writes a reply when it is made:
+             * input that ends exactly at a read's size is followed by EOF in this same loop (found by
+             * fuzz/grpc_methods). The flush may close the connection itself. */
+            if (n == 0 && conn_flush(c) != 0) return;
             conn_free(c);
             return;
         }
