@@ -47,6 +47,7 @@ test-asan: setup $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 	rm -rf $(ASAN_TMP) && mkdir -p $(ASAN_TMP)
 	cd $(ASAN_BUILD) && rc=0; TMPDIR=$(ASAN_TMP) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp:print_suppressions=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j2 --timeout 900 -LE noasan || rc=1; \
 		$(CURDIR)/scripts/sanitizer-reports.sh $(ASAN_TMP) || rc=1; exit $$rc
 

@@ -35,6 +35,7 @@ for t in "${targets[@]}"; do
   # quarantine_size_mb: ASan keeps the last 64 MiB freed (hundreds of inputs) poisoned instead of 256; cycling
   # through the default's fresh pages cost a third of the socket targets' time.
   if ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:quarantine_size_mb=64 \
+     LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp:print_suppressions=0 \
      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
      "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="$max_len" -print_final_stats=1 \
        -artifact_prefix="$build/fuzz-artifacts/$t-" "${dict[@]}" "$work" "tests/fuzz/corpus/$t" >"$log" 2>&1; then

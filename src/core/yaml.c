@@ -110,9 +110,27 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen) 
     return buf;
 }
 
+static int is_blank(char c) { return c == ' ' || c == '\t'; }
+
+/* 1 if the line s[0..end) starts a block explicit key: '?' and a blank or the line's end, after indentation and
+ * "- " entries. Debian's libfyaml 0.7.12 crashes destroying its parser after some explicit keys followed by a ':'
+ * and a tab ("? t:<TAB>?", "?\n s:<TAB>:"; found by fuzz/resources: it reports "cannot use tab for indentation of
+ * block entry" and leaves its indent stack broken). Dapr's resources and Kubernetes manifests do not use explicit
+ * keys, so the whole form is refused before libfyaml reads it, rather than each crashing shape found so far. */
+static int block_explicit_key(const char *s, size_t end) {
+    size_t i = 0;
+    for (;;) {
+        while (i < end && is_blank(s[i])) i++;
+        if (i + 1 < end && s[i] == '-' && is_blank(s[i + 1])) i += 2;
+        else break;
+    }
+    return i < end && s[i] == '?' && (i + 1 == end || is_blank(s[i + 1]) || s[i + 1] == '\r');
+}
+
 int rs_yaml_each_document(const char *path, rs_yaml_doc_fn fn, void *ctx, char *err, size_t errlen) {
     /* YAML text is UTF-8 (we do not take the UTF-16/32 forms); checking it here, before libfyaml, also keeps
-     * invalid bytes away from its scanner, which loops for ever on some (e.g. after a '%' directive). */
+     * invalid bytes away from its scanner, which loops for ever on some (e.g. after a '%' directive), NUL bytes and lines
+     * that break its parser (block_explicit_key). */
     size_t len = 0;
     char *text = read_file(path, &len, err, errlen);
     if (!text) return -1;
@@ -123,6 +141,17 @@ int rs_yaml_each_document(const char *path, rs_yaml_doc_fn fn, void *ctx, char *
         size_t end = nl ? (size_t)(nl - text) : len;
         if (!rs_utf8_valid(text + at, end - at)) {
             snprintf(err, errlen, "%s:%zu: not valid UTF-8", path, line);
+            free(text);
+            return -1;
+        }
+        if (memchr(text + at, '\0', end - at)) { /* not a YAML character (c-printable) */
+            snprintf(err, errlen, "%s:%zu: a NUL byte", path, line);
+            free(text);
+            return -1;
+        }
+        if (block_explicit_key(text + at, end - at)) {
+            snprintf(err, errlen, "%s:%zu: an explicit key ('? '): not supported (libfyaml 0.7.12 can crash on it)",
+                     path, line);
             free(text);
             return -1;
         }

@@ -135,6 +135,39 @@ TEST(invalid_yaml_names_file_and_line) {
     ASSERT_TRUE(strstr(err, "closing bracket") != NULL);
 }
 
+TEST(lines_that_break_libfyaml_refused) {
+    /* libfyaml 0.7.12 crashes destroying its parser after some explicit keys with a ':' and a tab ("? t:<TAB>?",
+     * "?\n s:<TAB>:"), and a NUL is no YAML character (found by fuzz/resources): refused with their place before
+     * libfyaml reads them */
+    const char *bad[] = {"? t:\t?\n", "kind: Component\nx:\n  - ? t:\t|\n", "?\n s:\t:\n", "kind: Component\n? o: x\n",
+                         "kind: C\0omponent\n"};
+    const char *where[] = {"t.yaml:1: an explicit key ('? '): not supported", "t.yaml:3: an explicit key",
+                           "t.yaml:1: an explicit key", "t.yaml:2: an explicit key", "t.yaml:1: a NUL byte"};
+    const size_t len[] = {7, 30, 8, 23, 17};
+    for (int i = 0; i < 5; i++) {
+        fresh_dir();
+        char path[600];
+        snprintf(path, sizeof path, "%s/t.yaml", dir);
+        FILE *f = fopen(path, "wb");
+        ASSERT_TRUE(f != NULL);
+        ASSERT_EQ(fwrite(bad[i], 1, len[i], f), len[i]);
+        fclose(f);
+        rs_resources_t r;
+        char err[512] = "";
+        ASSERT_EQ(load(&r, "app", err, sizeof err), -1);
+        ASSERT_TRUE(strstr(err, where[i]) != NULL);
+    }
+    /* tabs and '?' elsewhere are libfyaml's to judge: after ':' of a plain key, in values, quotes and comments */
+    fresh_dir();
+    write_file("ok.yaml", "kind: Component\nmetadata:\n  name: s # ? a:\t- b\nspec:\n  type:\tstate.redis\n"
+                          "  metadata:\n  - name: a\n    value: b\t- c ?\n  - name: q\n    value: \"? x:\t- y\"\n");
+    rs_resources_t r;
+    char err[512] = "";
+    ASSERT_EQ(load(&r, "app", err, sizeof err), 0);
+    ASSERT_EQ(r.ncomponents, 1);
+    rs_resources_free(&r);
+}
+
 TEST(wrong_field_type_names_line) {
     fresh_dir();
     write_file("c.yaml",
@@ -221,6 +254,7 @@ int main(void) {
     RUN(scoped_component_loads_for_listed_app);
     RUN(duplicate_names_rejected);
     RUN(invalid_yaml_names_file_and_line);
+    RUN(lines_that_break_libfyaml_refused);
     RUN(wrong_field_type_names_line);
     RUN(missing_type_rejected);
     RUN(subscriptions_v1_and_v2);
