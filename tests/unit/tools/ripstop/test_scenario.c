@@ -58,7 +58,7 @@ TEST(the_shipped_scenario) {
     ASSERT_EQ(s.actions[1].align_offset_ms, 0);
     ASSERT_STREQ(s.actions[1].hold_app, "customer-loyalty-job");
     ASSERT_EQ(s.actions[1].hold_instance, 2);
-    ASSERT_STREQ(s.actions[1].hold_lock, "*");
+    ASSERT_STREQ(s.actions[1].hold_lock, "frontend-dapr-*");
     ASSERT_STREQ(s.actions[1].hold_unless, "customer-loyalty-job||processed:{lock}");
     ASSERT_EQ(s.actions[1].hold_within_ms, 75000);
     ASSERT_STREQ(s.env[0], "DIRECT_FRONTEND_TIMEOUT_MS=5000");
