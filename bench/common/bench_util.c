@@ -354,10 +354,13 @@ int bu_flag_int(const char *name, const char *flag, const char *s, int lo, int h
 int bu_parse_load_flags(int argc, char **argv, const char *name, int *n_req, int *conc) {
     int bad = 0;
     for (int i = 1; i < argc && !bad; i += 2) {
-        long long v = i + 1 < argc ? whole(argv[i + 1], 1, 100000000) : -1;
+        int req = !strcmp(argv[i], "--requests"), cc = !strcmp(argv[i], "--concurrency");
+        if (i + 1 >= argc) bad = 1;     /* every flag takes a value */
+        if (bad || (!req && !cc)) continue; /* the program's own flag: it reads that one */
+        long long v = whole(argv[i + 1], 1, 100000000);
         if (v < 0) bad = 1;
-        else if (!strcmp(argv[i], "--requests")) *n_req = (int)v;
-        else if (!strcmp(argv[i], "--concurrency")) *conc = (int)v;
+        else if (req) *n_req = (int)v;
+        else *conc = (int)v;
     }
     if (bad || *conc < 1 || *conc > 256 || *n_req < *conc) {
         fprintf(stderr, "usage: %s [--requests N] [--concurrency 1..256]\n", name);

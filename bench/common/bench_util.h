@@ -24,7 +24,8 @@ int64_t bu_cpu_us(pid_t pid);
 /** Monotonic microseconds. */
 int64_t bu_now_us(void);
 /** Reads --requests N and --concurrency C (1..256, N >= C) into *n_req and *conc, keeping their defaults when
- *  absent. Returns 0, or -1 after printing "usage: <name> ..." when a value is not a whole number in range. */
+ *  absent. Every flag takes a value; the program's other flags are left to it (bu_flag_int). Returns 0, or -1 after
+ *  printing "usage: <name> ..." when a flag has no value or one of these two is not a whole number in range. */
 int bu_parse_load_flags(int argc, char **argv, const char *name, int *n_req, int *conc);
 /** The value s of flag `flag` of program `name` as a finite number in [lo, hi] (whole when `whole`), in *out.
  *  Returns 0, or -1 after printing "<name>: <flag> takes ..." (a value atoi/atof would have read as 0 or

@@ -181,19 +181,12 @@ static int run_pair(const op_t *op, const char *name, int grpc_first, int n, h2_
 }
 
 int main(int argc, char **argv) {
-    /* This program's own flags are taken out first; the shared parser reads --requests and --concurrency. */
-    int nargs = 1;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--sdk-headers") && i + 1 < argc) {
-            if (bu_flag_int("bench_grpc", "--sdk-headers", argv[++i], 0, 1, &sdk_headers) != 0) return 2;
-        } else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) {
-            if (bu_flag_int("bench_grpc", "--rounds", argv[++i], 1, 100, &rounds) != 0) return 2;
-        } else {
-            argv[nargs++] = argv[i];
-        }
-    }
-    argc = nargs;
     if (bu_parse_load_flags(argc, argv, "bench_grpc", &n_req, &conc) != 0) return 2;
+    for (int i = 1; i + 1 < argc; i += 2)
+        if ((!strcmp(argv[i], "--rounds") && bu_flag_int("bench_grpc", "--rounds", argv[i + 1], 1, 100, &rounds) != 0) ||
+            (!strcmp(argv[i], "--sdk-headers") &&
+             bu_flag_int("bench_grpc", "--sdk-headers", argv[i + 1], 0, 1, &sdk_headers) != 0))
+            return 2;
     if (access("/usr/bin/h2load", X_OK) != 0) {
         fprintf(stderr, "bench_grpc: needs /usr/bin/h2load (Debian package nghttp2-client; scripts/setup.sh installs it)\n");
         return 2;

@@ -50,16 +50,10 @@ static void row(const char *what, bu_stats_t s, int failed) {
 }
 
 int main(int argc, char **argv) {
-    int nargs = 1; /* --rounds is taken out first; the shared parser reads --requests and --concurrency */
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--rounds") && i + 1 < argc) {
-            if (bu_flag_int("bench_state", "--rounds", argv[++i], 1, 100, &rounds) != 0) return 2;
-        } else {
-            argv[nargs++] = argv[i];
-        }
-    }
-    argc = nargs;
     if (bu_parse_load_flags(argc, argv, "bench_state", &n_req, &conc) != 0) return 2;
+    for (int i = 1; i + 1 < argc; i += 2)
+        if (!strcmp(argv[i], "--rounds") && bu_flag_int("bench_state", "--rounds", argv[i + 1], 1, 100, &rounds) != 0)
+            return 2;
     bu_state_env_t env;
     relay_t *relay = NULL;
     int rc = 1;

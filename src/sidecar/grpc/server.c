@@ -152,29 +152,26 @@ const char *rs_grpc_call_path(const rs_grpc_call_t *c) { return c->path ? c->pat
 const char *rs_grpc_call_metadata(const rs_grpc_call_t *c, const char *name) { return rs_kvlist_get(&c->metadata, name); }
 const char *rs_grpc_call_peer(const rs_grpc_call_t *c) { return c->conn->peer; }
 
-/* Adds one metadata entry, its name and value copied into one call_alloc block. */
-static void metadata_add(rs_grpc_call_t *c, const char *name, size_t namelen, const char *value, size_t valuelen) {
+/* A metadata entry whose name and value are copied into one call_alloc block ("name\0value\0"). */
+static rs_kv_t metadata_entry(rs_grpc_call_t *c, const char *name, size_t namelen, const char *value,
+                              size_t valuelen) {
     char *key = call_alloc(c, namelen + valuelen + 2), *val = key + namelen + 1;
     memcpy(key, name, namelen);
     key[namelen] = '\0';
     memcpy(val, value, valuelen);
     val[valuelen] = '\0';
-    rs_kvlist_add(&c->metadata, key, val);
+    return (rs_kv_t){key, val};
 }
 
 void rs_grpc_call_set_metadata(rs_grpc_call_t *c, const char *name, const char *value) {
+    rs_kv_t e = metadata_entry(c, name, strlen(name), value, strlen(value));
     for (size_t i = 0; i < c->metadata.len; i++)
         if (strcmp(c->metadata.items[i].key, name) == 0) { /* replaced: its block goes, the entry keeps its place */
-            rs_kv_t old = c->metadata.items[i];
-            size_t namelen = strlen(name), valuelen = strlen(value);
-            char *key = call_alloc(c, namelen + valuelen + 2);
-            memcpy(key, name, namelen + 1);
-            memcpy(key + namelen + 1, value, valuelen + 1);
-            c->metadata.items[i] = (rs_kv_t){key, key + namelen + 1};
-            call_release(c, old.key);
+            call_release(c, c->metadata.items[i].key);
+            c->metadata.items[i] = e;
             return;
         }
-    metadata_add(c, name, strlen(name), value, strlen(value));
+    rs_kvlist_add(&c->metadata, e.key, e.value);
 }
 
 void rs_grpc_call_add_reply_header(rs_grpc_call_t *c, const char *name, const char *value) {
@@ -570,7 +567,8 @@ static int on_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t 
         memcpy(*slot, value, valuelen);
         (*slot)[valuelen] = '\0';
     } else if (name[0] != ':' && !(namelen == 2 && memcmp(name, "te", 2) == 0)) { /* te: HTTP/2's, checked above */
-        metadata_add(c, (const char *)name, namelen, (const char *)value, valuelen);
+        rs_kv_t e = metadata_entry(c, (const char *)name, namelen, (const char *)value, valuelen);
+        rs_kvlist_add(&c->metadata, e.key, e.value);
     }
     return 0;
 }
