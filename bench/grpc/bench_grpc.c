@@ -3,9 +3,16 @@
  * same Redis. Both protocols are driven by the same load client, h2load
  * (nghttp2's), so the ratio measures the sidecar and not two different
  * clients: gRPC as unary calls over h2c (the length-prefixed protobuf as the
- * request body), HTTP as HTTP/1.1 keep-alive (`--h1`). C connections with one
- * request in flight each (-m 1), N requests per phase, one key; redis-benchmark
- * runs HSET / HGETALL on the same key with the same C and N.
+ * request body), HTTP as HTTP/1.1 keep-alive (`--h1`). C requests in flight,
+ * N requests per phase, one key; redis-benchmark runs HSET / HGETALL on the
+ * same key with the same C and N. Two shapes of the same C in flight:
+ *   - one request per connection for both protocols (C connections, -m 1):
+ *     the cost of one request in isolation;
+ *   - as the SDKs connect: gRPC clients (grpc-go, grpc-js, connect-es in the
+ *     JS SDK) send every call over one HTTP/2 connection, so gRPC runs C
+ *     streams on one connection (-c 1 -m C); HTTP/1.1 clients open a
+ *     connection per request in flight and do not pipeline, so HTTP stays at
+ *     C connections.
  *
  * Requests carry the header fields the official JS SDK (@dapr/dapr 3.18.0)
  * sends in each mode, as captured from it: over HTTP user-agent, accept,
@@ -15,7 +22,7 @@
  * content-type and te): the least a request can carry, where HPACK has the
  * least to save.
  *
- * R rounds; each round runs save then get, each cut into 8 slices per
+ * R rounds; each round runs save then get in each shape, each cut into 8 slices per
  * protocol, a gRPC and an HTTP slice back to back in alternating order (load
  * on a shared machine drifts within seconds; interleaved slices see the same
  * drift), then redis-benchmark. Prints every round's ratios and their
@@ -113,10 +120,11 @@ static long long paren_before(const char *line, const char *key) {
     return open ? atoll(open + 1) : -1;
 }
 
-/* Runs h2load with `args` (n, c, -m 1 and one thread added) and reads its summary. Returns 0 or -1. */
-static int h2load(const char *args, int n, h2_result_t *r) {
+/* Runs h2load with `args` (n, c connections with m requests in flight each, and one thread added) and reads its
+ * summary. Returns 0 or -1. */
+static int h2load(const char *args, int n, int c, int m, h2_result_t *r) {
     char cmd[2048], line[1024], out[8192] = "";
-    snprintf(cmd, sizeof cmd, "/usr/bin/h2load -n %d -c %d -m 1 -t 1 %s 2>&1", n, conc, args);
+    snprintf(cmd, sizeof cmd, "/usr/bin/h2load -n %d -c %d -m %d -t 1 %s 2>&1", n, c, m, args);
     memset(r, 0, sizeof *r);
     r->data = -1;
     double cpu0 = cpu_us(sidecar), client0 = children_cpu_us();
@@ -158,9 +166,11 @@ typedef struct {
 #define SLICES 8
 
 /* Runs gRPC and HTTP for one operation on n requests each, cut into SLICES slices per protocol, a gRPC and an HTTP
- * slice back to back in alternating order (A B B A A B ...), starting with gRPC when grpc_first. *g and *h get the
- * rate over the summed slice times and ripstopd's CPU per request. Returns 0 or -1. */
-static int run_pair(const op_t *op, const char *name, int grpc_first, int n, h2_result_t *g, h2_result_t *h) {
+ * slice back to back in alternating order (A B B A A B ...), starting with gRPC when grpc_first. HTTP runs conc
+ * connections with one request each; gRPC the same, or with `multiplexed` conc streams on one connection. *g and
+ * *h get the rate over the summed slice times and ripstopd's CPU per request. Returns 0 or -1. */
+static int run_pair(const op_t *op, const char *name, int multiplexed, int grpc_first, int n, h2_result_t *g,
+                    h2_result_t *h) {
     char what[64];
     int per = n / SLICES > conc ? n / SLICES : conc;
     double t[2] = {0, 0}, cpu[2] = {0, 0}, client[2] = {0, 0};
@@ -168,8 +178,9 @@ static int run_pair(const op_t *op, const char *name, int grpc_first, int n, h2_
     for (int i = 0; i < 2 * SLICES; i++) {
         int grpc = (i % 4 == 0 || i % 4 == 3) == grpc_first;
         snprintf(what, sizeof what, "%s %s", grpc ? "gRPC" : "HTTP", name);
-        if (grpc ? h2load(op->grpc, per, &r) || check(what, &r, per, op->grpc_lo, op->grpc_hi)
-                 : h2load(op->http, per, &r) || check(what, &r, per, op->http_lo, op->http_hi))
+        if (grpc ? h2load(op->grpc, per, multiplexed ? 1 : conc, multiplexed ? conc : 1, &r) ||
+                       check(what, &r, per, op->grpc_lo, op->grpc_hi)
+                 : h2load(op->http, per, conc, 1, &r) || check(what, &r, per, op->http_lo, op->http_hi))
             return -1;
         t[grpc] += per / r.rate, cpu[grpc] += r.cpu_us * per, client[grpc] += r.client_us * per;
         *(grpc ? g : h) = r;
@@ -255,57 +266,71 @@ int main(int argc, char **argv) {
     snprintf(hgetall, sizeof hgetall, "HGETALL 'bench||%s'", KEY);
 
     printf("state over gRPC (h2c) and HTTP/1.1 through one ripstopd, both driven by h2load; redis-benchmark on the same "
-           "Redis: %d requests per phase, %d connections with one request in flight each, value %zu bytes, %d rounds; "
-           "header fields %s\n",
+           "Redis: %d requests per phase, %d requests in flight, value %zu bytes, %d rounds; header fields %s\n",
            n_req, conc, strlen(VALUE), rounds, sdk_headers ? "as the JS SDK sends them" : "h2load's own only");
     fflush(stdout);
     h2_result_t g, h;
     int warm = n_req / 4 > conc ? n_req / 4 : conc; /* connections, script cache, allocator pools */
-    if (run_pair(&save, "save (warm-up)", 1, warm, &g, &h) || run_pair(&get, "get (warm-up)", 1, warm, &g, &h))
+    if (run_pair(&save, "save (warm-up)", 0, 1, warm, &g, &h) || run_pair(&get, "get (warm-up)", 0, 1, warm, &g, &h))
         goto out;
 
-    double r_save[100], r_get[100], gs_b[100], gg_b[100], hs_b[100], hg_b[100], c_save[100], c_get[100];
-    double cl_g[100], cl_h[100]; /* h2load's CPU per request, gRPC and HTTP, save and get together */
+    /* per shape (0: a connection per request in flight for both; 1: gRPC multiplexed on one connection) */
+    static const char *shape_name[2] = {"one request per connection for both",
+                                        "as the SDKs connect: gRPC all streams on one connection, HTTP a connection "
+                                        "per request"};
+    double r_save[2][100], r_get[2][100], c_save[2][100], c_get[2][100];
+    double cl_g[2][100], cl_h[2][100]; /* h2load's CPU per request, gRPC and HTTP, save and get together */
+    double gs_b[100], gg_b[100], hs_b[100], hg_b[100];
     for (int r = 0; r < rounds; r++) {
-        h2_result_t gs, hs, gg, hg;
         int grpc_first = r % 2 == 0;
-        if (run_pair(&save, "save", grpc_first, n_req, &gs, &hs) || run_pair(&get, "get", grpc_first, n_req, &gg, &hg))
-            goto out;
+        printf("round %d (%s first):\n", r + 1, grpc_first ? "gRPC" : "HTTP");
+        for (int m = 0; m < 2; m++) {
+            h2_result_t gs, hs, gg, hg;
+            if (run_pair(&save, "save", m, grpc_first, n_req, &gs, &hs) ||
+                run_pair(&get, "get", m, grpc_first, n_req, &gg, &hg))
+                goto out;
+            r_save[m][r] = gs.rate / hs.rate, r_get[m][r] = gg.rate / hg.rate;
+            c_save[m][r] = hs.cpu_us > 0 ? gs.cpu_us / hs.cpu_us : 0;
+            c_get[m][r] = hg.cpu_us > 0 ? gg.cpu_us / hg.cpu_us : 0;
+            cl_g[m][r] = (gs.client_us + gg.client_us) / 2, cl_h[m][r] = (hs.client_us + hg.client_us) / 2;
+            if (m == 0) gs_b[r] = gs.rate, hs_b[r] = hs.rate, gg_b[r] = gg.rate, hg_b[r] = hg.rate;
+            printf("  %s:\n", shape_name[m]);
+            printf("    save: gRPC %6.0f req/s (ripstopd %.1f us CPU, h2load %.1f)  HTTP %6.0f req/s (%.1f us, h2load "
+                   "%.1f)\n", gs.rate, gs.cpu_us, gs.client_us, hs.rate, hs.cpu_us, hs.client_us);
+            printf("    get:  gRPC %6.0f req/s (ripstopd %.1f us CPU, h2load %.1f)  HTTP %6.0f req/s (%.1f us, h2load "
+                   "%.1f)\n", gg.rate, gg.cpu_us, gg.client_us, hg.rate, hg.cpu_us, hg.client_us);
+            printf("    gRPC/HTTP req/s save %.2f, get %.2f; ripstopd CPU per request gRPC/HTTP save %.2f, get %.2f\n",
+                   r_save[m][r], r_get[m][r], c_save[m][r], c_get[m][r]);
+        }
         double b_set = bu_redis_benchmark(rport, conc, n_req, hset), b_get = bu_redis_benchmark(rport, conc, n_req, hgetall);
         if (b_set <= 0 || b_get <= 0) {
             fprintf(stderr, "bench_grpc: redis-benchmark did not run\n");
             goto out;
         }
-        r_save[r] = gs.rate / hs.rate, r_get[r] = gg.rate / hg.rate;
-        gs_b[r] = gs.rate / b_set, hs_b[r] = hs.rate / b_set, gg_b[r] = gg.rate / b_get, hg_b[r] = hg.rate / b_get;
-        c_save[r] = hs.cpu_us > 0 ? gs.cpu_us / hs.cpu_us : 0, c_get[r] = hg.cpu_us > 0 ? gg.cpu_us / hg.cpu_us : 0;
-        cl_g[r] = (gs.client_us + gg.client_us) / 2, cl_h[r] = (hs.client_us + hg.client_us) / 2;
-        printf("round %d (%s first):\n", r + 1, grpc_first ? "gRPC" : "HTTP");
-        printf("  save: gRPC %6.0f req/s (ripstopd %.1f us CPU, h2load %.1f)  HTTP %6.0f req/s (%.1f us, h2load %.1f)  "
-               "redis-benchmark HSET %6.0f req/s\n", gs.rate, gs.cpu_us, gs.client_us, hs.rate, hs.cpu_us, hs.client_us, b_set);
-        printf("  get:  gRPC %6.0f req/s (ripstopd %.1f us CPU, h2load %.1f)  HTTP %6.0f req/s (%.1f us, h2load %.1f)  "
-               "redis-benchmark HGETALL %6.0f req/s\n", gg.rate, gg.cpu_us, gg.client_us, hg.rate, hg.cpu_us, hg.client_us, b_get);
-        printf("  gRPC/HTTP save %.2f, get %.2f; vs redis-benchmark: gRPC save %.2f get %.2f, HTTP save %.2f get %.2f; "
-               "ripstopd CPU per request gRPC/HTTP save %.2f, get %.2f\n",
-               r_save[r], r_get[r], gs_b[r], gg_b[r], hs_b[r], hg_b[r], c_save[r], c_get[r]);
+        gs_b[r] /= b_set, hs_b[r] /= b_set, gg_b[r] /= b_get, hg_b[r] /= b_get;
+        printf("  redis-benchmark HSET %6.0f req/s, HGETALL %6.0f req/s; against it (one request per connection): gRPC "
+               "save %.2f get %.2f, HTTP save %.2f get %.2f\n", b_set, b_get, gs_b[r], gg_b[r], hs_b[r], hg_b[r]);
         fflush(stdout);
     }
-    int won_save = 0, won_get = 0, cheaper_save = 0, cheaper_get = 0;
-    for (int r = 0; r < rounds; r++) {
-        won_save += r_save[r] >= 1, won_get += r_get[r] >= 1;
-        cheaper_save += c_save[r] > 0 && c_save[r] <= 1, cheaper_get += c_get[r] > 0 && c_get[r] <= 1;
+    printf("medians over %d rounds; gRPC/redis-benchmark save %.2f, get %.2f; HTTP/redis-benchmark save %.2f, get %.2f\n",
+           rounds, bu_median(gs_b, rounds), bu_median(gg_b, rounds), bu_median(hs_b, rounds), bu_median(hg_b, rounds));
+    for (int m = 0; m < 2; m++) {
+        int won_save = 0, won_get = 0, cheaper_save = 0, cheaper_get = 0;
+        for (int r = 0; r < rounds; r++) {
+            won_save += r_save[m][r] >= 1, won_get += r_get[m][r] >= 1;
+            cheaper_save += c_save[m][r] > 0 && c_save[m][r] <= 1, cheaper_get += c_get[m][r] > 0 && c_get[m][r] <= 1;
+        }
+        printf("%s:\n", shape_name[m]);
+        printf("  gRPC/HTTP req/s save %.2f, get %.2f (gRPC at least as fast in %d of %d rounds for save, %d of %d for "
+               "get); h2load's own CPU per request gRPC %.1f us, HTTP %.1f us\n",
+               bu_median(r_save[m], rounds), bu_median(r_get[m], rounds), won_save, rounds, won_get, rounds,
+               bu_median(cl_g[m], rounds), bu_median(cl_h[m], rounds));
+        printf("  ripstopd CPU per request gRPC/HTTP save %.2f, get %.2f; its capacity (requests per second of its CPU) "
+               "gRPC/HTTP save %.2f, get %.2f (no more CPU on a gRPC request in %d of %d rounds for save, %d of %d for "
+               "get)\n",
+               bu_median(c_save[m], rounds), bu_median(c_get[m], rounds), 1 / bu_median(c_save[m], rounds),
+               1 / bu_median(c_get[m], rounds), cheaper_save, rounds, cheaper_get, rounds);
     }
-    printf("median over %d rounds: gRPC/HTTP save %.2f, get %.2f; gRPC/redis-benchmark save %.2f, get %.2f; "
-           "HTTP/redis-benchmark save %.2f, get %.2f; ripstopd CPU per request gRPC/HTTP save %.2f, get %.2f\n",
-           rounds, bu_median(r_save, rounds), bu_median(r_get, rounds), bu_median(gs_b, rounds), bu_median(gg_b, rounds),
-           bu_median(hs_b, rounds), bu_median(hg_b, rounds), bu_median(c_save, rounds), bu_median(c_get, rounds));
-    printf("gRPC at least as fast as HTTP in %d of %d rounds for save, %d of %d for get\n", won_save, rounds, won_get,
-           rounds);
-    printf("h2load's own CPU per request (median): gRPC %.1f us, HTTP %.1f us; ripstopd's capacity (requests per second "
-           "of its CPU) gRPC/HTTP: save %.2f, get %.2f; ripstopd spent no more CPU on a gRPC request than on an HTTP one "
-           "in %d of %d rounds for save, %d of %d for get\n",
-           bu_median(cl_g, rounds), bu_median(cl_h, rounds), 1 / bu_median(c_save, rounds), 1 / bu_median(c_get, rounds),
-           cheaper_save, rounds, cheaper_get, rounds);
     rc = 0;
 out:
     bu_state_env_stop(&env);

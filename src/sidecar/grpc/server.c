@@ -54,6 +54,7 @@
  * request message, the reply), so a usual call needs no allocation for them; what does not fit is malloc'd. */
 #define CALL_ARENA 768
 #define SPARE_CALLS 8 /* a connection keeps up to this many freed calls for its next streams */
+#define SPARE_METADATA 32 /* and each its metadata array, up to this many entries */
 
 typedef struct conn conn_t;
 
@@ -67,6 +68,8 @@ struct rs_grpc_server {
     conn_t *conns;
     int nconns;
     rs_h2_pool_t *pool;       /* nghttp2's memory for every connection */
+    nghttp2_session_callbacks *callbacks; /* the same for every connection's session (nghttp2 copies them) */
+    nghttp2_option *options;
 };
 
 struct conn {
@@ -81,7 +84,8 @@ struct conn {
     size_t buffered;          /* request bytes held by this connection's streams */
     int in_recv;              /* inside nghttp2_session_mem_recv: do not send or free */
     rs_grpc_call_t *streams;  /* every open stream */
-    rs_grpc_call_t *heading;  /* the call whose request headers are arriving (a header block is never split) */
+    rs_grpc_call_t *recent;   /* the call of the latest request HEADERS: the header fields, DATA and end of a
+                                 unary call mostly follow it, so most frames need no lookup (call_of) */
     rs_grpc_call_t *spare;    /* freed calls kept for reuse (linked by next), nspare of them */
     int nspare;
     conn_t *prev, *next;
@@ -242,19 +246,22 @@ static void call_free(rs_grpc_call_t *c) {
     if (c->next) c->next->prev = c->prev;
     call_release_input(c);
     if (c->deadline) event_free(c->deadline);
-    if (conn->heading == c) conn->heading = NULL;
+    if (conn->recent == c) conn->recent = NULL;
     for (size_t i = 0; i < c->metadata.len; i++) call_release(c, c->metadata.items[i].key);
-    rs_kvlist_free(&c->metadata);
+    c->metadata.len = 0;
     rs_kvlist_free(&c->reply_headers); /* empty again for a reuse */
     call_release(c, c->path);
     call_release(c, c->method);
     call_release(c, c->content_type);
     call_release(c, c->out);
+    /* a spare keeps its metadata array (on_begin_headers), unless a request made it large */
+    if (c->metadata.alloc > SPARE_METADATA) rs_kvlist_free(&c->metadata);
     if (conn->nspare < SPARE_CALLS) {
         c->next = conn->spare;
         conn->spare = c;
         conn->nspare++;
     } else {
+        rs_kvlist_free(&c->metadata);
         free(c);
     }
 }
@@ -266,6 +273,7 @@ static void conn_free(conn_t *c) {
     while (c->streams) call_free(c->streams);
     while (c->spare) {
         rs_grpc_call_t *next = c->spare->next;
+        rs_kvlist_free(&c->spare->metadata);
         free(c->spare);
         c->spare = next;
     }
@@ -479,21 +487,30 @@ static void refuse_input(rs_grpc_call_t *c, rs_grpc_code_t code, const char *mes
     submit_status(c, "200", code, message, NULL, 0);
 }
 
+/* The call of stream id, or NULL. */
+static rs_grpc_call_t *call_of(conn_t *conn, int32_t id) {
+    if (conn->recent && conn->recent->id == id) return conn->recent;
+    return nghttp2_session_get_stream_user_data(conn->h2, id);
+}
+
 static int on_begin_headers(nghttp2_session *h2, const nghttp2_frame *f, void *user) {
     conn_t *conn = user;
     if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
     rs_grpc_call_t *c = conn->spare;
+    rs_kvlist_t metadata = {0}; /* a spare's empty metadata array is used again */
     if (c) {
         conn->spare = c->next;
         conn->nspare--;
+        metadata = c->metadata;
     } else {
         c = rs_xmalloc(sizeof *c);
     }
     memset(c, 0, offsetof(rs_grpc_call_t, arena)); /* the block needs no zeroing */
     c->conn = conn;
     c->id = f->hd.stream_id;
+    c->metadata = metadata;
     c->metadata.refs = 1;
-    conn->heading = c;
+    conn->recent = c;
     c->pb = (ProtobufCAllocator){pb_alloc, pb_free, c};
     c->next = conn->streams;
     if (c->next) c->next->prev = c;
@@ -502,29 +519,11 @@ static int on_begin_headers(nghttp2_session *h2, const nghttp2_frame *f, void *u
     return 0;
 }
 
-/* 1 if a header value has no control byte but HTAB (no NUL, CR or LF, which would end a header line where
- * metadata is passed on as HTTP headers), as nghttp2_check_header_value; eight bytes at a time, since every
- * request has a few of them and nearly all are clean. */
-static int value_ok(const uint8_t *v, size_t n) {
-    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t x, d;
-        memcpy(&x, v + i, 8);
-        d = x ^ (0x7f * ones);
-        /* a byte below 0x20, or 0x7f: look at each (the test has no false negatives) */
-        if (((x - 0x20 * ones) & ~x & highs) | ((d - ones) & ~d & highs)) break;
-    }
-    for (; i < n; i++)
-        if ((v[i] < 0x20 && v[i] != '\t') || v[i] == 0x7f) return 0;
-    return 1;
-}
-
 /* 1 if the request header field may be in a request (RFC 9113 section 8.2 and 8.3.1): a valid lower-case name
  * and a value without NUL, CR or LF; a pseudo-header only of a request's and before every other field; no
- * connection-specific field. (nghttp2's HTTP messaging checks are off, see on_accept.) */
+ * connection-specific field. (nghttp2's HTTP messaging checks are off, see rs_grpc_server_new.) */
 static int header_ok(rs_grpc_call_t *c, const uint8_t *name, size_t namelen, const uint8_t *value, size_t valuelen) {
-    if (!value_ok(value, valuelen)) return 0;
+    if (!rs_grpc_header_value_ok(value, valuelen)) return 0;
     if (namelen && name[0] == ':') {
         if (c->regular_seen) return 0;
         return (namelen == 5 && memcmp(name, ":path", 5) == 0 && valuelen > 0) ||
@@ -547,9 +546,7 @@ static int on_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t 
                      const uint8_t *value, size_t valuelen, uint8_t flags, void *user) {
     if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST) return 0; /* trailers: ignored */
     conn_t *conn = user;
-    rs_grpc_call_t *c = conn->heading && conn->heading->id == f->hd.stream_id
-                            ? conn->heading
-                            : nghttp2_session_get_stream_user_data(h2, f->hd.stream_id);
+    rs_grpc_call_t *c = call_of(conn, f->hd.stream_id);
     if (!c) return 0;
     c->metadata_bytes += namelen + valuelen + 32;
     if (c->metadata_bytes > MAX_METADATA) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets the stream */
@@ -606,7 +603,7 @@ static int input_append(rs_grpc_call_t *c, const uint8_t *data, size_t len, size
 
 static int on_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const uint8_t *data, size_t len, void *user) {
     conn_t *conn = user;
-    rs_grpc_call_t *c = nghttp2_session_get_stream_user_data(h2, id);
+    rs_grpc_call_t *c = call_of(conn, id);
     if (!c || c->stage != RECEIVING) return 0; /* already answered: the rest is dropped */
     size_t max = conn->srv->max_msg;
     if (conn->buffered + len > 4 * max) {
@@ -636,13 +633,13 @@ static int on_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const u
 static int on_frame_recv(nghttp2_session *h2, const nghttp2_frame *f, void *user) {
     if ((f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) || !(f->hd.flags & NGHTTP2_FLAG_END_STREAM))
         return 0;
-    rs_grpc_call_t *c = nghttp2_session_get_stream_user_data(h2, f->hd.stream_id);
+    rs_grpc_call_t *c = call_of(user, f->hd.stream_id);
     if (c && c->stage == RECEIVING) dispatch(c);
     return 0;
 }
 
 static int on_stream_close(nghttp2_session *h2, int32_t id, uint32_t error_code, void *user) {
-    rs_grpc_call_t *c = nghttp2_session_get_stream_user_data(h2, id);
+    rs_grpc_call_t *c = call_of(user, id);
     if (!c) return 0;
     if (c->stage == DISPATCHED) RS_DEBUG("grpc", "%s: stream %d of %s cancelled by the client", c->conn->peer, id, c->path);
     call_free(c); /* cancels the work of a call not yet finished */
@@ -696,23 +693,7 @@ static int conn_start(rs_grpc_server_t *s, evutil_socket_t fd, const char *peer)
     evutil_make_socket_nonblocking(fd);
     c->rev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_readable, c);
     c->wev = event_new(s->base, fd, EV_WRITE | EV_PERSIST, on_writable, c);
-    nghttp2_session_callbacks *cb;
-    nghttp2_session_callbacks_new(&cb);
-    nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
-    nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
-    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
-    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
-    nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
-    nghttp2_option *opt = NULL;
-    int rv = nghttp2_option_new(&opt);
-    if (rv == 0) {
-        /* on_header checks what the request's header fields may be (a gRPC call needs only a part of HTTP's
-         * rules): nghttp2's general HTTP checks cost more than the rest of reading a request */
-        nghttp2_option_set_no_http_messaging(opt, 1);
-        rv = nghttp2_session_server_new3(&c->h2, cb, c, opt, rs_h2_pool_mem(s->pool));
-        nghttp2_option_del(opt);
-    }
-    nghttp2_session_callbacks_del(cb);
+    int rv = nghttp2_session_server_new3(&c->h2, s->callbacks, c, s->options, rs_h2_pool_mem(s->pool));
     if (rv != 0 || !c->rev || !c->wev) {
         RS_WARN("grpc", "cannot start an HTTP/2 session: %s", nghttp2_strerror(rv));
         if (c->h2) nghttp2_session_del(c->h2);
@@ -757,6 +738,20 @@ rs_grpc_server_t *rs_grpc_server_new(struct event_base *base, size_t max_msg, rs
     s->handler = handler;
     s->ctx = ctx;
     s->pool = rs_h2_pool_new();
+    nghttp2_session_callbacks *cb;
+    if (nghttp2_session_callbacks_new(&cb) != 0 || nghttp2_option_new(&s->options) != 0) {
+        fputs("fatal: out of memory\n", stderr); /* as rs_xmalloc */
+        abort();
+    }
+    nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
+    nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+    s->callbacks = cb;
+    /* on_header checks what the request's header fields may be (a gRPC call needs only a part of HTTP's rules):
+     * nghttp2's general HTTP checks cost more than the rest of reading a request */
+    nghttp2_option_set_no_http_messaging(s->options, 1);
     return s;
 }
 
@@ -793,5 +788,7 @@ void rs_grpc_server_free(rs_grpc_server_t *s) {
     for (int i = 0; i < s->nlisteners; i++) evconnlistener_free(s->listeners[i]);
     while (s->conns) conn_free(s->conns);
     rs_h2_pool_free(s->pool);
+    nghttp2_session_callbacks_del(s->callbacks);
+    nghttp2_option_del(s->options);
     free(s);
 }
