@@ -215,6 +215,25 @@ class GrpcProtocol(t.ProcTestCase):
         r = c.call("GetState", g.get_state("store", "k"), {"dapr-api-token": "tok"})
         self.assertEqual(r.status, OK)
 
+    def test_metadata_never_outlives_its_stream(self):
+        # a connection reuses its freed calls (and their metadata arrays) for later streams: a stream without the
+        # token must never be served with an earlier stream's, however many streams the connection has carried
+        self.start(env={"DAPR_API_TOKEN": "tok"})
+        c = self.client()
+        for i in range(24):  # past the 8 calls a connection keeps, in turns, one at a time
+            # the padding moves the token through the call's memory block (and past it, into malloc'd memory)
+            with_token = c.call("GetState", g.get_state("store", "k"), {"x-pad": "p" * (24 * i), "dapr-api-token": "tok"})
+            self.assertEqual(with_token.status, OK, i)
+            r = c.call("GetState", g.get_state("store", "k"))
+            self.assertEqual((r.status, r.message), (UNAUTHENTICATED, "missing api token in request metadata"), i)
+        # and interleaved: 20 streams open at once, every other one with the token, finished in reverse order
+        sids = {i: c.open("GetState", {"dapr-api-token": "tok"} if i % 2 == 0 else {"x-other": str(i)})
+                for i in range(20)}
+        for i in reversed(range(20)):
+            c.send(sids[i], g.framed(g.get_state("store", "k")))
+        for i, sid in sids.items():
+            self.assertEqual(c.wait(sid).status, OK if i % 2 == 0 else UNAUTHENTICATED, i)
+
     def test_deadline_and_reset_stop_the_operation(self):
         self.start(resiliency=True)
         c = self.client()
