@@ -2,8 +2,9 @@
 /* The small pure pieces of gRPC's HTTP/2 mapping (grpc/grpc doc/PROTOCOL-HTTP2.md),
  * kept apart from the connection code so they can be unit-tested: the 5-byte
  * message prefix, the grpc-timeout header, the percent-encoding of
- * grpc-message and the check of a header value. Shared by the sidecar's gRPC server (sidecar/grpc/server.c)
- * and the client that calls a gRPC app (grpc_client.c). */
+ * grpc-message and the check of a header value. Shared by the sidecar's
+ * gRPC server (sidecar/grpc/server.c) and the client that calls a gRPC app
+ * (grpc_client.c). */
 #ifndef RS_HTTP_GRPC_WIRE_H
 #define RS_HTTP_GRPC_WIRE_H
 
