@@ -283,10 +283,13 @@ int main(int argc, char **argv) {
                                         "per request"};
     double r_save[2][100], r_get[2][100], c_save[2][100], c_get[2][100];
     double cl_g[2][100], cl_h[2][100]; /* h2load's CPU per request, gRPC and HTTP, save and get together */
-    double gs_b[100], gg_b[100], hs_b[100], hg_b[100];
+    double gs_b[100], gg_b[100], hs_b[100], hg_b[100]; /* against redis-benchmark, one request per connection */
     for (int r = 0; r < rounds; r++) {
         int grpc_first = r % 2 == 0;
         printf("round %d (%s first):\n", r + 1, grpc_first ? "gRPC" : "HTTP");
+        double rate[2][4]; /* per shape: gRPC save, HTTP save, gRPC get, HTTP get */
+        /* HTTP runs in both shapes with the same connections: each shape's slices are compared with HTTP slices
+         * run beside them, so both see the same drift of the machine's load */
         for (int m = 0; m < 2; m++) {
             h2_result_t gs, hs, gg, hg;
             if (run_pair(&save, "save", m, grpc_first, n_req, &gs, &hs) ||
@@ -296,7 +299,7 @@ int main(int argc, char **argv) {
             c_save[m][r] = hs.cpu_us > 0 ? gs.cpu_us / hs.cpu_us : 0;
             c_get[m][r] = hg.cpu_us > 0 ? gg.cpu_us / hg.cpu_us : 0;
             cl_g[m][r] = (gs.client_us + gg.client_us) / 2, cl_h[m][r] = (hs.client_us + hg.client_us) / 2;
-            if (m == 0) gs_b[r] = gs.rate, hs_b[r] = hs.rate, gg_b[r] = gg.rate, hg_b[r] = hg.rate;
+            rate[m][0] = gs.rate, rate[m][1] = hs.rate, rate[m][2] = gg.rate, rate[m][3] = hg.rate;
             printf("  %s:\n", shape_name[m]);
             printf("    save: gRPC %6.0f req/s (ripstopd %.1f us CPU, h2load %.1f)  HTTP %6.0f req/s (%.1f us, h2load "
                    "%.1f)\n", gs.rate, gs.cpu_us, gs.client_us, hs.rate, hs.cpu_us, hs.client_us);
@@ -310,7 +313,8 @@ int main(int argc, char **argv) {
             fprintf(stderr, "bench_grpc: redis-benchmark did not run\n");
             goto out;
         }
-        gs_b[r] /= b_set, hs_b[r] /= b_set, gg_b[r] /= b_get, hg_b[r] /= b_get;
+        gs_b[r] = rate[0][0] / b_set, hs_b[r] = rate[0][1] / b_set, gg_b[r] = rate[0][2] / b_get;
+        hg_b[r] = rate[0][3] / b_get;
         printf("  redis-benchmark HSET %6.0f req/s, HGETALL %6.0f req/s; against it (one request per connection): gRPC "
                "save %.2f get %.2f, HTTP save %.2f get %.2f\n", b_set, b_get, gs_b[r], gg_b[r], hs_b[r], hg_b[r]);
         fflush(stdout);

@@ -129,8 +129,8 @@ static int block_explicit_key(const char *s, size_t end) {
 
 int rs_yaml_each_document(const char *path, rs_yaml_doc_fn fn, void *ctx, char *err, size_t errlen) {
     /* YAML text is UTF-8 (we do not take the UTF-16/32 forms); checking it here, before libfyaml, also keeps
-     * invalid bytes away from its scanner, which loops for ever on some (e.g. after a '%' directive), NUL bytes and lines
-     * that break its parser (block_explicit_key). */
+     * invalid bytes away from its scanner, which loops for ever on some (e.g. after a '%' directive), and NUL
+     * bytes and lines that break its parser (block_explicit_key). */
     size_t len = 0;
     char *text = read_file(path, &len, err, errlen);
     if (!text) return -1;
@@ -139,19 +139,13 @@ int rs_yaml_each_document(const char *path, rs_yaml_doc_fn fn, void *ctx, char *
     for (size_t at = 0; at < len; line++) {
         const char *nl = memchr(text + at, '\n', len - at);
         size_t end = nl ? (size_t)(nl - text) : len;
-        if (!rs_utf8_valid(text + at, end - at)) {
-            snprintf(err, errlen, "%s:%zu: not valid UTF-8", path, line);
-            free(text);
-            return -1;
-        }
-        if (memchr(text + at, '\0', end - at)) { /* not a YAML character (c-printable) */
-            snprintf(err, errlen, "%s:%zu: a NUL byte", path, line);
-            free(text);
-            return -1;
-        }
-        if (block_explicit_key(text + at, end - at)) {
-            snprintf(err, errlen, "%s:%zu: an explicit key ('? '): not supported (libfyaml 0.7.12 can crash on it)",
-                     path, line);
+        const char *bad = !rs_utf8_valid(text + at, end - at)  ? "not valid UTF-8"
+                          : memchr(text + at, '\0', end - at)       ? "a NUL byte" /* not a YAML character */
+                          : block_explicit_key(text + at, end - at) ? "an explicit key ('? '): not supported "
+                                                                      "(libfyaml 0.7.12 can crash on it)"
+                                                                    : NULL;
+        if (bad) {
+            snprintf(err, errlen, "%s:%zu: %s", path, line, bad);
             free(text);
             return -1;
         }

@@ -86,33 +86,3 @@ char *rs_grpc_message_decode(const char *in, size_t len, char *out, size_t cap) 
     if (cap) out[o] = '\0';
     return out;
 }
-
-/* 1 if none of the eight bytes in x can be a control byte (below 0x20, or 0x7f). The test has no false negatives
- * (a 0 may be a false alarm, which the byte loop settles). */
-static int word_clean(uint64_t x) {
-    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-    uint64_t d = x ^ (0x7f * ones);
-    return !(((x - 0x20 * ones) & ~x & highs) | ((d - ones) & ~d & highs));
-}
-
-int rs_grpc_header_value_ok(const uint8_t *v, size_t n) {
-    uint64_t x;
-    if (n < 8) { /* padded with spaces to one word */
-        uint8_t pad[8] = "        ";
-        if (n) memcpy(pad, v, n);
-        memcpy(&x, pad, 8);
-        if (word_clean(x)) return 1;
-    } else { /* whole words; the last one overlaps the one before it, so no byte is left over */
-        size_t i = 0;
-        for (; i + 8 < n; i += 8) {
-            memcpy(&x, v + i, 8);
-            if (!word_clean(x)) goto bytewise;
-        }
-        memcpy(&x, v + n - 8, 8);
-        if (word_clean(x)) return 1;
-    }
-bytewise:
-    for (size_t i = 0; i < n; i++)
-        if ((v[i] < 0x20 && v[i] != '\t') || v[i] == 0x7f) return 0;
-    return 1;
-}

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The small pure pieces of gRPC's HTTP/2 mapping (grpc/grpc doc/PROTOCOL-HTTP2.md),
  * kept apart from the connection code so they can be unit-tested: the 5-byte
- * message prefix, the grpc-timeout header, the percent-encoding of
- * grpc-message and the check of a header value. Shared by the sidecar's
- * gRPC server (sidecar/grpc/server.c) and the client that calls a gRPC app
- * (grpc_client.c). */
+ * message prefix, the grpc-timeout header and the percent-encoding of
+ * grpc-message. Shared by the sidecar's gRPC server (sidecar/grpc/server.c)
+ * and the client that calls a gRPC app (grpc_client.c). */
 #ifndef RS_HTTP_GRPC_WIRE_H
 #define RS_HTTP_GRPC_WIRE_H
 
@@ -34,10 +33,5 @@ char *rs_grpc_timeout_format(int64_t ms, char *out);
 /** Decodes a percent-encoded grpc-message value of len bytes into out (capacity cap, NUL-terminated, cut when
  *  full); a '%' not followed by two hex digits is kept as it is. Returns out. */
 char *rs_grpc_message_decode(const char *in, size_t len, char *out, size_t cap);
-
-/** 1 if a header value of n bytes has no control byte but HTAB (no NUL, CR or LF, which would end a header line
- *  where metadata is passed on as HTTP headers, and no DEL), as nghttp2_check_header_value; 0 otherwise. Every
- *  request has a few values and nearly all are clean, so they are read eight bytes at a time. */
-int rs_grpc_header_value_ok(const uint8_t *v, size_t n);
 
 #endif

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Internal to rs_http: the HTTP/1.1 header wire format, shared by the server
- * (requests in, replies out) and the h1 client (requests out, responses in).
- * Plain appends, not printf: these run for every header of every proxied
- * request. */
+/* The HTTP/1.1 header wire format, shared by the server (requests in, replies
+ * out) and the h1 client (requests out, responses in), and the field-value
+ * rule every place that passes a value on as a header uses (the gRPC server,
+ * pub/sub deliveries, blob metadata). Plain appends, not printf: these run
+ * for every header of every proxied request. */
 #ifndef RS_HTTP_WIRE_H
 #define RS_HTTP_WIRE_H
 
@@ -10,6 +11,12 @@
 
 #include "core/buf.h"
 #include "core/str.h"
+
+/** 1 if value[0..n) may be an HTTP field value (RFC 9110 §5.5): no control byte but HTAB (no NUL, CR or LF,
+ *  which would end a header line, and no DEL); bytes >= 0x80 (obs-text) are allowed. A receiver such as Go's
+ *  server answers 400 to anything else, so a forwarded message would fail for good. Every request has a few
+ *  values and nearly all are clean, so they are read eight bytes at a time. */
+int rs_http_field_value_ok(const void *value, size_t n);
 
 /** Appends "name: value\r\n". A header whose name is not a token or whose value holds a control character
  *  (other than HTAB) is left out (returns 0): a header must never split a message, nor make the receiver refuse

@@ -36,14 +36,19 @@ def read_all(sock):
     return got
 
 
-def frame_types(data):
-    """The HTTP/2 frame types in a byte stream from the server."""
-    types, i = [], 0
+def frames(data):
+    """The HTTP/2 frames in a byte stream from the server, as (type, stream id, payload)."""
+    got, i = [], 0
     while i + 9 <= len(data):
         n = int.from_bytes(data[i:i + 3], "big")
-        types.append(data[i + 3])
+        got.append((data[i + 3], int.from_bytes(data[i + 5:i + 9], "big"), data[i + 9:i + 9 + n]))
         i += 9 + n
-    return types
+    return got
+
+
+def frame_types(data):
+    """The HTTP/2 frame types in a byte stream from the server."""
+    return [ftype for ftype, _, _ in frames(data)]
 
 
 class GrpcProtocol(t.ProcTestCase):
@@ -165,12 +170,10 @@ class GrpcProtocol(t.ProcTestCase):
         s.sendall(wire)
         s.shutdown(socket.SHUT_WR)
         got = read_all(s)
-        i, fields = 0, {}
-        while i + 9 <= len(got):  # the answer: one HEADERS frame on stream 1 (trailers-only)
-            n, ftype, sid = int.from_bytes(got[i:i + 3], "big"), got[i + 3], int.from_bytes(got[i + 5:i + 9], "big")
+        fields = {}
+        for ftype, sid, payload in frames(got):  # the answer: one HEADERS frame on stream 1 (trailers-only)
             if ftype == 1 and sid == 1:
-                fields = dict(hpack.Decoder().decode(got[i + 9:i + 9 + n]))
-            i += 9 + n
+                fields = dict(hpack.Decoder().decode(payload))
         self.assertEqual(fields.get("grpc-status"), "12", got[:200])  # UNIMPLEMENTED, naming the method
         self.assertIn("QueryStateAlpha1", fields.get("grpc-message", ""))
         self.healthy()

@@ -41,6 +41,7 @@
 #include "core/str.h"
 #include "http/grpc_wire.h"
 #include "http/h2_pool.h"
+#include "http/wire.h"
 
 #define MAX_LISTENERS 8
 #define OUT_HIGH (1024 * 1024)
@@ -254,14 +255,14 @@ static void call_free(rs_grpc_call_t *c) {
     call_release(c, c->method);
     call_release(c, c->content_type);
     call_release(c, c->out);
+    int keep = conn->nspare < SPARE_CALLS;
     /* a spare keeps its metadata array (on_begin_headers), unless a request made it large */
-    if (c->metadata.alloc > SPARE_METADATA) rs_kvlist_free(&c->metadata);
-    if (conn->nspare < SPARE_CALLS) {
+    if (!keep || c->metadata.alloc > SPARE_METADATA) rs_kvlist_free(&c->metadata);
+    if (keep) {
         c->next = conn->spare;
         conn->spare = c;
         conn->nspare++;
     } else {
-        rs_kvlist_free(&c->metadata);
         free(c);
     }
 }
@@ -523,7 +524,7 @@ static int on_begin_headers(nghttp2_session *h2, const nghttp2_frame *f, void *u
  * and a value without NUL, CR or LF; a pseudo-header only of a request's and before every other field; no
  * connection-specific field. (nghttp2's HTTP messaging checks are off, see rs_grpc_server_new.) */
 static int header_ok(rs_grpc_call_t *c, const uint8_t *name, size_t namelen, const uint8_t *value, size_t valuelen) {
-    if (!rs_grpc_header_value_ok(value, valuelen)) return 0;
+    if (!rs_http_field_value_ok(value, valuelen)) return 0;
     if (namelen && name[0] == ':') {
         if (c->regular_seen) return 0;
         return (namelen == 5 && memcmp(name, ":path", 5) == 0 && valuelen > 0) ||

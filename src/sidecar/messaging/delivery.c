@@ -13,6 +13,7 @@
 #include "core/json_scan.h"
 #include "core/json_util.h"
 #include "core/log.h"
+#include "http/wire.h"
 #include "sidecar/appchannel/app_channel.h"
 #include "sidecar/messaging/cloudevent.h"
 #include "sidecar/messaging/publisher.h"
@@ -221,11 +222,9 @@ int rs_delivery_header_safe(const char *k, const char *v) {
         if (strcasecmp(k, *r) == 0) return 0;
     for (const char *p = k; *p; p++)
         if (!isalnum((unsigned char)*p) && !strchr("!#$%&'*+-.^_`|~", *p)) return 0;
-    /* A field value as HTTP allows it (RFC 9110 §5.5; Go's server answers 400 otherwise, and the message would
-     * come back for ever): no control character but HTAB. Bytes >= 0x80 (obs-text) are allowed. */
-    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-        if ((*p < 0x20 && *p != '\t') || *p == 0x7f) return 0;
-    return 1;
+    /* a field value as HTTP allows it (Go's server answers 400 otherwise, and the message would come back for
+     * ever) */
+    return rs_http_field_value_ok(v, strlen(v));
 }
 
 /* ---- reading the event ---- */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* wire.c: header lines written for requests and replies, and headers assembled
+/* wire.c: header lines written for requests and replies, headers assembled
  * from http-parser's callbacks, which split names and values wherever a read
- * ended. */
+ * ended, and the field-value check. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,10 +104,33 @@ TEST(header_lines) {
     rs_buf_free(&b);
 }
 
+/* The word-at-a-time check against the plain rule, for every length up to 40 and every byte value at every
+ * position, in a value of otherwise clean bytes (including high bytes, as UTF-8 has). */
+TEST(field_value_check) {
+    uint8_t v[40];
+    for (size_t n = 0; n <= sizeof v; n++) {
+        for (size_t i = 0; i < n; i++) v[i] = (uint8_t)(i % 3 == 0 ? 'a' : i % 3 == 1 ? 0xc3 : ' ');
+        ASSERT_EQ(rs_http_field_value_ok(v, n), 1);
+        for (size_t at = 0; at < n; at++) {
+            uint8_t keep = v[at];
+            for (int b = 0; b < 256; b++) {
+                v[at] = (uint8_t)b;
+                int want = !((b < 0x20 && b != '\t') || b == 0x7f);
+                if (rs_http_field_value_ok(v, n) != want) {
+                    fprintf(stderr, "length %zu, byte 0x%02x at %zu: got %d\n", n, b, at, !want);
+                    ASSERT_EQ(rs_http_field_value_ok(v, n), want);
+                }
+            }
+            v[at] = keep;
+        }
+    }
+}
+
 int main(void) {
     RUN(assembled_into_one_block_whatever_the_reads);
     RUN(copies_outlive_the_accumulator);
     RUN(no_headers_and_the_cap);
     RUN(header_lines);
+    RUN(field_value_check);
     return TEST_SUMMARY();
 }

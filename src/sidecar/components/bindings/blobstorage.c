@@ -26,6 +26,7 @@
 #include "core/ids.h"
 #include "core/json_util.h"
 #include "core/log.h"
+#include "http/wire.h"
 #include "sidecar/components/bindings/azure_sharedkey.h"
 #include "sidecar/components/bindings/bindings.h"
 #include "sidecar/components/bindings/blob_config.h"
@@ -492,11 +493,10 @@ static blob_op_t *op_create(blob_t *b, const char *data, size_t len, const rs_kv
     }
     /* Values travel as HTTP headers: refuse line breaks and other control characters, as Go's client does. */
     for (size_t i = 0; i < op->headers.len; i++)
-        for (const unsigned char *p = (const unsigned char *)op->headers.items[i].value; *p; p++)
-            if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
-                finish_err(op, "net/http: invalid header field value for \"%s\"", op->headers.items[i].key);
-                return NULL;
-            }
+        if (!rs_http_field_value_ok(op->headers.items[i].value, strlen(op->headers.items[i].value))) {
+            finish_err(op, "net/http: invalid header field value for \"%s\"", op->headers.items[i].key);
+            return NULL;
+        }
     rs_kvlist_set(&op->headers, "x-ms-blob-type", "BlockBlob");
     size_t ulen;
     char *uq = rs_json_unquote(data, len, &ulen); /* Go's strconv.Unquote on the re-marshalled data */
